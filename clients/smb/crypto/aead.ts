@@ -1,0 +1,105 @@
+/**
+ * The four SMB 3.x ciphers (MS-SMB2 3.1.4.3, [RFC5084]) as authenticated encryption over
+ * caller-supplied AAD: AES-128/256-CCM with an 11-byte nonce, AES-128/256-GCM with a 12-byte
+ * nonce, always a 16-byte tag. The message is passed to node:crypto in one piece, so the only
+ * copy made is the output itself.
+ */
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import type { CipherCCMTypes, CipherGCMTypes } from 'node:crypto';
+import { ProtocolError, SecurityError } from '../errors.js';
+import { Cipher, cipherKeyLength, cipherName, cipherNonceLength, isCipher, isGcm } from './algorithms.js';
+
+export const AEAD_TAG_BYTES = 16;
+
+export interface AeadSealed {
+  ciphertext: Buffer;
+  /** The 16-byte authentication tag (the TRANSFORM_HEADER Signature). */
+  tag: Buffer;
+}
+
+export interface AeadFailureContext {
+  /** Named in the SecurityError when the tag does not verify. */
+  sessionId?: bigint;
+}
+
+function ccmName(cipher: Cipher): CipherCCMTypes {
+  return cipher === Cipher.Aes256Ccm ? 'aes-256-ccm' : 'aes-128-ccm';
+}
+
+function gcmName(cipher: Cipher): CipherGCMTypes {
+  return cipher === Cipher.Aes256Gcm ? 'aes-256-gcm' : 'aes-128-gcm';
+}
+
+function requireParameters(cipher: Cipher, key: Buffer, nonce: Buffer): void {
+  if (!isCipher(cipher)) {
+    throw new ProtocolError(`cannot encrypt or decrypt with ${cipherName(cipher)}`, { field: 'CipherId' });
+  }
+  if (key.length !== cipherKeyLength(cipher)) {
+    throw new ProtocolError(
+      `${cipherName(cipher)} needs a ${String(cipherKeyLength(cipher))}-byte key, got ${String(key.length)} bytes`,
+      { field: 'EncryptionKey' },
+    );
+  }
+  if (nonce.length !== cipherNonceLength(cipher)) {
+    throw new ProtocolError(
+      `${cipherName(cipher)} needs a ${String(cipherNonceLength(cipher))}-byte nonce, got ${String(nonce.length)} bytes`,
+      { field: 'Nonce' },
+    );
+  }
+}
+
+export function formatSessionId(sessionId: bigint): string {
+  return `0x${sessionId.toString(16).toUpperCase().padStart(16, '0')}`;
+}
+
+export function aeadEncrypt(cipher: Cipher, key: Buffer, nonce: Buffer, aad: Buffer, plaintext: Buffer): AeadSealed {
+  requireParameters(cipher, key, nonce);
+  if (isGcm(cipher)) {
+    const gcm = createCipheriv(gcmName(cipher), key, nonce, { authTagLength: AEAD_TAG_BYTES });
+    gcm.setAAD(aad);
+    const ciphertext = gcm.update(plaintext);
+    gcm.final();
+    return { ciphertext, tag: gcm.getAuthTag() };
+  }
+  const ccm = createCipheriv(ccmName(cipher), key, nonce, { authTagLength: AEAD_TAG_BYTES });
+  ccm.setAAD(aad, { plaintextLength: plaintext.length });
+  // CCM needs the whole message in a single update() call.
+  const ciphertext = ccm.update(plaintext);
+  ccm.final();
+  return { ciphertext, tag: ccm.getAuthTag() };
+}
+
+/** The plaintext, or a SecurityError naming the cipher (and session) when the tag is wrong. */
+export function aeadDecrypt(
+  cipher: Cipher,
+  key: Buffer,
+  nonce: Buffer,
+  aad: Buffer,
+  ciphertext: Buffer,
+  tag: Buffer,
+  context: AeadFailureContext = {},
+): Buffer {
+  requireParameters(cipher, key, nonce);
+  if (tag.length !== AEAD_TAG_BYTES) {
+    throw new ProtocolError(`${cipherName(cipher)} tag has ${String(tag.length)} bytes, needs 16`, {
+      field: 'Signature',
+    });
+  }
+  const decipher = isGcm(cipher)
+    ? createDecipheriv(gcmName(cipher), key, nonce, { authTagLength: AEAD_TAG_BYTES })
+    : createDecipheriv(ccmName(cipher), key, nonce, { authTagLength: AEAD_TAG_BYTES });
+  decipher.setAuthTag(tag);
+  if (isGcm(cipher)) decipher.setAAD(aad);
+  else decipher.setAAD(aad, { plaintextLength: ciphertext.length });
+  try {
+    const plaintext = decipher.update(ciphertext);
+    decipher.final();
+    return plaintext;
+  } catch (cause) {
+    const session = context.sessionId === undefined ? '' : ` for session ${formatSessionId(context.sessionId)}`;
+    throw new SecurityError(
+      `${cipherName(cipher)} decryption failed${session}: authentication tag mismatch (altered message or wrong key)`,
+      { cause },
+    );
+  }
+}
