@@ -1,0 +1,175 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { Profile, type ProfileInput } from './schema.js';
+import { BUILTIN_PROFILES } from './profiles.js';
+
+export const CONFIG_FILE_NAMES = [
+  'smb-interop.config.ts',
+  'smb-interop.config.mts',
+  'smb-interop.config.js',
+  'smb-interop.config.mjs',
+  'smb-interop.config.json',
+];
+
+/** A profile entry in a user config: a whole profile, or changes to one (`extends`, or the same name as a built-in). */
+export type ProfileOverride = { extends?: string } & DeepPartial<ProfileInput>;
+type DeepPartial<T> = T extends readonly (infer _U)[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+export interface UserConfig {
+  /** Keyed by profile name. */
+  profiles?: Record<string, ProfileOverride>;
+}
+
+/** Identity function that gives a config file type checking and completion. */
+export function defineConfig(config: UserConfig): UserConfig {
+  return config;
+}
+
+const ConfigShape = z
+  .object({
+    profiles: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  })
+  .strict();
+
+/** A configuration problem, always naming the file and the field. */
+export class ConfigError extends Error {
+  readonly code = 'SMB_INTEROP_CONFIG';
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file}: invalid configuration\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface Catalog {
+  profiles: Profile[];
+  /** The config file that contributed, if any. */
+  configFile: string | undefined;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+function describeIssues(error: z.ZodError, prefix: string): string[] {
+  return error.issues.map((issue) => {
+    const field = formatPath([...(prefix ? prefix.split('.') : []), ...issue.path]);
+    return `${field}: ${issue.message}`;
+  });
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Objects merge key by key; arrays and scalars replace. */
+export function mergeDeep(base: unknown, patch: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(patch)) return patch === undefined ? base : patch;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) out[k] = mergeDeep(base[k], v);
+  return out;
+}
+
+/** Resolves built-in profiles plus the config's entries into validated profiles; throws ConfigError. */
+export function resolveProfiles(config: unknown, file = '(inline config)'): Profile[] {
+  const shape = ConfigShape.safeParse(config ?? {});
+  if (!shape.success) throw new ConfigError(file, describeIssues(shape.error, ''));
+  const raw = new Map<string, unknown>(BUILTIN_PROFILES.map((p) => [p.name, p]));
+  const problems: string[] = [];
+  const entries = Object.entries(shape.data.profiles ?? {});
+  for (const [key, entry] of entries) {
+    const { extends: parent, ...rest } = entry as { extends?: unknown };
+    let base: unknown = raw.get(key);
+    if (parent !== undefined) {
+      if (typeof parent !== 'string' || !raw.has(parent)) {
+        const known = [...raw.keys()].join(', ');
+        problems.push(`profiles.${key}.extends: unknown profile ${JSON.stringify(parent)} (known: ${known})`);
+        continue;
+      }
+      base = raw.get(parent);
+    }
+    raw.set(key, mergeDeep(base ?? {}, { ...rest, name: key }));
+  }
+  const profiles: Profile[] = [];
+  const userKeys = new Set(entries.map(([k]) => k));
+  for (const [key, value] of raw) {
+    const parsed = Profile.safeParse(value);
+    if (parsed.success) profiles.push(parsed.data);
+    else if (userKeys.has(key)) problems.push(...describeIssues(parsed.error, `profiles.${key}`));
+    else throw new Error(`built-in profile ${key} is invalid: ${z.prettifyError(parsed.error)}`);
+  }
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return profiles;
+}
+
+export function findConfigFile(cwd: string): string | undefined {
+  for (const name of CONFIG_FILE_NAMES) {
+    const candidate = join(cwd, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+async function importTypeScript(file: string): Promise<unknown> {
+  let ts: typeof import('typescript');
+  try {
+    ts = (await import('typescript')).default;
+  } catch {
+    throw new ConfigError(file, ['(file): loading a .ts config needs the "typescript" package (npm install typescript)']);
+  }
+  const source = await readFile(file, 'utf8');
+  const out = ts.transpileModule(source, {
+    fileName: file,
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+  });
+  // Written beside the original so that its relative imports still resolve.
+  const temp = join(dirname(file), `.${basename(file, extname(file))}.${randomBytes(4).toString('hex')}.mjs`);
+  await writeFile(temp, out.outputText);
+  try {
+    return await import(pathToFileURL(temp).href);
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+async function readConfigModule(file: string): Promise<unknown> {
+  const ext = extname(file);
+  if (ext === '.json') {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(file, [`(file): not valid JSON: ${(e as Error).message}`]);
+    }
+  }
+  let mod: unknown;
+  try {
+    mod = ext === '.ts' || ext === '.mts' ? await importTypeScript(file) : await import(pathToFileURL(file).href);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(file, [`(file): could not be loaded: ${(e as Error).message}`]);
+  }
+  const value = (mod as { default?: unknown }).default;
+  if (value === undefined) throw new ConfigError(file, ['(file): has no default export (export default defineConfig({...}))']);
+  return value;
+}
+
+/** Loads the built-in catalog merged with the user's config file (explicit path, SMB_INTEROP_CONFIG, or found in cwd). */
+export async function loadCatalog(options: { configFile?: string; cwd?: string } = {}): Promise<Catalog> {
+  const cwd = options.cwd ?? process.cwd();
+  const explicit = options.configFile ?? process.env.SMB_INTEROP_CONFIG;
+  const file = explicit ? resolve(cwd, explicit) : findConfigFile(cwd);
+  if (explicit && file && !existsSync(file)) throw new ConfigError(file, ['(file): does not exist']);
+  const config = file ? await readConfigModule(file) : {};
+  return { profiles: resolveProfiles(config, file), configFile: file };
+}

@@ -1,0 +1,3 @@
+export * from './schema.js';
+export { BUILTIN_PROFILES } from './profiles.js';
+export * from './config.js';

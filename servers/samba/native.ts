@@ -1,0 +1,381 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Profile } from '../catalog/schema.js';
+import { registerCleanup } from '../cleanup.js';
+import type { ServerSession, StartedShare, StartedTarget, TargetUser } from '../target.js';
+import {
+  accountName, addSambaUser, createUnixAccount, deleteUnixAccount, deleteUnixAccountSync, randomPassword, run,
+} from './accounts.js';
+import { ServerLog } from './server-log.js';
+import { renderSmbConf } from './smb-conf.js';
+import { parseSmbstatusJson } from './smbstatus.js';
+
+const DIR_PREFIX = 'smb-interop-native-';
+const OWNER_FILE = 'owner.json';
+const INSTALL_HINT = 'install Samba with: sudo apt-get install -y samba smbclient';
+
+interface OwnerRecord {
+  pid: number;
+  smbdPid?: number;
+  accounts: string[];
+}
+
+/** Start failure that names the profile, the reason and the server's own words. */
+export class TargetStartError extends Error {
+  readonly code = 'SMB_INTEROP_TARGET_START';
+  constructor(readonly target: string, reason: string, readonly logTail = '') {
+    super(`cannot start ${target}: ${reason}${logTail ? `\n--- smbd log (last lines) ---\n${logTail}` : ''}`);
+    this.name = 'TargetStartError';
+  }
+}
+
+export function findSmbd(): string | undefined {
+  const override = process.env.SMB_INTEROP_SMBD;
+  if (override) return existsSync(override) ? override : undefined;
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+  for (const dir of dirs) {
+    if (dir && existsSync(join(dir, 'smbd'))) return join(dir, 'smbd');
+  }
+  return undefined;
+}
+
+let cachedVersion: string | undefined;
+export function smbdVersion(smbd: string): string {
+  if (!cachedVersion) {
+    const out = spawnSync(smbd, ['--version'], { encoding: 'utf8', timeout: 5000 }).stdout ?? '';
+    cachedVersion = `Samba ${out.replace(/^Version\s+/i, '').trim() || 'unknown'}`;
+  }
+  return cachedVersion;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function killGroupSync(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Removes what a crashed or killed earlier run left behind (its owner process no longer exists). */
+export function sweepStaleNativeTargets(base = tmpdir()): number {
+  let swept = 0;
+  for (const entry of readdirSync(base)) {
+    if (!entry.startsWith(DIR_PREFIX)) continue;
+    const dir = join(base, entry);
+    let owner: OwnerRecord | undefined;
+    try {
+      owner = JSON.parse(readFileSync(join(dir, OWNER_FILE), 'utf8')) as OwnerRecord;
+    } catch {
+      continue; // Being created right now by a live process, or not ours.
+    }
+    if (isAlive(owner.pid)) continue;
+    killGroupSync(owner.smbdPid);
+    for (const account of owner.accounts) deleteUnixAccountSync(account);
+    rmSync(dir, { recursive: true, force: true });
+    swept++;
+  }
+  return swept;
+}
+
+export function freeLoopbackPort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolveOk) => {
+    const socket = new Socket();
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolveOk(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.connect(port, host);
+  });
+}
+
+export interface NativeOptions {
+  logLevel?: number;
+  debugEncryption?: boolean;
+  startTimeoutMs?: number;
+  host?: string;
+}
+
+/** Builds and starts one smbd for a profile, testcontainers-style: configure, then start(). */
+export class NativeSambaServer {
+  private options: Required<NativeOptions>;
+
+  constructor(private readonly profile: Profile, options: NativeOptions = {}) {
+    this.options = { logLevel: 2, debugEncryption: false, startTimeoutMs: 10_000, host: '127.0.0.1', ...options };
+  }
+
+  withLogLevel(level: number): this {
+    this.options.logLevel = level;
+    return this;
+  }
+
+  /** smbd logs session keys: for key-derivation checks only, never for published runs. */
+  withDebugEncryption(on = true): this {
+    this.options.debugEncryption = on;
+    return this;
+  }
+
+  withStartTimeout(ms: number): this {
+    this.options.startTimeoutMs = ms;
+    return this;
+  }
+
+  async start(): Promise<StartedNativeTarget> {
+    const name = `${this.profile.name}@native`;
+    const smbd = findSmbd();
+    if (!smbd) throw new TargetStartError(name, `smbd was not found on PATH or in /usr/sbin; ${INSTALL_HINT}`);
+    sweepStaleNativeTargets();
+
+    const root = await mkdtemp(join(tmpdir(), `${DIR_PREFIX}${this.profile.name}-`));
+    const instance = randomBytes(3).toString('hex');
+    const owner: OwnerRecord = { pid: process.pid, accounts: [] };
+    const writeOwner = () => writeFileSync(join(root, OWNER_FILE), JSON.stringify(owner));
+    writeOwner();
+    let child: ChildProcess | undefined;
+    const syncCleanup = () => {
+      killGroupSync(child?.pid);
+      for (const account of owner.accounts) deleteUnixAccountSync(account);
+      rmSync(root, { recursive: true, force: true });
+    };
+    const unregister = registerCleanup(syncCleanup);
+    try {
+      for (const sub of ['private', 'lock', 'state', 'cache', 'pid', 'ncalrpc', 'usershares', 'shares']) {
+        await mkdir(join(root, sub), { recursive: true });
+      }
+      // smbd checks that the temp root is traversable by the accounts it switches to.
+      await chmod(root, 0o755);
+      const sharePaths: Record<string, string> = {};
+      for (const share of this.profile.shares) {
+        const path = join(root, 'shares', share.name);
+        await mkdir(path);
+        await chmod(path, 0o777);
+        sharePaths[share.name] = path;
+      }
+      const users: TargetUser[] = [];
+      for (const user of this.profile.users) {
+        const username = accountName(instance, user.name);
+        owner.accounts.push(username);
+        writeOwner();
+        await createUnixAccount(username);
+        users.push({ name: user.name, username, password: randomPassword(), domain: '' });
+      }
+
+      const log = new ServerLog();
+      const confPath = join(root, 'smb.conf');
+      let lastError: TargetStartError | undefined;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const port = await freeLoopbackPort(this.options.host);
+        const conf = renderSmbConf(this.profile, {
+          port,
+          host: this.options.host,
+          root,
+          sharePaths,
+          guestAccount: 'nobody',
+          logLevel: this.options.logLevel,
+          debugEncryption: this.options.debugEncryption,
+        });
+        await writeFile(confPath, conf);
+        if (attempt === 0) {
+          for (const u of users) await addSambaUser(confPath, u.username, u.password);
+        }
+        const started = Date.now();
+        child = spawn(smbd, ['-s', confPath, '--foreground', '--no-process-group', '--debug-stdout', `-d${this.options.logLevel}`], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true, // own process group: stop() and the sweeper kill smbd and every helper it forks
+        });
+        owner.smbdPid = child.pid;
+        writeOwner();
+        const logFile = createWriteStream(join(root, 'smbd.log'));
+        const onData = (d: Buffer) => {
+          log.push(d.toString());
+          logFile.write(d);
+        };
+        child.stdout?.on('data', onData);
+        child.stderr?.on('data', onData);
+        child.once('exit', () => logFile.end());
+        const ready = await this.waitReady(child, port, name, log, started);
+        if (ready === true) {
+          unregister();
+          const target = new StartedNativeTarget({
+            name, profile: this.profile, host: this.options.host, port, root, confPath, sharePaths, users, log,
+            process: child, serverVersion: smbdVersion(smbd), accounts: owner.accounts, syncCleanup,
+          });
+          return target;
+        }
+        lastError = ready;
+        killGroupSync(child.pid);
+        if (!/Address already in use|bind failed/i.test(log.text())) break;
+      }
+      throw lastError ?? new TargetStartError(name, 'smbd did not start');
+    } catch (error) {
+      syncCleanup();
+      unregister();
+      if (error instanceof TargetStartError) throw error;
+      throw new TargetStartError(name, (error as Error).message);
+    }
+  }
+
+  private async waitReady(child: ChildProcess, port: number, name: string, log: ServerLog, started: number): Promise<true | TargetStartError> {
+    let exited: string | undefined;
+    child.once('exit', (code, signal) => (exited = signal ? `signal ${signal}` : `exit code ${code}`));
+    child.once('error', (err) => (exited = err.message));
+    const deadline = started + this.options.startTimeoutMs;
+    while (Date.now() < deadline) {
+      if (exited) return new TargetStartError(name, `smbd ended during startup (${exited})`, log.tail());
+      if (await canConnect(this.options.host, port)) return true;
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    return new TargetStartError(name, `smbd did not accept connections on ${this.options.host}:${port} within ${this.options.startTimeoutMs} ms`, log.tail());
+  }
+}
+
+interface NativeTargetInit {
+  name: string;
+  profile: Profile;
+  host: string;
+  port: number;
+  root: string;
+  confPath: string;
+  sharePaths: Record<string, string>;
+  users: TargetUser[];
+  log: ServerLog;
+  process: ChildProcess;
+  serverVersion: string;
+  accounts: string[];
+  syncCleanup: () => void;
+}
+
+export class StartedNativeTarget implements StartedTarget {
+  readonly provider = 'native' as const;
+  readonly name: string;
+  readonly profile: Profile;
+  readonly host: string;
+  readonly port: number;
+  readonly serverVersion: string;
+  readonly shares: StartedShare[];
+  readonly users: TargetUser[];
+  /** Private directory of this server (config, state, shares). Removed by stop(). */
+  readonly root: string;
+  readonly confPath: string;
+  private stopping: Promise<void> | undefined;
+  private readonly unregister: () => void;
+
+  constructor(private readonly init: NativeTargetInit) {
+    this.name = init.name;
+    this.profile = init.profile;
+    this.host = init.host;
+    this.port = init.port;
+    this.serverVersion = init.serverVersion;
+    this.users = init.users;
+    this.root = init.root;
+    this.confPath = init.confPath;
+    this.shares = init.profile.shares.map((s) => {
+      const share: StartedShare = {
+        name: s.name,
+        unc: `\\\\${init.host}\\${s.name}`,
+        encrypted: s.encryption === 'required' || s.encryption === 'desired',
+        guestOk: s.guestOk,
+      };
+      const localPath = init.sharePaths[s.name];
+      if (localPath !== undefined) share.localPath = localPath;
+      return share;
+    });
+    this.unregister = registerCleanup(init.syncCleanup);
+  }
+
+  /** smbd's process id (the leader of its process group). */
+  get pid(): number | undefined {
+    return this.init.process.pid;
+  }
+
+  share(name: string): StartedShare {
+    const share = this.shares.find((s) => s.name.toLowerCase() === name.toLowerCase());
+    if (!share) throw new Error(`${this.name} has no share "${name}" (shares: ${this.shares.map((s) => s.name).join(', ')})`);
+    return share;
+  }
+
+  user(name?: string): TargetUser {
+    const user = name === undefined ? this.users[0] : this.users.find((u) => u.name === name);
+    if (!user) throw new Error(`${this.name} has no user "${name}" (users: ${this.users.map((u) => u.name).join(', ')})`);
+    return user;
+  }
+
+  log(): string {
+    return this.init.log.text();
+  }
+
+  logSince(since: Date): string {
+    return this.init.log.since(since);
+  }
+
+  async serverSessions(): Promise<ServerSession[]> {
+    const result = await run('smbstatus', ['-s', this.confPath, '--json'], { timeoutMs: 10_000 });
+    if (result.code !== 0) throw new Error(`smbstatus failed for ${this.name}: ${result.stderr.trim()}`);
+    return parseSmbstatusJson(result.stdout);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    const child = this.init.process;
+    const pid = child.pid;
+    if (pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      try {
+        process.kill(-pid, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+      const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 3000))]);
+      if (timedOut) killGroupSync(pid);
+      await exited;
+    }
+    // Helpers smbd forked share its process group and may outlive it briefly.
+    killGroupSync(pid);
+    for (const account of this.init.accounts) await deleteUnixAccount(account);
+    await rm(this.root, { recursive: true, force: true });
+    this.unregister();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/** Convenience: start a native target for a profile. */
+export function startNativeTarget(profile: Profile, options?: NativeOptions): Promise<StartedNativeTarget> {
+  return new NativeSambaServer(profile, options).start();
+}
+

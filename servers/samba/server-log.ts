@@ -1,0 +1,63 @@
+/**
+ * Collects smbd's debug output. Samba starts each entry with a header line such as
+ * `[2026/11/25 06:00:26.123456,  1] ../../source3/smbd/server.c:1741(main)`; the lines up to
+ * the next header belong to that entry and share its time.
+ */
+
+const HEADER = /^\[(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?,\s*\d+/;
+
+interface Entry {
+  time: number;
+  text: string;
+}
+
+export function parseSambaTimestamp(line: string): number | undefined {
+  const m = HEADER.exec(line);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, frac] = m;
+  const ms = frac ? Math.floor(Number(frac.padEnd(6, '0')) / 1000) : 0;
+  // smbd prints local time.
+  return new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms).getTime();
+}
+
+export class ServerLog {
+  private readonly entries: Entry[] = [];
+  private partial = '';
+  /** Bound on kept text so a chatty server cannot exhaust memory: oldest entries go first. */
+  private size = 0;
+
+  constructor(private readonly maxBytes = 16 * 1024 * 1024) {}
+
+  push(chunk: string): void {
+    const text = this.partial + chunk;
+    const lines = text.split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) this.addLine(line);
+  }
+
+  private addLine(line: string): void {
+    const time = parseSambaTimestamp(line);
+    const last = this.entries[this.entries.length - 1];
+    if (time === undefined && last) last.text += `\n${line}`;
+    else this.entries.push({ time: time ?? Date.now(), text: line });
+    this.size += line.length + 1;
+    while (this.size > this.maxBytes && this.entries.length > 1) {
+      this.size -= (this.entries.shift()?.text.length ?? 0) + 1;
+    }
+  }
+
+  text(): string {
+    return this.entries.map((e) => e.text).join('\n') + (this.partial ? `\n${this.partial}` : '');
+  }
+
+  since(since: Date): string {
+    // Second granularity of a clock read in another process: keep a small margin.
+    const from = since.getTime() - 5;
+    return this.entries.filter((e) => e.time >= from).map((e) => e.text).join('\n');
+  }
+
+  /** The last `n` lines, for error messages. */
+  tail(n = 20): string {
+    return this.text().split('\n').slice(-n).join('\n');
+  }
+}
