@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadCatalog, type Profile } from '../servers/catalog/index.js';
 import { TargetStartError, startNativeTarget } from '../servers/samba/native.js';
@@ -12,7 +14,10 @@ Commands:
   targets            list the server profiles (built-in and from the config file)
   run                start every selected native target, verify with Samba's smbclient that it
                      negotiates what its profile declares (read back from the server), stop it
+  serve PROFILE      start one native target and keep it running until Ctrl-C; prints where it
+                     listens and the file holding its throwaway credentials
 Options:
+  --json             (serve) print the connection details as one JSON line
   --config FILE      config file (default: smb-interop.config.{ts,mts,js,mjs,json} in the current directory)
   --targets A,B      only these profiles (run)
   -h, --help         this help
@@ -60,13 +65,42 @@ async function commandRun(profiles: Profile[]): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
+async function commandServe(profiles: Profile[], name: string | undefined, json: boolean): Promise<number> {
+  const profile = profiles.find((p) => p.name === name);
+  if (!profile) {
+    process.stderr.write(`smb-interop serve: ${name ? `unknown profile "${name}"` : 'name a profile'}; known: ${profiles.map((p) => p.name).join(', ')}\n`);
+    return 2;
+  }
+  const target = await startNativeTarget(profile);
+  const credentials = join(target.root, 'credentials.json');
+  await writeFile(credentials, JSON.stringify(target.users, null, 2), { mode: 0o600 });
+  const details = {
+    target: target.name, host: target.host, port: target.port, pid: target.pid, root: target.root,
+    shares: target.shares.map((s) => ({ name: s.name, localPath: s.localPath })),
+    accounts: target.users.map((u) => u.username), credentials, serverVersion: target.serverVersion,
+  };
+  if (json) process.stdout.write(`${JSON.stringify(details)}\n`);
+  else {
+    process.stdout.write(`${target.name} (${target.serverVersion}) listening on ${target.host}:${target.port}\n`);
+    for (const s of details.shares) process.stdout.write(`  share ${s.name} -> ${s.localPath}\n`);
+    process.stdout.write(`  accounts ${details.accounts.join(', ')}; passwords in ${credentials}\n  Ctrl-C stops it and removes everything.\n`);
+  }
+  await new Promise<void>((resolveStop) => {
+    const stop = () => resolveStop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await target.stop();
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { config: { type: 'string' }, targets: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { config: { type: 'string' }, targets: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
     process.stderr.write(`smb-interop: ${(e as Error).message}\n\n${USAGE}`);
@@ -94,6 +128,8 @@ export async function main(argv: string[]): Promise<number> {
         return await commandTargets(profiles);
       case 'run':
         return await commandRun(profiles);
+      case 'serve':
+        return await commandServe(profiles, parsed.positionals[1], parsed.values.json === true);
       default:
         process.stderr.write(`smb-interop: unknown command "${command}"\n\n${USAGE}`);
         return 2;

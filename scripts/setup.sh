@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs everything smb-interop needs on Debian (12 or newer) with Node 20+, skipping what is
+# already present: Samba's smbd, smbclient and testparm, tshark, and the npm packages.
+set -Eeuo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n==> %s\n' "$*"; }
+trap 'echo "!! setup failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+need=()
+command -v smbd >/dev/null 2>&1 || [ -x /usr/sbin/smbd ] || need+=(samba)
+command -v smbclient >/dev/null 2>&1 || need+=(smbclient)
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
+if [ ${#need[@]} -gt 0 ]; then
+  step "apt-get install ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  step "Debian packages present: samba, smbclient, tshark"
+fi
+# Samba's own service is not needed (the harness starts its own smbd on loopback ports).
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet smbd 2>/dev/null; then
+  $SUDO systemctl stop smbd nmbd 2>/dev/null || true
+fi
+smbd --version >/dev/null 2>&1 || /usr/sbin/smbd --version >/dev/null
+
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then
+  echo "!! Node $node_major found; smb-interop needs Node 20 or newer" >&2
+  exit 1
+fi
+
+if [ -f node_modules/.package-lock.json ] && cmp -s package-lock.json node_modules/.smb-interop-lock 2>/dev/null; then
+  step "npm packages up to date"
+  npm run --silent build
+else
+  step "npm ci"
+  npm ci --no-audit --no-fund
+  cp package-lock.json node_modules/.smb-interop-lock
+fi

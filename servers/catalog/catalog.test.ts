@@ -1,0 +1,95 @@
+import { test, expect } from '@playwright/test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadCatalog, resolveProfiles, dialectsOf } from './index.js';
+
+const NAMES = [
+  'smb302-ccm', 'smb311-gcm', 'smb311-aes256', 'smb311-signing-gmac', 'smb300-signing-cmac',
+  'smb21-signing-hmac', 'smb202-legacy', 'share-encryption', 'guest', 'windows-hardened',
+];
+
+function problemsOf(config: unknown): string[] {
+  try {
+    resolveProfiles(config, 'smb-interop.config.json');
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+test('the built-in catalog holds the ten profiles of the design, each valid', () => {
+  const profiles = resolveProfiles({});
+  expect(profiles.map((p) => p.name)).toEqual(NAMES);
+  const byName = Object.fromEntries(profiles.map((p) => [p.name, p]));
+  expect(byName['smb302-ccm']!.expect).toMatchObject({ dialect: '3.0.2', cipher: 'AES-128-CCM', encryption: true, preauthIntegrity: false });
+  expect(byName['smb311-gcm']!.encryption).toEqual({ mode: 'required', ciphers: ['AES-128-GCM'] });
+  expect(byName['smb311-signing-gmac']!.signing).toEqual({ required: true, algorithms: ['AES-128-GMAC'] });
+  expect(dialectsOf(byName['share-encryption']!)).toEqual(['2.0.2', '2.1', '3.0', '3.0.2', '3.1.1']);
+  expect(byName['share-encryption']!.expect.encryptedShares).toEqual(['secure']);
+  expect(byName['guest']!.shares.find((s) => s.guestOk)?.name).toBe('public');
+});
+
+test('a user config adds a profile that extends a built-in one, and overrides another', () => {
+  const profiles = resolveProfiles({
+    profiles: {
+      'gcm-and-ccm': { extends: 'smb311-gcm', encryption: { ciphers: ['AES-128-GCM', 'AES-128-CCM'] }, description: 'both 128-bit ciphers' },
+      'smb202-legacy': { signing: { required: true } },
+    },
+  });
+  const added = profiles.find((p) => p.name === 'gcm-and-ccm')!;
+  expect(added.encryption).toEqual({ mode: 'required', ciphers: ['AES-128-GCM', 'AES-128-CCM'] });
+  expect(added.dialects).toEqual({ min: '3.1.1', max: '3.1.1' });
+  const legacy = profiles.find((p) => p.name === 'smb202-legacy')!;
+  expect(legacy.signing).toEqual({ required: true, algorithms: ['HMAC-SHA256'] });
+  expect(profiles).toHaveLength(11);
+});
+
+test('a bad entry names the file, the field and what was expected', () => {
+  const problems = problemsOf({ profiles: { fast: { extends: 'smb311-gcm', encryption: { ciphers: ['AES-512-GCM'] } } } });
+  expect(problems).toHaveLength(1);
+  expect(problems[0]).toMatch(/^profiles\.fast\.encryption\.ciphers\[0\]: .*"AES-128-CCM"/);
+  expect(() => resolveProfiles({ profiles: { fast: { extends: 'nope' } } }, 'x.json')).toThrow(
+    /x\.json: invalid configuration\n {2}profiles\.fast\.extends: unknown profile "nope" \(known: smb302-ccm/,
+  );
+});
+
+test('semantic mistakes are caught: dialect range, expected dialect, shares, unknown keys', () => {
+  expect(problemsOf({ profiles: { a: { extends: 'smb311-gcm', dialects: { min: '3.1.1', max: '2.1' } } } })).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^profiles\.a\.dialects: min 3\.1\.1 is above max 2\.1/)]),
+  );
+  expect(problemsOf({ profiles: { b: { extends: 'smb302-ccm', expect: { dialect: '3.1.1' } } } })).toEqual([
+    'profiles.b.expect.dialect: 3.1.1 is outside the profile\'s dialect range 3.0..3.0.2',
+  ]);
+  expect(problemsOf({ profiles: { c: { extends: 'share-encryption', expect: { encryptedShares: ['nosuch'] } } } })[0]).toMatch(
+    /^profiles\.c\.expect\.encryptedShares\[0\]: "nosuch" is not one of the profile's shares/,
+  );
+  expect(problemsOf({ profiles: { d: { extends: 'guest', sahres: [] } } })[0]).toMatch(/^profiles\.d: .*sahres/);
+  expect(problemsOf({ profile: {} })[0]).toMatch(/^\(root\): .*profile/);
+  expect(problemsOf({ profiles: { 'Bad Name': { extends: 'guest' } } })[0]).toMatch(/^profiles\.Bad Name\.name: expected lower-case/);
+});
+
+test('config files: JSON and TypeScript are found in the working directory; bad JSON is named', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'smb-interop-config-'));
+  try {
+    writeFileSync(join(dir, 'smb-interop.config.json'), JSON.stringify({ profiles: { mine: { extends: 'guest' } } }));
+    const fromJson = await loadCatalog({ cwd: dir });
+    expect(fromJson.configFile).toBe(join(dir, 'smb-interop.config.json'));
+    expect(fromJson.profiles.map((p) => p.name)).toContain('mine');
+
+    rmSync(join(dir, 'smb-interop.config.json'));
+    writeFileSync(
+      join(dir, 'smb-interop.config.ts'),
+      `const ciphers: string[] = ['AES-256-CCM'];\nexport default { profiles: { ccm256: { extends: 'smb311-aes256', encryption: { ciphers }, expect: { cipher: 'AES-256-CCM' } } } };\n`,
+    );
+    const fromTs = await loadCatalog({ cwd: dir });
+    expect(fromTs.profiles.find((p) => p.name === 'ccm256')?.expect.cipher).toBe('AES-256-CCM');
+
+    writeFileSync(join(dir, 'broken.json'), '{ "profiles": ');
+    await expect(loadCatalog({ cwd: dir, configFile: 'broken.json' })).rejects.toThrow(/broken\.json: invalid configuration\n {2}\(file\): not valid JSON/);
+    await expect(loadCatalog({ cwd: dir, configFile: 'missing.json' })).rejects.toThrow(/missing\.json: invalid configuration\n {2}\(file\): does not exist/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
