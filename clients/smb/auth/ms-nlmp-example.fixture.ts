@@ -2,7 +2,7 @@
  * The NTLMv2 example of MS-NLMP 4.2.1 and 4.2.4, transcribed from the specification.
  * Shared by the unit tests; not used at run time.
  */
-const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
+import { hex } from './test-helpers.fixture.js';
 
 export const EXAMPLE = {
   user: 'User',

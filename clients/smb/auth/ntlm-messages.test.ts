@@ -1,5 +1,4 @@
 import { test, expect } from '@playwright/test';
-import { ProtocolError } from '../errors.js';
 import {
   encodeAuthenticateMessage,
   encodeNegotiateMessage,
@@ -10,6 +9,7 @@ import { AvId, parseAvPairs, encodeAvPairs, describeTargetInfo, addClientAvPairs
 import { CLIENT_FLAGS, flagNames } from './ntlm-flags.js';
 import { buildChallenge, text, timestampPair } from './ntlm-test-server.fixture.js';
 import { EXAMPLE, EXPECTED } from './ms-nlmp-example.fixture.js';
+import { expectOnlyProtocolErrors, expectProtocolError } from './test-helpers.fixture.js';
 
 test('NEGOTIATE_MESSAGE carries the SMB flags and Version', () => {
   const message = encodeNegotiateMessage(CLIENT_FLAGS, { major: 10, minor: 0, build: 20348, revision: 15 });
@@ -117,22 +117,10 @@ test('client AV pairs: MsvAvFlags gets MIC_PRESENT, channel bindings and target 
   expect(parseAvPairs(encodeAvPairs(pairs))).toEqual(pairs);
 });
 
-// Hostile input: every failure is a ProtocolError naming the field, never a crash.
-function expectProtocolError(fn: () => unknown, field: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(ProtocolError);
-  expect((caught as ProtocolError).field).toMatch(field);
-}
-
 test('truncated CHALLENGE_MESSAGEs are ProtocolErrors at every length', () => {
   const message = buildChallenge({ targetInfo: [text(AvId.NbDomainName, 'D'), timestampPair(1n)] });
   for (let length = 0; length < message.length; length++) {
-    expectProtocolError(() => parseChallengeMessage(message.subarray(0, length)), /^CHALLENGE_MESSAGE|^AV_PAIR/);
+    expectProtocolError(() => parseChallengeMessage(message.subarray(0, length)), { field: /^CHALLENGE_MESSAGE|^AV_PAIR/ });
   }
 });
 
@@ -140,47 +128,34 @@ test('CHALLENGE_MESSAGE with a bad signature or type', () => {
   const message = buildChallenge();
   const badSignature = Buffer.from(message);
   badSignature[0] = 0x41;
-  expectProtocolError(() => parseChallengeMessage(badSignature), /Signature/);
+  expectProtocolError(() => parseChallengeMessage(badSignature), { field: /Signature/ });
   const badType = Buffer.from(message);
   badType.writeUInt32LE(3, 8);
-  expectProtocolError(() => parseChallengeMessage(badType), /MessageType/);
+  expectProtocolError(() => parseChallengeMessage(badType), { field: /MessageType/ });
 });
 
 test('CHALLENGE_MESSAGE offsets beyond the buffer', () => {
   const message = buildChallenge();
   const nameBeyond = Buffer.from(message);
   nameBeyond.writeUInt32LE(0xfffffff0, 16);
-  expectProtocolError(() => parseChallengeMessage(nameBeyond), /TargetName$/);
+  expectProtocolError(() => parseChallengeMessage(nameBeyond), { field: /TargetName$/ });
   const infoBeyond = Buffer.from(message);
   infoBeyond.writeUInt16LE(0xffff, 40);
-  expectProtocolError(() => parseChallengeMessage(infoBeyond), /TargetInfo$/);
+  expectProtocolError(() => parseChallengeMessage(infoBeyond), { field: /TargetInfo$/ });
 });
 
 test('AV pair length lies, missing EOL and wrong fixed sizes', () => {
   const lie = Buffer.from('02000a0044000000', 'hex');
-  expectProtocolError(() => parseChallengeMessage(buildChallenge({ rawTargetInfo: lie })), /AV_PAIR\.Value/);
+  expectProtocolError(() => parseChallengeMessage(buildChallenge({ rawTargetInfo: lie })), { field: /AV_PAIR\.Value/ });
   const noEol = encodeAvPairs([text(AvId.NbDomainName, 'D')]).subarray(0, -4);
-  expectProtocolError(() => parseChallengeMessage(buildChallenge({ rawTargetInfo: noEol })), /AV_PAIR\.AvId/);
+  expectProtocolError(() => parseChallengeMessage(buildChallenge({ rawTargetInfo: noEol })), { field: /AV_PAIR\.AvId/ });
   const shortTimestamp = Buffer.from('0700040000000000' + '00000000', 'hex');
-  expectProtocolError(() => parseChallengeMessage(buildChallenge({ rawTargetInfo: shortTimestamp })), /AV_PAIR\.AvLen/);
+  expectProtocolError(() => parseChallengeMessage(buildChallenge({ rawTargetInfo: shortTimestamp })), { field: /AV_PAIR\.AvLen/ });
   const eolWithLength = Buffer.from('0000020000000000', 'hex');
-  expectProtocolError(() => parseAvPairs(eolWithLength), /AV_PAIR\.AvLen/);
+  expectProtocolError(() => parseAvPairs(eolWithLength), { field: /AV_PAIR\.AvLen/ });
 });
 
 test('random garbage never escapes as anything but a ProtocolError', () => {
-  let seed = 12345;
-  const next = (): number => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed;
-  };
   const base = buildChallenge({ targetInfo: [text(AvId.NbDomainName, 'D'), timestampPair(7n)] });
-  for (let round = 0; round < 2000; round++) {
-    const mutated = Buffer.from(base);
-    for (let k = 0; k < 3; k++) mutated[12 + (next() % (mutated.length - 12))] = next() & 0xff;
-    try {
-      parseChallengeMessage(mutated);
-    } catch (error) {
-      expect(error).toBeInstanceOf(ProtocolError);
-    }
-  }
+  expectOnlyProtocolErrors([base], [parseChallengeMessage], { rounds: 2000, seed: 12345, keepPrefix: 12 });
 });
