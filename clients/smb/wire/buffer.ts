@@ -249,3 +249,11 @@ export function decodeReservedBody(message: Buffer, structure: string, bodyOffse
   r.structureSize(4);
   r.skip(2, 'Reserved');
 }
+
+/**
+ * The message seen from its own SMB2 header, which is where every Offset field counts from.
+ * Differs from `message` only when a body is decoded in place inside a larger buffer.
+ */
+export function fromHeader(message: Buffer, bodyOffset: number): Buffer {
+  return message.subarray(Math.max(0, bodyOffset - SMB2_HEADER_SIZE));
+}

@@ -11,6 +11,7 @@ import {
   optionalSlice,
   readFileId,
   writeFileId,
+  fromHeader,
 } from './buffer.js';
 import type { FileId } from './buffer.js';
 
@@ -98,6 +99,7 @@ export function encodeIoctlRequest(request: IoctlRequest): Buffer {
 
 export function decodeIoctlRequest(message: Buffer, bodyOffset = SMB2_HEADER_SIZE): IoctlRequest {
   const r = new Reader(message, REQUEST, bodyOffset);
+  const base = fromHeader(message, bodyOffset);
   r.structureSize(57);
   r.skip(2, 'Reserved');
   const ctlCode = r.u32('CtlCode');
@@ -113,8 +115,8 @@ export function decodeIoctlRequest(message: Buffer, bodyOffset = SMB2_HEADER_SIZ
   return {
     ctlCode,
     fileId,
-    input: optionalSlice(message, inputOffset, inputCount, REQUEST, 'InputOffset'),
-    output: optionalSlice(message, outputOffset, outputCount, REQUEST, 'OutputOffset'),
+    input: optionalSlice(base, inputOffset, inputCount, REQUEST, 'InputOffset'),
+    output: optionalSlice(base, outputOffset, outputCount, REQUEST, 'OutputOffset'),
     maxInputResponse,
     maxOutputResponse,
     flags,
@@ -141,6 +143,7 @@ export function encodeIoctlResponse(response: IoctlResponse): Buffer {
 
 export function decodeIoctlResponse(message: Buffer, bodyOffset = SMB2_HEADER_SIZE): IoctlResponse {
   const r = new Reader(message, RESPONSE, bodyOffset);
+  const base = fromHeader(message, bodyOffset);
   r.structureSize(49);
   r.skip(2, 'Reserved');
   const ctlCode = r.u32('CtlCode');
@@ -154,8 +157,8 @@ export function decodeIoctlResponse(message: Buffer, bodyOffset = SMB2_HEADER_SI
   return {
     ctlCode,
     fileId,
-    input: optionalSlice(message, inputOffset, inputCount, RESPONSE, 'InputOffset'),
-    output: optionalSlice(message, outputOffset, outputCount, RESPONSE, 'OutputOffset'),
+    input: optionalSlice(base, inputOffset, inputCount, RESPONSE, 'InputOffset'),
+    output: optionalSlice(base, outputOffset, outputCount, RESPONSE, 'OutputOffset'),
     flags,
   };
 }

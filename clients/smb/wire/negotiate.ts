@@ -7,6 +7,7 @@ import {
   checkCount,
   optionalSlice,
   protocolError,
+  fromHeader,
 } from './buffer.js';
 import { Dialect } from './constants.js';
 import { decodeNegotiateContexts, encodeNegotiateContexts } from './negotiate-contexts.js';
@@ -75,6 +76,7 @@ export function encodeNegotiateRequest(request: NegotiateRequest): Buffer {
 
 export function decodeNegotiateRequest(message: Buffer, bodyOffset = SMB2_HEADER_SIZE): NegotiateRequest {
   const r = new Reader(message, REQUEST, bodyOffset);
+  const base = fromHeader(message, bodyOffset);
   r.structureSize(REQUEST_FIXED);
   const dialectCount = r.u16('DialectCount');
   const securityMode = r.u16('SecurityMode');
@@ -89,7 +91,7 @@ export function decodeNegotiateRequest(message: Buffer, bodyOffset = SMB2_HEADER
   for (let i = 0; i < dialectCount; i++) dialects.push(r.u16('Dialects'));
   const request: NegotiateRequest = { dialects, securityMode, capabilities, clientGuid };
   if (offersSmb311(dialects) && contextCount > 0) {
-    request.negotiateContexts = decodeNegotiateContexts(message, contextOffset, contextCount, REQUEST);
+    request.negotiateContexts = decodeNegotiateContexts(base, contextOffset, contextCount, REQUEST);
   }
   return request;
 }
@@ -122,6 +124,7 @@ export function encodeNegotiateResponse(response: NegotiateResponse): Buffer {
 
 export function decodeNegotiateResponse(message: Buffer, bodyOffset = SMB2_HEADER_SIZE): NegotiateResponse {
   const r = new Reader(message, RESPONSE, bodyOffset);
+  const base = fromHeader(message, bodyOffset);
   r.structureSize(65);
   const securityMode = r.u16('SecurityMode');
   const dialectRevision = r.u16('DialectRevision');
@@ -136,13 +139,13 @@ export function decodeNegotiateResponse(message: Buffer, bodyOffset = SMB2_HEADE
   const securityOffset = r.u16('SecurityBufferOffset');
   const securityLength = r.u16('SecurityBufferLength');
   const contextOffset = r.u32('NegotiateContextOffset');
-  const securityBuffer = optionalSlice(message, securityOffset, securityLength, RESPONSE, 'SecurityBufferOffset');
+  const securityBuffer = optionalSlice(base, securityOffset, securityLength, RESPONSE, 'SecurityBufferOffset');
   let negotiateContexts: NegotiateContext[] = [];
   if (dialectRevision === Dialect.Smb311) {
     if (contextCount === 0) {
       throw protocolError(RESPONSE, 'NegotiateContextCount', 'is 0 but dialect 3.1.1 requires contexts');
     }
-    negotiateContexts = decodeNegotiateContexts(message, contextOffset, contextCount, RESPONSE);
+    negotiateContexts = decodeNegotiateContexts(base, contextOffset, contextCount, RESPONSE);
   }
   return {
     securityMode,

@@ -1,5 +1,5 @@
 /** SESSION_SETUP request (MS-SMB2 2.2.5) and response (MS-SMB2 2.2.6). */
-import { Reader, SMB2_HEADER_SIZE, Writer, optionalSlice } from './buffer.js';
+import { Reader, SMB2_HEADER_SIZE, Writer, fromHeader, optionalSlice } from './buffer.js';
 
 /** Request Flags (MS-SMB2 2.2.5). */
 export const SESSION_FLAG_BINDING = 0x01;
@@ -48,6 +48,7 @@ export function encodeSessionSetupRequest(request: SessionSetupRequest): Buffer 
 
 export function decodeSessionSetupRequest(message: Buffer, bodyOffset = SMB2_HEADER_SIZE): SessionSetupRequest {
   const r = new Reader(message, REQUEST, bodyOffset);
+  const base = fromHeader(message, bodyOffset);
   r.structureSize(25);
   const flags = r.u8('Flags');
   const securityMode = r.u8('SecurityMode');
@@ -56,7 +57,7 @@ export function decodeSessionSetupRequest(message: Buffer, bodyOffset = SMB2_HEA
   const offset = r.u16('SecurityBufferOffset');
   const length = r.u16('SecurityBufferLength');
   const previousSessionId = r.u64('PreviousSessionId');
-  const securityBuffer = optionalSlice(message, offset, length, REQUEST, 'SecurityBufferOffset');
+  const securityBuffer = optionalSlice(base, offset, length, REQUEST, 'SecurityBufferOffset');
   return { flags, securityMode, capabilities, channel, previousSessionId, securityBuffer };
 }
 
@@ -72,9 +73,10 @@ export function encodeSessionSetupResponse(response: SessionSetupResponse): Buff
 
 export function decodeSessionSetupResponse(message: Buffer, bodyOffset = SMB2_HEADER_SIZE): SessionSetupResponse {
   const r = new Reader(message, RESPONSE, bodyOffset);
+  const base = fromHeader(message, bodyOffset);
   r.structureSize(9);
   const sessionFlags = r.u16('SessionFlags');
   const offset = r.u16('SecurityBufferOffset');
   const length = r.u16('SecurityBufferLength');
-  return { sessionFlags, securityBuffer: optionalSlice(message, offset, length, RESPONSE, 'SecurityBufferOffset') };
+  return { sessionFlags, securityBuffer: optionalSlice(base, offset, length, RESPONSE, 'SecurityBufferOffset') };
 }

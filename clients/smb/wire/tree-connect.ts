@@ -1,5 +1,5 @@
 /** TREE_CONNECT request (MS-SMB2 2.2.9) and response (MS-SMB2 2.2.10). */
-import { Reader, SMB2_HEADER_SIZE, Writer, decodeUtf16, encodeUtf16, optionalSlice } from './buffer.js';
+import { Reader, SMB2_HEADER_SIZE, Writer, fromHeader, decodeUtf16, encodeUtf16, optionalSlice } from './buffer.js';
 
 /** Request Flags, 3.1.1 only (MS-SMB2 2.2.9). */
 export const enum TreeConnectFlag {
@@ -38,11 +38,12 @@ export function encodeTreeConnectRequest(request: TreeConnectRequest): Buffer {
 
 export function decodeTreeConnectRequest(message: Buffer, bodyOffset = SMB2_HEADER_SIZE): TreeConnectRequest {
   const r = new Reader(message, REQUEST, bodyOffset);
+  const base = fromHeader(message, bodyOffset);
   r.structureSize(9);
   const flags = r.u16('Flags');
   const offset = r.u16('PathOffset');
   const length = r.u16('PathLength');
-  const path = decodeUtf16(optionalSlice(message, offset, length, REQUEST, 'PathOffset'), REQUEST, 'PathLength');
+  const path = decodeUtf16(optionalSlice(base, offset, length, REQUEST, 'PathOffset'), REQUEST, 'PathLength');
   return { flags, path };
 }
 
