@@ -63,14 +63,14 @@ export class NtlmAuthenticator implements Authenticator {
       username = username.slice(slash + 1);
     }
     this.#ntlm = new NtlmClient({
-      user: options.anonymous === true ? '' : username,
-      password: options.anonymous === true ? '' : options.password,
-      ...(domain === undefined ? {} : { domain }),
-      ...(options.workstation === undefined ? {} : { workstation: options.workstation }),
-      ...(options.targetHost === undefined ? {} : { targetName: `cifs/${options.targetHost}` }),
-      ...(options.anonymous === undefined ? {} : { anonymous: options.anonymous }),
-      ...(options.now === undefined ? {} : { now: options.now }),
-      ...(options.randomBytes === undefined ? {} : { randomBytes: options.randomBytes }),
+      user: username,
+      password: options.password,
+      domain,
+      workstation: options.workstation,
+      targetName: options.targetHost === undefined ? undefined : `cifs/${options.targetHost}`,
+      anonymous: options.anonymous,
+      now: options.now,
+      randomBytes: options.randomBytes,
     });
   }
 
@@ -118,7 +118,7 @@ export class NtlmAuthenticator implements Authenticator {
       const wantMic = this.#ntlm.micPresent || response.negState === NegState.REQUEST_MIC;
       let mechListMIC: Buffer | undefined;
       if (wantMic && !this.isAnonymous) mechListMIC = this.#sessionSecurity().sign(this.#mechTypesDer);
-      return encodeNegTokenResp({ responseToken: authenticate, ...(mechListMIC === undefined ? {} : { mechListMIC }) });
+      return encodeNegTokenResp({ responseToken: authenticate, mechListMIC });
     });
   }
 

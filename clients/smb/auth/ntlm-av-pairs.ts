@@ -90,6 +90,7 @@ export function describeTargetInfo(pairs: readonly AvPair[]): TargetInfo {
     const value = findAvPair(pairs, id);
     return value === undefined ? undefined : value.toString('utf16le');
   };
+  // Absent pairs leave their keys out rather than set to undefined.
   const assign = <K extends keyof TargetInfo>(key: K, value: TargetInfo[K] | undefined): void => {
     if (value !== undefined) info[key] = value;
   };

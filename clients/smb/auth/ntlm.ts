@@ -126,7 +126,7 @@ export class NtlmClient {
         user: '',
         workstation: this.#workstation,
         encryptedRandomSessionKey: Buffer.alloc(0),
-        ...(version === undefined ? {} : { version }),
+        version,
         withMic: false,
       });
     }
@@ -137,8 +137,8 @@ export class NtlmClient {
     const clientChallenge = this.#randomExactly(8);
     const avPairs = addClientAvPairs(challenge.targetInfo, {
       micPresent,
-      ...(micPresent ? { channelBindings: Buffer.alloc(16) } : {}),
-      ...(this.#targetName === undefined ? {} : { targetName: this.#targetName }),
+      channelBindings: micPresent ? Buffer.alloc(16) : undefined,
+      targetName: this.#targetName,
     });
 
     const responseKey = ntowfv2(this.#password, this.#user, this.#domain);
@@ -163,7 +163,7 @@ export class NtlmClient {
       user: this.#user,
       workstation: this.#workstation,
       encryptedRandomSessionKey,
-      ...(version === undefined ? {} : { version }),
+      version,
       withMic: micPresent,
     });
     if (micPresent) {
