@@ -257,3 +257,64 @@ export function decodeReservedBody(message: Buffer, structure: string, bodyOffse
 export function fromHeader(message: Buffer, bodyOffset: number): Buffer {
   return message.subarray(Math.max(0, bodyOffset - SMB2_HEADER_SIZE));
 }
+
+/**
+ * Splits an MS-FSCC list chained by a leading 4-byte NextEntryOffset into entry views.
+ * Every offset must move forward by at least `minEntrySize` and stay inside the buffer, so a
+ * hostile chain can neither loop nor reach outside; the entry count is bounded by the bytes.
+ */
+export function splitEntries(buffer: Buffer, structure: string, minEntrySize: number): Buffer[] {
+  const entries: Buffer[] = [];
+  let start = 0;
+  while (start < buffer.length) {
+    const next = new Reader(buffer, structure, start).u32(`[${entries.length}].NextEntryOffset`);
+    if (next !== 0 && (next < minEntrySize || start + next > buffer.length)) {
+      throw protocolError(
+        structure,
+        `[${entries.length}].NextEntryOffset`,
+        `${next} at offset ${start} does not lead to a further entry inside ${buffer.length} bytes`,
+      );
+    }
+    const end = next === 0 ? buffer.length : start + next;
+    entries.push(buffer.subarray(start, end));
+    if (next === 0) break;
+    start = end;
+  }
+  return entries;
+}
+
+/** Writes entries with NextEntryOffset chaining, each 8-byte aligned except the last. */
+export function joinEntries(entries: readonly Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const isLast = i === entries.length - 1;
+    const size = isLast ? entry.length : alignUp(entry.length);
+    const copy = Buffer.alloc(size);
+    entry.copy(copy);
+    copy.writeUInt32LE(isLast ? 0 : size, 0);
+    parts.push(copy);
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * Responses that are StructureSize 9 + OutputBufferOffset(2) + OutputBufferLength(4) + Buffer:
+ * QUERY_DIRECTORY, QUERY_INFO and CHANGE_NOTIFY (MS-SMB2 2.2.34, 2.2.38, 2.2.36).
+ */
+export function encodeOutputBufferResponse(structure: string, output: Buffer): Buffer {
+  const w = new Writer(8 + Math.max(1, output.length), structure);
+  w.u16(9, 'StructureSize');
+  w.u16(output.length > 0 ? SMB2_HEADER_SIZE + 8 : 0, 'OutputBufferOffset');
+  w.u32(output.length, 'OutputBufferLength');
+  w.bytes(output, 'Buffer');
+  return w.buffer;
+}
+
+/** The output buffer as a view of the message. */
+export function decodeOutputBufferResponse(message: Buffer, structure: string, bodyOffset = SMB2_HEADER_SIZE): Buffer {
+  const r = new Reader(message, structure, bodyOffset);
+  r.structureSize(9);
+  const offset = r.u16('OutputBufferOffset');
+  const length = r.u32('OutputBufferLength');
+  return optionalSlice(fromHeader(message, bodyOffset), offset, length, structure, 'OutputBufferOffset');
+}
