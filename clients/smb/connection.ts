@@ -1,0 +1,456 @@
+/**
+ * One SMB2 connection: NEGOTIATE, message ids and credits (MS-SMB2 3.2.4.1.5, 3.2.5.1.4),
+ * outstanding requests with timeouts and STATUS_PENDING (3.2.5.1.5), signing (3.2.4.1.1,
+ * 3.2.5.1.3) and encryption (3.2.4.1.8, 3.2.5.1.1.1) for the sessions registered with it.
+ */
+import {
+  PreauthIntegrityHash,
+  applySignature,
+  decryptMessage,
+  encryptMessageParts,
+  parseTransformHeader,
+  verifyMessageSignature,
+} from './crypto/index.js';
+import type { Cipher, NonceGenerator, SigningAlgorithm } from './crypto/index.js';
+import { NegotiationError, ProtocolError, SecurityError, SmbError, TimeoutError, TransportError } from './errors.js';
+import { buildNegotiateRequest, encodeNegotiate, interpretNegotiateResponse, offeredList } from './negotiation.js';
+import type { Negotiated, NegotiatePolicy } from './negotiation.js';
+import { messageEvent, notify } from './observer.js';
+import type { SmbObserver } from './observer.js';
+import { Transport } from './transport.js';
+import {
+  Command,
+  HeaderFlag,
+  NtStatus,
+  SMB2_HEADER_SIZE,
+  classifyMessage,
+  commandName,
+  decodeHeader,
+  encodeHeader,
+  isError,
+  isResponse,
+  ntStatusName,
+} from './wire/index.js';
+import type { Header, NegotiateRequest } from './wire/index.js';
+
+export interface ConnectionOptions extends NegotiatePolicy {
+  port: number;
+  /** Connect timeout and default per-request timeout. */
+  timeoutMs: number;
+  observer?: SmbObserver | undefined;
+}
+
+/** What the connection needs to sign, verify, encrypt and decrypt for one session. */
+export interface SessionSecurity {
+  readonly sessionId: bigint;
+  readonly signingAlgorithm: SigningAlgorithm;
+  readonly signingKey: Buffer | undefined;
+  /** Session.SigningRequired: sign every request, insist on signed responses. */
+  readonly signingRequired: boolean;
+  /** Session.EncryptData: encrypt every request. */
+  readonly encryptData: boolean;
+  readonly cipher: Cipher | undefined;
+  readonly encryptionKey: Buffer | undefined;
+  readonly decryptionKey: Buffer | undefined;
+  readonly nonces: NonceGenerator | undefined;
+}
+
+export interface RequestOptions {
+  command: Command;
+  /** The command's body (after the 64-byte header), whole or in parts (e.g. WRITE header + data). */
+  body: Buffer | readonly Buffer[];
+  sessionId?: bigint;
+  treeId?: number;
+  /** Bytes the request carries or asks for (READ/WRITE length): sets CreditCharge (MS-SMB2 3.1.5.2). */
+  payloadSize?: number;
+  /** Encrypt even when the session does not (a tree with SMB2_SHAREFLAG_ENCRYPT_DATA). */
+  encrypt?: boolean;
+  /** Sign even when the session does not require it (TREE_CONNECT on 3.1.1, VALIDATE_NEGOTIATE_INFO). */
+  sign?: boolean;
+  timeoutMs?: number;
+  /**
+   * After a STATUS_PENDING interim response: undefined keeps the original deadline, a number
+   * restarts the clock with that many ms, null waits as long as the server takes (CHANGE_NOTIFY, LOCK).
+   */
+  pendingTimeoutMs?: number | null;
+  /** Error statuses that are answers, not failures (e.g. STATUS_MORE_PROCESSING_REQUIRED). */
+  okStatuses?: readonly number[];
+  /** Share or file path named in error messages. */
+  path?: string;
+  /** Return the clear request message (for the 3.1.1 preauth hash). */
+  keepRequest?: boolean;
+}
+
+export interface SmbResponse {
+  header: Header;
+  /** The clear SMB2 message of this response (one element of a compound). */
+  message: Buffer;
+  status: number;
+  encrypted: boolean;
+  /** The response carried SMB2_FLAGS_SIGNED and the connection verified it with a registered key. */
+  signatureVerified: boolean;
+  /** The clear request message, when keepRequest was set. */
+  request: Buffer | undefined;
+}
+
+interface Outstanding {
+  options: RequestOptions;
+  command: string;
+  credits: number;
+  charge: number;
+  resolve(response: SmbResponse): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout | undefined;
+  messageId: bigint | undefined;
+  holdsCredits: boolean;
+  encrypted: boolean;
+  signed: boolean;
+  asyncId: bigint | undefined;
+  request: Buffer | undefined;
+}
+
+export function formatSessionId(sessionId: bigint | undefined): string {
+  return `0x${(sessionId ?? 0n).toString(16).padStart(16, '0')}`;
+}
+
+const UNSOLICITED_MESSAGE_ID = 0xffffffffffffffffn;
+/** The credit balance the client asks the server to keep it at. */
+const TARGET_CREDITS = 512;
+const MAX_CREDIT_REQUEST = 0xffff;
+
+export class Connection {
+  readonly peer: string;
+  private transport!: Transport;
+  private negotiatedState: Negotiated | undefined;
+  private negotiateRequest: NegotiateRequest | undefined;
+  /** The 3.1.1 connection preauth hash after NEGOTIATE; sessions start from it. */
+  preauthHash: PreauthIntegrityHash | undefined;
+  /** Set once FSCTL_VALIDATE_NEGOTIATE_INFO succeeded on this connection. */
+  negotiateValidated = false;
+  private readonly sessions = new Map<bigint, SessionSecurity>();
+  private readonly outstanding = new Map<bigint, Outstanding>();
+  private readonly queue: Outstanding[] = [];
+  private credits = 1;
+  private creditsInFlight = 0;
+  private nextMessageId = 0n;
+  private failure: Error | undefined;
+
+  private constructor(readonly options: ConnectionOptions) {
+    this.peer = `${options.host}:${options.port}`;
+  }
+
+  /** Opens the transport and negotiates. */
+  static async connect(options: ConnectionOptions): Promise<Connection> {
+    const connection = await Connection.open(options);
+    try {
+      await connection.negotiate();
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+    return connection;
+  }
+
+  /** Opens the transport only; request() then works with the initial single credit. */
+  static async open(options: ConnectionOptions): Promise<Connection> {
+    const connection = new Connection(options);
+    connection.transport = await Transport.connect(
+      { host: options.host, port: options.port, connectTimeoutMs: options.timeoutMs },
+      {
+        onFrame: (frame) => connection.onFrame(frame),
+        onClose: (error) => connection.fail(error),
+        onDrain: () => connection.pump(),
+      },
+    );
+    return connection;
+  }
+
+  get negotiated(): Negotiated {
+    if (this.negotiatedState === undefined) throw new SmbError('the connection has not negotiated yet');
+    return this.negotiatedState;
+  }
+
+  /** The NEGOTIATE request as sent (FSCTL_VALIDATE_NEGOTIATE_INFO repeats it). */
+  get clientNegotiate(): NegotiateRequest {
+    if (this.negotiateRequest === undefined) throw new SmbError('the connection has not negotiated yet');
+    return this.negotiateRequest;
+  }
+
+  get closed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  registerSession(security: SessionSecurity): void {
+    this.sessions.set(security.sessionId, security);
+  }
+
+  unregisterSession(sessionId: bigint): void {
+    this.sessions.delete(sessionId);
+  }
+
+  private async negotiate(): Promise<void> {
+    const request = buildNegotiateRequest(this.options);
+    this.negotiateRequest = request;
+    let response: SmbResponse;
+    try {
+      response = await this.request({ command: Command.Negotiate, body: encodeNegotiate(request), keepRequest: true });
+    } catch (error) {
+      const offered = `client offered ${offeredList(request)}`;
+      if (error instanceof SmbError && error.status !== undefined && error.statusName !== undefined) {
+        const answer = `${error.message.replace(/ on NEGOTIATE$/, '')} on NEGOTIATE`;
+        const hint = error.status === NtStatus.NotSupported ? ' (no dialect in common)' : '';
+        throw new NegotiationError(`${offered}; server answered ${answer}${hint}`, { status: error.status, statusName: error.statusName, command: 'NEGOTIATE', cause: error });
+      }
+      if (error instanceof TransportError) {
+        throw new NegotiationError(`${offered}; server closed the connection without answering NEGOTIATE (no dialect in common?)`, { command: 'NEGOTIATE', cause: error });
+      }
+      throw error;
+    }
+    const negotiated = interpretNegotiateResponse(response.message, request, this.options);
+    this.negotiatedState = negotiated;
+    if (negotiated.preauthIntegrity && response.request !== undefined) {
+      this.preauthHash = PreauthIntegrityHash.initial().update(response.request).update(response.message);
+    }
+  }
+
+  /** Sends one request and resolves with its final response; rejects on error statuses. */
+  request(options: RequestOptions): Promise<SmbResponse> {
+    if (this.failure !== undefined) {
+      return Promise.reject(new TransportError(`connection to ${this.peer} is closed: ${this.failure.message}`, { cause: this.failure }));
+    }
+    const multiCredit = this.negotiatedState?.supportsMultiCredit === true;
+    // MS-SMB2 3.1.5.2: one credit per 64 KiB; without LARGE_MTU, CreditCharge is 0 and costs 1.
+    const charge = multiCredit ? Math.max(1, Math.ceil((options.payloadSize ?? 0) / 65536)) : 0;
+    return new Promise<SmbResponse>((resolve, reject) => {
+      const item: Outstanding = {
+        options,
+        command: commandName(options.command),
+        credits: Math.max(1, charge),
+        charge,
+        resolve,
+        reject,
+        timer: undefined,
+        messageId: undefined,
+        holdsCredits: false,
+        encrypted: false,
+        signed: false,
+        asyncId: undefined,
+        request: undefined,
+      };
+      this.startTimer(item, options.timeoutMs ?? this.options.timeoutMs);
+      this.queue.push(item);
+      this.pump();
+    });
+  }
+
+  private startTimer(item: Outstanding, ms: number): void {
+    clearTimeout(item.timer);
+    item.timer = setTimeout(() => {
+      const queued = this.queue.indexOf(item);
+      if (queued >= 0) this.queue.splice(queued, 1);
+      if (item.messageId !== undefined) this.outstanding.delete(item.messageId);
+      this.releaseCredits(item);
+      const where = item.options.path === undefined ? '' : ` ${item.options.path}`;
+      const state = item.asyncId === undefined ? '' : ' (the server answered STATUS_PENDING)';
+      item.reject(new TimeoutError(`no response to ${item.command}${where} from ${this.peer} within ${ms} ms${state}`, { command: item.command }));
+      this.pump();
+    }, ms);
+  }
+
+  private releaseCredits(item: Outstanding): void {
+    if (!item.holdsCredits) return;
+    item.holdsCredits = false;
+    this.creditsInFlight -= item.credits;
+  }
+
+  /** Sends queued requests while credits allow and the socket is not congested. */
+  private pump(): void {
+    while (this.failure === undefined && this.queue.length > 0 && !this.transport.congested) {
+      const head = this.queue[0]!;
+      if (head.credits > this.credits) {
+        if (this.creditsInFlight === 0) {
+          this.queue.shift();
+          clearTimeout(head.timer);
+          head.reject(new ProtocolError(`${head.command} needs ${head.credits} credits but the server granted only ${this.credits} and none are outstanding`));
+          continue;
+        }
+        return;
+      }
+      this.queue.shift();
+      this.dispatch(head);
+    }
+  }
+
+  private dispatch(item: Outstanding): void {
+    const { options } = item;
+    const messageId = this.nextMessageId;
+    this.nextMessageId += BigInt(item.credits);
+    this.credits -= item.credits;
+    this.creditsInFlight += item.credits;
+    item.holdsCredits = true;
+    item.messageId = messageId;
+    const sessionId = options.sessionId ?? 0n;
+    const security = sessionId === 0n ? undefined : this.sessions.get(sessionId);
+    try {
+      const encrypt = security !== undefined && (security.encryptData || options.encrypt === true);
+      if (options.encrypt === true && security === undefined) throw new SecurityError(`cannot encrypt ${item.command}: no session keys`);
+      const sign = !encrypt && security?.signingKey !== undefined && (security.signingRequired || options.sign === true);
+      const creditRequest = Math.min(MAX_CREDIT_REQUEST, item.credits + Math.max(0, TARGET_CREDITS - this.credits - this.creditsInFlight));
+      const header = encodeHeader({
+        command: options.command,
+        messageId,
+        creditCharge: item.charge,
+        credits: creditRequest,
+        flags: sign ? HeaderFlag.Signed : 0,
+        treeId: options.treeId ?? 0,
+        sessionId,
+      });
+      const body = Buffer.isBuffer(options.body) ? [options.body] : options.body;
+      const parts = [header, ...body];
+      const observer = this.options.observer;
+      let message: Buffer | undefined;
+      if (sign || encrypt || options.keepRequest === true || observer !== undefined) message = Buffer.concat(parts);
+      if (sign && message !== undefined && security?.signingKey !== undefined) {
+        applySignature(message, security.signingAlgorithm, security.signingKey);
+      }
+      if (encrypt && message !== undefined && this.options.testFaults?.zeroInnerSessionIdWhenEncrypting === true) {
+        message.writeBigUInt64LE(0n, 40);
+      }
+      if (options.keepRequest === true) item.request = message;
+      item.encrypted = encrypt;
+      item.signed = sign;
+      if (observer !== undefined && message !== undefined) notify(observer, messageEvent('send', message, encrypt));
+      this.outstanding.set(messageId, item);
+      if (encrypt && message !== undefined) {
+        const { cipher, encryptionKey, nonces } = security ?? {};
+        if (cipher === undefined || encryptionKey === undefined || nonces === undefined) {
+          throw new SecurityError(`cannot encrypt ${item.command}: the session ${formatSessionId(sessionId)} has no encryption key`);
+        }
+        const sealed = encryptMessageParts({ cipher, key: encryptionKey, sessionId, nonce: nonces.next(), message });
+        this.transport.send([sealed.header, sealed.ciphertext]);
+      } else {
+        this.transport.send(message === undefined ? parts : [message]);
+      }
+    } catch (error) {
+      this.outstanding.delete(messageId);
+      this.releaseCredits(item);
+      clearTimeout(item.timer);
+      item.reject(error as Error);
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (this.failure !== undefined) return;
+    try {
+      let message = frame;
+      let transformSessionId: bigint | undefined;
+      if (classifyMessage(frame) === 'transform') {
+        transformSessionId = parseTransformHeader(frame).sessionId;
+        const security = this.sessions.get(transformSessionId);
+        if (security?.cipher === undefined || security.decryptionKey === undefined) {
+          throw new SecurityError(`encrypted message for session ${formatSessionId(transformSessionId)}, which has no decryption key`);
+        }
+        message = decryptMessage({ cipher: security.cipher, key: security.decryptionKey, frame }).message;
+      }
+      // Compound responses (MS-SMB2 3.2.5.1.9): each element is its own signed message.
+      let offset = 0;
+      for (;;) {
+        if (message.length - offset < SMB2_HEADER_SIZE) {
+          throw new ProtocolError(`response of ${message.length - offset} bytes at offset ${offset} is shorter than an SMB2 header`, { field: 'SMB2 header' });
+        }
+        const next = message.readUInt32LE(offset + 20);
+        const end = next === 0 ? message.length : offset + next;
+        if (end > message.length || (next !== 0 && next < 64)) {
+          throw new ProtocolError(`NextCommand ${next} at offset ${offset} points outside the ${message.length}-byte response`, { field: 'SMB2 header.NextCommand' });
+        }
+        this.onResponse(message.subarray(offset, end), transformSessionId);
+        if (next === 0) break;
+        offset = end;
+      }
+      this.pump();
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new ProtocolError(String(error)));
+    }
+  }
+
+  private onResponse(message: Buffer, transformSessionId: bigint | undefined): void {
+    const header = decodeHeader(message);
+    const encrypted = transformSessionId !== undefined;
+    if (!isResponse(header)) throw new ProtocolError(`received a ${commandName(header.command)} request from the server`);
+    if (this.options.observer !== undefined) notify(this.options.observer, messageEvent('receive', message, encrypted));
+    this.credits += header.credits;
+    if (header.messageId === UNSOLICITED_MESSAGE_ID) return;
+    const item = this.outstanding.get(header.messageId);
+    if (item === undefined) return;
+    const command = commandName(header.command);
+    if (command !== item.command) {
+      throw new ProtocolError(`response to message ${header.messageId} is ${command}, but the request was ${item.command}`);
+    }
+    if (encrypted && header.sessionId !== transformSessionId) {
+      throw new SecurityError(`${command} response: SessionId ${formatSessionId(header.sessionId)} differs from its TRANSFORM_HEADER's ${formatSessionId(transformSessionId)}`);
+    }
+    const isInterim = header.status === NtStatus.Pending && header.isAsync;
+    const signatureVerified = !encrypted && !isInterim && this.checkSignature(item, header, message);
+    if (isInterim) {
+      // MS-SMB2 3.2.5.1.5: keep waiting for the final response under the same MessageId.
+      item.asyncId = header.asyncId;
+      this.releaseCredits(item);
+      const extend = item.options.pendingTimeoutMs;
+      if (extend === null) clearTimeout(item.timer);
+      else if (extend !== undefined) this.startTimer(item, extend);
+      return;
+    }
+    this.outstanding.delete(header.messageId);
+    this.releaseCredits(item);
+    clearTimeout(item.timer);
+    const status = header.status;
+    const statusText = `${ntStatusName(status)} on ${command}`;
+    if (item.encrypted && !encrypted) {
+      item.reject(new SecurityError(`unencrypted response (${statusText}) to an encrypted request`, { status, statusName: ntStatusName(status), command }));
+      return;
+    }
+    if (!encrypted && !signatureVerified && (item.signed || this.sessions.get(item.options.sessionId ?? 0n)?.signingRequired === true)) {
+      item.reject(new SecurityError(`unsigned response (${statusText}) to a request of a session that signs`, { status, statusName: ntStatusName(status), command }));
+      return;
+    }
+    if (isError(status) && !(item.options.okStatuses ?? []).includes(status)) {
+      item.reject(SmbError.fromStatus(status, ntStatusName(status), command, item.options.path));
+      return;
+    }
+    item.resolve({ header, message, status, encrypted, signatureVerified, request: item.request });
+  }
+
+  /** Verifies a signed response when the session's key is known; a bad signature ends the connection. */
+  private checkSignature(item: Outstanding, header: Header, message: Buffer): boolean {
+    if ((header.flags & HeaderFlag.Signed) === 0) return false;
+    // MS-SMB2 3.2.5.1.3: SESSION_SETUP takes the SessionId from the response, others from the request.
+    const sessionId = header.command === Command.SessionSetup ? header.sessionId : item.options.sessionId ?? 0n;
+    const security = this.sessions.get(sessionId);
+    if (security?.signingKey === undefined) return false;
+    if (!verifyMessageSignature(security.signingAlgorithm, security.signingKey, message)) {
+      throw new SecurityError(
+        `bad signature on ${item.command} response (message id ${header.messageId}, session ${formatSessionId(sessionId)})`,
+        { command: item.command },
+      );
+    }
+    return true;
+  }
+
+  /** Ends the connection: every outstanding and queued request fails with `error`. */
+  fail(error: Error): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    this.transport.close();
+    const waiting = [...this.outstanding.values(), ...this.queue];
+    this.outstanding.clear();
+    this.queue.length = 0;
+    for (const item of waiting) {
+      clearTimeout(item.timer);
+      item.reject(error);
+    }
+  }
+
+  close(): void {
+    this.fail(new TransportError(`connection to ${this.peer} closed by the client`));
+  }
+}

@@ -1,0 +1,213 @@
+import { test, expect } from '@playwright/test';
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { once } from 'node:events';
+import { Connection } from './connection.js';
+import { ProtocolError, TimeoutError, TransportError } from './errors.js';
+import { FrameReader, Transport } from './transport.js';
+import type { TransportHandlers } from './transport.js';
+import { Command, encodeEchoRequest } from './wire/index.js';
+
+/** A 4-byte direct TCP header followed by the payload. */
+function frame(payload: Buffer): Buffer {
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(payload.length);
+  return Buffer.concat([header, payload]);
+}
+
+function pattern(length: number, seed: number): Buffer {
+  const out = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) out[i] = (i * 31 + seed) & 0xff;
+  return out;
+}
+
+interface Peer {
+  server: Server;
+  port: number;
+  socket: Promise<Socket>;
+}
+
+async function listen(): Promise<Peer> {
+  const server = createServer();
+  const socket = new Promise<Socket>((resolve) => server.once('connection', (s: Socket) => resolve(s)));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return { server, port, socket };
+}
+
+function closePeer(peer: Peer): Promise<void> {
+  return new Promise((resolve) => {
+    void peer.socket.then((s) => s.destroy());
+    peer.server.close(() => resolve());
+  });
+}
+
+function collector(): { frames: Buffer[]; closed: Promise<Error>; handlers: TransportHandlers } {
+  const frames: Buffer[] = [];
+  let onClosed: (error: Error) => void = () => {};
+  const closed = new Promise<Error>((resolve) => (onClosed = resolve));
+  return { frames, closed, handlers: { onFrame: (f) => frames.push(Buffer.from(f)), onClose: (e) => onClosed(e) } };
+}
+
+function openConnection(port: number): Promise<Connection> {
+  return Connection.open({
+    host: '127.0.0.1', port, timeoutMs: 5000, dialects: ['3.1.1'], ciphers: ['AES-128-GCM'],
+    signingAlgorithms: ['AES-128-GMAC'], encryption: 'auto', signing: 'auto',
+  });
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+
+async function until(condition: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await tick();
+  }
+}
+
+test('frames sent one byte at a time are reassembled', async () => {
+  const peer = await listen();
+  const sink = collector();
+  const transport = await Transport.connect({ host: '127.0.0.1', port: peer.port, connectTimeoutMs: 2000 }, sink.handlers);
+  try {
+    const socket = await peer.socket;
+    socket.setNoDelay(true);
+    const payloads = [pattern(70, 1), pattern(3, 2), pattern(200, 3)];
+    for (const byte of Buffer.concat(payloads.map(frame))) {
+      socket.write(Buffer.from([byte]));
+      await tick();
+    }
+    await until(() => sink.frames.length === 3);
+    expect(sink.frames).toEqual(payloads);
+  } finally {
+    transport.close();
+    await closePeer(peer);
+  }
+});
+
+test('several frames coalesced in one chunk are split, and a frame may end mid-chunk', async () => {
+  const peer = await listen();
+  const sink = collector();
+  const transport = await Transport.connect({ host: '127.0.0.1', port: peer.port, connectTimeoutMs: 2000 }, sink.handlers);
+  try {
+    const socket = await peer.socket;
+    const payloads = [pattern(64, 4), pattern(65, 5), pattern(1000, 6), pattern(10, 7)];
+    const all = Buffer.concat(payloads.map(frame));
+    socket.write(all.subarray(0, 140)); // two whole frames and part of the third
+    await tick();
+    socket.write(all.subarray(140));
+    await until(() => sink.frames.length === 4);
+    expect(sink.frames).toEqual(payloads);
+  } finally {
+    transport.close();
+    await closePeer(peer);
+  }
+});
+
+test('an 8 MiB frame in 64 KiB chunks is copied once into a buffer of its exact size', () => {
+  const frames: Buffer[] = [];
+  const reader = new FrameReader((f) => frames.push(f));
+  const payload = pattern(8 * 1024 * 1024, 9);
+  const wire = frame(payload);
+  for (let at = 0; at < wire.length; at += 65536) reader.push(wire.subarray(at, at + 65536));
+  expect(frames).toHaveLength(1);
+  expect(frames[0]!.length).toBe(payload.length);
+  expect(frames[0]!.buffer.byteLength).toBeLessThanOrEqual(payload.length + 8192);
+  expect(frames[0]!.equals(payload)).toBe(true);
+  expect(reader.pendingBytes).toBe(0);
+});
+
+test('a frame inside one chunk is handed on as a view, without a copy', () => {
+  const frames: Buffer[] = [];
+  const reader = new FrameReader((f) => frames.push(f));
+  const chunk = Buffer.concat([frame(pattern(100, 1)), frame(pattern(50, 2))]);
+  reader.push(chunk);
+  expect(frames.map((f) => f.buffer)).toEqual([chunk.buffer, chunk.buffer]);
+});
+
+test('a frame header whose first byte is not zero is a ProtocolError that closes the transport', async () => {
+  const peer = await listen();
+  const sink = collector();
+  const transport = await Transport.connect({ host: '127.0.0.1', port: peer.port, connectTimeoutMs: 2000 }, sink.handlers);
+  try {
+    (await peer.socket).write(Buffer.from([0x85, 0, 0, 0]));
+    const error = await sink.closed;
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error.message).toContain('first byte must be zero');
+    expect(transport.closed).toBe(true);
+  } finally {
+    await closePeer(peer);
+  }
+});
+
+test('send() reports congestion when the peer stops reading, and onDrain fires once it reads again', async () => {
+  const peer = await listen();
+  let drains = 0;
+  const transport = await Transport.connect(
+    { host: '127.0.0.1', port: peer.port, connectTimeoutMs: 2000 },
+    { onFrame: () => {}, onClose: () => {}, onDrain: () => drains++ },
+  );
+  try {
+    const socket = await peer.socket;
+    socket.pause();
+    const block = Buffer.alloc(1024 * 1024);
+    let sent = 0;
+    while (transport.send([block]) && sent < 512) sent++;
+    expect(transport.congested).toBe(true);
+    let received = 0;
+    socket.on('data', (d: Buffer) => (received += d.length));
+    socket.resume();
+    await until(() => drains > 0, 10_000);
+    expect(transport.congested).toBe(false);
+    await until(() => received === (sent + 1) * (block.length + 4), 10_000);
+  } finally {
+    transport.close();
+    await closePeer(peer);
+  }
+});
+
+test('a peer that closes mid-frame fails every pending and queued request with one TransportError', async () => {
+  const peer = await listen();
+  const connection = await openConnection(peer.port);
+  const socket = await peer.socket;
+  const requests = [1, 2, 3].map(() => connection.request({ command: Command.Echo, body: encodeEchoRequest() }).catch((e: unknown) => e));
+  await new Promise((resolve) => socket.once('data', resolve)); // the first echo arrived
+  socket.end(Buffer.concat([Buffer.from([0, 0, 0, 80]), Buffer.alloc(30)]));
+  const errors = await Promise.all(requests);
+  for (const error of errors) {
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as Error).message).toBe(`connection to 127.0.0.1:${peer.port} closed by the server in the middle of a message (30 of 80 bytes received)`);
+  }
+  const later = await connection.request({ command: Command.Echo, body: encodeEchoRequest() }).catch((e: unknown) => e);
+  expect(later).toBeInstanceOf(TransportError);
+  expect((later as Error).message).toContain('is closed');
+  await closePeer(peer);
+});
+
+test('a silent peer gives a TimeoutError naming the command and the server', async () => {
+  const peer = await listen();
+  const connection = await openConnection(peer.port);
+  try {
+    const started = Date.now();
+    const error = await connection.request({ command: Command.Echo, body: encodeEchoRequest(), timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as Error).message).toBe(`no response to ECHO from 127.0.0.1:${peer.port} within 200 ms`);
+    expect(Date.now() - started).toBeLessThan(1000);
+  } finally {
+    connection.close();
+    await closePeer(peer);
+  }
+});
+
+test('connecting to a closed port is a TransportError naming host:port', async () => {
+  const peer = await listen();
+  const port = peer.port;
+  await closePeer(peer);
+  const sink = collector();
+  const error = await Transport.connect({ host: '127.0.0.1', port, connectTimeoutMs: 2000 }, sink.handlers).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(TransportError);
+  expect((error as Error).message).toBe(`cannot connect to 127.0.0.1:${port}: ECONNREFUSED`);
+});

@@ -1,0 +1,205 @@
+/**
+ * Direct TCP transport (MS-SMB2 2.1): every SMB2 message travels behind a 4-byte header whose
+ * first byte is zero and whose other three bytes are the message length, big-endian.
+ */
+import { Socket } from 'node:net';
+import { ProtocolError, TimeoutError, TransportError } from './errors.js';
+
+/** The largest message a 24-bit length can describe. */
+export const MAX_FRAME_BYTES = 0xffffff;
+const FRAME_HEADER_BYTES = 4;
+
+export interface TransportHandlers {
+  /** One whole message, without the 4-byte header. The buffer may be a view of a received chunk. */
+  onFrame(frame: Buffer): void;
+  /** Called once, when the connection ends for any reason other than close() by this side. */
+  onClose(error: TransportError | ProtocolError): void;
+  /** The socket accepted everything buffered after send() returned false. */
+  onDrain?(): void;
+}
+
+export interface TransportConnectOptions {
+  host: string;
+  port: number;
+  connectTimeoutMs: number;
+}
+
+/**
+ * Reassembles frames from arbitrary chunks. A frame inside one chunk is handed on as a view;
+ * a frame spanning chunks is copied once into a buffer of its exact size, so an 8 MiB frame
+ * arriving in 64 KiB chunks costs one 8 MiB copy, not a growing concatenation.
+ */
+export class FrameReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private frameLength = -1;
+
+  constructor(private readonly onFrame: (frame: Buffer) => void) {}
+
+  /** Bytes received that do not yet form a whole frame. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  /** Length of the frame being received, when its header has arrived. */
+  get expectedBytes(): number | undefined {
+    return this.frameLength < 0 ? undefined : this.frameLength;
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    for (;;) {
+      if (this.frameLength < 0) {
+        if (this.buffered < FRAME_HEADER_BYTES) return;
+        const header = this.take(FRAME_HEADER_BYTES);
+        if (header[0] !== 0) {
+          throw new ProtocolError(
+            `direct TCP frame header starts with 0x${header.toString('hex')}; the first byte must be zero (MS-SMB2 2.1)`,
+            { field: 'direct TCP header' },
+          );
+        }
+        this.frameLength = header.readUInt32BE(0);
+      }
+      if (this.buffered < this.frameLength) return;
+      const frame = this.take(this.frameLength);
+      this.frameLength = -1;
+      this.onFrame(frame);
+    }
+  }
+
+  private take(length: number): Buffer {
+    const first = this.chunks[0];
+    if (first !== undefined && first.length >= length) {
+      this.consume(first, length);
+      return first.subarray(0, length);
+    }
+    const out = Buffer.allocUnsafe(length);
+    let filled = 0;
+    while (filled < length) {
+      const chunk = this.chunks[0];
+      if (chunk === undefined) throw new Error('FrameReader: fewer bytes buffered than counted');
+      const used = Math.min(chunk.length, length - filled);
+      chunk.copy(out, filled, 0, used);
+      filled += used;
+      this.consume(chunk, used);
+    }
+    return out;
+  }
+
+  private consume(chunk: Buffer, used: number): void {
+    this.buffered -= used;
+    if (used === chunk.length) this.chunks.shift();
+    else this.chunks[0] = chunk.subarray(used);
+  }
+}
+
+export class Transport {
+  private closedWith: TransportError | ProtocolError | undefined;
+  private closedByUs = false;
+  private readonly reader: FrameReader;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly peer: string,
+    private readonly handlers: TransportHandlers,
+  ) {
+    this.reader = new FrameReader((frame) => handlers.onFrame(frame));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.reader.push(chunk);
+      } catch (error) {
+        this.fail(error instanceof ProtocolError ? error : new TransportError(`bad data from ${peer}`, { cause: error }));
+      }
+    });
+    socket.on('drain', () => handlers.onDrain?.());
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      const what = error.code === 'ECONNRESET' ? 'reset by the server' : `failed: ${error.code ?? error.message}`;
+      this.fail(new TransportError(`connection to ${peer} ${what}${this.midFrame()}`, { cause: error }));
+    });
+    socket.on('close', () => this.fail(new TransportError(`connection to ${peer} closed by the server${this.midFrame()}`)));
+  }
+
+  /** Opens the TCP connection; TimeoutError naming host:port if it takes longer than allowed. */
+  static connect(options: TransportConnectOptions, handlers: TransportHandlers): Promise<Transport> {
+    const peer = `${options.host}:${options.port}`;
+    return new Promise((resolve, reject) => {
+      const socket = new Socket();
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new TimeoutError(`TCP connect to ${peer} timed out after ${options.connectTimeoutMs} ms`));
+      }, options.connectTimeoutMs);
+      const onError = (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(new TransportError(`cannot connect to ${peer}: ${error.code ?? error.message}`, { cause: error }));
+      };
+      socket.once('error', onError);
+      socket.connect({ host: options.host, port: options.port }, () => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        socket.setNoDelay(true);
+        socket.setKeepAlive(true, 30_000);
+        resolve(new Transport(socket, peer, handlers));
+      });
+    });
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== undefined || this.closedByUs;
+  }
+
+  /** Why the connection ended, if it did. */
+  get closeReason(): TransportError | ProtocolError | undefined {
+    return this.closedWith;
+  }
+
+  /** True while the socket's buffer is over its high-water mark: wait for onDrain before sending more. */
+  get congested(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  /**
+   * Frames and writes one message given as parts (header, body, payload) without joining them.
+   * Returns false when the caller should wait for onDrain (the message is still sent).
+   */
+  send(parts: readonly Buffer[]): boolean {
+    if (this.closed) throw this.closedWith ?? new TransportError(`connection to ${this.peer} is closed`);
+    let length = 0;
+    for (const part of parts) length += part.length;
+    if (length > MAX_FRAME_BYTES) {
+      throw new ProtocolError(`message of ${length} bytes exceeds the ${MAX_FRAME_BYTES}-byte direct TCP limit`, {
+        field: 'direct TCP header',
+      });
+    }
+    const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+    header.writeUInt32BE(length, 0);
+    this.socket.cork();
+    let ok = this.socket.write(header);
+    for (const part of parts) ok = this.socket.write(part);
+    this.socket.uncork();
+    return ok;
+  }
+
+  /** Closes without notifying onClose; idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closedByUs = true;
+    this.socket.destroy();
+  }
+
+  private midFrame(): string {
+    const expected = this.reader.expectedBytes;
+    const have = this.reader.pendingBytes;
+    if (expected !== undefined) return ` in the middle of a message (${have} of ${expected} bytes received)`;
+    return have > 0 ? ` in the middle of a message header (${have} of 4 bytes received)` : '';
+  }
+
+  private fail(error: TransportError | ProtocolError): void {
+    if (this.closed) return;
+    this.closedWith = error;
+    this.socket.destroy();
+    this.handlers.onClose(error);
+  }
+}
