@@ -1,0 +1,27 @@
+/** The SMB2/3 client library: `SmbClient.connect(...)`, then `client.connectTree(share)`. */
+export { SmbClient, formatGuid } from './client.js';
+export type { NegotiatedInfo, SmbClientOptions } from './client.js';
+export { Tree } from './tree.js';
+export { Session } from './session.js';
+export { Connection } from './connection.js';
+export type { RequestOptions, SmbResponse } from './connection.js';
+export { ALL_DIALECTS, DEFAULT_CIPHERS, DEFAULT_SIGNING_ALGORITHMS } from './negotiation.js';
+export type {
+  CipherName,
+  DialectName,
+  EncryptionPolicy,
+  SigningAlgorithmName,
+  SigningPolicy,
+  TestFaults,
+} from './negotiation.js';
+export type { SmbMessageEvent, SmbObserver, SmbSessionKeys } from './observer.js';
+export {
+  AuthenticationError,
+  NegotiationError,
+  ProtocolError,
+  SecurityError,
+  SmbError,
+  TimeoutError,
+  TransportError,
+} from './errors.js';
+export type { SmbErrorCode, SmbErrorDetails } from './errors.js';
