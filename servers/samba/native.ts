@@ -358,7 +358,12 @@ export class StartedNativeTarget implements StartedTarget {
       } catch {
         // Already gone.
       }
-      const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 3000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        exited.then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), 3000))),
+      ]);
+      clearTimeout(timer);
       if (timedOut) killGroupSync(pid);
       await exited;
     }
