@@ -48,12 +48,23 @@ function requireParameters(cipher: Cipher, key: Buffer, nonce: Buffer): void {
   }
 }
 
+// An SMB2 message is never empty, and node:crypto's CCM does not reliably authenticate an
+// empty message (observed on Node 20 / OpenSSL 3.0), so empty input is refused outright.
+function requireContent(cipher: Cipher, data: Buffer): void {
+  if (data.length === 0) {
+    throw new ProtocolError(`${cipherName(cipher)}: refusing to encrypt or decrypt an empty message`, {
+      field: 'OriginalMessageSize',
+    });
+  }
+}
+
 export function formatSessionId(sessionId: bigint): string {
   return `0x${sessionId.toString(16).toUpperCase().padStart(16, '0')}`;
 }
 
 export function aeadEncrypt(cipher: Cipher, key: Buffer, nonce: Buffer, aad: Buffer, plaintext: Buffer): AeadSealed {
   requireParameters(cipher, key, nonce);
+  requireContent(cipher, plaintext);
   if (isGcm(cipher)) {
     const gcm = createCipheriv(gcmName(cipher), key, nonce, { authTagLength: AEAD_TAG_BYTES });
     gcm.setAAD(aad);
@@ -85,6 +96,7 @@ export function aeadDecrypt(
       field: 'Signature',
     });
   }
+  requireContent(cipher, ciphertext);
   const decipher = isGcm(cipher)
     ? createDecipheriv(gcmName(cipher), key, nonce, { authTagLength: AEAD_TAG_BYTES })
     : createDecipheriv(ccmName(cipher), key, nonce, { authTagLength: AEAD_TAG_BYTES });

@@ -1,0 +1,80 @@
+import { test, expect } from '@playwright/test';
+import { ProtocolError, SecurityError } from '../errors.js';
+import { Cipher, cipherKeyLength, cipherName, cipherNonceLength } from './algorithms.js';
+import { aeadDecrypt, aeadEncrypt } from './aead.js';
+
+// Byte-exact checks against Microsoft's published vectors go through these functions in
+// transform-frame.test.ts; this file covers the AEAD contract itself.
+const ALL_CIPHERS = [Cipher.Aes128Ccm, Cipher.Aes128Gcm, Cipher.Aes256Ccm, Cipher.Aes256Gcm];
+
+function parameters(cipher: Cipher): { key: Buffer; nonce: Buffer; aad: Buffer; plaintext: Buffer } {
+  return {
+    key: Buffer.alloc(cipherKeyLength(cipher), 0x33),
+    nonce: Buffer.alloc(cipherNonceLength(cipher), 0x44),
+    aad: Buffer.alloc(32, 0x55),
+    plaintext: Buffer.from('an SMB2 message, more or less'),
+  };
+}
+
+test.describe('aeadEncrypt / aeadDecrypt', () => {
+  for (const cipher of ALL_CIPHERS) {
+    test(`${cipherName(cipher)}: round trip, 16-byte tag, ciphertext as long as the plaintext`, () => {
+      const { key, nonce, aad, plaintext } = parameters(cipher);
+      const { ciphertext, tag } = aeadEncrypt(cipher, key, nonce, aad, plaintext);
+      expect(tag).toHaveLength(16);
+      expect(ciphertext).toHaveLength(plaintext.length);
+      expect(ciphertext.equals(plaintext)).toBe(false);
+      expect(aeadDecrypt(cipher, key, nonce, aad, ciphertext, tag).equals(plaintext)).toBe(true);
+    });
+
+    test(`${cipherName(cipher)}: changed AAD, ciphertext, tag or nonce is a SecurityError`, () => {
+      const { key, nonce, aad, plaintext } = parameters(cipher);
+      const { ciphertext, tag } = aeadEncrypt(cipher, key, nonce, aad, plaintext);
+      const flip = (bytes: Buffer, index: number): Buffer => {
+        const copy = Buffer.from(bytes);
+        copy[index] = (copy[index] ?? 0) ^ 0x01;
+        return copy;
+      };
+      const attempts = [
+        () => aeadDecrypt(cipher, key, nonce, flip(aad, 31), ciphertext, tag),
+        () => aeadDecrypt(cipher, key, nonce, aad, flip(ciphertext, 0), tag),
+        () => aeadDecrypt(cipher, key, nonce, aad, ciphertext, flip(tag, 15)),
+        () => aeadDecrypt(cipher, key, flip(nonce, 0), aad, ciphertext, tag),
+      ];
+      for (const attempt of attempts) expect(attempt).toThrow(SecurityError);
+    });
+  }
+
+  test('the SecurityError names the cipher and, when given, the session', () => {
+    const { key, nonce, aad, plaintext } = parameters(Cipher.Aes256Gcm);
+    const { ciphertext } = aeadEncrypt(Cipher.Aes256Gcm, key, nonce, aad, plaintext);
+    const badTag = Buffer.alloc(16);
+    expect(() => aeadDecrypt(Cipher.Aes256Gcm, key, nonce, aad, ciphertext, badTag)).toThrow(/^AES-256-GCM decryption failed: /);
+    expect(() => aeadDecrypt(Cipher.Aes256Gcm, key, nonce, aad, ciphertext, badTag, { sessionId: 0x1234n })).toThrow(
+      'AES-256-GCM decryption failed for session 0x0000000000001234',
+    );
+    try {
+      aeadDecrypt(Cipher.Aes256Gcm, key, nonce, aad, ciphertext, badTag);
+    } catch (error) {
+      expect(error).toBeInstanceOf(SecurityError);
+      expect((error as SecurityError).code).toBe('SMB_SECURITY');
+    }
+  });
+
+  test('an empty message is refused (SMB2 never encrypts one)', () => {
+    for (const cipher of ALL_CIPHERS) {
+      const { key, nonce, aad } = parameters(cipher);
+      expect(() => aeadEncrypt(cipher, key, nonce, aad, Buffer.alloc(0))).toThrow(ProtocolError);
+      expect(() => aeadDecrypt(cipher, key, nonce, aad, Buffer.alloc(0), Buffer.alloc(16))).toThrow(ProtocolError);
+    }
+  });
+
+  test('wrong key, nonce or tag lengths and unknown ciphers are ProtocolErrors', () => {
+    const { key, nonce, aad, plaintext } = parameters(Cipher.Aes128Gcm);
+    expect(() => aeadEncrypt(Cipher.Aes256Gcm, key, nonce, aad, plaintext)).toThrow(ProtocolError);
+    expect(() => aeadEncrypt(Cipher.Aes128Ccm, key, nonce, aad, plaintext)).toThrow(/11-byte nonce/);
+    expect(() => aeadEncrypt(5 as Cipher, key, nonce, aad, plaintext)).toThrow(ProtocolError);
+    const { ciphertext } = aeadEncrypt(Cipher.Aes128Gcm, key, nonce, aad, plaintext);
+    expect(() => aeadDecrypt(Cipher.Aes128Gcm, key, nonce, aad, ciphertext, Buffer.alloc(12))).toThrow(ProtocolError);
+  });
+});
