@@ -99,9 +99,10 @@ export function buildNegotiateRequest(policy: NegotiatePolicy): NegotiateRequest
   let securityMode: number = SecurityMode.SigningEnabled;
   if (policy.signing === 'required') securityMode |= SecurityMode.SigningRequired;
   let capabilities: number = Capability.Dfs | Capability.Leasing | Capability.LargeMtu;
-  // MS-SMB2 3.2.4.2.2.2: advertise encryption whenever 3.0 or 3.0.2 is offered.
-  const offers30 = dialects.includes(Dialect.Smb300) || dialects.includes(Dialect.Smb302);
-  if (offers30 && encrypting && policy.testFaults?.omitEncryptionCapability !== true) capabilities |= Capability.Encryption;
+  // MS-SMB2 3.2.4.2.2.2 asks for it with 3.0/3.0.2; servers also read it for 3.1.1 (3.3.4.1.4 encrypts
+  // only when Connection.ClientCapabilities has it), so it goes with every 3.x offer.
+  const offers3x = dialects.some((d) => d >= Dialect.Smb300);
+  if (offers3x && encrypting && policy.testFaults?.omitEncryptionCapability !== true) capabilities |= Capability.Encryption;
   const request: NegotiateRequest = { dialects, securityMode, capabilities, clientGuid: randomBytes(16) };
   if (dialects.includes(Dialect.Smb311)) {
     const contexts: NegotiateContext[] = [

@@ -1,0 +1,119 @@
+/** Helpers for the client's integration tests against native Samba targets. */
+import { resolveProfiles } from '../../servers/catalog/index.js';
+import type { Profile } from '../../servers/catalog/index.js';
+import { NativeSambaServer, startNativeTarget } from '../../servers/samba/native.js';
+import type { StartedNativeTarget } from '../../servers/samba/native.js';
+import type { ServerSession } from '../../servers/target.js';
+import { SmbClient } from './client.js';
+import type { SmbClientOptions } from './client.js';
+import type { SmbMessageEvent, SmbObserver, SmbSessionKeys } from './observer.js';
+
+const profiles = resolveProfiles({});
+
+export function profile(name: string): Profile {
+  const found = profiles.find((p) => p.name === name);
+  if (found === undefined) throw new Error(`no profile ${name}`);
+  return found;
+}
+
+/** Starts a target for the profile, runs `use`, always stops the target. */
+export async function withTarget<T>(
+  name: string,
+  use: (target: StartedNativeTarget) => Promise<T>,
+  options: { debugEncryption?: boolean } = {},
+): Promise<T> {
+  const target = options.debugEncryption === true
+    ? await new NativeSambaServer(profile(name)).withDebugEncryption().start()
+    : await startNativeTarget(profile(name));
+  try {
+    return await use(target);
+  } finally {
+    await target.stop();
+  }
+}
+
+/** SmbClient.connect as the target's first user, with a short timeout. */
+export function connectAs(target: StartedNativeTarget, options: Partial<SmbClientOptions> = {}): Promise<SmbClient> {
+  const user = target.user();
+  return SmbClient.connect({
+    host: target.host,
+    port: target.port,
+    username: user.username,
+    password: user.password,
+    timeoutMs: 5000,
+    ...options,
+  });
+}
+
+/** An observer that records everything it sees. */
+export function recorder(): SmbObserver & { messages: SmbMessageEvent[]; keys: SmbSessionKeys[] } {
+  const messages: SmbMessageEvent[] = [];
+  const keys: SmbSessionKeys[] = [];
+  return {
+    messages,
+    keys,
+    onMessage: (event) => messages.push({ ...event, bytes: Buffer.from(event.bytes) }),
+    onSessionKeys: (k) => keys.push(k),
+  };
+}
+
+/** `send TREE_CONNECT enc sig` lines: a readable transcript to compare in assertions. */
+export function transcript(messages: readonly SmbMessageEvent[]): string[] {
+  return messages.map((m) => `${m.direction} ${m.command}${m.direction === 'receive' ? ` ${m.statusName}` : ''}${m.encrypted ? ' encrypted' : ''}${m.signed ? ' signed' : ''}`);
+}
+
+/** The server's view of the one session of `username`, polled until it shows `trees` trees. */
+export async function serverSession(target: StartedNativeTarget, username: string, trees = 0): Promise<ServerSession> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const sessions = await target.serverSessions();
+    const mine = sessions.find((s) => s.username === username && s.trees.length >= trees);
+    if (mine !== undefined) return mine;
+    if (Date.now() > deadline) throw new Error(`${target.name}: no session of ${username} with ${trees} trees; smbstatus shows ${JSON.stringify(sessions)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export interface LoggedSessionKeys {
+  sessionId: bigint;
+  sessionKey: Buffer;
+  signingKey: Buffer;
+  serverIn: Buffer | undefined;
+  serverOut: Buffer | undefined;
+}
+
+const KEY_LINE = /^(Session Id|Session Key|Signing Key|App Key|ServerIn Key|ServerOut Key)\s+\[[0-9A-F]{4}\] (.*)$/;
+const CONTINUATION = /^\s+\[[0-9A-F]{4}\] (.*)$/;
+
+/** Hex bytes of one dump_data line: 16 bytes at most, before the ASCII column. */
+function dumpBytes(rest: string): Buffer {
+  return Buffer.from((rest.slice(0, 49).match(/[0-9A-F]{2}/g) ?? []).join(''), 'hex');
+}
+
+/** The keys smbd logs with `debug encryption = yes`, one entry per session. */
+export function parseLoggedSessionKeys(log: string): LoggedSessionKeys[] {
+  const blocks = log.split('debug encryption: dumping generated session keys').slice(1);
+  return blocks.map((block) => {
+    const fields = new Map<string, Buffer>();
+    let current: string | undefined;
+    for (const line of block.split('\n')) {
+      const start = KEY_LINE.exec(line);
+      const more = CONTINUATION.exec(line);
+      if (start !== null) {
+        current = start[1]!;
+        fields.set(current, dumpBytes(start[2]!));
+      } else if (more !== null && current !== undefined) {
+        fields.set(current, Buffer.concat([fields.get(current)!, dumpBytes(more[1]!)]));
+      } else if (line.trim() !== '' && !/^(Signing|Cipher) Algo/.test(line)) {
+        current = undefined;
+      }
+    }
+    return {
+      sessionId: (fields.get('Session Id') ?? Buffer.alloc(8)).readBigUInt64LE(0),
+      sessionKey: fields.get('Session Key') ?? Buffer.alloc(0),
+      signingKey: fields.get('Signing Key') ?? Buffer.alloc(0),
+      serverIn: fields.get('ServerIn Key'),
+      serverOut: fields.get('ServerOut Key'),
+    };
+  });
+}
