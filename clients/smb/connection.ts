@@ -12,7 +12,7 @@ import {
   verifyMessageSignature,
 } from './crypto/index.js';
 import type { Cipher, NonceGenerator, SigningAlgorithm } from './crypto/index.js';
-import { NegotiationError, ProtocolError, SecurityError, SmbError, TimeoutError, TransportError } from './errors.js';
+import { NegotiationError, ProtocolError, SecurityError, SmbError, TimeoutError, TransportError, formatStatus } from './errors.js';
 import { buildNegotiateRequest, encodeNegotiate, interpretNegotiateResponse, offeredList } from './negotiation.js';
 import type { Negotiated, NegotiatePolicy } from './negotiation.js';
 import { messageEvent, notify } from './observer.js';
@@ -404,13 +404,13 @@ export class Connection {
     this.releaseCredits(item);
     clearTimeout(item.timer);
     const status = header.status;
-    const statusText = `${ntStatusName(status)} on ${command}`;
-    if (item.encrypted && !encrypted) {
-      item.reject(new SecurityError(`unencrypted response (${statusText}) to an encrypted request`, { status, statusName: ntStatusName(status), command }));
-      return;
-    }
-    if (!encrypted && !signatureVerified && (item.signed || this.sessions.get(item.options.sessionId ?? 0n)?.signingRequired === true)) {
-      item.reject(new SecurityError(`unsigned response (${statusText}) to a request of a session that signs`, { status, statusName: ntStatusName(status), command }));
+    const unprotected = item.encrypted && !encrypted ? 'an unencrypted response to an encrypted request'
+      : !encrypted && !signatureVerified && (item.signed || this.sessions.get(item.options.sessionId ?? 0n)?.signingRequired === true)
+        ? 'an unsigned response in a session that signs' : undefined;
+    if (unprotected !== undefined) {
+      const where = item.options.path === undefined ? '' : ` ${item.options.path}`;
+      const details = { status, statusName: ntStatusName(status), command, ...(item.options.path === undefined ? {} : { path: item.options.path }) };
+      item.reject(new SecurityError(`${formatStatus(status, ntStatusName(status))} on ${command}${where}, in ${unprotected}`, details));
       return;
     }
     if (isError(status) && !(item.options.okStatuses ?? []).includes(status)) {

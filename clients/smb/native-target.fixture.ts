@@ -83,7 +83,7 @@ export interface LoggedSessionKeys {
 }
 
 const KEY_LINE = /^(Session Id|Session Key|Signing Key|App Key|ServerIn Key|ServerOut Key)\s+\[[0-9A-F]{4}\] (.*)$/;
-const CONTINUATION = /^\s+\[[0-9A-F]{4}\] (.*)$/;
+const CONTINUATION = /^\s*\[[0-9A-F]{4}\] (.*)$/;
 
 /** Hex bytes of one dump_data line: 16 bytes at most, before the ASCII column. */
 function dumpBytes(rest: string): Buffer {
