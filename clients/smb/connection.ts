@@ -22,7 +22,6 @@ import {
   Command,
   HeaderFlag,
   NtStatus,
-  SMB2_HEADER_SIZE,
   classifyMessage,
   commandName,
   decodeHeader,
@@ -30,6 +29,7 @@ import {
   isError,
   isResponse,
   ntStatusName,
+  splitCompound,
 } from './wire/index.js';
 import type { Header, NegotiateRequest } from './wire/index.js';
 
@@ -353,20 +353,7 @@ export class Connection {
         message = decryptMessage({ cipher: security.cipher, key: security.decryptionKey, frame }).message;
       }
       // Compound responses (MS-SMB2 3.2.5.1.9): each element is its own signed message.
-      let offset = 0;
-      for (;;) {
-        if (message.length - offset < SMB2_HEADER_SIZE) {
-          throw new ProtocolError(`response of ${message.length - offset} bytes at offset ${offset} is shorter than an SMB2 header`, { field: 'SMB2 header' });
-        }
-        const next = message.readUInt32LE(offset + 20);
-        const end = next === 0 ? message.length : offset + next;
-        if (end > message.length || (next !== 0 && next < 64)) {
-          throw new ProtocolError(`NextCommand ${next} at offset ${offset} points outside the ${message.length}-byte response`, { field: 'SMB2 header.NextCommand' });
-        }
-        this.onResponse(message.subarray(offset, end), transformSessionId);
-        if (next === 0) break;
-        offset = end;
-      }
+      for (const part of splitCompound(message)) this.onResponse(part, transformSessionId);
       this.pump();
     } catch (error) {
       this.fail(error instanceof Error ? error : new ProtocolError(String(error)));

@@ -1,0 +1,303 @@
+import { test, expect } from '@playwright/test';
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { once } from 'node:events';
+import { Connection } from './connection.js';
+import type { ConnectionOptions, SessionSecurity } from './connection.js';
+import { Cipher, NonceGenerator, SigningAlgorithm, decryptMessage, encryptMessage, signMessage } from './crypto/index.js';
+import { SecurityError, TimeoutError } from './errors.js';
+import { SmbClient } from './client.js';
+import { FrameReader } from './transport.js';
+import {
+  Capability,
+  Command,
+  Dialect,
+  HeaderFlag,
+  NtStatus,
+  buildCompound,
+  classifyMessage,
+  decodeHeader,
+  encodeEchoRequest,
+  encodeEchoResponse,
+  encodeHeader,
+  encodeNegotiateResponse,
+} from './wire/index.js';
+import type { Header } from './wire/index.js';
+
+interface Received {
+  header: Header;
+  /** The clear message (decrypted when it came encrypted). */
+  message: Buffer;
+  transformSessionId: bigint | undefined;
+}
+
+type Handler = (request: Received, fake: FakeServer) => void;
+
+const SIGNING_KEY = Buffer.alloc(16, 0x11);
+const C2S_KEY = Buffer.alloc(16, 0x22);
+const S2C_KEY = Buffer.alloc(16, 0x33);
+
+/** A scripted SMB2 peer: decodes each request and lets the test decide what to answer. */
+class FakeServer {
+  readonly requests: Received[] = [];
+  socket: Socket | undefined;
+  private constructor(readonly server: Server, readonly port: number) {}
+
+  static async start(handler: Handler): Promise<FakeServer> {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const address = server.address();
+    const fake = new FakeServer(server, typeof address === 'object' && address !== null ? address.port : 0);
+    server.on('connection', (socket: Socket) => {
+      fake.socket = socket;
+      const reader = new FrameReader((frame) => {
+        let message: Buffer = Buffer.from(frame);
+        let transformSessionId: bigint | undefined;
+        if (classifyMessage(message) === 'transform') {
+          const opened = decryptMessage({ cipher: Cipher.Aes128Gcm, key: C2S_KEY, frame: message });
+          message = opened.message;
+          transformSessionId = opened.sessionId;
+        }
+        const received = { header: decodeHeader(message), message, transformSessionId };
+        fake.requests.push(received);
+        handler(received, fake);
+      });
+      socket.on('data', (chunk: Buffer) => reader.push(chunk));
+      socket.on('error', () => {});
+    });
+    return fake;
+  }
+
+  send(message: Buffer): void {
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(message.length);
+    this.socket?.write(Buffer.concat([header, message]));
+  }
+
+  /** A response to `request`: same command, MessageId and SessionId. */
+  static response(request: Received, fields: { status?: number; credits?: number; flags?: number; asyncId?: bigint; body?: Buffer } = {}): Buffer {
+    const header = encodeHeader({
+      command: request.header.command,
+      messageId: request.header.messageId,
+      status: fields.status ?? NtStatus.Success,
+      credits: fields.credits ?? 1,
+      flags: HeaderFlag.ServerToRedir | (fields.flags ?? 0),
+      sessionId: request.header.sessionId,
+      treeId: request.header.treeId ?? 0,
+      ...(fields.asyncId === undefined ? {} : { asyncId: fields.asyncId }),
+    });
+    return Buffer.concat([header, fields.body ?? encodeEchoResponse()]);
+  }
+
+  async stop(): Promise<void> {
+    this.socket?.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+function options(port: number, extra: Partial<ConnectionOptions> = {}): ConnectionOptions {
+  return {
+    host: '127.0.0.1', port, timeoutMs: 2000, dialects: ['2.1', '3.1.1'], ciphers: ['AES-128-GCM'],
+    signingAlgorithms: ['AES-128-GMAC'], encryption: 'auto', signing: 'auto', ...extra,
+  };
+}
+
+function security(extra: Partial<SessionSecurity> = {}): SessionSecurity {
+  return {
+    sessionId: 0x1234n, signingAlgorithm: SigningAlgorithm.HmacSha256, signingKey: SIGNING_KEY, signingRequired: true,
+    encryptData: false, cipher: Cipher.Aes128Gcm, encryptionKey: C2S_KEY, decryptionKey: S2C_KEY,
+    nonces: new NonceGenerator(Cipher.Aes128Gcm), ...extra,
+  };
+}
+
+const echo = (connection: Connection, extra: { sessionId?: bigint; timeoutMs?: number; pendingTimeoutMs?: number | null } = {}) =>
+  connection.request({ command: Command.Echo, body: encodeEchoRequest(), ...extra });
+
+function signed(message: Buffer): Buffer {
+  message.writeUInt32LE(message.readUInt32LE(16) | HeaderFlag.Signed, 16);
+  signMessage(SigningAlgorithm.HmacSha256, SIGNING_KEY, message).copy(message, 48);
+  return message;
+}
+
+test('never spends credits it was not granted: requests queue until responses grant more', async () => {
+  let balance = 1;
+  let overdrawn = 0;
+  const fake = await FakeServer.start((request, server) => {
+    balance -= 1;
+    if (balance < 0) overdrawn++;
+    const grant = request.header.messageId < 5n ? 1 : 3;
+    setTimeout(() => {
+      balance += grant;
+      server.send(FakeServer.response(request, { credits: grant }));
+    }, 5);
+  });
+  const connection = await Connection.open(options(fake.port));
+  try {
+    await Promise.all(Array.from({ length: 40 }, () => echo(connection)));
+    expect(overdrawn).toBe(0);
+    expect(fake.requests.map((r) => r.header.messageId)).toEqual(Array.from({ length: 40 }, (_, i) => BigInt(i)));
+    expect(fake.requests.every((r) => r.header.credits >= 1)).toBe(true);
+  } finally {
+    connection.close();
+    await fake.stop();
+  }
+});
+
+test('with LARGE_MTU a 300 000-byte request is charged 5 credits and consumes 5 MessageIds', async () => {
+  const fake = await FakeServer.start((request, server) => {
+    if (request.header.command !== Command.Negotiate) {
+      server.send(FakeServer.response(request, { credits: 10 }));
+      return;
+    }
+    server.send(FakeServer.response(request, {
+      credits: 10,
+      body: encodeNegotiateResponse({
+        securityMode: 1, dialectRevision: Dialect.Smb210, serverGuid: Buffer.alloc(16, 7), capabilities: Capability.LargeMtu,
+        maxTransactSize: 8 << 20, maxReadSize: 8 << 20, maxWriteSize: 8 << 20, systemTime: 0n, serverStartTime: 0n,
+        securityBuffer: Buffer.alloc(0), negotiateContexts: [],
+      }),
+    }));
+  });
+  const connection = await Connection.connect(options(fake.port));
+  try {
+    expect(connection.negotiated).toMatchObject({ dialectName: '2.1', supportsMultiCredit: true });
+    await connection.request({ command: Command.Read, body: encodeEchoRequest(), payloadSize: 300_000 });
+    await echo(connection);
+    expect(fake.requests.map((r) => [r.header.messageId, r.header.creditCharge])).toEqual([[0n, 0], [1n, 5], [6n, 1]]);
+  } finally {
+    connection.close();
+    await fake.stop();
+  }
+});
+
+test('STATUS_PENDING: the request keeps waiting, and pendingTimeoutMs decides how long', async () => {
+  const fake = await FakeServer.start((request, server) => {
+    server.send(FakeServer.response(request, { status: NtStatus.Pending, asyncId: 77n }));
+    setTimeout(() => server.send(FakeServer.response(request, { asyncId: 77n, credits: 0 })), 400);
+  });
+  const connection = await Connection.open(options(fake.port));
+  try {
+    const extended = await echo(connection, { timeoutMs: 200, pendingTimeoutMs: 2000 });
+    expect(extended.header).toMatchObject({ isAsync: true, asyncId: 77n, status: 0 });
+    const forever = await echo(connection, { timeoutMs: 200, pendingTimeoutMs: null });
+    expect(forever.status).toBe(0);
+    const error = await echo(connection, { timeoutMs: 200 }).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error.message).toBe(`no response to ECHO from 127.0.0.1:${fake.port} within 200 ms (the server answered STATUS_PENDING)`);
+  } finally {
+    connection.close();
+    await fake.stop();
+  }
+});
+
+test('signing: requests are signed, good signatures verify, a bad one fails everything pending and closes', async () => {
+  let answer: 'good' | 'unsigned' | 'bad' = 'good';
+  const fake = await FakeServer.start((request, server) => {
+    if (answer === 'bad' && request.header.messageId === 3n) return; // left pending
+    const response = FakeServer.response(request, { credits: 2 });
+    if (answer === 'good') server.send(signed(response));
+    else if (answer === 'unsigned') server.send(response);
+    else server.send(Buffer.concat([signed(response).subarray(0, 48), Buffer.alloc(16, 0xee), response.subarray(64)]));
+  });
+  const connection = await Connection.open(options(fake.port));
+  connection.registerSession(security());
+  try {
+    const ok = await echo(connection, { sessionId: 0x1234n });
+    expect(ok.signatureVerified).toBe(true);
+    expect(fake.requests[0]!.header.flags & HeaderFlag.Signed).toBe(HeaderFlag.Signed);
+    expect(signMessage(SigningAlgorithm.HmacSha256, SIGNING_KEY, fake.requests[0]!.message)).toEqual(fake.requests[0]!.header.signature);
+
+    answer = 'unsigned';
+    const unsigned = await echo(connection, { sessionId: 0x1234n }).catch((e: unknown) => e as Error);
+    expect(unsigned).toBeInstanceOf(SecurityError);
+    expect(unsigned.message).toBe('STATUS_SUCCESS (0x00000000) on ECHO, in an unsigned response in a session that signs');
+
+    answer = 'bad';
+    const [tampered, left] = await Promise.all([echo(connection, { sessionId: 0x1234n }), echo(connection, { sessionId: 0x1234n })].map((p) => p.catch((e: unknown) => e as Error)));
+    expect(tampered).toBeInstanceOf(SecurityError);
+    expect((tampered as Error).message).toBe('bad signature on ECHO response (message id 2, session 0x0000000000001234)');
+    expect(left).toBe(tampered);
+    expect(connection.closed).toBe(true);
+  } finally {
+    connection.close();
+    await fake.stop();
+  }
+});
+
+test('encryption: the inner SessionId equals the transform header; a failing tag is a SecurityError that closes', async () => {
+  let tamper = false;
+  const serverNonces = new NonceGenerator(Cipher.Aes128Gcm);
+  const fake = await FakeServer.start((request, server) => {
+    const frame = encryptMessage({ cipher: Cipher.Aes128Gcm, key: S2C_KEY, sessionId: 0x1234n, nonce: serverNonces.next(), message: FakeServer.response(request) });
+    if (tamper) frame[frame.length - 1]! ^= 1;
+    server.send(frame);
+  });
+  const connection = await Connection.open(options(fake.port));
+  connection.registerSession(security({ encryptData: true }));
+  try {
+    const ok = await echo(connection, { sessionId: 0x1234n });
+    expect(ok).toMatchObject({ encrypted: true, status: 0 });
+    expect(fake.requests[0]).toMatchObject({ transformSessionId: 0x1234n, header: { sessionId: 0x1234n } });
+    expect(fake.requests[0]!.header.flags & HeaderFlag.Signed).toBe(0); // encrypted, so not signed
+    tamper = true;
+    const error = await echo(connection, { sessionId: 0x1234n }).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(SecurityError);
+    expect(connection.closed).toBe(true);
+  } finally {
+    connection.close();
+    await fake.stop();
+  }
+});
+
+test('test fault zeroInnerSessionIdWhenEncrypting zeroes only the inner header SessionId', async () => {
+  const fake = await FakeServer.start(() => {});
+  const connection = await Connection.open(options(fake.port, { testFaults: { zeroInnerSessionIdWhenEncrypting: true } }));
+  connection.registerSession(security({ encryptData: true }));
+  try {
+    void echo(connection, { sessionId: 0x1234n, timeoutMs: 300 }).catch(() => undefined);
+    await expect.poll(() => fake.requests.length).toBe(1);
+    expect(fake.requests[0]).toMatchObject({ transformSessionId: 0x1234n, header: { sessionId: 0n } });
+  } finally {
+    connection.close();
+    await fake.stop();
+  }
+});
+
+test('a compound response answers each of its requests', async () => {
+  const waiting: Received[] = [];
+  const fake = await FakeServer.start((request, server) => {
+    if (request.header.messageId === 0n) {
+      server.send(FakeServer.response(request, { credits: 4 }));
+      return;
+    }
+    waiting.push(request);
+    if (waiting.length < 2) return;
+    const parts = waiting.map((r) => ({
+      header: { command: r.header.command, messageId: r.header.messageId, credits: 1, flags: HeaderFlag.ServerToRedir },
+      body: encodeEchoResponse(),
+    }));
+    server.send(buildCompound(parts, { related: false }).message);
+  });
+  const connection = await Connection.open(options(fake.port));
+  try {
+    await echo(connection);
+    const [a, b] = await Promise.all([echo(connection), echo(connection)]);
+    expect([a.header.messageId, b.header.messageId]).toEqual([1n, 2n]);
+    expect([a.message.length, b.message.length]).toEqual([72, 68]); // the first is padded to 8 bytes
+  } finally {
+    connection.close();
+    await fake.stop();
+  }
+});
+
+test('SmbClient.connect to a server that never answers NEGOTIATE: TimeoutError naming NEGOTIATE and host:port', async () => {
+  const fake = await FakeServer.start(() => {});
+  try {
+    const error = await SmbClient.connect({ host: '127.0.0.1', port: fake.port, timeoutMs: 200 }).then(() => undefined, (e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error?.message).toBe(`no response to NEGOTIATE from 127.0.0.1:${fake.port} within 200 ms`);
+  } finally {
+    await fake.stop();
+  }
+});
