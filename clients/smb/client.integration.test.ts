@@ -186,3 +186,33 @@ test('echo: many requests in flight at once, all answered, within the credits th
     }
   });
 });
+
+test('windows-hardened: mandatory signing and desired encryption give an encrypted 3.1.1 session with the defaults', async () => {
+  await withTarget('windows-hardened', async (target) => {
+    const client = await connectAs(target);
+    try {
+      expect(client.negotiated).toMatchObject({ dialect: '3.1.1', cipher: 'AES-128-GCM', signingAlgorithm: 'AES-128-GMAC', encryptionOn: true });
+      expect(client.negotiated.securityMode & 0x2).toBe(0x2);
+      expect((await client.connectTree('data')).encrypted).toBe(true);
+      const seen = await serverSession(target, target.user().username, 1);
+      expect(seen).toMatchObject({ dialect: '3.1.1', encryption: 'AES-128-GCM', signing: 'AES-128-GMAC' });
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+test('anonymous: no username gives a null session that neither signs nor encrypts', async () => {
+  await withTarget('guest', async (target) => {
+    const observer = recorder();
+    const client = await connectAs(target, { username: '', password: '', observer });
+    try {
+      expect(client.negotiated).toMatchObject({ isAnonymous: true, signingOn: false, encryptionOn: false });
+      await client.echo();
+      expect(observer.keys).toEqual([]);
+      expect(observer.messages.filter((m) => m.command === 'ECHO').map((m) => m.signed || m.encrypted)).toEqual([false, false]);
+    } finally {
+      await client.close();
+    }
+  });
+});

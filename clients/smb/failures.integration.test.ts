@@ -103,3 +103,11 @@ test('a request after close() fails at once with a TransportError', async () => 
     expect(error.message).toBe(`connection to ${target.host}:${target.port} is closed: connection to ${target.host}:${target.port} closed by the client`);
   });
 });
+
+test("encryption 'required' against a 2.1-only server is a SecurityError right after NEGOTIATE", async () => {
+  await withTarget('smb21-signing-hmac', async (target) => {
+    const error = await failureOf(connectAs(target, { encryption: 'required' }));
+    expect(error.name).toBe('SecurityError');
+    expect(error.message).toBe('encryption is required by the client but dialect 2.1 cannot encrypt');
+  });
+});
