@@ -197,9 +197,8 @@ export class Connection {
     } catch (error) {
       const offered = `client offered ${offeredList(request)}`;
       if (error instanceof SmbError && error.status !== undefined && error.statusName !== undefined) {
-        const answer = `${error.message.replace(/ on NEGOTIATE$/, '')} on NEGOTIATE`;
         const hint = error.status === NtStatus.NotSupported ? ' (no dialect in common)' : '';
-        throw new NegotiationError(`${offered}; server answered ${answer}${hint}`, { status: error.status, statusName: error.statusName, command: 'NEGOTIATE', cause: error });
+        throw new NegotiationError(`${offered}; server answered ${error.message}${hint}`, { status: error.status, statusName: error.statusName, command: 'NEGOTIATE', cause: error });
       }
       if (error instanceof TransportError) {
         throw new NegotiationError(`${offered}; server closed the connection without answering NEGOTIATE (no dialect in common?)`, { command: 'NEGOTIATE', cause: error });

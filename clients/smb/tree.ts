@@ -5,6 +5,7 @@
 import { Dialect } from './crypto/index.js';
 import type { RequestOptions, SmbResponse } from './connection.js';
 import { SecurityError, SmbError, formatStatus } from './errors.js';
+import type { EncryptionPolicy } from './negotiation.js';
 import type { Session } from './session.js';
 import {
   Command,
@@ -106,7 +107,7 @@ export class Tree {
   }
 }
 
-function encryptionRefusal(session: Session, policy: string): string | undefined {
+function encryptionRefusal(session: Session, policy: EncryptionPolicy): string | undefined {
   if (policy === 'off') return "the client's encryption is 'off'";
   if (session.isGuest || session.isAnonymous) return 'a guest or anonymous session cannot encrypt';
   if (!session.canEncrypt) return `dialect ${session.connection.negotiated.dialectName} negotiated no cipher`;
