@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadCatalog, type Profile } from '../servers/catalog/index.js';
+import { ConfigError, findProfile, loadCatalog, type Profile } from '../servers/catalog/index.js';
 import { TargetStartError, startNativeTarget } from '../servers/samba/native.js';
 import { verifyTarget, type TargetVerification } from '../harness/verify-target.js';
 import { describeProfile, pad } from './format.js';
@@ -66,9 +66,11 @@ async function commandRun(profiles: Profile[]): Promise<number> {
 }
 
 async function commandServe(profiles: Profile[], name: string | undefined, json: boolean): Promise<number> {
-  const profile = profiles.find((p) => p.name === name);
-  if (!profile) {
-    process.stderr.write(`smb-interop serve: ${name ? `unknown profile "${name}"` : 'name a profile'}; known: ${profiles.map((p) => p.name).join(', ')}\n`);
+  let profile: Profile;
+  try {
+    profile = findProfile(profiles, name ?? '');
+  } catch (e) {
+    process.stderr.write(`smb-interop serve: ${name ? (e as Error).message : `name a profile; known: ${profiles.map((p) => p.name).join(', ')}`}\n`);
     return 2;
   }
   const target = await startNativeTarget(profile);

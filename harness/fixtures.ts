@@ -1,5 +1,5 @@
 import { test as base, expect } from '@playwright/test';
-import { loadCatalog } from '../servers/catalog/index.js';
+import { findProfile, loadCatalog } from '../servers/catalog/index.js';
 import { startNativeTarget } from '../servers/samba/native.js';
 import type { StartedTarget } from '../servers/target.js';
 
@@ -21,9 +21,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     async ({ targetProfile }, use) => {
       if (!targetProfile) throw new Error('no target: run a project generated from the catalog (see playwright.config.ts)');
       const { profiles } = await loadCatalog();
-      const profile = profiles.find((p) => p.name === targetProfile);
-      if (!profile) throw new Error(`unknown target profile "${targetProfile}"`);
-      const target = await startNativeTarget(profile);
+      const target = await startNativeTarget(findProfile(profiles, targetProfile));
       try {
         await use(target);
       } finally {

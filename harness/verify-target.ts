@@ -57,7 +57,6 @@ export async function verifyTarget(target: StartedTarget): Promise<TargetVerific
   const problems: string[] = [];
   const observations: ShareObservation[] = [];
   for (const share of profile.shares) {
-    const asGuest = profile.guest.enabled && share.guestOk;
     let seen: ShareObservation;
     try {
       seen = await observeShare(target, share.name);
@@ -74,7 +73,7 @@ export async function verifyTarget(target: StartedTarget): Promise<TargetVerific
     if (shareEncrypted && expect.cipher && seen.encryption && seen.encryption !== '???' && seen.encryption !== expect.cipher) {
       problems.push(`share ${share.name}: cipher ${seen.encryption}, declared ${expect.cipher}`);
     }
-    if (!asGuest && expect.signingAlgorithm && seen.signing !== expect.signingAlgorithm) {
+    if (expect.signingAlgorithm && seen.signing !== expect.signingAlgorithm) {
       problems.push(`share ${share.name}: signing ${seen.signing || 'none'}, declared ${expect.signingAlgorithm}`);
     }
   }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { Dialect } from '../../servers/catalog/schema.js';
+import { SAMBA_PROTOCOL_NAMES, type Dialect } from '../../servers/catalog/schema.js';
 
 /** Samba's smbclient, the reference client, driven as a subprocess. */
 
@@ -19,7 +19,7 @@ export interface SmbclientInvocation {
   protection?: ClientProtection;
   /** Extra smb.conf options, e.g. `client signing=disabled`. */
   options?: string[];
-  /** smbclient command string (`-c`), e.g. `ls; get a /tmp/a`. */
+  /** smbclient commands, e.g. `ls; get a /tmp/a` (given with `-c`, or on stdin for a held session). */
   commands: string;
   /** Working directory for local paths in `get`/`put`. */
   cwd?: string;
@@ -36,46 +36,48 @@ export interface SmbclientResult {
   timedOut: boolean;
 }
 
-const PROTOCOL: Record<Dialect, string> = {
-  '2.0.2': 'SMB2_02',
-  '2.1': 'SMB2_10',
-  '3.0': 'SMB3_00',
-  '3.0.2': 'SMB3_02',
-  '3.1.1': 'SMB3_11',
-};
-
-export function smbclientArgs(inv: SmbclientInvocation): string[] {
-  const args = [`//${inv.host}/${inv.share}`, '-p', String(inv.port), '-c', inv.commands];
+/** Arguments for smbclient; the commands go with `-c` unless they will be written to stdin. */
+export function smbclientArgs(inv: SmbclientInvocation, commandsOnStdin = false): string[] {
+  const args = [`//${inv.host}/${inv.share}`, '-p', String(inv.port)];
+  if (!commandsOnStdin) args.push('-c', inv.commands);
   if (inv.username !== undefined) {
     // The password travels in the environment (PASSWD), never on the command line.
     args.push('-U', inv.domain ? `${inv.domain}\\${inv.username}` : inv.username);
   } else {
     args.push('-N', '-U', '');
   }
-  if (inv.maxProtocol) args.push('-m', PROTOCOL[inv.maxProtocol]);
-  if (inv.minProtocol) args.push(`--option=client min protocol=${PROTOCOL[inv.minProtocol]}`);
+  if (inv.maxProtocol) args.push('-m', SAMBA_PROTOCOL_NAMES[inv.maxProtocol]);
+  if (inv.minProtocol) args.push(`--option=client min protocol=${SAMBA_PROTOCOL_NAMES[inv.minProtocol]}`);
   if (inv.protection) args.push(`--client-protection=${inv.protection}`);
   for (const o of inv.options ?? []) args.push(`--option=${o}`);
   if (inv.debugLevel !== undefined) args.push(`-d${inv.debugLevel}`);
   return args;
 }
 
-export function runSmbclient(inv: SmbclientInvocation): Promise<SmbclientResult> {
-  return new Promise((resolveResult, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    delete env.USER;
-    delete env.PASSWD;
-    if (inv.username !== undefined) env.PASSWD = inv.password ?? '';
-    const child = spawn('smbclient', smbclientArgs(inv), { env, cwd: inv.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, inv.timeoutMs ?? 30_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+/**
+ * Starts smbclient with the credentials in its environment and a time limit; `done` resolves
+ * when it exits and rejects only when it could not be run at all.
+ */
+function startSmbclient(inv: SmbclientInvocation, commandsOnStdin: boolean, defaultTimeoutMs: number) {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.USER;
+  delete env.PASSWD;
+  if (inv.username !== undefined) env.PASSWD = inv.password ?? '';
+  const child = spawn('smbclient', smbclientArgs(inv, commandsOnStdin), {
+    env,
+    cwd: inv.cwd,
+    stdio: [commandsOnStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, inv.timeoutMs ?? defaultTimeoutMs);
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<SmbclientResult>((resolveResult, reject) => {
     child.on('error', (err) => {
       clearTimeout(timer);
       const hint = (err as NodeJS.ErrnoException).code === 'ENOENT' ? ' (install it: sudo apt-get install -y smbclient)' : '';
@@ -87,6 +89,11 @@ export function runSmbclient(inv: SmbclientInvocation): Promise<SmbclientResult>
       resolveResult({ code, stdout, stderr, status, timedOut });
     });
   });
+  return { child, done };
+}
+
+export function runSmbclient(inv: SmbclientInvocation): Promise<SmbclientResult> {
+  return startSmbclient(inv, false, 30_000).done;
 }
 
 /**
@@ -101,32 +108,15 @@ export interface HeldSmbclient {
 }
 
 export function holdSmbclientSession(inv: SmbclientInvocation): HeldSmbclient {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.USER;
-  delete env.PASSWD;
-  if (inv.username !== undefined) env.PASSWD = inv.password ?? '';
-  const args = smbclientArgs(inv).filter((a, i, all) => a !== '-c' && all[i - 1] !== '-c');
-  const child = spawn('smbclient', args, { env, cwd: inv.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const guard = setTimeout(() => child.kill('SIGKILL'), inv.timeoutMs ?? 60_000);
-  const exited = new Promise<SmbclientResult>((resolveResult) => {
-    child.once('error', (err) => {
-      stderr += err.message;
-    });
-    child.once('close', (code) => {
-      clearTimeout(guard);
-      const status = /NT_STATUS_[A-Z0-9_]+/.exec(stdout + stderr)?.[0];
-      resolveResult({ code, stdout, stderr, status, timedOut: false });
-    });
-  });
-  child.stdin.write(`${inv.commands}\n`);
+  const { child, done } = startSmbclient(inv, true, 60_000);
+  const exited = done.catch(
+    (err: Error): SmbclientResult => ({ code: null, stdout: '', stderr: err.message, status: undefined, timedOut: false }),
+  );
+  child.stdin?.write(`${inv.commands}\n`);
   return {
     exited,
     close() {
-      if (child.exitCode === null) child.stdin.end('exit\n');
+      if (child.exitCode === null) child.stdin?.end('exit\n');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       return exited.finally(() => clearTimeout(timer));
     },

@@ -1,5 +1,5 @@
 /** Helpers for the client's integration tests against native Samba targets. */
-import { resolveProfiles } from '../../servers/catalog/index.js';
+import { findProfile, resolveProfiles } from '../../servers/catalog/index.js';
 import type { Profile } from '../../servers/catalog/index.js';
 import { NativeSambaServer, startNativeTarget } from '../../servers/samba/native.js';
 import type { StartedNativeTarget } from '../../servers/samba/native.js';
@@ -11,9 +11,7 @@ import type { SmbMessageEvent, SmbObserver, SmbSessionKeys } from './observer.js
 const profiles = resolveProfiles({});
 
 export function profile(name: string): Profile {
-  const found = profiles.find((p) => p.name === name);
-  if (found === undefined) throw new Error(`no profile ${name}`);
-  return found;
+  return findProfile(profiles, name);
 }
 
 /** Starts a target for the profile, runs `use`, always stops the target. */

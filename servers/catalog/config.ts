@@ -113,6 +113,13 @@ export function resolveProfiles(config: unknown, file = '(inline config)'): Prof
   return profiles;
 }
 
+/** The profile of that name, or an error listing the known ones. */
+export function findProfile(profiles: readonly Profile[], name: string): Profile {
+  const found = profiles.find((p) => p.name === name);
+  if (!found) throw new Error(`unknown profile "${name}"; known: ${profiles.map((p) => p.name).join(', ')}`);
+  return found;
+}
+
 export function findConfigFile(cwd: string): string | undefined {
   for (const name of CONFIG_FILE_NAMES) {
     const candidate = join(cwd, name);

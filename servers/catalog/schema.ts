@@ -5,6 +5,15 @@ export const DIALECTS = ['2.0.2', '2.1', '3.0', '3.0.2', '3.1.1'] as const;
 export const Dialect = z.enum(DIALECTS);
 export type Dialect = z.infer<typeof Dialect>;
 
+/** Samba's names for the dialects: smb.conf `server min/max protocol`, `smbclient -m`, smbstatus. */
+export const SAMBA_PROTOCOL_NAMES: Readonly<Record<Dialect, string>> = {
+  '2.0.2': 'SMB2_02',
+  '2.1': 'SMB2_10',
+  '3.0': 'SMB3_00',
+  '3.0.2': 'SMB3_02',
+  '3.1.1': 'SMB3_11',
+};
+
 export const CIPHERS = ['AES-128-CCM', 'AES-128-GCM', 'AES-256-CCM', 'AES-256-GCM'] as const;
 export const Cipher = z.enum(CIPHERS);
 export type Cipher = z.infer<typeof Cipher>;

@@ -4,13 +4,13 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveProfiles, type Profile } from '../catalog/index.js';
+import { findProfile, resolveProfiles, type Profile } from '../catalog/index.js';
 import { runSmbclient } from '../../clients/adapters/smbclient-cli.js';
 import { observeShare, verifyTarget } from '../../harness/verify-target.js';
 import { startNativeTarget, sweepStaleNativeTargets, type StartedNativeTarget } from './native.js';
 
 const profiles = resolveProfiles({});
-const profile = (name: string): Profile => profiles.find((p) => p.name === name)!;
+const profile = (name: string): Profile => findProfile(profiles, name);
 
 function accountExists(name: string): boolean {
   return spawnSync('getent', ['passwd', name]).status === 0;

@@ -1,4 +1,4 @@
-import type { Cipher, Dialect, EncryptionMode, Profile, SigningAlgorithm } from '../catalog/schema.js';
+import { SAMBA_PROTOCOL_NAMES, type Cipher, type EncryptionMode, type Profile, type SigningAlgorithm } from '../catalog/schema.js';
 
 /** Where one started server keeps its state; every path lies inside the server's private directory. */
 export interface SambaRuntime {
@@ -16,14 +16,6 @@ export interface SambaRuntime {
   /** Makes smbd log session keys. Only for key-derivation tests; never for published runs. */
   debugEncryption?: boolean;
 }
-
-const SAMBA_PROTOCOL: Record<Dialect, string> = {
-  '2.0.2': 'SMB2_02',
-  '2.1': 'SMB2_10',
-  '3.0': 'SMB3_00',
-  '3.0.2': 'SMB3_02',
-  '3.1.1': 'SMB3_11',
-};
 
 const SAMBA_CIPHER: Record<Cipher, string> = {
   'AES-128-CCM': 'aes-128-ccm',
@@ -44,10 +36,6 @@ const SAMBA_ENCRYPT: Record<EncryptionMode, string> = {
   desired: 'desired',
   required: 'required',
 };
-
-export function sambaProtocolName(dialect: Dialect): string {
-  return SAMBA_PROTOCOL[dialect];
-}
 
 function section(name: string, settings: Array<[string, string | number | boolean]>): string {
   const lines = settings.map(([k, v]) => `  ${k} = ${typeof v === 'boolean' ? (v ? 'yes' : 'no') : v}`);
@@ -83,8 +71,8 @@ export function renderSmbConf(profile: Profile, rt: SambaRuntime): string {
     ['disable spoolss', true],
     ['kernel oplocks', false],
     ['server multi channel support', false],
-    ['server min protocol', SAMBA_PROTOCOL[profile.dialects.min]],
-    ['server max protocol', SAMBA_PROTOCOL[profile.dialects.max]],
+    ['server min protocol', SAMBA_PROTOCOL_NAMES[profile.dialects.min]],
+    ['server max protocol', SAMBA_PROTOCOL_NAMES[profile.dialects.max]],
     ['server signing', profile.signing.required ? 'mandatory' : 'auto'],
     ['server smb3 signing algorithms', profile.signing.algorithms.map((a) => SAMBA_SIGNING[a]).join(', ')],
     ['server smb encrypt', SAMBA_ENCRYPT[profile.encryption.mode]],

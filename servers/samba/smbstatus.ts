@@ -1,3 +1,4 @@
+import { SAMBA_PROTOCOL_NAMES } from '../catalog/schema.js';
 import type { ServerSession } from '../target.js';
 
 interface StatusJson {
@@ -22,13 +23,7 @@ function cipherOf(field: { cipher?: string } | undefined): string {
   return value === '-' ? '' : value;
 }
 
-const DIALECT_NAMES: Record<string, string> = {
-  SMB2_02: '2.0.2',
-  SMB2_10: '2.1',
-  SMB3_00: '3.0',
-  SMB3_02: '3.0.2',
-  SMB3_11: '3.1.1',
-};
+const DIALECT_BY_SAMBA_NAME = new Map(Object.entries(SAMBA_PROTOCOL_NAMES).map(([dialect, samba]) => [samba, dialect]));
 
 /** Turns `smbstatus --json` output into sessions with dialect names as the catalog spells them. */
 export function parseSmbstatusJson(json: string): ServerSession[] {
@@ -44,7 +39,7 @@ export function parseSmbstatusJson(json: string): ServerSession[] {
     sessions.set(id, {
       sessionId: id,
       username: s.username ?? '',
-      dialect: DIALECT_NAMES[s.session_dialect ?? ''] ?? s.session_dialect ?? '',
+      dialect: DIALECT_BY_SAMBA_NAME.get(s.session_dialect ?? '') ?? s.session_dialect ?? '',
       encryption: cipherOf(s.encryption),
       signing: cipherOf(s.signing),
       trees: [],
