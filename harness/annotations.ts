@@ -1,0 +1,110 @@
+/**
+ * The vocabulary of what the harness leaves on each Playwright test result: annotation types and
+ * attachment names. The matrix reporter reads results through this file only, so the two sides
+ * agree on one definition. No imports: this file is data.
+ *
+ * One Playwright project per target (`<profile>@<provider>`); inside it, one test per scenario and
+ * client. A cell of the matrix = client x target x scenario.
+ */
+
+/** Annotation types (testInfo.annotations / test(..., { annotation }) entries). */
+export const Annotation = {
+  /** description: the scenario id, `<area>/<slug>`, e.g. `files/round-trip-small`. Exactly one. */
+  scenario: 'scenario',
+  /** description: the area, e.g. `negotiate`, `files`, `interop`. Exactly one. */
+  area: 'area',
+  /** description: the client id (see ClientId). Exactly one. */
+  client: 'client',
+  /** description: one requirement id (see Requirement); one annotation per requirement. */
+  requires: 'requires',
+  /**
+   * description: why the scenario does not apply to this target (the test is skipped with the
+   * same reason). Outcome: not-applicable.
+   */
+  notApplicable: 'not-applicable',
+  /**
+   * description: why the target could not be used (failed to start, unreachable, not configured);
+   * the test is skipped with the same reason. Outcome: infra-error (or not configured: see
+   * notConfigured).
+   */
+  infraError: 'infra-error',
+  /** description: a remote target has no configuration; the test is skipped. Outcome: not-applicable. */
+  notConfigured: 'not-configured',
+  /** description: JSON of NegotiatedSettings, what the client's session actually negotiated. */
+  negotiated: 'negotiated',
+  /** description: JSON of TargetFacts, what the target is and declares. Once per test. */
+  target: 'target',
+  /** description: the command line that reruns exactly this cell with full traces. */
+  repro: 'repro',
+  /** description: the Wireshark/tshark command line that opens this cell's pcap decrypted. */
+  wireshark: 'wireshark',
+} as const;
+
+export type AnnotationType = (typeof Annotation)[keyof typeof Annotation];
+
+/** Attachment names (testInfo.attach(name, ...)). */
+export const Attachment = {
+  /** application/vnd.tcpdump.pcap: the capture proxy's pcapng, server port shown as 445. */
+  pcap: 'trace.pcapng',
+  /** text/plain: Wireshark's SMB2 decryption keys (uat:smb2_seskey_list lines). Secret-bearing: only ever under results/. */
+  keys: 'wireshark-keys.txt',
+  /** application/json: every SMB2 message in the clear, in order. */
+  transcriptJson: 'transcript.json',
+  /** text/plain: the same transcript, one line per message. */
+  transcriptText: 'transcript.txt',
+  /** text/plain: the server's log lines for the test's time window. */
+  serverLog: 'server.log',
+} as const;
+
+export type AttachmentName = (typeof Attachment)[keyof typeof Attachment];
+
+/** Clients the suite can run; `smb-ts` is this project's TypeScript client. */
+export const ClientId = {
+  typescript: 'smb-ts',
+  smbclient: 'smbclient',
+} as const;
+
+export type ClientIdValue = (typeof ClientId)[keyof typeof ClientId];
+
+/** What a scenario may need from a target; the harness decides applicability from the profile. */
+export const Requirement = {
+  encryption: 'encryption',
+  encryptionRequired: 'encryption-required',
+  smb311: 'smb3.1.1',
+  smb3: 'smb3',
+  smb30x: 'smb3.0.x',
+  signingRequired: 'signing-required',
+  guest: 'guest',
+  shareEncryption: 'share-encryption',
+  /** The server's disk is readable by the harness (native provider). */
+  localPath: 'local-path',
+} as const;
+
+export type RequirementId = (typeof Requirement)[keyof typeof Requirement];
+
+/** The `negotiated` annotation's JSON. Names as in the catalog (`3.1.1`, `AES-128-GCM`). */
+export interface NegotiatedSettings {
+  dialect: string;
+  cipher: string | null;
+  signingAlgorithm: string | null;
+  preauthIntegrity: boolean;
+  encryption: boolean;
+  signing: boolean;
+}
+
+/** The `target` annotation's JSON. */
+export interface TargetFacts {
+  /** `<profile>@<provider>` */
+  name: string;
+  profile: string;
+  provider: string;
+  serverVersion: string;
+  /** What the profile declares (its `expect` block). */
+  declared: NegotiatedSettings & { encryptedShares: string[] };
+}
+
+/**
+ * The error message prefix the harness uses when the negotiated settings differ from the declared
+ * ones: `configuration mismatch: cipher AES-128-CCM, declared AES-128-GCM`.
+ */
+export const CONFIGURATION_MISMATCH = 'configuration mismatch';
