@@ -2,6 +2,11 @@
 export { SmbClient, formatGuid } from './client.js';
 export type { NegotiatedInfo, SmbClientOptions } from './client.js';
 export { Tree } from './tree.js';
+export { FileHandle } from './file.js';
+export type { LockOptions, OpenFlags } from './file.js';
+export type { DirEntry, FileStat } from './handles.js';
+export type { ReaddirOptions } from './directory.js';
+export type { FileData } from './whole-file.js';
 export { Session } from './session.js';
 export { Connection } from './connection.js';
 export type { RequestOptions, SmbResponse } from './connection.js';
@@ -16,6 +21,7 @@ export type {
 } from './negotiation.js';
 export type { SmbMessageEvent, SmbObserver, SmbSessionKeys } from './observer.js';
 export {
+  ArgumentError,
   AuthenticationError,
   NegotiationError,
   ProtocolError,
