@@ -116,14 +116,18 @@ class DirectoryWatcher implements Watcher {
   }
 
   private deliver(event: WatchEvent): void {
+    if (this.stop.signal.aborted) return;
     const waiter = this.waiting.shift();
     if (waiter !== undefined) waiter.resolve({ done: false, value: event });
     else this.events.push(event);
   }
 
+  /** Events not yet taken are dropped: after close() iteration ends at once. */
   async close(): Promise<void> {
     this.stop.abort();
+    this.events.length = 0;
     await this.running;
+    this.events.length = 0;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
