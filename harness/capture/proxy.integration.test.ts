@@ -11,6 +11,7 @@ import { startNativeTarget } from '../../servers/samba/native.js';
 import type { StartedNativeTarget } from '../../servers/samba/native.js';
 import { SmbClient } from '../../clients/smb/client.js';
 import type { SmbSessionKeys } from '../../clients/smb/observer.js';
+import type { CipherName } from '../../clients/smb/negotiation.js';
 import {
   AccessMask, Command, commandName, CreateDisposition, CreateOption, ShareAccess, decodeCreateResponse, encodeCloseRequest, encodeCreateRequest,
 } from '../../clients/smb/wire/index.js';
@@ -44,7 +45,11 @@ interface CapturedSession {
 }
 
 /** Through the proxy: connect, tree-connect `data`, CREATE capture-proof.txt, CLOSE, disconnect. */
-async function captureCreate(profileName: string, use: (captured: CapturedSession) => Promise<void>): Promise<void> {
+async function captureCreate(
+  profileName: string,
+  use: (captured: CapturedSession) => Promise<void>,
+  ciphers?: readonly CipherName[],
+): Promise<void> {
   const target = await startNativeTarget(findProfile(profiles, profileName));
   const pcapPath = join(dir, 'trace.pcapng');
   const proxy = await CaptureProxy.start({ upstreamHost: target.host, upstreamPort: target.port, pcapPath });
@@ -53,6 +58,7 @@ async function captureCreate(profileName: string, use: (captured: CapturedSessio
     const user = target.user();
     const client = await SmbClient.connect({
       host: proxy.host, port: proxy.port, username: user.username, password: user.password, timeoutMs: 15_000, observer: recorder,
+      ...(ciphers === undefined ? {} : { ciphers }),
     });
     try {
       const tree = await client.connectTree('data');
@@ -82,8 +88,15 @@ async function captureCreate(profileName: string, use: (captured: CapturedSessio
 
 const FIELDS = ['-T', 'fields', '-e', 'frame.number', '-e', 'smb2.cmd', '-e', 'smb2.tree', '-e', 'smb2.filename'];
 
-for (const [profileName, cipher] of [['smb302-ccm', 'AES-128-CCM'], ['smb311-gcm', 'AES-128-GCM']] as const) {
-  test(`${profileName}: tshark decrypts the trace with the key file's rows and shows the tree and file names`, async () => {
+const CASES: { profile: string; cipher: CipherName; offer?: CipherName[] }[] = [
+  { profile: 'smb302-ccm', cipher: 'AES-128-CCM' },
+  { profile: 'smb311-gcm', cipher: 'AES-128-GCM' },
+  { profile: 'smb311-aes256', cipher: 'AES-256-GCM' },
+  { profile: 'smb311-aes256', cipher: 'AES-256-CCM', offer: ['AES-256-CCM'] },
+];
+
+for (const { profile: profileName, cipher, offer } of CASES) {
+  test(`${profileName}, ${cipher}: tshark decrypts the trace with the key file's rows and shows the tree and file names`, async () => {
     await captureCreate(profileName, async ({ pcapPath, keys, proxy, recorder }) => {
       expect(keys.map((k) => k.cipher)).toEqual([cipher]);
       const keyOptions = keys.flatMap((k) => ['-o', `uat:smb2_seskey_list:${seskeyRecord(k)}`]);
@@ -114,7 +127,7 @@ for (const [profileName, cipher] of [['smb302-ccm', 'AES-128-CCM'], ['smb311-gcm
       expect(problems).toEqual([]);
       expect(proxy.counters.connections).toBe(1);
       expect(proxy.closeEvents.map((e) => [e.side, e.kind])).toEqual([['client', 'FIN'], ['server', 'FIN']]);
-    });
+    }, offer);
   });
 }
 
