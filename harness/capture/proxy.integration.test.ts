@@ -199,3 +199,50 @@ test('a server that refuses the connection: the client is reset and the event na
     await proxy.close();
   }
 });
+
+test('a client that resets is recorded as a client RST and the server sees the reset too', async () => {
+  let serverSaw = '';
+  let markClosed!: () => void;
+  const serverClosed = new Promise<void>((resolve) => (markClosed = resolve));
+  const server = await listen((socket) => {
+    socket.on('error', (error: NodeJS.ErrnoException) => (serverSaw = error.code ?? error.message));
+    socket.on('close', () => markClosed());
+  });
+  const proxy = await CaptureProxy.start({ upstreamHost: '127.0.0.1', upstreamPort: (server.address() as { port: number }).port });
+  try {
+    const client = connect(proxy.port, proxy.host);
+    await new Promise<void>((resolve) => client.once('connect', resolve));
+    client.write(Buffer.from('partial request'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    client.resetAndDestroy();
+    await serverClosed;
+    expect(serverSaw).toBe('ECONNRESET');
+    expect(proxy.closeEvents).toMatchObject([{ side: 'client', kind: 'RST', errorCode: 'ECONNRESET', afterFrame: 4 }]);
+  } finally {
+    await proxy.close();
+    server.close();
+  }
+});
+
+test('close() ends a connection still open: both peers are closed and the event says the capture ended', async () => {
+  const server = await listen(() => undefined);
+  const pcapPath = join(dir, 'open.pcapng');
+  const proxy = await CaptureProxy.start({ upstreamHost: '127.0.0.1', upstreamPort: (server.address() as { port: number }).port, pcapPath, closeGraceMs: 50 });
+  const client = connect(proxy.port, proxy.host);
+  const clientClosed = new Promise<void>((resolve) => client.on('close', () => resolve()));
+  client.on('error', () => undefined);
+  await new Promise<void>((resolve) => client.once('connect', resolve));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await proxy.close();
+  await clientClosed;
+  server.close();
+  expect(proxy.closeEvents).toMatchObject([{ side: 'proxy', kind: 'PROXY_CLOSED', afterFrame: 0 }]);
+  expect(proxy.closeEvents[0]!.description).toBe('the capture ended with the connection still open before any data');
+  const frames = await tshark(['-r', pcapPath, '-T', 'fields', '-e', 'tcp.flags.str', '-e', 'frame.comment']);
+  expect(frames.map((f) => f.replace(/\u00b7/g, '.').replace(/\t$/, ''))).toEqual([
+    '..........S.', '.......A..S.', '.......A....',
+    '.......A...F\tthe capture ended with the connection still open before any data', '.......A....',
+    '.......A...F', '.......A....',
+  ]);
+  await expect(new Promise((resolve, reject) => connect(proxy.port, proxy.host).on('connect', resolve).on('error', reject))).rejects.toThrow('ECONNREFUSED');
+});

@@ -38,13 +38,14 @@ function recorded(): TranscriptRecorder {
     encodeWriteRequest({ offset: 4096n, fileId: FILE_ID, data: Buffer.alloc(1 << 20, 0x61) }), true));
   recorder.onMessage(event('receive', 901, { command: Command.Write, messageId: 10n, creditCharge: 16, credits: 0, flags: RESPONSE, status: NtStatus.Pending, asyncId: 5n, sessionId: SID },
     encodeErrorResponse(), true));
+  recorder.onMessage(event('receive', 940, { command: Command.OplockBreak, messageId: 0xffffffffffffffffn, flags: RESPONSE }, Buffer.alloc(24)));
   recorder.onMessage(event('send', 950, { command: Command.TreeConnect, messageId: 11n, credits: 1, sessionId: SID }, Buffer.from([9, 0])));
   return recorder;
 }
 
 test('one text line per message: time, direction, command, ids, protection, credits, status, summary', () => {
   expect(recorded().toText().split('\n')).toEqual([
-    '# 8 SMB2 messages in the clear (before encryption / after decryption); sessions: none',
+    '# 9 SMB2 messages in the clear (before encryption / after decryption); sessions: none',
     '   1  +0.000s  send     NEGOTIATE  mid=0  sid=0x0000000000000000 tid=0  -    credits 0/+1  dialects 3.0,3.0.2 capabilities DFS|LEASING|LARGE_MTU|ENCRYPTION',
     '   2  +0.003s  receive  NEGOTIATE  mid=0  sid=0x0000000000000000 tid=0  -    credits 0/+1  STATUS_SUCCESS  dialect 3.0.2 capabilities DFS|LEASING|LARGE_MTU',
     '   3  +0.020s  receive  TREE_CONNECT  mid=8  sid=0x0000100000000005 tid=1  SIG  credits 0/+1  STATUS_SUCCESS  disk ENCRYPT_DATA',
@@ -52,7 +53,8 @@ test('one text line per message: time, direction, command, ids, protection, cred
     '   5  +0.842s  receive  CREATE  mid=9  sid=0x0000100000000005 tid=1  ENC  credits 1/+1  STATUS_OBJECT_NAME_NOT_FOUND',
     '   6  +0.900s  send     WRITE  mid=10  sid=0x0000100000000005 tid=1  ENC  credits 16/+16  offset 4096 length 1048576',
     '   7  +0.901s  receive  WRITE  mid=10  sid=0x0000100000000005 tid=0  ENC  credits 16/+0  STATUS_PENDING  flags ASYNC',
-    '   8  +0.950s  send     TREE_CONNECT  mid=11  sid=0x0000100000000005 tid=0  -    credits 0/+1  (undecodable: TREE_CONNECT request: Flags at offset 66 needs 2 bytes but the message length is 66)',
+    '   8  +0.940s  receive  OPLOCK_BREAK  mid=18446744073709551615  sid=0x0000000000000000 tid=0  -    credits 0/+0  STATUS_SUCCESS',
+    '   9  +0.950s  send     TREE_CONNECT  mid=11  sid=0x0000100000000005 tid=0  -    credits 0/+1  (undecodable: TREE_CONNECT request: Flags at offset 66 needs 2 bytes but the message length is 66)',
     '',
   ]);
 });
@@ -62,7 +64,7 @@ test('the JSON holds the same fields per message, never the payload', () => {
   const json = recorder.toJson();
   expect(json.length).toBeLessThan(8000);
   const parsed = JSON.parse(json) as { sessions: unknown[]; messages: Record<string, unknown>[] };
-  expect(parsed.messages).toHaveLength(8);
+  expect(parsed.messages).toHaveLength(9);
   expect(parsed.messages[3]).toEqual({
     index: 4, time: '2026-11-25T07:00:00.841Z', relativeMs: 841.2, direction: 'send', command: 'CREATE', messageId: 9,
     creditCharge: 1, creditsRequested: 31, flags: [], sessionId: '0x0000100000000005', treeId: 1, encrypted: true,
@@ -71,6 +73,7 @@ test('the JSON holds the same fields per message, never the payload', () => {
   expect(parsed.messages[6]).toMatchObject({
     direction: 'receive', status: 'STATUS_PENDING', statusCode: '0x00000103', creditsGranted: 0, flags: ['RESPONSE', 'ASYNC'], treeId: 0,
   });
+  expect(parsed.messages[7]).toMatchObject({ command: 'OPLOCK_BREAK', messageId: '18446744073709551615' });
   expect(parsed.messages[5]).toMatchObject({ command: 'WRITE', length: 64 + 48 + (1 << 20), summary: 'offset 4096 length 1048576' });
 });
 
@@ -84,7 +87,7 @@ test('session keys are kept for the key file but never written into the transcri
   expect(recorder.keys).toEqual([keys]);
   const text = recorder.toText();
   const json = recorder.toJson();
-  expect(text.split('\n')[0]).toBe('# 8 SMB2 messages in the clear (before encryption / after decryption); sessions: 0x0000100000000005 SMB 3.0.2 AES-128-CCM');
+  expect(text.split('\n')[0]).toBe('# 9 SMB2 messages in the clear (before encryption / after decryption); sessions: 0x0000100000000005 SMB 3.0.2 AES-128-CCM');
   expect(JSON.parse(json).sessions).toEqual([{ sessionId: '0x0000100000000005', dialect: '3.0.2', cipher: 'AES-128-CCM' }]);
   for (const fill of ['a1', 'a2', 'a3', 'a4']) {
     expect(text + json).not.toContain(fill.repeat(4));
