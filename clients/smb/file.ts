@@ -73,9 +73,10 @@ export class FileHandle {
     readonly name: string,
     readonly fileId: FileId,
     readonly flags: OpenFlags,
-    size: number,
+    /** EndOfFile as the CREATE response reported it. */
+    readonly sizeAtOpen: number,
   ) {
-    this.endOfFile = size;
+    this.endOfFile = sizeAtOpen;
   }
 
   static async open(tree: Tree, path: string, flags: OpenFlags = 'r'): Promise<FileHandle> {

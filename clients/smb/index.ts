@@ -7,6 +7,8 @@ export type { LockOptions, OpenFlags } from './file.js';
 export type { DirEntry, FileStat } from './handles.js';
 export type { ReaddirOptions } from './directory.js';
 export type { FileData } from './whole-file.js';
+export type { ReadStreamOptions, WriteStreamOptions } from './streams.js';
+export type { WatchEvent, WatchOptions, Watcher } from './watch.js';
 export { Session } from './session.js';
 export { Connection } from './connection.js';
 export type { RequestOptions, SmbResponse } from './connection.js';

@@ -2,6 +2,7 @@
  * A tree connect (MS-SMB2 3.2.4.2.4, 3.2.5.5): a session's attachment to one share, with the
  * share's own encryption demand and, on 3.0/3.0.2, secure dialect negotiation (3.2.5.14.12).
  */
+import type { Readable, Writable } from 'node:stream';
 import { Dialect } from './crypto/index.js';
 import type { RequestOptions, SmbResponse } from './connection.js';
 import { SecurityError, SmbError, formatStatus } from './errors.js';
@@ -13,6 +14,10 @@ import { FileHandle } from './file.js';
 import type { OpenFlags } from './file.js';
 import type { DirEntry, FileStat } from './handles.js';
 import { exists, rename, stat, truncate, unlink, utimes } from './path-operations.js';
+import { createReadStream, createWriteStream } from './streams.js';
+import type { ReadStreamOptions, WriteStreamOptions } from './streams.js';
+import { watch } from './watch.js';
+import type { WatchOptions, Watcher } from './watch.js';
 import { appendFile, readFile, writeFile } from './whole-file.js';
 import type { FileData } from './whole-file.js';
 import {
@@ -171,6 +176,21 @@ export class Tree {
   /** Opens a file with node's flags: r, r+, w, w+, wx, a, a+. */
   open(path: string, flags: OpenFlags = 'r'): Promise<FileHandle> {
     return FileHandle.open(this, path, flags);
+  }
+
+  /** A readable of the file (or of bytes `start`..`end` inclusive), several READs ahead. */
+  createReadStream(path: string, options: ReadStreamOptions = {}): Readable {
+    return createReadStream(this, path, options);
+  }
+
+  /** A writable that replaces ('w') or appends to ('a') the file; 'finish' once all is written and closed. */
+  createWriteStream(path: string, options: WriteStreamOptions = {}): Writable {
+    return createWriteStream(this, path, options);
+  }
+
+  /** Changes in the directory as an async iterable; close() (or the signal) ends it. */
+  watch(path: string, options: WatchOptions = {}): Watcher {
+    return watch(this, path, options);
   }
 
   /** A compound chain on this tree (Connection.compound); one promise per element. */

@@ -3,11 +3,9 @@
  * pcap and the command lines that open the pcap decrypted. Columns: Session ID (the SessionId's
  * 8 bytes in wire order, i.e. little-endian), Session Key, Server-to-Client key (the client's
  * decryption key, ServerOut), Client-to-Server key (its encryption key, ServerIn); all bare hex.
+ * AES-256 sessions carry 32-byte cipher keys, which tshark 4.0.17 accepts and decrypts with.
  */
 import type { SmbSessionKeys } from '../../clients/smb/observer.js';
-
-/** Wireshark and tshark 4.0 accept keys of at most 16 bytes in this table. */
-export const MAX_TABLE_KEY_BYTES = 16;
 
 /** `0x0000100000000005`, as the transcript and smbstatus print a SessionId. */
 export function formatSessionId(sessionId: bigint): string {
@@ -36,18 +34,9 @@ function cipherSessions(keys: readonly SmbSessionKeys[]): SmbSessionKeys[] {
   return keys.filter((k) => k.encryptionKey !== null && k.decryptionKey !== null);
 }
 
-function tooLongForTable(keys: SmbSessionKeys): boolean {
-  return keys.sessionKey.length > MAX_TABLE_KEY_BYTES
-    || (keys.encryptionKey?.length ?? 0) > MAX_TABLE_KEY_BYTES
-    || (keys.decryptionKey?.length ?? 0) > MAX_TABLE_KEY_BYTES;
-}
-
 function describeSession(keys: SmbSessionKeys): string {
   return `session ${formatSessionId(keys.sessionId)}: SMB ${keys.dialect}, ${keys.cipher ?? 'no cipher'}`;
 }
-
-const AES256_NOTE = 'uses 32-byte keys; Wireshark/tshark 4.0 accept only 16-byte keys in this table, so '
-  + 'they cannot decrypt it (a Wireshark whose table takes 32-byte keys can, with the row below)';
 
 /**
  * The key file: `#` comments on what the columns are and how to use the file, then one row per
@@ -73,7 +62,6 @@ export function wiresharkKeyFile(keys: readonly SmbSessionKeys[]): string {
   }
   for (const session of sessions) {
     lines.push(`# ${describeSession(session)}`);
-    if (tooLongForTable(session)) lines.push(`# ${session.cipher ?? 'this cipher'} ${AES256_NOTE}.`);
     lines.push(seskeyRecord(session));
   }
   return `${lines.join('\n')}\n`;
@@ -95,10 +83,6 @@ export function wiresharkCommand(pcapPath: string, keys: readonly SmbSessionKeys
   const options = [...decodeAs, ...keyOptions];
   const tshark = ['tshark', '-r', shellQuote(pcapPath), ...options, '-Y', 'smb2'].join(' ');
   const wireshark = ['wireshark', '-r', shellQuote(pcapPath), ...options].join(' ');
-  const notes: string[] = [];
-  if (sessions.length === 0) notes.push('# nothing to decrypt: no session with cipher keys');
-  for (const session of sessions.filter(tooLongForTable)) {
-    notes.push(`# ${describeSession(session)} ${AES256_NOTE}`);
-  }
+  const notes = sessions.length === 0 ? ['# nothing to decrypt: no session with cipher keys'] : [];
   return [...notes, tshark, wireshark].join('\n');
 }

@@ -11,6 +11,7 @@ import { startNativeTarget } from '../../servers/samba/native.js';
 import type { StartedNativeTarget } from '../../servers/samba/native.js';
 import { SmbClient } from '../../clients/smb/client.js';
 import type { SmbSessionKeys } from '../../clients/smb/observer.js';
+import type { CipherName } from '../../clients/smb/negotiation.js';
 import {
   AccessMask, Command, commandName, CreateDisposition, CreateOption, ShareAccess, decodeCreateResponse, encodeCloseRequest, encodeCreateRequest,
 } from '../../clients/smb/wire/index.js';
@@ -44,7 +45,11 @@ interface CapturedSession {
 }
 
 /** Through the proxy: connect, tree-connect `data`, CREATE capture-proof.txt, CLOSE, disconnect. */
-async function captureCreate(profileName: string, use: (captured: CapturedSession) => Promise<void>): Promise<void> {
+async function captureCreate(
+  profileName: string,
+  use: (captured: CapturedSession) => Promise<void>,
+  ciphers?: readonly CipherName[],
+): Promise<void> {
   const target = await startNativeTarget(findProfile(profiles, profileName));
   const pcapPath = join(dir, 'trace.pcapng');
   const proxy = await CaptureProxy.start({ upstreamHost: target.host, upstreamPort: target.port, pcapPath });
@@ -53,6 +58,7 @@ async function captureCreate(profileName: string, use: (captured: CapturedSessio
     const user = target.user();
     const client = await SmbClient.connect({
       host: proxy.host, port: proxy.port, username: user.username, password: user.password, timeoutMs: 15_000, observer: recorder,
+      ...(ciphers === undefined ? {} : { ciphers }),
     });
     try {
       const tree = await client.connectTree('data');
@@ -82,8 +88,15 @@ async function captureCreate(profileName: string, use: (captured: CapturedSessio
 
 const FIELDS = ['-T', 'fields', '-e', 'frame.number', '-e', 'smb2.cmd', '-e', 'smb2.tree', '-e', 'smb2.filename'];
 
-for (const [profileName, cipher] of [['smb302-ccm', 'AES-128-CCM'], ['smb311-gcm', 'AES-128-GCM']] as const) {
-  test(`${profileName}: tshark decrypts the trace with the key file's rows and shows the tree and file names`, async () => {
+const CASES: { profile: string; cipher: CipherName; offer?: CipherName[] }[] = [
+  { profile: 'smb302-ccm', cipher: 'AES-128-CCM' },
+  { profile: 'smb311-gcm', cipher: 'AES-128-GCM' },
+  { profile: 'smb311-aes256', cipher: 'AES-256-GCM' },
+  { profile: 'smb311-aes256', cipher: 'AES-256-CCM', offer: ['AES-256-CCM'] },
+];
+
+for (const { profile: profileName, cipher, offer } of CASES) {
+  test(`${profileName}, ${cipher}: tshark decrypts the trace with the key file's rows and shows the tree and file names`, async () => {
     await captureCreate(profileName, async ({ pcapPath, keys, proxy, recorder }) => {
       expect(keys.map((k) => k.cipher)).toEqual([cipher]);
       const keyOptions = keys.flatMap((k) => ['-o', `uat:smb2_seskey_list:${seskeyRecord(k)}`]);
@@ -114,7 +127,7 @@ for (const [profileName, cipher] of [['smb302-ccm', 'AES-128-CCM'], ['smb311-gcm
       expect(problems).toEqual([]);
       expect(proxy.counters.connections).toBe(1);
       expect(proxy.closeEvents.map((e) => [e.side, e.kind])).toEqual([['client', 'FIN'], ['server', 'FIN']]);
-    });
+    }, offer);
   });
 }
 
@@ -185,4 +198,51 @@ test('a server that refuses the connection: the client is reset and the event na
   } finally {
     await proxy.close();
   }
+});
+
+test('a client that resets is recorded as a client RST and the server sees the reset too', async () => {
+  let serverSaw = '';
+  let markClosed!: () => void;
+  const serverClosed = new Promise<void>((resolve) => (markClosed = resolve));
+  const server = await listen((socket) => {
+    socket.on('error', (error: NodeJS.ErrnoException) => (serverSaw = error.code ?? error.message));
+    socket.on('close', () => markClosed());
+  });
+  const proxy = await CaptureProxy.start({ upstreamHost: '127.0.0.1', upstreamPort: (server.address() as { port: number }).port });
+  try {
+    const client = connect(proxy.port, proxy.host);
+    await new Promise<void>((resolve) => client.once('connect', resolve));
+    client.write(Buffer.from('partial request'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    client.resetAndDestroy();
+    await serverClosed;
+    expect(serverSaw).toBe('ECONNRESET');
+    expect(proxy.closeEvents).toMatchObject([{ side: 'client', kind: 'RST', errorCode: 'ECONNRESET', afterFrame: 4 }]);
+  } finally {
+    await proxy.close();
+    server.close();
+  }
+});
+
+test('close() ends a connection still open: both peers are closed and the event says the capture ended', async () => {
+  const server = await listen(() => undefined);
+  const pcapPath = join(dir, 'open.pcapng');
+  const proxy = await CaptureProxy.start({ upstreamHost: '127.0.0.1', upstreamPort: (server.address() as { port: number }).port, pcapPath, closeGraceMs: 50 });
+  const client = connect(proxy.port, proxy.host);
+  const clientClosed = new Promise<void>((resolve) => client.on('close', () => resolve()));
+  client.on('error', () => undefined);
+  await new Promise<void>((resolve) => client.once('connect', resolve));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await proxy.close();
+  await clientClosed;
+  server.close();
+  expect(proxy.closeEvents).toMatchObject([{ side: 'proxy', kind: 'PROXY_CLOSED', afterFrame: 0 }]);
+  expect(proxy.closeEvents[0]!.description).toBe('the capture ended with the connection still open before any data');
+  const frames = await tshark(['-r', pcapPath, '-T', 'fields', '-e', 'tcp.flags.str', '-e', 'frame.comment']);
+  expect(frames.map((f) => f.replace(/\u00b7/g, '.').replace(/\t$/, ''))).toEqual([
+    '..........S.', '.......A..S.', '.......A....',
+    '.......A...F\tthe capture ended with the connection still open before any data', '.......A....',
+    '.......A...F', '.......A....',
+  ]);
+  await expect(new Promise((resolve, reject) => connect(proxy.port, proxy.host).on('connect', resolve).on('error', reject))).rejects.toThrow('ECONNREFUSED');
 });

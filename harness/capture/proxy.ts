@@ -84,6 +84,7 @@ export class CaptureProxy {
   private readonly relays = new Set<Relay>();
   private closing: Promise<void> | undefined;
   private readonly unregister: () => void;
+  private listenPort = 0;
 
   private constructor(
     private readonly server: Server,
@@ -115,6 +116,7 @@ export class CaptureProxy {
         server.once('error', reject);
         server.listen(0, '127.0.0.1', () => {
           server.off('error', reject);
+          proxy.listenPort = (server.address() as AddressInfo).port;
           resolve();
         });
       });
@@ -125,8 +127,9 @@ export class CaptureProxy {
     return proxy;
   }
 
+  /** The listening port; kept after close() so messages can still name it. */
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return this.listenPort;
   }
 
   get pcapPath(): string | undefined {

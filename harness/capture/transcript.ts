@@ -23,7 +23,8 @@ export interface TranscriptEntry {
   relativeMs: number;
   direction: 'send' | 'receive';
   command: string;
-  messageId: number;
+  /** A string when beyond 2^53 (the 0xFFFFFFFFFFFFFFFF of an unsolicited OPLOCK_BREAK). */
+  messageId: number | string;
   /** Responses only: the NTSTATUS name and value. */
   status?: string;
   statusCode?: string;
@@ -181,7 +182,7 @@ export class TranscriptRecorder implements SmbObserver {
       relativeMs: Math.round((event.time - this.origin) * 1000) / 1000,
       direction: event.direction,
       command: event.command,
-      messageId: Number(event.messageId),
+      messageId: event.messageId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(event.messageId) : event.messageId.toString(),
       creditCharge: event.creditCharge,
       flags: bitNames(event.flags, FLAG_NAMES),
       sessionId: formatSessionId(event.sessionId),
