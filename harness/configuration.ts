@@ -67,3 +67,12 @@ export function assertDeclaredConfiguration(target: StartedTarget, seen: Partial
   const differences = configurationDifferences(seen, declaredSettings(target));
   if (differences.length > 0) throw new ConfigurationMismatchError(target.name, differences);
 }
+
+/** A share is encrypted exactly when the session encrypts or the profile lists the share. */
+export function assertShareEncryption(target: StartedTarget, share: string, encrypted: boolean): void {
+  const { expect } = target.profile;
+  const declared = expect.encryption || expect.encryptedShares.includes(share);
+  if (encrypted !== declared) {
+    throw new ConfigurationMismatchError(target.name, [`share ${share} ${encrypted ? 'encrypted' : 'not encrypted'}, declared ${declared ? 'encrypted' : 'not encrypted'}`]);
+  }
+}

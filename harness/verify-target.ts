@@ -87,16 +87,18 @@ export async function verifyTarget(target: StartedTarget): Promise<TargetVerific
 }
 
 /**
- * What the server says an smbclient session on `share` negotiated, in the harness's terms; only
- * what smbstatus shows (dialect, session cipher, signing algorithm, session encryption on/off).
+ * What the server says an smbclient session on `share` negotiated, in the harness's terms: the
+ * session's dialect and signing algorithm (and its encryption, unless the share alone decides
+ * that), plus the cipher the server applies to the share ("" = none).
  */
-export async function observeShareSettings(target: StartedTarget, share: string, endpoint: { host: string; port: number }): Promise<Partial<NegotiatedSettings>> {
+export async function observeShareSettings(
+  target: StartedTarget,
+  share: string,
+  endpoint: { host: string; port: number },
+): Promise<{ settings: Partial<NegotiatedSettings>; shareEncryption: string }> {
   const seen = await observeShare(target, share, endpoint);
-  const settings: Partial<NegotiatedSettings> = {
-    dialect: seen.dialect,
-    signingAlgorithm: seen.signing === '' ? null : seen.signing,
-    encryption: seen.sessionEncryption !== '',
-  };
-  if (seen.sessionEncryption !== '' && seen.sessionEncryption !== '???') settings.cipher = seen.sessionEncryption;
-  return settings;
+  const settings: Partial<NegotiatedSettings> = { dialect: seen.dialect, signingAlgorithm: seen.signing === '' ? null : seen.signing };
+  if (!target.profile.expect.encryptedShares.includes(share)) settings.encryption = seen.encryption !== '';
+  if (seen.encryption !== '' && seen.encryption !== '???') settings.cipher = seen.encryption;
+  return { settings, shareEncryption: seen.encryption };
 }
