@@ -15,7 +15,8 @@ export default defineConfig<{}, WorkerFixtures>({
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
   timeout: 120_000,
-  reporter: [['list']],
+  // The matrix reporter writes results/<run-id>/; SMB_INTEROP_LIST=1 adds Playwright's per-test list.
+  reporter: [...(process.env.SMB_INTEROP_LIST ? [['list'] as const] : []), ['./matrix/reporter.ts']],
   projects: catalog.profiles.map((profile) => ({
     name: `${profile.name}@native`,
     use: { targetProfile: profile.name },
