@@ -23,7 +23,7 @@ export interface CellIdentity {
   requirements: string[];
 }
 
-type AnnotationEntry = { type: string; description?: string };
+export type AnnotationEntry = { type: string; description?: string };
 
 /** Declared annotations plus those added while the test ran. */
 export function annotationsOf(test: TestCase, result?: TestResult): AnnotationEntry[] {
@@ -55,19 +55,43 @@ export function progressKey(test: TestCase): string {
   return test.titlePath().slice(1).join('\u0000');
 }
 
-export function identify(test: TestCase, result?: TestResult): CellIdentity {
-  const annotations = annotationsOf(test, result);
-  const path = test.titlePath();
-  const file = (path[2] ?? '').split('/').at(-1)?.replace(/\.(spec|test)\.[cm]?[jt]s$/, '') ?? '';
-  const area = lastAnnotation(annotations, Annotation.area) ?? (path.length > 4 ? path[3] : undefined) ?? file;
+/** What names a test: its project (target), file, describe titles, title and annotations. */
+export interface TestParts {
+  target: string;
+  /** Path relative to the test directory. */
+  file: string;
+  describes: readonly string[];
+  title: string;
+  annotations: readonly AnnotationEntry[];
+}
+
+/**
+ * The cell a test is: from the harness's annotations, else derived from where it is (the first
+ * describe or the file name as area, the title as scenario slug).
+ */
+export function identifyParts(parts: TestParts): CellIdentity {
+  const { annotations } = parts;
+  const fileArea = parts.file.split('/').at(-1)?.replace(/\.(spec|test)\.[cm]?[jt]s$/, '') ?? '';
+  const area = lastAnnotation([...annotations], Annotation.area) ?? parts.describes[0] ?? fileArea;
   return {
-    client: lastAnnotation(annotations, Annotation.client) ?? 'unspecified',
-    target: targetOf(test),
-    scenario: lastAnnotation(annotations, Annotation.scenario) ?? `${slugify(area)}/${slugify(test.title)}`,
+    client: lastAnnotation([...annotations], Annotation.client) ?? 'unspecified',
+    target: parts.target,
+    scenario: lastAnnotation([...annotations], Annotation.scenario) ?? `${slugify(area)}/${slugify(parts.title)}`,
     area: slugify(area),
-    title: test.title,
+    title: parts.title,
     requirements: annotations.filter((a) => a.type === Annotation.requires && a.description).map((a) => a.description as string),
   };
+}
+
+export function identify(test: TestCase, result?: TestResult): CellIdentity {
+  const path = test.titlePath();
+  return identifyParts({
+    target: targetOf(test),
+    file: path[2] ?? '',
+    describes: path.slice(3, -1),
+    title: test.title,
+    annotations: annotationsOf(test, result),
+  });
 }
 
 export interface StatusInMessage {
