@@ -31,7 +31,8 @@ export default defineConfig<{}, WorkerFixtures>({
   workers: Number(process.env.SMB_INTEROP_WORKERS) || Math.max(2, cpus().length),
   forbidOnly: !!process.env.CI,
   timeout: 180_000,
-  reporter: [['list']],
+  // The matrix reporter writes results/<run-id>/; SMB_INTEROP_LIST=1 adds Playwright's per-test list.
+  reporter: [...(process.env.SMB_INTEROP_LIST ? [['list'] as const] : []), ['./matrix/reporter.ts']],
   projects: targetSpecs(catalog, { providers: providersFromEnv() }).map((spec) => ({
     name: spec.name,
     use: { targetName: spec.name },

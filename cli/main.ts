@@ -1,144 +1,130 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, findProfile, loadCatalog, type Profile } from '../servers/catalog/index.js';
-import { TargetStartError, startNativeTarget } from '../servers/samba/native.js';
-import { verifyTarget, type TargetVerification } from '../harness/verify-target.js';
-import { describeProfile, pad } from './format.js';
+import { ConfigError, loadCatalog, type Profile } from '../servers/catalog/index.js';
+import { ExpectationsError } from '../matrix/expectations.js';
+import { MatrixFileError } from '../matrix/schema.js';
+import { describeProfile } from './format.js';
+import { COMMAND_HELP, OVERVIEW } from './help.js';
+import { commandCompare, commandMerge, commandReport } from './results.js';
+import { commandRepro, commandRun, commandScenarios } from './run.js';
+import { PROVIDERS, UsageError, oneOf, parseShard, positiveInteger, selectTargets, splitList } from './selection.js';
+import { commandServe, commandVerify } from './verify.js';
 
-const USAGE = `smb-interop: interop test harness and compatibility matrix for SMB2/SMB3
+const OPTIONS = {
+  config: { type: 'string' },
+  targets: { type: 'string' },
+  scenarios: { type: 'string' },
+  clients: { type: 'string' },
+  client: { type: 'string' },
+  provider: { type: 'string' },
+  repeat: { type: 'string' },
+  trace: { type: 'string' },
+  workers: { type: 'string' },
+  shard: { type: 'string' },
+  results: { type: 'string' },
+  id: { type: 'string' },
+  'allow-infra-errors': { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
-Usage: smb-interop <command> [options]
+/** Which options each command takes; anything else is a usage error. */
+const ACCEPTS: Readonly<Record<string, readonly string[]>> = {
+  run: ['targets', 'scenarios', 'clients', 'provider', 'repeat', 'trace', 'workers', 'shard', 'results', 'id', 'allow-infra-errors', 'config'],
+  repro: ['client', 'results', 'config'],
+  scenarios: ['provider', 'clients', 'json', 'config'],
+  targets: ['targets', 'config'],
+  report: ['results'],
+  compare: ['results'],
+  merge: ['results', 'id', 'allow-infra-errors'],
+  verify: ['targets', 'config'],
+  serve: ['json', 'config'],
+};
 
-Commands:
-  targets            list the server profiles (built-in and from the config file)
-  run                start every selected native target, verify with Samba's smbclient that it
-                     negotiates what its profile declares (read back from the server), stop it
-  serve PROFILE      start one native target and keep it running until Ctrl-C; prints where it
-                     listens and the file holding its throwaway credentials
-Options:
-  --json             (serve) print the connection details as one JSON line
-  --config FILE      config file (default: smb-interop.config.{ts,mts,js,mjs,json} in the current directory)
-  --targets A,B      only these profiles (run)
-  -h, --help         this help
-`;
-
-async function commandTargets(profiles: Profile[]): Promise<number> {
-  for (const p of profiles) process.stdout.write(`${describeProfile(p)}\n`);
-  return 0;
+async function profilesFor(configFile: string | undefined, targets: string | undefined): Promise<Profile[]> {
+  const catalog = await loadCatalog(configFile ? { configFile } : {});
+  const wanted = splitList(targets);
+  if (wanted.length === 0) return catalog.profiles;
+  const names = selectTargets(wanted.map((w) => (w.includes('@') ? w : `${w}@native`)), catalog.profiles.map((p) => `${p.name}@native`), 'native');
+  return catalog.profiles.filter((p) => names.includes(`${p.name}@native`));
 }
 
-async function verifyOne(profile: Profile): Promise<TargetVerification & { startMs: number }> {
-  const t0 = Date.now();
-  let target;
-  try {
-    target = await startNativeTarget(profile);
-  } catch (e) {
-    const message = e instanceof TargetStartError ? e.message : String(e);
-    return { target: `${profile.name}@native`, ok: false, observations: [], problems: [message], startMs: Date.now() - t0 };
+async function dispatch(command: string, argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS, strict: true });
+  const args = positionals.slice(1);
+  if (values.help) {
+    process.stdout.write(COMMAND_HELP[command] ?? OVERVIEW);
+    return 0;
   }
-  const startMs = Date.now() - t0;
-  try {
-    return { ...(await verifyTarget(target)), startMs };
-  } finally {
-    await target.stop();
+  const accepted = ACCEPTS[command];
+  if (!accepted) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(ACCEPTS).join(', ')}`);
+  const given = Object.keys(values).filter((k) => k !== 'help');
+  const refused = given.filter((k) => !accepted.includes(k));
+  if (refused.length > 0) throw new UsageError(`${command} does not take ${refused.map((k) => `--${k}`).join(', ')}\n\n${COMMAND_HELP[command]}`);
+  const commandLine = ['smb-interop', ...argv];
+  const env: NodeJS.ProcessEnv = values.config ? { SMB_INTEROP_CONFIG: values.config } : {};
+  switch (command) {
+    case 'run':
+      return commandRun({
+        targets: splitList(values.targets),
+        scenarios: splitList(values.scenarios),
+        clients: splitList(values.clients),
+        provider: oneOf(values.provider, PROVIDERS, '--provider') ?? 'native',
+        repeat: positiveInteger(values.repeat, '--repeat'),
+        trace: oneOf(values.trace, ['on', 'off', 'retain-on-failure'] as const, '--trace') ?? 'retain-on-failure',
+        workers: positiveInteger(values.workers, '--workers'),
+        shard: parseShard(values.shard),
+        allowInfraErrors: values['allow-infra-errors'] === true,
+        commandLine,
+        env,
+        ...(values.results ? { resultsDir: values.results } : {}),
+        ...(values.id ? { runId: values.id } : {}),
+      });
+    case 'repro': {
+      const [target, scenario] = args;
+      if (!target || !scenario || args.length > 2) throw new UsageError(`repro needs TARGET and SCENARIO\n\n${COMMAND_HELP.repro}`);
+      return commandRepro({ target, scenario, client: values.client ?? 'smb-ts', commandLine, env, ...(values.results ? { resultsDir: values.results } : {}) });
+    }
+    case 'scenarios':
+      return commandScenarios({ provider: oneOf(values.provider, PROVIDERS, '--provider') ?? 'native', clients: splitList(values.clients), json: values.json === true, env });
+    case 'targets':
+      for (const p of await profilesFor(values.config, values.targets)) process.stdout.write(`${describeProfile(p)}\n`);
+      return 0;
+    case 'report':
+      return commandReport(args[0], { ...(values.results ? { resultsDir: values.results } : {}) });
+    case 'compare':
+      return commandCompare(args[0], args[1], { ...(values.results ? { resultsDir: values.results } : {}) });
+    case 'merge':
+      return commandMerge(args, {
+        allowInfraErrors: values['allow-infra-errors'] === true,
+        commandLine,
+        ...(values.results ? { resultsDir: values.results } : {}),
+        ...(values.id ? { id: values.id } : {}),
+      });
+    case 'verify':
+      return commandVerify(await profilesFor(values.config, values.targets));
+    case 'serve':
+      return commandServe(await profilesFor(values.config, undefined), args[0], values.json === true);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
   }
-}
-
-async function commandRun(profiles: Profile[]): Promise<number> {
-  process.stdout.write(`Starting ${profiles.length} native Samba targets, verifying each with smbclient + smbstatus, stopping them.\n\n`);
-  const results = await Promise.all(profiles.map((p) => verifyOne(p)));
-  process.stdout.write(`${pad('target', 32)}${pad('start', 8)}${pad('share', 10)}${pad('dialect', 9)}${pad('encryption', 13)}${pad('signing', 14)}result\n`);
-  for (const r of results) {
-    const rows = r.observations.length > 0 ? r.observations : [undefined];
-    rows.forEach((o, i) => {
-      const verdict = r.ok ? 'ok' : 'MISMATCH';
-      process.stdout.write(
-        `${pad(i === 0 ? r.target : '', 32)}${pad(i === 0 ? `${r.startMs}ms` : '', 8)}${pad(o?.share ?? '-', 10)}` +
-          `${pad(o?.dialect ?? '-', 9)}${pad(o?.encryption || 'none', 13)}${pad(o?.signing || 'none', 14)}${i === 0 ? verdict : ''}\n`,
-      );
-    });
-    for (const problem of r.problems) process.stdout.write(`    ! ${problem}\n`);
-  }
-  const failed = results.filter((r) => !r.ok).length;
-  process.stdout.write(`\n${results.length - failed} of ${results.length} targets negotiated what they declare; all were stopped.\n`);
-  return failed === 0 ? 0 : 1;
-}
-
-async function commandServe(profiles: Profile[], name: string | undefined, json: boolean): Promise<number> {
-  let profile: Profile;
-  try {
-    profile = findProfile(profiles, name ?? '');
-  } catch (e) {
-    process.stderr.write(`smb-interop serve: ${name ? (e as Error).message : `name a profile; known: ${profiles.map((p) => p.name).join(', ')}`}\n`);
-    return 2;
-  }
-  const target = await startNativeTarget(profile);
-  const credentials = join(target.root, 'credentials.json');
-  await writeFile(credentials, JSON.stringify(target.users, null, 2), { mode: 0o600 });
-  const details = {
-    target: target.name, host: target.host, port: target.port, pid: target.pid, root: target.root,
-    shares: target.shares.map((s) => ({ name: s.name, localPath: s.localPath })),
-    accounts: target.users.map((u) => u.username), credentials, serverVersion: target.serverVersion,
-  };
-  if (json) process.stdout.write(`${JSON.stringify(details)}\n`);
-  else {
-    process.stdout.write(`${target.name} (${target.serverVersion}) listening on ${target.host}:${target.port}\n`);
-    for (const s of details.shares) process.stdout.write(`  share ${s.name} -> ${s.localPath}\n`);
-    process.stdout.write(`  accounts ${details.accounts.join(', ')}; passwords in ${credentials}\n  Ctrl-C stops it and removes everything.\n`);
-  }
-  await new Promise<void>((resolveStop) => {
-    const stop = () => resolveStop();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await target.stop();
-  return 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { config: { type: 'string' }, targets: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (e) {
-    process.stderr.write(`smb-interop: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const [command] = parsed.positionals;
-  if (parsed.values.help || !command) {
-    process.stdout.write(USAGE);
-    return command || parsed.values.help ? 0 : 2;
+  const command = argv.find((a) => !a.startsWith('-'));
+  if (!command || command === 'help') {
+    const topic = command === 'help' ? argv[argv.indexOf('help') + 1] : undefined;
+    process.stdout.write(topic && COMMAND_HELP[topic] ? COMMAND_HELP[topic] : OVERVIEW);
+    return command || argv.includes('--help') || argv.includes('-h') ? 0 : 2;
   }
   try {
-    const catalog = await loadCatalog(parsed.values.config ? { configFile: parsed.values.config } : {});
-    let profiles = catalog.profiles;
-    if (parsed.values.targets) {
-      const wanted = parsed.values.targets.split(',').map((s) => s.trim()).filter(Boolean);
-      const unknown = wanted.filter((w) => !profiles.some((p) => p.name === w));
-      if (unknown.length > 0) {
-        process.stderr.write(`smb-interop: unknown target ${unknown.join(', ')}; known: ${profiles.map((p) => p.name).join(', ')}\n`);
-        return 2;
-      }
-      profiles = profiles.filter((p) => wanted.includes(p.name));
-    }
-    switch (command) {
-      case 'targets':
-        return await commandTargets(profiles);
-      case 'run':
-        return await commandRun(profiles);
-      case 'serve':
-        return await commandServe(profiles, parsed.positionals[1], parsed.values.json === true);
-      default:
-        process.stderr.write(`smb-interop: unknown command "${command}"\n\n${USAGE}`);
-        return 2;
-    }
+    return await dispatch(command, argv);
   } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`smb-interop: ${e.message}\n`);
+    if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`smb-interop ${command}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    if (e instanceof ConfigError || e instanceof MatrixFileError || e instanceof ExpectationsError) {
+      process.stderr.write(`smb-interop ${command}: ${e.message}\n`);
       return 2;
     }
     throw e;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything smb-interop needs on Debian (12 or newer) with Node 20+, skipping what is
-# already present: Samba's smbd, smbclient and testparm, tshark, and the npm packages.
+# already present: Samba's smbd, smbclient and testparm, tshark, Chromium (the report's browser
+# tests drive Debian's build; no browser is downloaded), and the npm packages.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
@@ -13,12 +14,13 @@ need=()
 command -v smbd >/dev/null 2>&1 || [ -x /usr/sbin/smbd ] || need+=(samba)
 command -v smbclient >/dev/null 2>&1 || need+=(smbclient)
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   step "apt-get install ${need[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
-  step "Debian packages present: samba, smbclient, tshark"
+  step "Debian packages present: samba, smbclient, tshark, chromium"
 fi
 # Samba's own service is not needed (the harness starts its own smbd on loopback ports).
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet smbd 2>/dev/null; then

@@ -1,0 +1,128 @@
+/**
+ * Running Playwright Test on the matrix config: the path of its CLI, listing tests (with their
+ * annotations) as JSON, and spawning a run that ends when the parent is interrupted.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { identifyParts, type AnnotationEntry, type CellIdentity } from '../matrix/cells.js';
+
+/** The project root: the nearest directory above this file holding playwright.config.ts. */
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'playwright.config.ts'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+}
+
+export function playwrightCli(): string {
+  return createRequire(import.meta.url).resolve('@playwright/test/cli');
+}
+
+export interface ListedTest extends CellIdentity {
+  file: string;
+  describes: string[];
+}
+
+export interface Listing {
+  projects: string[];
+  tests: ListedTest[];
+}
+
+interface JsonSuite {
+  title: string;
+  file: string;
+  specs?: { title: string; tests: { projectName: string; annotations: AnnotationEntry[] }[] }[];
+  suites?: JsonSuite[];
+}
+
+interface JsonReport {
+  config: { projects: { name: string }[] };
+  suites: JsonSuite[];
+  errors: { message?: string }[];
+}
+
+/** Reads `playwright test --list --reporter=json` output. */
+export function parseListing(json: string): Listing {
+  const report = JSON.parse(json) as JsonReport;
+  if (report.errors?.length) throw new Error(`playwright could not list the tests:\n${report.errors.map((e) => e.message ?? '').join('\n')}`);
+  const tests: ListedTest[] = [];
+  const walk = (suite: JsonSuite, describes: string[]) => {
+    for (const spec of suite.specs ?? []) {
+      for (const t of spec.tests) {
+        const identity = identifyParts({ target: t.projectName, file: suite.file, describes, title: spec.title, annotations: t.annotations });
+        tests.push({ ...identity, file: suite.file, describes });
+      }
+    }
+    for (const child of suite.suites ?? []) walk(child, [...describes, child.title]);
+  };
+  for (const fileSuite of report.suites) walk(fileSuite, []);
+  return { projects: report.config.projects.map((p) => p.name), tests };
+}
+
+export interface SpawnResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the Playwright CLI. `capture` collects output instead of showing it. SIGINT/SIGTERM sent
+ * to us go to the child too; we wait for it so its reporter and fixtures clean up.
+ */
+export function runPlaywright(args: string[], env: NodeJS.ProcessEnv, options: { capture?: boolean; timeoutMs?: number } = {}): Promise<SpawnResult> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [playwrightCli(), ...args], {
+      cwd: projectRoot(),
+      env,
+      stdio: options.capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+    const onInt = forward('SIGINT');
+    const onTerm = forward('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGTERM'), options.timeoutMs) : undefined;
+    const done = () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      if (timer) clearTimeout(timer);
+    };
+    child.on('error', (e) => {
+      done();
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      done();
+      resolveRun({ code: code ?? (signal ? 130 : 1), stdout, stderr });
+    });
+  });
+}
+
+export function matrixConfig(): string {
+  return resolve(projectRoot(), 'playwright.config.ts');
+}
+
+/** Every test of the matrix config (for the given environment), with its cell identity. */
+export async function listTests(env: NodeJS.ProcessEnv): Promise<Listing> {
+  const result = await runPlaywright(['test', '-c', matrixConfig(), '--list', '--reporter=json'], env, { capture: true, timeoutMs: 120_000 });
+  const start = result.stdout.indexOf('{');
+  if (start < 0) throw new Error(`playwright test --list failed (exit ${result.code}):\n${result.stderr.trim() || result.stdout.trim()}`);
+  return parseListing(result.stdout.slice(start));
+}
+
+/** A --grep pattern selecting exactly these tests by their title path. */
+export function grepFor(tests: readonly Pick<ListedTest, 'file' | 'describes' | 'title'>[]): string {
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const titles = [...new Set(tests.map((t) => escape([t.file, ...t.describes, t.title].join(' '))))];
+  return `/(?:^| )(?:${titles.join('|')})(?: @|$)/`;
+}

@@ -1,0 +1,257 @@
+/**
+ * From Playwright results to matrix cells: which cell a test is (annotations), what its runs add
+ * up to (outcome, pass rate), why it failed (first failing step, NTSTATUS and command). Pure: no
+ * I/O, so it is tested on synthetic TestCase/TestResult objects.
+ */
+import type { TestCase, TestResult, TestStep } from '@playwright/test/reporter';
+import { Annotation, Attachment, type TargetFacts } from '../harness/annotations.js';
+import { stripAnsi } from './render/escape.js';
+import { DeclaredSettings, NegotiatedSettings, type AttachmentKind, type CellError, type Outcome } from './schema.js';
+
+export interface TestRun {
+  test: TestCase;
+  result: TestResult;
+}
+
+export interface CellIdentity {
+  client: string;
+  /** The Playwright project name, `<profile>@<provider>`. */
+  target: string;
+  scenario: string;
+  area: string;
+  title: string;
+  requirements: string[];
+}
+
+export type AnnotationEntry = { type: string; description?: string };
+
+/** Declared annotations plus those added while the test ran. */
+export function annotationsOf(test: TestCase, result?: TestResult): AnnotationEntry[] {
+  const all = [...test.annotations, ...(result?.annotations ?? [])];
+  const seen = new Set<string>();
+  return all.filter((a) => {
+    const key = `${a.type}\u0000${a.description ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function lastAnnotation(annotations: AnnotationEntry[], type: string): string | undefined {
+  return annotations.filter((a) => a.type === type && a.description !== undefined).at(-1)?.description;
+}
+
+function slugify(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'untitled';
+}
+
+/** The project (target) name of a test: its title path is ['', project, file, ...describes, title]. */
+export function targetOf(test: TestCase): string {
+  return test.titlePath()[1] || 'unknown-target';
+}
+
+/** A cell key for progress counting, stable before any annotation is known. */
+export function progressKey(test: TestCase): string {
+  return test.titlePath().slice(1).join('\u0000');
+}
+
+/** What names a test: its project (target), file, describe titles, title and annotations. */
+export interface TestParts {
+  target: string;
+  /** Path relative to the test directory. */
+  file: string;
+  describes: readonly string[];
+  title: string;
+  annotations: readonly AnnotationEntry[];
+}
+
+/**
+ * The cell a test is: from the harness's annotations, else derived from where it is (the first
+ * describe or the file name as area, the title as scenario slug).
+ */
+export function identifyParts(parts: TestParts): CellIdentity {
+  const { annotations } = parts;
+  const fileArea = parts.file.split('/').at(-1)?.replace(/\.(spec|test)\.[cm]?[jt]s$/, '') ?? '';
+  const area = lastAnnotation([...annotations], Annotation.area) ?? parts.describes[0] ?? fileArea;
+  return {
+    client: lastAnnotation([...annotations], Annotation.client) ?? 'unspecified',
+    target: parts.target,
+    scenario: lastAnnotation([...annotations], Annotation.scenario) ?? `${slugify(area)}/${slugify(parts.title)}`,
+    area: slugify(area),
+    title: parts.title,
+    requirements: annotations.filter((a) => a.type === Annotation.requires && a.description).map((a) => a.description as string),
+  };
+}
+
+export function identify(test: TestCase, result?: TestResult): CellIdentity {
+  const path = test.titlePath();
+  return identifyParts({
+    target: targetOf(test),
+    file: path[2] ?? '',
+    describes: path.slice(3, -1),
+    title: test.title,
+    annotations: annotationsOf(test, result),
+  });
+}
+
+export interface StatusInMessage {
+  statusName: string | null;
+  command: string | null;
+}
+
+/** `STATUS_ACCESS_DENIED (0xC0000022) on TREE_CONNECT \\h\s` -> STATUS_ACCESS_DENIED, TREE_CONNECT. */
+export function parseStatus(message: string): StatusInMessage {
+  const match = /\b(STATUS_[A-Z0-9_]+)(?:\s*\((?:0x)?[0-9A-Fa-f]{8}\))?(?:\s+on\s+([A-Z][A-Z0-9_]*))?/.exec(stripAnsi(message));
+  return { statusName: match?.[1] ?? null, command: match?.[2] ?? null };
+}
+
+export function cellError(result: TestResult): CellError | null {
+  const error = result.error ?? result.errors[0];
+  if (!error) return null;
+  const message = stripAnsi(error.message ?? error.value ?? 'unknown error').trim();
+  return { message, ...parseStatus(message) };
+}
+
+const NAMED_STEP_CATEGORIES = new Set(['test.step', 'hook', 'fixture']);
+
+/**
+ * The first failing step, descending into its first failing child while there is one; the path
+ * names user steps, hooks and fixtures (not the expect calls inside them, which the error shows).
+ */
+export function firstFailingStep(result: TestResult): string | null {
+  const names: string[] = [];
+  let steps: readonly TestStep[] = result.steps;
+  let deepest: TestStep | undefined;
+  for (;;) {
+    const failing = steps.find((s) => s.error !== undefined);
+    if (!failing) break;
+    deepest = failing;
+    if (NAMED_STEP_CATEGORIES.has(failing.category)) names.push(failing.title);
+    steps = failing.steps;
+  }
+  if (names.length > 0) return names.join(' › ');
+  return deepest ? deepest.title : null;
+}
+
+/** A failure that came from starting the target (a worker fixture), not from the client. */
+export function infraReason(test: TestCase, result: TestResult): string | null {
+  const annotated = lastAnnotation(annotationsOf(test, result), Annotation.infraError);
+  if (annotated) return annotated;
+  if (result.status === 'interrupted') return 'the run was interrupted before this cell finished';
+  if (result.status !== 'failed' && result.status !== 'timedOut') return null;
+  const message = stripAnsi(result.error?.message ?? '');
+  const firstLine = message.split('\n')[0]?.trim() ?? '';
+  if (/^(TargetStartError: )?cannot start \S+:/.test(firstLine)) return firstLine.replace(/^TargetStartError: /, '');
+  const inTargetFixture = (steps: readonly TestStep[]): boolean =>
+    steps.some((s) => s.error !== undefined && ((s.category === 'fixture' && /\btarget\b/.test(s.title)) || inTargetFixture(s.steps)));
+  if (inTargetFixture(result.steps)) return `the target did not start: ${firstLine || 'no message'}`;
+  return null;
+}
+
+export function skipReason(test: TestCase, result: TestResult): { outcome: Outcome; reason: string } {
+  const annotations = annotationsOf(test, result);
+  const infra = lastAnnotation(annotations, Annotation.infraError);
+  if (infra) return { outcome: 'infra-error', reason: infra };
+  const reason =
+    lastAnnotation(annotations, Annotation.notApplicable) ??
+    lastAnnotation(annotations, Annotation.notConfigured) ??
+    lastAnnotation(annotations, 'skip') ??
+    lastAnnotation(annotations, 'fixme') ??
+    'skipped without a reason';
+  return { outcome: 'not-applicable', reason };
+}
+
+export interface RunsVerdict {
+  outcome: Outcome;
+  reason: string | null;
+  attempts: number;
+  passes: number;
+  passRate: number | null;
+  durationMs: number;
+  /** The run whose error, step and traces the cell shows. */
+  representative: TestRun;
+}
+
+/** Adds up every run of one cell (retries and repetitions) into one outcome. */
+export function judgeRuns(runs: readonly TestRun[]): RunsVerdict {
+  if (runs.length === 0) throw new Error('a cell needs at least one run');
+  const durationMs = runs.reduce((sum, r) => sum + Math.max(0, r.result.duration), 0);
+  const executed = runs.filter((r) => r.result.status !== 'skipped');
+  if (executed.length === 0) {
+    const last = runs[runs.length - 1] as TestRun;
+    const { outcome, reason } = skipReason(last.test, last.result);
+    return { outcome, reason, attempts: runs.length, passes: 0, passRate: outcome === 'infra-error' ? 0 : null, durationMs, representative: last };
+  }
+  const passes = executed.filter((r) => r.result.status === 'passed').length;
+  const attempts = executed.length;
+  const failures = executed.filter((r) => r.result.status !== 'passed');
+  const base = { attempts, passes, passRate: passes / attempts, durationMs };
+  if (failures.length === 0) return { ...base, outcome: 'passed', reason: null, representative: executed[executed.length - 1] as TestRun };
+  const firstFailure = failures[0] as TestRun;
+  if (passes > 0) return { ...base, outcome: 'flaky', reason: `passed ${passes} of ${attempts} runs`, representative: firstFailure };
+  const infra = failures.map((r) => ({ run: r, reason: infraReason(r.test, r.result) })).find((f) => f.reason !== null);
+  if (infra) return { ...base, outcome: 'infra-error', reason: infra.reason, representative: infra.run };
+  return { ...base, outcome: 'failed', reason: null, representative: firstFailure };
+}
+
+function parseJsonAnnotation(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function negotiatedOf(run: TestRun): NegotiatedSettings | null {
+  const parsed = NegotiatedSettings.safeParse(parseJsonAnnotation(lastAnnotation(annotationsOf(run.test, run.result), Annotation.negotiated)));
+  return parsed.success ? parsed.data : null;
+}
+
+export interface TargetFactsSeen {
+  profile: string;
+  provider: string;
+  serverVersion: string | null;
+  declared: DeclaredSettings | null;
+}
+
+export function targetFactsOf(run: TestRun): TargetFactsSeen | null {
+  const facts = parseJsonAnnotation(lastAnnotation(annotationsOf(run.test, run.result), Annotation.target)) as Partial<TargetFacts> | undefined;
+  if (!facts || typeof facts !== 'object') return null;
+  const declared = DeclaredSettings.safeParse(facts.declared);
+  return {
+    profile: typeof facts.profile === 'string' ? facts.profile : '',
+    provider: typeof facts.provider === 'string' ? facts.provider : '',
+    serverVersion: typeof facts.serverVersion === 'string' ? facts.serverVersion : null,
+    declared: declared.success ? declared.data : null,
+  };
+}
+
+export function annotationText(run: TestRun, type: string): string | null {
+  return lastAnnotation(annotationsOf(run.test, run.result), type) ?? null;
+}
+
+const KIND_BY_NAME: ReadonlyMap<string, AttachmentKind> = new Map(
+  (Object.entries(Attachment) as [AttachmentKind, string][]).map(([kind, name]) => [name, kind]),
+);
+
+/** The harness's trace attachments on a result (first of each name), by matrix attachment kind. */
+export function traceAttachments(result: TestResult): { kind: AttachmentKind; name: string; path?: string; body?: Buffer }[] {
+  const found = new Map<AttachmentKind, { kind: AttachmentKind; name: string; path?: string; body?: Buffer }>();
+  for (const a of result.attachments) {
+    const kind = KIND_BY_NAME.get(a.name);
+    if (!kind || found.has(kind) || (!a.path && !a.body)) continue;
+    found.set(kind, { kind, name: a.name, ...(a.path ? { path: a.path } : {}), ...(a.body ? { body: a.body } : {}) });
+  }
+  return [...found.values()];
+}
+
+/** Directory name of a scenario inside a cell path: `files/round-trip` -> `files--round-trip`. */
+export function scenarioSlug(scenario: string): string {
+  return scenario.split('/').map(pathSegment).join('--');
+}
+
+/** A path segment safe on every filesystem and in URLs, keeping the readable `@`. */
+export function pathSegment(name: string): string {
+  return name.replace(/[^A-Za-z0-9._@-]+/g, '-').replace(/^\.+/, '_') || '_';
+}

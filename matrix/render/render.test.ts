@@ -1,0 +1,146 @@
+import { test, expect } from '@playwright/test';
+import { mkdir, mkdtemp, readFile, rm, cp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readMatrix, type Matrix } from '../schema.js';
+import { parseXml, type XmlElement } from '../testing/xml.js';
+import { renderHistory, renderHtml, renderJunit, renderMarkdown, renderRunDirectory } from './index.js';
+
+const fixturePath = (name: string) => new URL(`../fixtures/${name}/matrix.json`, import.meta.url).pathname;
+let current: Matrix;
+let baseline: Matrix;
+test.beforeAll(async () => {
+  current = await readMatrix(fixturePath('run-all-outcomes'));
+  baseline = await readMatrix(fixturePath('run-baseline'));
+});
+
+test('summary.md: the target table, regressions and failures, line by line', () => {
+  const lines = renderMarkdown(current, baseline).split('\n');
+  expect(lines.slice(0, 9)).toEqual([
+    '## SMB interop matrix — run 2026-11-25T07-30-12Z',
+    '',
+    '17 cells (2 clients × 3 targets × 4 scenarios) in 1 min 29 s: 7 passed, 1 failed, 1 expected failure, 1 unexpected pass, 3 not applicable, 3 infra error, 1 flaky.',
+    '',
+    '| target | dialect | cipher | signing | server | passed | failed | unexpected pass | infra error | flaky | expected failure | not applicable | total |',
+    '|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| smb311-gcm@native | 3.1.1 | AES-128-GCM | AES-128-GMAC | 4.17.12-Debian | 4 | 0 | 1 | 0 | 1 | 0 | 1 | 7 |',
+    '| smb302-ccm@native | 3.0.2 | AES-128-CCM | AES-128-CMAC | 4.17.12-Debian | 3 | 1 | 0 | 0 | 0 | 1 | 1 | 6 |',
+    '| guest@native | unknown | unknown | unknown | unknown | 0 | 0 | 0 | 3 | 0 | 0 | 1 | 4 |',
+  ]);
+  const section = (title: string) => {
+    const start = lines.indexOf(title);
+    expect(start, `section "${title}"`).toBeGreaterThan(0);
+    const end = lines.findIndex((l, i) => i > start + 1 && l === '');
+    return lines.slice(start + 2, end < 0 ? undefined : end);
+  };
+  expect(section('### Regressions since 2026-11-24T07-30-00Z')).toEqual([
+    '- `smb-ts` × `smb302-ccm@native` × `files/round-trip-small`: passed → failed — STATUS\\_ACCESS\\_DENIED on TREE\\_CONNECT at step connect › tree connect to data',
+    '- `smbclient` × `smb311-gcm@native` × `tree/encrypted-share`: expected failure → unexpected pass — passed although listed as failing: smbclient 4.17 refuses AES-128-GCM shares',
+  ]);
+  expect(section('### Fixed since 2026-11-24T07-30-00Z')).toEqual(['- `smbclient` × `smb311-gcm@native` × `negotiate/dialect`: failed → passed']);
+  expect(section('### Failures')).toEqual([
+    '- **failed** `smb-ts` × `smb302-ccm@native` × `files/round-trip-small` — STATUS\\_ACCESS\\_DENIED on TREE\\_CONNECT at step connect › tree connect to data',
+    '- **infra error** `smb-ts` × `guest@native` × `negotiate/dialect` — cannot start guest@native: smbd exited with code 1',
+    '- **infra error** `smb-ts` × `guest@native` × `files/round-trip-small` — cannot start guest@native: smbd exited with code 1',
+    '- **infra error** `smb-ts` × `guest@native` × `session/guest` — cannot start guest@native: smbd exited with code 1',
+    '- **unexpected pass** `smbclient` × `smb311-gcm@native` × `tree/encrypted-share` — passed although listed as failing: smbclient 4.17 refuses AES-128-GCM shares',
+  ]);
+  expect(section('### Flaky')).toEqual(['- `smbclient` × `smb311-gcm@native` × `files/round-trip-small`: passed 3 of 4 runs — STATUS\\_IO\\_TIMEOUT on WRITE at step write']);
+  expect(section('### Expired expectations (no longer applied)')).toEqual(['- `smb-ts` × `smb202-*` × `files/*` expired 2026-10-01: large MTU not supported']);
+});
+
+test('summary.md without a previous run has no regressions section; Markdown in messages is escaped', () => {
+  const hostile = structuredClone(current);
+  const failed = hostile.cells.find((c) => c.outcome === 'failed')!;
+  failed.error = { message: '| injected | table |\n# heading [x](javascript:alert(1))', statusName: null, command: null };
+  failed.failingStep = null;
+  const text = renderMarkdown(hostile);
+  expect(text).not.toContain('### Regressions');
+  expect(text).toContain('— \\| injected \\| table \\|');
+  expect(text).not.toMatch(/\n# heading/);
+});
+
+function child(el: XmlElement, name: string): XmlElement | undefined {
+  return el.children.find((c) => c.name === name);
+}
+
+test('junit.xml parses back: one suite per client x target with failures, errors and skips', () => {
+  const root = parseXml(renderJunit(current));
+  expect(root.name).toBe('testsuites');
+  expect(root.attributes).toMatchObject({ tests: '17', failures: '2', errors: '3', skipped: '4' });
+  const suites = root.children.map((s) => [s.attributes.name, s.attributes.tests, s.attributes.failures, s.attributes.errors, s.attributes.skipped]);
+  expect(suites).toEqual([
+    ['smb-ts × smb311-gcm@native', '4', '0', '0', '1'],
+    ['smb-ts × smb302-ccm@native', '4', '1', '0', '2'],
+    ['smb-ts × guest@native', '4', '0', '3', '1'],
+    ['smbclient × smb311-gcm@native', '3', '1', '0', '0'],
+    ['smbclient × smb302-ccm@native', '2', '0', '0', '0'],
+  ]);
+  const ccm = root.children[1]!;
+  const failedCase = ccm.children.find((c) => c.attributes.name === 'files/round-trip-small')!;
+  const failure = child(failedCase, 'failure')!;
+  expect(failure.attributes).toEqual({ message: 'STATUS_ACCESS_DENIED on TREE_CONNECT', type: 'STATUS_ACCESS_DENIED' });
+  // The server text comes back verbatim, minus the terminal colour codes XML cannot carry.
+  expect(failure.text.split('\n')[0]).toBe('STATUS_ACCESS_DENIED (0xC0000022) on TREE_CONNECT \\\\127.0.0.1\\data <script>alert("x")</script> & ]]> red');
+  expect(failure.text).toContain('failing step: connect › tree connect to data');
+  const expected = ccm.children.find((c) => c.attributes.name === 'tree/encrypted-share')!;
+  expect(child(expected, 'skipped')?.attributes.message).toBe('expected failure: inner SessionId zeroed under encryption');
+  const guest = root.children[2]!;
+  expect(child(guest.children[0]!, 'error')?.attributes).toEqual({ message: 'cannot start guest@native: smbd exited with code 1', type: 'infra-error' });
+  const unexpected = root.children[3]!.children.find((c) => c.attributes.name === 'tree/encrypted-share')!;
+  expect(child(unexpected, 'failure')?.attributes.type).toBe('unexpected-pass');
+  const flaky = root.children[3]!.children.find((c) => c.attributes.name === 'files/round-trip-small')!;
+  expect(child(flaky, 'system-out')?.text.split('\n')[0]).toBe('flaky: passed 3 of 4 runs');
+  expect(child(flaky, 'failure')).toBeUndefined();
+});
+
+test('the XML checker rejects what a careless renderer would write', () => {
+  expect(() => parseXml('<a b="1 < 2"/>')).toThrow(/"<" in text or attribute value/);
+  expect(() => parseXml('<a>Tom & Jerry</a>')).toThrow(/unterminated entity|unknown entity/);
+  expect(() => parseXml('<a><b></a>')).toThrow(/<\/a> closes <b>/);
+  expect(() => parseXml('<a>\u001b[31m</a>')).toThrow(/U\+001b is not allowed/);
+  expect(parseXml('<a x="&lt;&amp;&#65;">t&gt;</a>')).toEqual({ name: 'a', attributes: { x: '<&A' }, children: [], text: 't>' });
+});
+
+test('index.html escapes every value: no markup from the matrix reaches the page', () => {
+  const html = renderHtml(current);
+  expect(html).not.toContain('<script>alert');
+  expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; ]]&gt; red');
+  expect(html).not.toContain('\u001b');
+  expect(html).toContain('href="cells/smb302-ccm%40native/smb-ts/files--round-trip-small/trace.pcapng"');
+  expect(html).toContain('<a href="https://example.org/bugs/17">');
+  expect(html.match(/<script>/g)).toHaveLength(1);
+  expect(html).not.toMatch(/\b(src|href)="(https?:)?\/\/(?!example\.org\/bugs)/);
+});
+
+test('results/index.html lists runs newest first and outlines cells that changed', () => {
+  const page = renderHistory([current, baseline]);
+  const runs = [...page.matchAll(/<tr class="run"><td><a href="([^"]+)">([^<]+)<\/a>.*?<td class="changes">([^<]+)<\/td>/g)].map((m) => [m[1], m[2], m[3]]);
+  expect(runs).toEqual([
+    ['2026-11-25T07-30-12Z/index.html', '2026-11-25T07-30-12Z', '2 regressions, 1 fixes, 1 new, 0 other changes'],
+    ['2026-11-24T07-30-00Z/index.html', '2026-11-24T07-30-00Z', 'first run'],
+  ]);
+  const row = page.match(/<tr data-cell="smb-ts\|smb302-ccm@native\|files\/round-trip-small">(.*?)<\/tr>/)?.[1] ?? '';
+  expect([...row.matchAll(/<td class="h ([^"]+)"/g)].map((m) => m[1])).toEqual(['o-failed changed', 'o-passed']);
+  const steady = page.match(/<tr data-cell="smb-ts\|smb311-gcm@native\|negotiate\/dialect">(.*?)<\/tr>/)?.[1] ?? '';
+  expect([...steady.matchAll(/<td class="h ([^"]+)"/g)].map((m) => m[1])).toEqual(['o-passed', 'o-passed']);
+});
+
+test('renderRunDirectory writes the three reports and the run list, comparing with the run before', async () => {
+  const results = await mkdtemp(join(tmpdir(), 'smb-interop-render-'));
+  try {
+    for (const name of ['run-baseline', 'run-all-outcomes']) {
+      const m = name === 'run-baseline' ? baseline : current;
+      await mkdir(join(results, m.run.id), { recursive: true });
+      await cp(fixturePath(name), join(results, m.run.id, 'matrix.json'));
+    }
+    const rendered = await renderRunDirectory(join(results, current.run.id));
+    expect(rendered.previous?.run.id).toBe(baseline.run.id);
+    expect(await readFile(join(results, current.run.id, 'summary.md'), 'utf8')).toContain('### Regressions since 2026-11-24T07-30-00Z');
+    expect(parseXml(await readFile(join(results, current.run.id, 'junit.xml'), 'utf8')).children).toHaveLength(5);
+    expect(await readFile(join(results, current.run.id, 'index.html'), 'utf8')).toContain('<table class="grid">');
+    expect(await readFile(join(results, 'index.html'), 'utf8')).toContain('SMB interop matrix: 2 runs');
+  } finally {
+    await rm(results, { recursive: true, force: true });
+  }
+});

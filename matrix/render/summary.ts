@@ -1,0 +1,80 @@
+import { OUTCOMES, type Cell, type Matrix, type Outcome, type TargetInfo } from '../schema.js';
+
+/** Labels and colours of outcomes, shared by every renderer. */
+export const OUTCOME_LABEL: Readonly<Record<Outcome, string>> = {
+  passed: 'passed',
+  failed: 'failed',
+  'expected-failure': 'expected failure',
+  'unexpected-pass': 'unexpected pass',
+  'not-applicable': 'not applicable',
+  'infra-error': 'infra error',
+  flaky: 'flaky',
+};
+
+export const OUTCOME_COLOR: Readonly<Record<Outcome, string>> = {
+  passed: '#2e7d32',
+  failed: '#c62828',
+  'expected-failure': '#8d6e63',
+  'unexpected-pass': '#d81b60',
+  'not-applicable': '#9e9e9e',
+  'infra-error': '#5e35b1',
+  flaky: '#f9a825',
+};
+
+export type OutcomeCounts = Record<Outcome, number>;
+
+export function countOutcomes(cells: readonly Cell[]): OutcomeCounts {
+  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as OutcomeCounts;
+  for (const cell of cells) counts[cell.outcome]++;
+  return counts;
+}
+
+/** `6 passed, 1 failed, ...`, naming only outcomes that occur. */
+export function describeCounts(counts: OutcomeCounts): string {
+  const parts = OUTCOMES.filter((o) => counts[o] > 0).map((o) => `${counts[o]} ${OUTCOME_LABEL[o]}`);
+  return parts.length > 0 ? parts.join(', ') : 'no cells';
+}
+
+export interface TargetSummary {
+  target: TargetInfo;
+  counts: OutcomeCounts;
+  total: number;
+  /** What the target declares; what its first cell negotiated when it declares nothing. */
+  dialect: string;
+  cipher: string;
+  signing: string;
+}
+
+export function summarizeTargets(matrix: Matrix): TargetSummary[] {
+  return matrix.targets.map((target) => {
+    const cells = matrix.cells.filter((c) => c.target === target.name);
+    const negotiated = cells.map((c) => c.negotiated).find((n) => n !== null) ?? null;
+    const settings = target.declared ?? negotiated;
+    return {
+      target,
+      counts: countOutcomes(cells),
+      total: cells.length,
+      dialect: settings?.dialect ?? 'unknown',
+      cipher: settings ? (settings.cipher ?? 'none') : 'unknown',
+      signing: settings ? (settings.signingAlgorithm ?? (settings.signing ? 'yes' : 'none')) : 'unknown',
+    };
+  });
+}
+
+/** A short error line: `STATUS_X on COMMAND` when known, else the message's first line. */
+export function errorHeadline(cell: Cell): string | null {
+  if (!cell.error) return null;
+  if (cell.error.statusName) return `${cell.error.statusName}${cell.error.command ? ` on ${cell.error.command}` : ''}`;
+  return cell.error.message.split('\n')[0] ?? '';
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  return `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+export function runDurationMs(matrix: Matrix): number {
+  return Date.parse(matrix.run.end) - Date.parse(matrix.run.start);
+}

@@ -1,0 +1,239 @@
+/**
+ * The results model: `results/<run-id>/matrix.json`, the one file every renderer reads. One cell per
+ * client x target x scenario. Versioned: a reader refuses any other `schemaVersion` rather than
+ * guessing at fields.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+
+export const SCHEMA_VERSION = 1;
+
+export const OUTCOMES = [
+  'passed',
+  'failed',
+  'expected-failure',
+  'unexpected-pass',
+  'not-applicable',
+  'infra-error',
+  'flaky',
+] as const;
+export const Outcome = z.enum(OUTCOMES);
+export type Outcome = z.infer<typeof Outcome>;
+
+/** Outcomes that fail a run (infra-error can be waived with --allow-infra-errors). */
+export const GATING_OUTCOMES: readonly Outcome[] = ['failed', 'unexpected-pass', 'infra-error'];
+
+/**
+ * A path inside the run directory, with `/` separators: never absolute and never climbing out, so
+ * a report's links stay inside the run whatever the file says.
+ */
+export const RunRelativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.includes('\\'), 'expected a path relative to the run directory, with / separators')
+  .refine((p) => !p.split('/').some((segment) => segment === '..' || segment === ''), 'expected no ".." or empty segments');
+
+export const NegotiatedSettings = z
+  .object({
+    dialect: z.string(),
+    cipher: z.string().nullable(),
+    signingAlgorithm: z.string().nullable(),
+    preauthIntegrity: z.boolean(),
+    encryption: z.boolean(),
+    signing: z.boolean(),
+  })
+  .strict();
+export type NegotiatedSettings = z.infer<typeof NegotiatedSettings>;
+
+export const DeclaredSettings = NegotiatedSettings.extend({ encryptedShares: z.array(z.string()) }).strict();
+export type DeclaredSettings = z.infer<typeof DeclaredSettings>;
+
+export const CellError = z
+  .object({
+    message: z.string(),
+    /** NTSTATUS name when the message carries one, e.g. `STATUS_ACCESS_DENIED`. */
+    statusName: z.string().nullable(),
+    /** The SMB2 command the status answered, e.g. `TREE_CONNECT`. */
+    command: z.string().nullable(),
+  })
+  .strict();
+export type CellError = z.infer<typeof CellError>;
+
+export const CellAttachments = z
+  .object({
+    pcap: RunRelativePath.optional(),
+    keys: RunRelativePath.optional(),
+    transcriptJson: RunRelativePath.optional(),
+    transcriptText: RunRelativePath.optional(),
+    serverLog: RunRelativePath.optional(),
+  })
+  .strict();
+export type CellAttachments = z.infer<typeof CellAttachments>;
+export type AttachmentKind = keyof CellAttachments;
+export const ATTACHMENT_KINDS: readonly AttachmentKind[] = ['pcap', 'keys', 'transcriptJson', 'transcriptText', 'serverLog'];
+
+export const Cell = z
+  .object({
+    client: z.string().min(1),
+    target: z.string().min(1),
+    scenario: z.string().min(1),
+    outcome: Outcome,
+    /** Why: not-applicable and infra-error reasons, the expectation's reason, the flaky pass rate. */
+    reason: z.string().nullable(),
+    /** Runs of the cell (retries and --repeat); passes of those. */
+    attempts: z.number().int().nonnegative(),
+    passes: z.number().int().nonnegative(),
+    passRate: z.number().min(0).max(1).nullable(),
+    durationMs: z.number().nonnegative(),
+    negotiated: NegotiatedSettings.nullable(),
+    /** Title path of the first failing step, ` › ` between levels. */
+    failingStep: z.string().nullable(),
+    error: CellError.nullable(),
+    attachments: CellAttachments,
+    /** Command line that reruns this cell with full traces. */
+    repro: z.string().nullable(),
+    /** Command line that opens the cell's capture decrypted. */
+    wireshark: z.string().nullable(),
+    /** The expectation entry that applied (expected-failure, unexpected-pass). */
+    expectation: z.object({ reason: z.string(), link: z.string().nullable() }).strict().nullable(),
+  })
+  .strict()
+  .superRefine((cell, ctx) => {
+    if (cell.passes > cell.attempts) {
+      ctx.addIssue({ code: 'custom', path: ['passes'], message: `${cell.passes} passes out of ${cell.attempts} attempts` });
+    }
+    if ((cell.outcome === 'not-applicable' || cell.outcome === 'infra-error') && !cell.reason) {
+      ctx.addIssue({ code: 'custom', path: ['reason'], message: `a ${cell.outcome} cell needs a reason` });
+    }
+    if (cell.outcome === 'flaky' && cell.passRate === null) {
+      ctx.addIssue({ code: 'custom', path: ['passRate'], message: 'a flaky cell needs its pass rate' });
+    }
+  });
+export type Cell = z.infer<typeof Cell>;
+
+export const TargetInfo = z
+  .object({
+    name: z.string().min(1),
+    profile: z.string(),
+    provider: z.string(),
+    declared: DeclaredSettings.nullable(),
+    serverVersion: z.string().nullable(),
+  })
+  .strict();
+export type TargetInfo = z.infer<typeof TargetInfo>;
+
+export const ScenarioInfo = z
+  .object({
+    id: z.string().min(1),
+    area: z.string(),
+    title: z.string(),
+    requirements: z.array(z.string()),
+  })
+  .strict();
+export type ScenarioInfo = z.infer<typeof ScenarioInfo>;
+
+export const ExpiredExpectation = z
+  .object({
+    client: z.string(),
+    target: z.string(),
+    scenario: z.string(),
+    reason: z.string(),
+    expires: z.string(),
+  })
+  .strict();
+export type ExpiredExpectation = z.infer<typeof ExpiredExpectation>;
+
+export const RunInfo = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected letters, digits, ".", "_" and "-"'),
+    start: z.iso.datetime(),
+    end: z.iso.datetime(),
+    host: z.string(),
+    nodeVersion: z.string(),
+    /** package.json version of smb-interop. */
+    clientVersion: z.string(),
+    /** Server version per target name. */
+    sambaVersions: z.record(z.string(), z.string()),
+    commandLine: z.array(z.string()),
+    shard: z.object({ current: z.number().int().positive(), total: z.number().int().positive() }).strict().nullable(),
+    expiredExpectations: z.array(ExpiredExpectation),
+  })
+  .strict();
+export type RunInfo = z.infer<typeof RunInfo>;
+
+export const Matrix = z
+  .object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    run: RunInfo,
+    clients: z.array(z.string()),
+    targets: z.array(TargetInfo),
+    scenarios: z.array(ScenarioInfo),
+    cells: z.array(Cell),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    const targets = new Set(m.targets.map((t) => t.name));
+    const scenarios = new Set(m.scenarios.map((s) => s.id));
+    const clients = new Set(m.clients);
+    const seen = new Set<string>();
+    m.cells.forEach((cell, i) => {
+      if (!targets.has(cell.target)) ctx.addIssue({ code: 'custom', path: ['cells', i, 'target'], message: `"${cell.target}" is not in targets` });
+      if (!scenarios.has(cell.scenario)) ctx.addIssue({ code: 'custom', path: ['cells', i, 'scenario'], message: `"${cell.scenario}" is not in scenarios` });
+      if (!clients.has(cell.client)) ctx.addIssue({ code: 'custom', path: ['cells', i, 'client'], message: `"${cell.client}" is not in clients` });
+      const key = cellKey(cell);
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['cells', i], message: `duplicate cell ${key}` });
+      seen.add(key);
+    });
+  });
+export type Matrix = z.infer<typeof Matrix>;
+
+/** `client|target|scenario`: a cell's identity across runs. */
+export function cellKey(cell: Pick<Cell, 'client' | 'target' | 'scenario'>): string {
+  return `${cell.client}|${cell.target}|${cell.scenario}`;
+}
+
+export class MatrixFileError extends Error {
+  readonly code = 'SMB_INTEROP_MATRIX_FILE';
+  constructor(readonly file: string, detail: string) {
+    super(`${file}: ${detail}`);
+    this.name = 'MatrixFileError';
+  }
+}
+
+/** Validates parsed JSON as a matrix; `file` names the source in the error. */
+export function parseMatrix(data: unknown, file: string): Matrix {
+  const version = typeof data === 'object' && data !== null ? (data as { schemaVersion?: unknown }).schemaVersion : undefined;
+  if (version !== SCHEMA_VERSION) {
+    throw new MatrixFileError(
+      file,
+      version === undefined
+        ? `not a matrix results file: no schemaVersion (this smb-interop reads schemaVersion ${SCHEMA_VERSION})`
+        : `schemaVersion ${JSON.stringify(version)} is not supported (this smb-interop reads schemaVersion ${SCHEMA_VERSION})`,
+    );
+  }
+  const parsed = Matrix.safeParse(data);
+  if (!parsed.success) throw new MatrixFileError(file, `invalid matrix results\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+export async function readMatrix(path: string): Promise<Matrix> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new MatrixFileError(path, `cannot read: ${(e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new MatrixFileError(path, `not valid JSON: ${(e as Error).message}`);
+  }
+  return parseMatrix(data, path);
+}
+
+/** Validates before writing, so a bad matrix is caught where it is made, not where it is read. */
+export async function writeMatrix(path: string, matrix: Matrix): Promise<void> {
+  const checked = parseMatrix(matrix, path);
+  await writeFile(path, `${JSON.stringify(checked, null, 2)}\n`);
+}
