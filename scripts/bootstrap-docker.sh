@@ -73,6 +73,10 @@ seed_suite() {
   fi
   # Smaller images and faster builds: no apt lists or package cache in the base.
   $SUDO rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/archives/*.deb
+  # The mirror these machines reach may serve a frozen snapshot whose Release files are past
+  # their Valid-Until date; builds FROM this image must still be able to apt-get install.
+  printf 'Acquire::Check-Valid-Until "false";\nAcquire::Check-Date "false";\n' \
+    | $SUDO tee "$dir/etc/apt/apt.conf.d/99smb-interop-mirror" >/dev/null
   if ! $SUDO tar -C "$dir" -c . | docker import - "$image" >>"$log" 2>&1; then
     echo "!! docker import $image failed; see $log" >&2
     $SUDO rm -rf "$dir"
