@@ -34,6 +34,8 @@ export interface CellTraces {
   wiresharkCommand: string;
   closeEvents: CloseEvent[];
   counters: CaptureCounters;
+  /** Why the pcap is incomplete (e.g. a full disk); absent when it is whole. */
+  pcapError?: string;
 }
 
 export class CellCapture {
@@ -85,7 +87,7 @@ export class CellCapture {
     await writeFile(path(Attachment.keys), wiresharkKeyFile(keys), { mode: 0o600 });
     await writeFile(path(Attachment.transcriptJson), this.recorder.toJson());
     await writeFile(path(Attachment.transcriptText), this.transcriptText());
-    return {
+    const traces: CellTraces = {
       attachments: [
         { name: Attachment.pcap, path: path(Attachment.pcap), contentType: 'application/vnd.tcpdump.pcap' },
         { name: Attachment.keys, path: path(Attachment.keys), contentType: 'text/plain' },
@@ -96,11 +98,14 @@ export class CellCapture {
       closeEvents: [...this.proxy.closeEvents],
       counters: { ...this.proxy.counters },
     };
+    if (this.proxy.pcapError !== undefined) traces.pcapError = this.proxy.pcapError;
+    return traces;
   }
 
   /** The transcript, then how each TCP connection ended (a reset is often the whole story). */
   private transcriptText(): string {
     const ends = this.proxy.closeEvents.map((e) => `# connection ${e.connection}: ${e.description}`);
+    if (this.proxy.pcapError !== undefined) ends.push(`# the pcap is incomplete: ${this.proxy.pcapError}`);
     return this.recorder.toText() + (ends.length === 0 ? '' : `${ends.join('\n')}\n`);
   }
 }
