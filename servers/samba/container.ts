@@ -13,6 +13,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import './container-signals.js'; // before testcontainers: see there
 import { GenericContainer, Wait } from 'testcontainers';
 import type { Profile } from '../catalog/schema.js';
 import type { SambaImageName } from '../catalog/targets.js';
