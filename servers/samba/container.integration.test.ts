@@ -11,7 +11,7 @@ import { startTarget, targetSpecs } from '../providers.js';
 import { tcpProbe } from '../target-common.js';
 import { startContainerTarget, type StartedContainerTarget } from './container.js';
 import { containerEngineAvailable, docker, LABELS } from './container-engine.js';
-import { IMAGE_REPOSITORY, sambaImageTag } from './container-images.js';
+import { ensureSambaImage, IMAGE_REPOSITORY, sambaImageTag } from './container-images.js';
 
 const profiles = resolveProfiles({});
 const profile = (name: string) => findProfile(profiles, name);
@@ -84,11 +84,13 @@ test.beforeAll(async () => {
   // CI bootstraps an engine (scripts/bootstrap-docker.sh): there a missing engine is a failure, not a skip.
   if (process.env.SMB_INTEROP_REQUIRE_CONTAINERS === '1') expect(engine, 'a container engine must be running').toEqual({ ok: true });
   test.skip(!engine.ok, `container tests need a Docker engine: ${engine.reason}`);
+  // On a new machine the three images are built here, side by side, rather than one per test.
+  test.setTimeout(10 * 60_000);
+  await Promise.all(SAMBA_IMAGE_NAMES.map((image) => ensureSambaImage(image)));
 });
 
 for (const image of SAMBA_IMAGE_NAMES) {
   test(`${image}: every profile starts in a container and negotiates what it declares, as the server reports it`, async () => {
-    test.setTimeout(10 * 60_000); // the first run on a machine builds the image
     const started = await Promise.all(profiles.map((p) => startContainerTarget(p, { image })));
     try {
       for (const t of started) {
