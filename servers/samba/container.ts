@@ -23,7 +23,7 @@ import type { ServerSession, StartedShare, StartedTarget, TargetUser } from '../
 import { accountName, randomPassword, type CommandResult } from './accounts.js';
 import {
   containerEngineAvailable, docker, execInContainer, HOST_DIR_PREFIX, LABELS, removeContainer, removeContainersSync,
-  sweepStaleContainers,
+  sweepStaleContainers, withTimeout,
 } from './container-engine.js';
 import { ensureSambaImage } from './container-images.js';
 import { freeLoopbackPort, TargetStartError } from './native.js';
@@ -205,7 +205,7 @@ export class ContainerSambaServer {
     if (existsSync('/etc/localtime')) bindMounts.push({ source: '/etc/localtime', target: '/etc/localtime', mode: 'ro' });
     let container;
     try {
-      container = await new GenericContainer(imageTag)
+      const starting = new GenericContainer(imageTag)
         .withNetworkMode('host')
         .withLabels({
           [LABELS.ownerPid]: String(process.pid),
@@ -219,6 +219,8 @@ export class ContainerSambaServer {
         .withWaitStrategy(Wait.forLogMessage(/smbd version .* started/))
         .withStartupTimeout(startTimeoutMs)
         .start();
+      // The wait strategy has its own limit; this one covers creating and starting the container.
+      container = await withTimeout(starting, startTimeoutMs + 10_000, `starting a container for ${name}`);
     } catch (e) {
       const tail = await this.logsOfInstance(instance);
       removeContainersSync(LABELS.instance, instance);
@@ -229,7 +231,7 @@ export class ContainerSambaServer {
     while (Date.now() < deadline) {
       const probe = await tcpProbe(host, port, 500);
       if (probe.ok) return { containerId, log, stopLogs };
-      const state = await docker().getContainer(containerId).inspect();
+      const state = await withTimeout(docker().getContainer(containerId).inspect(), 10_000, `inspecting container ${containerId.slice(0, 12)}`);
       if (!state.State.Running) {
         stopLogs();
         await removeContainer(containerId);
@@ -257,7 +259,11 @@ export class ContainerSambaServer {
 /** Streams the container's output into a ServerLog until stopLogs(). */
 async function followLogs(containerId: string): Promise<{ log: ServerLog; stopLogs: () => void }> {
   const log = new ServerLog();
-  const stream = await docker().getContainer(containerId).logs({ follow: true, stdout: true, stderr: true });
+  const stream = await withTimeout(
+    docker().getContainer(containerId).logs({ follow: true, stdout: true, stderr: true }),
+    10_000,
+    `following the log of container ${containerId.slice(0, 12)}`,
+  );
   const sink = new PassThrough();
   sink.on('data', (d: Buffer) => log.push(d.toString()));
   docker().modem.demuxStream(stream, sink, sink);
