@@ -172,11 +172,11 @@ export class ContainerSambaServer {
         }
         const { containerId, log, stopLogs } = started;
         try {
-          const accounts = await execInContainer(containerId, ['sh', '-c', CREATE_ACCOUNTS], {
-            input: users.map((u) => `${u.username} ${u.password}\n`).join(''),
-          });
+          const [accounts, serverVersion] = await Promise.all([
+            execInContainer(containerId, ['sh', '-c', CREATE_ACCOUNTS], { input: users.map((u) => `${u.username} ${u.password}\n`).join('') }),
+            sambaVersionIn(containerId, imageTag),
+          ]);
           if (accounts.code !== 0) throw new Error(`creating the accounts in the container failed: ${(accounts.stderr || accounts.stdout).trim()}`);
-          const serverVersion = await sambaVersionIn(containerId, imageTag);
           unregister();
           return new StartedContainerTarget({
             name, profile: this.profile, image: this.options.image, imageTag, containerId, instance,
