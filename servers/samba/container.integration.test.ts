@@ -77,7 +77,6 @@ function startInChild(profileName: string, image: SambaImageName) {
   return { child, started, exited };
 }
 
-test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
   const engine = await containerEngineAvailable();
