@@ -10,6 +10,7 @@ import { verifyTarget } from '../../harness/verify-target.js';
 import { startTarget, targetSpecs } from '../providers.js';
 import { tcpProbe } from '../target-common.js';
 import { startContainerTarget, type StartedContainerTarget } from './container.js';
+import { TargetStartError } from './native.js';
 import { containerEngineAvailable, docker, LABELS } from './container-engine.js';
 import { ensureSambaImage, IMAGE_REPOSITORY, sambaImageTag } from './container-images.js';
 
@@ -201,6 +202,21 @@ test('a container target that cannot start names the target and the reason', asy
   expect(error.code).toBe('SMB_INTEROP_TARGET_START');
   expect(error.message).toMatch(/^cannot start smb302-ccm@samba-4\.25: no container engine answers at unix:\/\/\/nonexistent\/docker\.sock/);
   expect(error.ms).toBeLessThan(5000);
+});
+
+test('an image that fails to build names the target, the failing step and the builder\'s last lines', async () => {
+  const context = mkdtempSync(join(tmpdir(), 'smb-interop-container-test-'));
+  try {
+    writeFileSync(join(context, 'Dockerfile'), 'ARG DEBIAN_SUITE=bookworm\nFROM debian:${DEBIAN_SUITE}-slim\nRUN echo "no samba in this image" && exit 3\n');
+    const error = await startContainerTarget(profile('smb311-gcm'), { image: 'samba-4.17', buildContext: context }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TargetStartError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^cannot start smb311-gcm@samba-4\.17: building smb-interop\/samba:bookworm-[0-9a-f]{12} failed: .*returned a non-zero code: 3/);
+    expect(message).toContain('--- docker build (last lines) ---');
+    expect(message).toContain('no samba in this image');
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
 });
 
 test('startTarget starts a container spec from the catalog like any other', async () => {

@@ -77,6 +77,8 @@ done`;
 
 export interface ContainerOptions {
   image?: SambaImageName;
+  /** A directory with a Dockerfile to build instead of docker/samba (given DEBIAN_SUITE as a build arg). */
+  buildContext?: string;
   logLevel?: number;
   debugEncryption?: boolean;
   startTimeoutMs?: number;
@@ -85,7 +87,7 @@ export interface ContainerOptions {
 
 /** Builds and starts one Samba container for a profile, testcontainers-style: configure, then start(). */
 export class ContainerSambaServer {
-  private options: Required<ContainerOptions>;
+  private options: Required<Omit<ContainerOptions, 'buildContext'>> & Pick<ContainerOptions, 'buildContext'>;
 
   constructor(private readonly profile: Profile, options: ContainerOptions = {}) {
     this.options = { image: 'samba-4.17', logLevel: 2, debugEncryption: false, startTimeoutMs: 30_000, host: '127.0.0.1', ...options };
@@ -93,6 +95,11 @@ export class ContainerSambaServer {
 
   withImage(image: SambaImageName): this {
     this.options.image = image;
+    return this;
+  }
+
+  withBuildContext(dir: string): this {
+    this.options.buildContext = dir;
     return this;
   }
 
@@ -124,7 +131,7 @@ export class ContainerSambaServer {
     try {
       await sweepStaleContainers();
       sweepStaleHostDirs();
-      imageTag = await ensureSambaImage(this.options.image);
+      imageTag = await ensureSambaImage(this.options.image, this.options.buildContext);
     } catch (e) {
       throw new TargetStartError(name, (e as Error).message);
     }
