@@ -111,6 +111,16 @@ export async function removeContainer(containerId: string): Promise<void> {
   }
 }
 
+/** Removes the containers carrying `label=value`, through the engine API. */
+export async function removeContainersByLabel(label: string, value: string): Promise<void> {
+  const found = await withTimeout(
+    docker().listContainers({ all: true, filters: { label: [`${label}=${value}`] } }),
+    10_000,
+    `listing containers labelled ${label}=${value}`,
+  );
+  for (const c of found) await removeContainer(c.Id);
+}
+
 /**
  * Removes containers (and their share directories) left by runs on this machine whose process no
  * longer exists: a run killed with SIGKILL cannot clean up after itself.

@@ -22,8 +22,8 @@ import { findShare, findUser, processAlive, startedShares, tcpProbe } from '../t
 import type { ServerSession, StartedShare, StartedTarget, TargetUser } from '../target.js';
 import { accountName, randomPassword, type CommandResult } from './accounts.js';
 import {
-  containerEngineAvailable, docker, execInContainer, HOST_DIR_PREFIX, LABELS, removeContainer, removeContainersSync,
-  sweepStaleContainers, withTimeout,
+  containerEngineAvailable, docker, execInContainer, HOST_DIR_PREFIX, LABELS, removeContainer, removeContainersByLabel,
+  removeContainersSync, sweepStaleContainers, withTimeout,
 } from './container-engine.js';
 import { ensureSambaImage } from './container-images.js';
 import { freeLoopbackPort, TargetStartError } from './native.js';
@@ -196,7 +196,8 @@ export class ContainerSambaServer {
       }
       throw lastError ?? new TargetStartError(name, 'smbd did not start');
     } catch (error) {
-      syncCleanup();
+      await removeContainersByLabel(LABELS.instance, instance).catch(() => syncCleanup());
+      await rm(hostRoot, { recursive: true, force: true });
       unregister();
       if (error instanceof TargetStartError) throw error;
       throw new TargetStartError(name, (error as Error).message);
@@ -230,7 +231,7 @@ export class ContainerSambaServer {
       container = await withTimeout(starting, startTimeoutMs + 10_000, `starting a container for ${name}`);
     } catch (e) {
       const tail = await this.logsOfInstance(instance);
-      removeContainersSync(LABELS.instance, instance);
+      await removeContainersByLabel(LABELS.instance, instance);
       return new TargetStartError(name, `the container did not start: ${(e as Error).message}`, tail);
     }
     const containerId = container.getId();
