@@ -96,6 +96,7 @@ export class Connection {
   private creditsInFlight = 0;
   private nextMessageId = 0n;
   private failure: Error | undefined;
+  private pumpScheduled = false;
 
   private constructor(readonly options: ConnectionOptions) {
     this.peer = `${options.host}:${options.port}`;
@@ -224,7 +225,7 @@ export class Connection {
       this.cancel(aborted);
     } else {
       this.queue.push(batch);
-      this.pump();
+      this.schedulePump();
     }
     return promises;
   }
@@ -294,8 +295,26 @@ export class Connection {
     this.creditsInFlight -= item.credits;
   }
 
+  /**
+   * Requests made in the same tick go out together: one pump, one socket write for all of
+   * them (a READ window is then one syscall, not one per READ).
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
   /** Sends queued requests while credits allow and the socket is not congested. */
   private pump(): void {
+    if (this.failure !== undefined || this.queue.length === 0) return;
+    this.transport.batch(() => this.sendQueued());
+  }
+
+  private sendQueued(): void {
     while (this.failure === undefined && this.queue.length > 0 && !this.transport.congested) {
       const head = this.queue[0]!;
       if (head.credits > this.credits) {
