@@ -1,43 +1,218 @@
+/**
+ * Playwright fixtures of the scenario suite. Worker scope: the project's target, started once
+ * per worker and stopped when the worker ends. Test scope: the cell's identity and applicability,
+ * a capture of everything on the wire, clients connected through it, a fresh directory.
+ */
 import { test as base, expect } from '@playwright/test';
-import { findProfile, loadCatalog } from '../servers/catalog/index.js';
-import { startNativeTarget } from '../servers/samba/native.js';
-import type { StartedTarget } from '../servers/target.js';
+import type { TestInfo } from '@playwright/test';
+import { Annotation, ClientId, Requirement } from './annotations.js';
+import type { ClientIdValue, RequirementId } from './annotations.js';
+import { assertDeclaredConfiguration, assertShareEncryption, settingsOfClient, targetFacts } from './configuration.js';
+import { unmetRequirement } from './scenario.js';
+import { TestTrace } from './trace.js';
+import { testFaultsFromEnv, traceModeFromEnv } from './options.js';
+import type { TraceMode } from './options.js';
+import { observeShareSettings } from './verify-target.js';
+import { tee } from './message-log.js';
+import { loadCatalog } from '../servers/catalog/index.js';
+import { startTarget, targetSpecs } from '../servers/providers.js';
+import type { StartedTarget, TargetUser } from '../servers/target.js';
+import { SmbClient } from '../clients/smb/index.js';
+import type { SmbClientOptions, Tree } from '../clients/smb/index.js';
+import { smbclientAdapter } from '../clients/adapters/smbclient.js';
+import { typescriptAdapter } from '../clients/adapters/typescript.js';
+import type { AdapterSession } from '../clients/adapters/adapter.js';
 
 export interface WorkerFixtures {
-  /** Profile name of the project's target (set per project in playwright.config.ts). */
-  targetProfile: string;
-  /** The started target, shared by every scenario a worker runs for that project. */
-  target: StartedTarget;
+  /** The project's target name, `<profile>@<provider>` (set per project in playwright.config.ts). */
+  targetName: string;
+  /** The started target, or why it could not start (infra-error cells). */
+  targetState: { target: StartedTarget; error?: undefined } | { target?: undefined; error: string };
 }
+
+export interface ShareDirectory {
+  tree: Tree;
+  /** The share's name. */
+  share: string;
+  /** A directory for this test alone, share-relative (`t-<id>`). */
+  dir: string;
+  /** The same directory on the server's disk, when the provider gives access to it. */
+  local: string | undefined;
+}
+
+export interface AdapterDirectory {
+  session: AdapterSession;
+  dir: string;
+  local: string | undefined;
+}
+
+export type ConnectOptions = Partial<SmbClientOptions> & { user?: string };
 
 export interface TestFixtures {
-  /** Attaches the server's log lines of this scenario's time window to the result. */
-  serverLog: void;
+  /** The cell's bookkeeping: infra errors and unmet requirements end the test as skipped with the reason. */
+  cell: void;
+  target: StartedTarget;
+  /** The cell's capture: where clients connect, the transcript, the frames on the wire. */
+  traces: TestTrace;
+  /** Opens another TypeScript client through the capture (closed after the test). */
+  connect: (options?: ConnectOptions) => Promise<SmbClient>;
+  /** The default client: the target's first user, checked against the declared configuration. */
+  client: SmbClient;
+  /** The target's first share connected by `client`, with a fresh directory. */
+  share: ShareDirectory;
+  /** The test's client (smb-ts or smbclient) behind the ClientAdapter interface, with a fresh directory. */
+  adapter: AdapterDirectory;
 }
 
-export const test = base.extend<TestFixtures, WorkerFixtures>({
-  targetProfile: ['', { option: true, scope: 'worker' }],
-  target: [
-    async ({ targetProfile }, use) => {
-      if (!targetProfile) throw new Error('no target: run a project generated from the catalog (see playwright.config.ts)');
-      const { profiles } = await loadCatalog();
-      const target = await startNativeTarget(findProfile(profiles, targetProfile));
+const TARGET_START_TIMEOUT_MS = 180_000;
+const CLIENT_TIMEOUT_MS = 20_000;
+
+function annotation(testInfo: TestInfo, type: string): string | undefined {
+  return testInfo.annotations.find((a) => a.type === type)?.description;
+}
+
+function freshDirName(testInfo: TestInfo): string {
+  return `t-${testInfo.testId.replace(/[^A-Za-z0-9]/g, '')}-${testInfo.repeatEachIndex}-${testInfo.retry}`;
+}
+
+export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerFixtures>({
+  targetName: ['', { option: true, scope: 'worker' }],
+  traceMode: [traceModeFromEnv(), { option: true }],
+
+  targetState: [
+    async ({ targetName }, use) => {
+      if (!targetName) throw new Error('no target: run a project generated from the catalog (see playwright.config.ts)');
+      let state: WorkerFixtures['targetState'];
       try {
-        await use(target);
+        const spec = targetSpecs(await loadCatalog(), { providers: ['native', 'container', 'remote'] }).find((s) => s.name === targetName);
+        if (spec === undefined) throw new Error(`${targetName} is not in the catalog`);
+        state = { target: await startTarget(spec) };
+      } catch (error) {
+        state = { error: (error as Error).message };
+      }
+      try {
+        await use(state);
       } finally {
-        await target.stop();
+        await state.target?.stop();
       }
     },
-    { scope: 'worker', timeout: 30_000 },
+    { scope: 'worker', timeout: TARGET_START_TIMEOUT_MS },
   ],
-  serverLog: [
-    async ({ target }, use, testInfo) => {
-      const since = new Date();
+
+  cell: [
+    async ({ targetState, targetName }, use, testInfo) => {
+      const scenarioId = annotation(testInfo, Annotation.scenario);
+      const client = annotation(testInfo, Annotation.client) ?? ClientId.typescript;
+      if (scenarioId !== undefined) {
+        const clientFlag = client === ClientId.typescript ? '' : ` --client ${client}`;
+        testInfo.annotations.push({ type: Annotation.repro, description: `npx smb-interop repro ${targetName} ${scenarioId}${clientFlag}` });
+      }
+      if (targetState.target === undefined) {
+        testInfo.annotations.push({ type: Annotation.infraError, description: targetState.error });
+        testInfo.skip(true, `infra-error: ${targetState.error}`);
+        return;
+      }
+      const target = targetState.target;
+      testInfo.annotations.push({ type: Annotation.target, description: JSON.stringify(targetFacts(target)) });
+      const requirements = testInfo.annotations.filter((a) => a.type === Annotation.requires).map((a) => a.description as RequirementId);
+      for (const requirement of requirements) {
+        const reason = unmetRequirement(requirement, target);
+        if (reason !== undefined) {
+          testInfo.annotations.push({ type: Annotation.notApplicable, description: reason });
+          testInfo.skip(true, `not applicable: ${reason}`);
+          return;
+        }
+      }
       await use();
-      await testInfo.attach('server.log', { body: target.logSince(since), contentType: 'text/plain' });
     },
     { auto: true },
   ],
+
+  target: async ({ cell, targetState }, use) => {
+    void cell;
+    await use(targetState.target as StartedTarget);
+  },
+
+  traces: async ({ target, traceMode }, use, testInfo) => {
+    const trace = await TestTrace.start(traceMode, target, testInfo);
+    try {
+      await use(trace);
+    } finally {
+      await trace.finish(testInfo);
+    }
+  },
+
+  connect: async ({ target, traces: trace }, use) => {
+    const opened: SmbClient[] = [];
+    const faults = testFaultsFromEnv();
+    await use(async (options: ConnectOptions = {}) => {
+      const { user: userName, observer, ...rest } = options;
+      const user: TargetUser = target.user(userName);
+      const client = await SmbClient.connect({
+        ...trace.endpoint,
+        username: user.username,
+        password: user.password,
+        domain: user.domain,
+        timeoutMs: CLIENT_TIMEOUT_MS,
+        observer: observer === undefined ? trace.transcript : tee(trace.transcript, observer),
+        ...(faults === undefined ? {} : { testFaults: faults }),
+        ...rest,
+      });
+      opened.push(client);
+      return client;
+    });
+    for (const client of opened) await client.close();
+  },
+
+  client: async ({ connect, target }, use, testInfo) => {
+    const client = await connect();
+    const settings = settingsOfClient(client.negotiated);
+    testInfo.annotations.push({ type: Annotation.negotiated, description: JSON.stringify(settings) });
+    assertDeclaredConfiguration(target, settings);
+    await use(client);
+  },
+
+  share: async ({ client, target }, use, testInfo) => {
+    const share = target.shares[0];
+    if (share === undefined) throw new Error(`${target.name} has no share`);
+    const tree = await client.connectTree(share.name);
+    assertShareEncryption(target, share.name, tree.encrypted);
+    const dir = freshDirName(testInfo);
+    await tree.mkdir(dir);
+    await use({ tree, share: share.name, dir, local: share.localPath === undefined ? undefined : `${share.localPath}/${dir}` });
+  },
+
+  adapter: async ({ target, traces: trace }, use, testInfo) => {
+    const clientId = (annotation(testInfo, Annotation.client) ?? ClientId.typescript) as ClientIdValue;
+    const share = target.shares[0];
+    if (share === undefined) throw new Error(`${target.name} has no share`);
+    const user = target.user();
+    const faults = testFaultsFromEnv();
+    const adapter = clientId === ClientId.smbclient
+      ? smbclientAdapter
+      : typescriptAdapter({ observer: trace.transcript, ...(faults === undefined ? {} : { testFaults: faults }) });
+    const connectOptions = { ...trace.endpoint, share: share.name, username: user.username, password: user.password, domain: user.domain, timeoutMs: CLIENT_TIMEOUT_MS };
+    if (clientId === ClientId.smbclient && target.serverSessions !== undefined) {
+      // smbclient cannot say what it negotiated: ask the server about a live smbclient session.
+      const { settings, shareEncryption } = await observeShareSettings(target, share.name, trace.endpoint);
+      testInfo.annotations.push({ type: Annotation.negotiated, description: JSON.stringify(settings) });
+      assertDeclaredConfiguration(target, settings);
+      assertShareEncryption(target, share.name, shareEncryption !== '');
+    }
+    const session = await adapter.connect(connectOptions);
+    if (clientId === ClientId.typescript && 'smb' in session) {
+      const settings = settingsOfClient((session as unknown as { smb: SmbClient }).smb.negotiated);
+      testInfo.annotations.push({ type: Annotation.negotiated, description: JSON.stringify(settings) });
+      assertDeclaredConfiguration(target, settings);
+    }
+    const dir = freshDirName(testInfo);
+    try {
+      await session.mkdir(dir);
+      await use({ session, dir, local: share.localPath === undefined ? undefined : `${share.localPath}/${dir}` });
+    } finally {
+      await session.close();
+    }
+  },
 });
 
-export { expect };
+export { expect, Requirement };

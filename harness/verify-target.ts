@@ -1,5 +1,6 @@
 import { holdSmbclientSession, type SmbclientInvocation } from '../clients/adapters/smbclient-cli.js';
 import type { ServerSession, StartedTarget } from '../servers/target.js';
+import type { NegotiatedSettings } from './annotations.js';
 
 /** What the server reported for one reference-client session on one share. */
 export interface ShareObservation {
@@ -9,6 +10,8 @@ export interface ShareObservation {
   encryption: string;
   /** Signing algorithm of the session ("" = none). */
   signing: string;
+  /** Cipher of the session as a whole ("" = the session does not encrypt; a share may still). */
+  sessionEncryption: string;
 }
 
 export interface TargetVerification {
@@ -40,7 +43,10 @@ export async function observeShare(target: StartedTarget, share: string, extra: 
       const sessions: ServerSession[] = await target.serverSessions();
       for (const session of sessions) {
         const tree = session.trees.find((t) => t.share.toLowerCase() === share.toLowerCase());
-        if (tree) return { share, dialect: session.dialect, encryption: tree.encryption === '???' ? session.encryption : tree.encryption, signing: session.signing };
+        if (tree) {
+          const encryption = tree.encryption === '???' ? session.encryption : tree.encryption;
+          return { share, dialect: session.dialect, encryption, signing: session.signing, sessionEncryption: session.encryption };
+        }
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
@@ -78,4 +84,21 @@ export async function verifyTarget(target: StartedTarget): Promise<TargetVerific
     }
   }
   return { target: target.name, ok: problems.length === 0, observations, problems };
+}
+
+/**
+ * What the server says an smbclient session on `share` negotiated, in the harness's terms: the
+ * session's dialect and signing algorithm (and its encryption, unless the share alone decides
+ * that), plus the cipher the server applies to the share ("" = none).
+ */
+export async function observeShareSettings(
+  target: StartedTarget,
+  share: string,
+  endpoint: { host: string; port: number },
+): Promise<{ settings: Partial<NegotiatedSettings>; shareEncryption: string }> {
+  const seen = await observeShare(target, share, endpoint);
+  const settings: Partial<NegotiatedSettings> = { dialect: seen.dialect, signingAlgorithm: seen.signing === '' ? null : seen.signing };
+  if (!target.profile.expect.encryptedShares.includes(share)) settings.encryption = seen.encryption !== '';
+  if (seen.encryption !== '' && seen.encryption !== '???') settings.cipher = seen.encryption;
+  return { settings, shareEncryption: seen.encryption };
 }

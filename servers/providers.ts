@@ -4,37 +4,112 @@
  * StartedTarget.
  */
 import type { Catalog, Profile } from './catalog/index.js';
-import { startNativeTarget } from './samba/native.js';
-import type { ProviderKind, StartedTarget } from './target.js';
+import { PROVIDER_KINDS, SAMBA_IMAGE_NAMES, type ProviderKind, type SambaImageName } from './catalog/targets.js';
+import { remoteProfile, remoteStatus, remoteTargetName, startRemoteTarget, TargetNotConfiguredError, type NamedRemoteTarget } from './remote/remote-target.js';
+import { containerEngineAvailable } from './samba/container-engine.js';
+import { startContainerTarget } from './samba/container.js';
+import { startNativeTarget, TargetStartError } from './samba/native.js';
+import type { StartedTarget } from './target.js';
+
+export { containerEngineAvailable, TargetNotConfiguredError, TargetStartError };
+
+/** Whether a target can be started; a not-configured one is listed so that a run can say why it is absent. */
+export type TargetStatus = { state: 'ready' } | { state: 'not-configured'; reason: string };
 
 export interface TargetSpec {
-  /** `<profile>@<provider or variant>`, e.g. `smb311-gcm@native`; the Playwright project name. */
+  /** `<profile>@native`, `<profile>@samba-4.22`, `<remote name>@windows`; the Playwright project name. */
   name: string;
   profile: Profile;
   provider: ProviderKind;
+  status: TargetStatus;
+  /** The Samba image of a container target. */
+  image?: SambaImageName;
+  /** The config entry of a remote target. */
+  remote?: NamedRemoteTarget;
 }
 
 export interface TargetSelection {
-  /** Providers to include; default native only. */
+  /** Providers to include; overrides the config's global choice (a profile's own list still narrows it). */
   providers?: readonly ProviderKind[];
+  /** Samba images for container targets; overrides the config. */
+  sambaImages?: readonly SambaImageName[];
+  /** Where remote targets' credentials are looked up; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
-/** Every target the catalog defines for the selected providers, in catalog order. */
+/** Without a choice anywhere: native targets, and remote ones when the config names any. */
+export const DEFAULT_PROVIDERS: readonly ProviderKind[] = ['native', 'remote'];
+
+const PROVIDER_ENV = 'SMB_INTEROP_PROVIDER';
+
+/**
+ * Parses SMB_INTEROP_PROVIDER: `native`, `container`, `remote`, `all`, or a comma list of the
+ * first three. Unset or empty: undefined (the config decides).
+ */
+export function providersFromEnv(value: string | undefined = process.env[PROVIDER_ENV]): ProviderKind[] | undefined {
+  const words = (value ?? '').split(',').map((w) => w.trim().toLowerCase()).filter(Boolean);
+  if (words.length === 0) return undefined;
+  if (words.length === 1 && words[0] === 'all') return [...PROVIDER_KINDS];
+  const bad = words.filter((w) => !(PROVIDER_KINDS as readonly string[]).includes(w));
+  if (bad.length > 0) {
+    throw new Error(`${PROVIDER_ENV}=${value}: unknown provider ${bad.map((b) => JSON.stringify(b)).join(', ')}; expected native, container, remote, all or a comma list`);
+  }
+  return [...new Set(words as ProviderKind[])];
+}
+
+const READY: TargetStatus = { state: 'ready' };
+
+/** Every target the catalog defines for the selected providers: per profile native, then one per Samba image; remote targets last. */
 export function targetSpecs(catalog: Catalog, selection: TargetSelection = {}): TargetSpec[] {
-  const providers = selection.providers ?? ['native'];
+  const global = selection.providers ?? catalog.providerChoice?.providers ?? DEFAULT_PROVIDERS;
   const specs: TargetSpec[] = [];
-  if (providers.includes('native')) {
-    for (const profile of catalog.profiles) specs.push({ name: `${profile.name}@native`, profile, provider: 'native' });
+  for (const profile of catalog.profiles) {
+    const own = catalog.profileProviders?.[profile.name];
+    const providers = own?.providers
+      ? own.providers.filter((p) => !selection.providers || selection.providers.includes(p))
+      : global;
+    if (providers.includes('native')) {
+      specs.push({ name: `${profile.name}@native`, profile, provider: 'native', status: READY });
+    }
+    if (providers.includes('container')) {
+      const images = selection.sambaImages ?? own?.sambaImages ?? catalog.providerChoice?.sambaImages ?? SAMBA_IMAGE_NAMES;
+      for (const image of images) {
+        specs.push({ name: `${profile.name}@${image}`, profile, provider: 'container', image, status: READY });
+      }
+    }
+  }
+  if (global.includes('remote')) {
+    for (const remote of catalog.remoteTargets ?? []) {
+      specs.push({
+        name: remoteTargetName(remote),
+        profile: remoteProfile(remote),
+        provider: 'remote',
+        remote,
+        status: remoteStatus(remote, selection.env),
+      });
+    }
   }
   return specs;
 }
 
-/** Starts the server a spec names. Throws with the target's name and the reason when it cannot. */
-export function startTarget(spec: TargetSpec): Promise<StartedTarget> {
-  switch (spec.provider) {
-    case 'native':
-      return startNativeTarget(spec.profile);
-    default:
-      return Promise.reject(new Error(`cannot start ${spec.name}: the ${spec.provider} provider is not available`));
+/**
+ * Starts the server a spec names. Never throws anything but an error naming the target and the
+ * reason: TargetStartError (could not start, unreachable: an infrastructure error) or
+ * TargetNotConfiguredError (a remote target whose variables are not set).
+ */
+export async function startTarget(spec: TargetSpec, options: { env?: NodeJS.ProcessEnv } = {}): Promise<StartedTarget> {
+  try {
+    switch (spec.provider) {
+      case 'native':
+        return await startNativeTarget(spec.profile);
+      case 'container':
+        return await startContainerTarget(spec.profile, { image: spec.image ?? 'samba-4.17' });
+      case 'remote':
+        if (!spec.remote) throw new Error('the spec has no remote target configuration');
+        return await startRemoteTarget(spec.remote, options.env);
+    }
+  } catch (e) {
+    if (e instanceof TargetStartError || e instanceof TargetNotConfiguredError) throw e;
+    throw new TargetStartError(spec.name, (e as Error).message);
   }
 }

@@ -28,6 +28,8 @@ import {
   encodeHeader,
   isError,
   isResponse,
+  buildCompound,
+  encodeCancelRequest,
   ntStatusName,
   splitCompound,
 } from './wire/index.js';
@@ -79,6 +81,11 @@ export interface RequestOptions {
   path?: string;
   /** Return the clear request message (for the 3.1.1 preauth hash). */
   keepRequest?: boolean;
+  /**
+   * Aborting drops the request if it is still queued, or sends CANCEL for it (MS-SMB2
+   * 3.2.4.24); the request then ends with the server's answer, usually STATUS_CANCELLED.
+   */
+  signal?: AbortSignal;
 }
 
 export interface SmbResponse {
@@ -93,8 +100,15 @@ export interface SmbResponse {
   request: Buffer | undefined;
 }
 
+interface Batch {
+  items: Outstanding[];
+  related: boolean;
+  credits: number;
+}
+
 interface Outstanding {
   options: RequestOptions;
+  batch: Batch;
   command: string;
   credits: number;
   charge: number;
@@ -107,6 +121,11 @@ interface Outstanding {
   signed: boolean;
   asyncId: bigint | undefined;
   request: Buffer | undefined;
+  cancelled: boolean;
+}
+
+function bodyOf(options: RequestOptions): Buffer {
+  return Buffer.isBuffer(options.body) ? options.body : Buffer.concat(options.body);
 }
 
 export function formatSessionId(sessionId: bigint | undefined): string {
@@ -129,7 +148,7 @@ export class Connection {
   negotiateValidated = false;
   private readonly sessions = new Map<bigint, SessionSecurity>();
   private readonly outstanding = new Map<bigint, Outstanding>();
-  private readonly queue: Outstanding[] = [];
+  private readonly queue: Batch[] = [];
   private credits = 1;
   private creditsInFlight = 0;
   private nextMessageId = 0n;
@@ -214,44 +233,129 @@ export class Connection {
 
   /** Sends one request and resolves with its final response; rejects on error statuses. */
   request(options: RequestOptions): Promise<SmbResponse> {
+    return this.enqueue([options], false)[0]!;
+  }
+
+  /**
+   * Sends the requests as one compound chain in one frame (MS-SMB2 3.2.4.1.4). Each element
+   * takes its own MessageId and credits and is signed on its own; an encrypted chain goes in one
+   * TRANSFORM message. With `related`, elements after the first inherit the session, tree and
+   * (with RELATED_FILE_ID) the file of the one before. One promise per element, settled by
+   * that element's response: in a related chain, a failing CREATE fails the rest with their own
+   * statuses. All elements must belong to the same session.
+   */
+  compound(requests: readonly RequestOptions[], options: { related: boolean }): Promise<SmbResponse>[] {
+    if (requests.length === 0) return [];
+    const sessionId = requests[0]!.sessionId ?? 0n;
+    if (requests.some((r) => (r.sessionId ?? 0n) !== sessionId)) {
+      const error = new SmbError('the elements of a compound request must belong to one session');
+      return requests.map(() => Promise.reject(error));
+    }
+    return this.enqueue(requests, options.related);
+  }
+
+  private enqueue(requests: readonly RequestOptions[], related: boolean): Promise<SmbResponse>[] {
     if (this.failure !== undefined) {
-      return Promise.reject(new TransportError(`connection to ${this.peer} is closed: ${this.failure.message}`, { cause: this.failure }));
+      const error = new TransportError(`connection to ${this.peer} is closed: ${this.failure.message}`, { cause: this.failure });
+      return requests.map(() => Promise.reject(error));
     }
     const multiCredit = this.negotiatedState?.supportsMultiCredit === true;
-    // MS-SMB2 3.1.5.2: one credit per 64 KiB; without LARGE_MTU, CreditCharge is 0 and costs 1.
-    const charge = multiCredit ? Math.max(1, Math.ceil((options.payloadSize ?? 0) / 65536)) : 0;
-    return new Promise<SmbResponse>((resolve, reject) => {
-      const item: Outstanding = {
-        options,
-        command: commandName(options.command),
-        credits: Math.max(1, charge),
-        charge,
-        resolve,
-        reject,
-        timer: undefined,
-        messageId: undefined,
-        holdsCredits: false,
-        encrypted: false,
-        signed: false,
-        asyncId: undefined,
-        request: undefined,
-      };
-      this.startTimer(item, options.timeoutMs ?? this.options.timeoutMs);
-      this.queue.push(item);
-      this.pump();
+    const batch: Batch = { items: [], related, credits: 0 };
+    const promises = requests.map((options) => {
+      // MS-SMB2 3.1.5.2: one credit per 64 KiB; without LARGE_MTU, CreditCharge is 0 and costs 1.
+      const charge = multiCredit ? Math.max(1, Math.ceil((options.payloadSize ?? 0) / 65536)) : 0;
+      return new Promise<SmbResponse>((resolve, reject) => {
+        const item: Outstanding = {
+          options, batch, command: commandName(options.command), credits: Math.max(1, charge), charge,
+          resolve, reject, timer: undefined, messageId: undefined, holdsCredits: false, encrypted: false,
+          signed: false, asyncId: undefined, request: undefined, cancelled: false,
+        };
+        batch.items.push(item);
+        batch.credits += item.credits;
+        this.watchSignal(item);
+      });
     });
+    for (const item of batch.items) this.startTimer(item, item.options.timeoutMs ?? this.options.timeoutMs);
+    const aborted = batch.items.find((item) => item.options.signal?.aborted === true);
+    if (aborted !== undefined) {
+      this.cancel(aborted);
+    } else {
+      this.queue.push(batch);
+      this.pump();
+    }
+    return promises;
+  }
+
+  /** Wires `options.signal`: abort before sending drops the request, after sending sends CANCEL. */
+  private watchSignal(item: Outstanding): void {
+    const signal = item.options.signal;
+    if (signal === undefined) return;
+    if (signal.aborted) return;
+    const onAbort = () => this.cancel(item);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const { resolve, reject } = item;
+    item.resolve = (response) => { signal.removeEventListener('abort', onAbort); resolve(response); };
+    item.reject = (error) => { signal.removeEventListener('abort', onAbort); reject(error); };
+  }
+
+  private cancel(item: Outstanding): void {
+    if (item.cancelled) return;
+    item.cancelled = true;
+    const queued = this.queue.indexOf(item.batch);
+    if (queued >= 0 || item.messageId === undefined) {
+      if (queued >= 0) this.queue.splice(queued, 1);
+      const status = NtStatus.Cancelled;
+      for (const other of item.batch.items) {
+        clearTimeout(other.timer);
+        other.reject(new SmbError(`${formatStatus(status, ntStatusName(status))} on ${other.command}${other.options.path === undefined ? '' : ` ${other.options.path}`}: cancelled before it was sent`, {
+          status, statusName: ntStatusName(status), command: other.command, ...(other.options.path === undefined ? {} : { path: other.options.path }),
+        }));
+      }
+      return;
+    }
+    if (this.outstanding.get(item.messageId) !== item || this.failure !== undefined) return;
+    // The server answers the cancelled request (usually STATUS_CANCELLED); wait for that, but not forever.
+    this.startTimer(item, this.options.timeoutMs);
+    try {
+      this.sendCancel(item, item.messageId);
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new ProtocolError(String(error)));
+    }
+  }
+
+  /** MS-SMB2 3.2.4.24: same MessageId (and AsyncId once known), no credits, signed when the request was. */
+  private sendCancel(item: Outstanding, messageId: bigint): void {
+    const sessionId = item.options.sessionId ?? 0n;
+    const security = this.sessions.get(sessionId);
+    const header = encodeHeader({
+      command: Command.Cancel,
+      messageId,
+      creditCharge: 0,
+      credits: 0,
+      flags: item.signed ? HeaderFlag.Signed : 0,
+      sessionId,
+      ...(item.asyncId === undefined ? { treeId: item.options.treeId ?? 0 } : { asyncId: item.asyncId }),
+    });
+    const message = Buffer.concat([header, encodeCancelRequest()]);
+    if (item.signed && security?.signingKey !== undefined) applySignature(message, security.signingAlgorithm, security.signingKey);
+    if (this.options.observer !== undefined) notify(this.options.observer, messageEvent('send', message, item.encrypted));
+    this.sendMessage(message, item.encrypted ? security : undefined, 'CANCEL');
   }
 
   private startTimer(item: Outstanding, ms: number): void {
     clearTimeout(item.timer);
     item.timer = setTimeout(() => {
-      const queued = this.queue.indexOf(item);
+      const queued = this.queue.indexOf(item.batch);
       if (queued >= 0) this.queue.splice(queued, 1);
-      if (item.messageId !== undefined) this.outstanding.delete(item.messageId);
-      this.releaseCredits(item);
-      const where = item.options.path === undefined ? '' : ` ${item.options.path}`;
-      const state = item.asyncId === undefined ? '' : ' (the server answered STATUS_PENDING)';
-      item.reject(new TimeoutError(`no response to ${item.command}${where} from ${this.peer} within ${ms} ms${state}`, { command: item.command }));
+      const affected = queued >= 0 ? item.batch.items : [item];
+      for (const expired of affected) {
+        clearTimeout(expired.timer);
+        if (expired.messageId !== undefined) this.outstanding.delete(expired.messageId);
+        this.releaseCredits(expired);
+        const where = expired.options.path === undefined ? '' : ` ${expired.options.path}`;
+        const state = expired.asyncId === undefined ? '' : ' (the server answered STATUS_PENDING)';
+        expired.reject(new TimeoutError(`no response to ${expired.command}${where} from ${this.peer} within ${ms} ms${state}`, { command: expired.command }));
+      }
       this.pump();
     }, ms);
   }
@@ -269,8 +373,12 @@ export class Connection {
       if (head.credits > this.credits) {
         if (this.creditsInFlight === 0) {
           this.queue.shift();
-          clearTimeout(head.timer);
-          head.reject(new ProtocolError(`${head.command} needs ${head.credits} credits but the server granted only ${this.credits} and none are outstanding`));
+          const commands = head.items.map((item) => item.command).join('+');
+          const error = new ProtocolError(`${commands} needs ${head.credits} credits but the server granted only ${this.credits} and none are outstanding`);
+          for (const item of head.items) {
+            clearTimeout(item.timer);
+            item.reject(error);
+          }
           continue;
         }
         return;
@@ -280,62 +388,80 @@ export class Connection {
     }
   }
 
-  private dispatch(item: Outstanding): void {
-    const { options } = item;
-    const messageId = this.nextMessageId;
-    this.nextMessageId += BigInt(item.credits);
-    this.credits -= item.credits;
-    this.creditsInFlight += item.credits;
-    item.holdsCredits = true;
-    item.messageId = messageId;
-    const sessionId = options.sessionId ?? 0n;
+  private dispatch(batch: Batch): void {
+    const { items } = batch;
+    const first = items[0]!;
+    const sessionId = first.options.sessionId ?? 0n;
     const security = sessionId === 0n ? undefined : this.sessions.get(sessionId);
+    const spare = Math.max(0, TARGET_CREDITS - this.credits - this.creditsInFlight);
+    const headers = items.map((item, i) => {
+      const messageId = this.nextMessageId;
+      this.nextMessageId += BigInt(item.credits);
+      this.credits -= item.credits;
+      this.creditsInFlight += item.credits;
+      item.holdsCredits = true;
+      item.messageId = messageId;
+      const credits = Math.min(MAX_CREDIT_REQUEST, item.credits + (i === items.length - 1 ? spare : 0));
+      return { command: item.options.command, messageId, creditCharge: item.charge, credits, treeId: item.options.treeId ?? 0, sessionId };
+    });
     try {
-      const encrypt = security !== undefined && (security.encryptData || options.encrypt === true);
-      if (options.encrypt === true && security === undefined) throw new SecurityError(`cannot encrypt ${item.command}: no session keys`);
-      const sign = !encrypt && security?.signingKey !== undefined && (security.signingRequired || options.sign === true);
-      const creditRequest = Math.min(MAX_CREDIT_REQUEST, item.credits + Math.max(0, TARGET_CREDITS - this.credits - this.creditsInFlight));
-      const header = encodeHeader({
-        command: options.command,
-        messageId,
-        creditCharge: item.charge,
-        credits: creditRequest,
-        flags: sign ? HeaderFlag.Signed : 0,
-        treeId: options.treeId ?? 0,
-        sessionId,
-      });
-      const body = Buffer.isBuffer(options.body) ? [options.body] : options.body;
-      const parts = [header, ...body];
+      const encrypt = security !== undefined && (security.encryptData || items.some((item) => item.options.encrypt === true));
+      if (security === undefined && items.some((item) => item.options.encrypt === true)) throw new SecurityError(`cannot encrypt ${first.command}: no session keys`);
+      const sign = !encrypt && security?.signingKey !== undefined && (security.signingRequired || items.some((item) => item.options.sign === true));
+      const flags = sign ? HeaderFlag.Signed : 0;
       const observer = this.options.observer;
       let message: Buffer | undefined;
-      if (sign || encrypt || options.keepRequest === true || observer !== undefined) message = Buffer.concat(parts);
-      if (sign && message !== undefined && security?.signingKey !== undefined) {
-        applySignature(message, security.signingAlgorithm, security.signingKey);
-      }
-      if (encrypt && message !== undefined && this.options.testFaults?.zeroInnerSessionIdWhenEncrypting === true) {
-        message.writeBigUInt64LE(0n, 40);
-      }
-      if (options.keepRequest === true) item.request = message;
-      item.encrypted = encrypt;
-      item.signed = sign;
-      if (observer !== undefined && message !== undefined) notify(observer, messageEvent('send', message, encrypt));
-      this.outstanding.set(messageId, item);
-      if (encrypt && message !== undefined) {
-        const { cipher, encryptionKey, nonces } = security ?? {};
-        if (cipher === undefined || encryptionKey === undefined || nonces === undefined) {
-          throw new SecurityError(`cannot encrypt ${item.command}: the session ${formatSessionId(sessionId)} has no encryption key`);
-        }
-        const sealed = encryptMessageParts({ cipher, key: encryptionKey, sessionId, nonce: nonces.next(), message });
-        this.transport.send([sealed.header, sealed.ciphertext]);
+      let views: Buffer[];
+      let parts: Buffer[] = [];
+      if (items.length === 1) {
+        const body = first.options.body;
+        parts = [encodeHeader({ ...headers[0]!, flags }), ...(Buffer.isBuffer(body) ? [body] : body)];
+        if (sign || encrypt || first.options.keepRequest === true || observer !== undefined) message = Buffer.concat(parts);
+        views = message === undefined ? [] : [message];
       } else {
-        this.transport.send(message === undefined ? parts : [message]);
+        const chain = buildCompound(
+          items.map((item, i) => ({ header: { ...headers[i]!, flags }, body: bodyOf(item.options) })),
+          { related: batch.related },
+        );
+        message = chain.message;
+        views = chain.parts;
       }
+      for (const [i, view] of views.entries()) {
+        const item = items[i]!;
+        if (sign && security?.signingKey !== undefined) applySignature(view, security.signingAlgorithm, security.signingKey);
+        if (encrypt && this.options.testFaults?.zeroInnerSessionIdWhenEncrypting === true) view.writeBigUInt64LE(0n, 40);
+        if (item.options.keepRequest === true) item.request = view;
+        if (observer !== undefined) notify(observer, messageEvent('send', view, encrypt));
+      }
+      for (const item of items) {
+        item.encrypted = encrypt;
+        item.signed = sign;
+        this.outstanding.set(item.messageId!, item);
+      }
+      if (message === undefined) this.transport.send(parts);
+      else this.sendMessage(message, encrypt ? security : undefined, first.command);
     } catch (error) {
-      this.outstanding.delete(messageId);
-      this.releaseCredits(item);
-      clearTimeout(item.timer);
-      item.reject(error as Error);
+      for (const item of items) {
+        this.outstanding.delete(item.messageId!);
+        this.releaseCredits(item);
+        clearTimeout(item.timer);
+        item.reject(error as Error);
+      }
     }
+  }
+
+  /** Sends a clear message, sealed in a TRANSFORM message when `encryptFor` is given. */
+  private sendMessage(message: Buffer, encryptFor: SessionSecurity | undefined, command: string): void {
+    if (encryptFor === undefined) {
+      this.transport.send([message]);
+      return;
+    }
+    const { cipher, encryptionKey, nonces, sessionId } = encryptFor;
+    if (cipher === undefined || encryptionKey === undefined || nonces === undefined) {
+      throw new SecurityError(`cannot encrypt ${command}: the session ${formatSessionId(sessionId)} has no encryption key`);
+    }
+    const sealed = encryptMessageParts({ cipher, key: encryptionKey, sessionId, nonce: nonces.next(), message });
+    this.transport.send([sealed.header, sealed.ciphertext]);
   }
 
   private onFrame(frame: Buffer): void {
@@ -427,7 +553,7 @@ export class Connection {
     if (this.failure !== undefined) return;
     this.failure = error;
     this.transport.close();
-    const waiting = [...this.outstanding.values(), ...this.queue];
+    const waiting = [...this.outstanding.values(), ...this.queue.flatMap((batch) => batch.items)];
     this.outstanding.clear();
     this.queue.length = 0;
     for (const item of waiting) {

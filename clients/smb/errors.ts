@@ -10,7 +10,8 @@ export type SmbErrorCode =
   | 'SMB_TRANSPORT'
   | 'SMB_TIMEOUT'
   | 'SMB_SECURITY'
-  | 'SMB_NEGOTIATION';
+  | 'SMB_NEGOTIATION'
+  | 'SMB_ARGUMENT';
 
 export interface SmbErrorDetails {
   /** NTSTATUS value as an unsigned 32-bit number, when the server sent one. */
@@ -107,5 +108,14 @@ export class NegotiationError extends SmbError {
   constructor(message: string, details: SmbErrorDetails = {}) {
     super(message, details);
     this.name = 'NegotiationError';
+  }
+}
+
+/** A bad argument from the caller (a path with `..`, a negative length): nothing was sent. */
+export class ArgumentError extends SmbError {
+  override readonly code = 'SMB_ARGUMENT';
+  constructor(message: string, details: SmbErrorDetails = {}) {
+    super(message, details);
+    this.name = 'ArgumentError';
   }
 }

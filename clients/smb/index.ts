@@ -2,6 +2,13 @@
 export { SmbClient, formatGuid } from './client.js';
 export type { NegotiatedInfo, SmbClientOptions } from './client.js';
 export { Tree } from './tree.js';
+export { FileHandle } from './file.js';
+export type { LockOptions, OpenFlags } from './file.js';
+export type { DirEntry, FileStat } from './handles.js';
+export type { ReaddirOptions } from './directory.js';
+export type { FileData } from './whole-file.js';
+export type { ReadStreamOptions, WriteStreamOptions } from './streams.js';
+export type { WatchEvent, WatchOptions, Watcher } from './watch.js';
 export { Session } from './session.js';
 export { Connection } from './connection.js';
 export type { RequestOptions, SmbResponse } from './connection.js';
@@ -16,6 +23,7 @@ export type {
 } from './negotiation.js';
 export type { SmbMessageEvent, SmbObserver, SmbSessionKeys } from './observer.js';
 export {
+  ArgumentError,
   AuthenticationError,
   NegotiationError,
   ProtocolError,

@@ -1,4 +1,5 @@
 /** Helpers for the client's integration tests against native Samba targets. */
+import { test } from '@playwright/test';
 import { findProfile, resolveProfiles } from '../../servers/catalog/index.js';
 import type { Profile } from '../../servers/catalog/index.js';
 import { NativeSambaServer, startNativeTarget } from '../../servers/samba/native.js';
@@ -7,6 +8,7 @@ import type { ServerSession } from '../../servers/target.js';
 import { SmbClient } from './client.js';
 import type { SmbClientOptions } from './client.js';
 import type { SmbMessageEvent, SmbObserver, SmbSessionKeys } from './observer.js';
+import type { Tree } from './tree.js';
 
 const profiles = resolveProfiles({});
 
@@ -113,5 +115,40 @@ export function parseLoggedSessionKeys(log: string): LoggedSessionKeys[] {
       serverIn: fields.get('ServerIn Key'),
       serverOut: fields.get('ServerOut Key'),
     };
+  });
+}
+
+export interface TreeOnTarget {
+  target: StartedNativeTarget;
+  client: SmbClient;
+  tree: Tree;
+  /** The share's directory on disk: the oracle the tests compare against. */
+  root: string;
+}
+
+/**
+ * A describe block whose tests share one started target and one connected tree of its
+ * `data` share (started once, stopped after the last test).
+ */
+export function describeOnTarget(name: string, body: (context: () => TreeOnTarget) => void): void {
+  test.describe(name, () => {
+    let context: TreeOnTarget | undefined;
+    let target: StartedNativeTarget | undefined;
+    test.beforeAll(async () => {
+      target = await startNativeTarget(profile(name));
+      const client = await connectAs(target, { timeoutMs: 30_000 });
+      const tree = await client.connectTree('data');
+      const root = target.share('data').localPath;
+      if (root === undefined) throw new Error(`${target.name}: the data share has no local path`);
+      context = { target, client, tree, root };
+    });
+    test.afterAll(async () => {
+      await context?.client.close();
+      await target?.stop();
+    });
+    body(() => {
+      if (context === undefined) throw new Error(`${name}: the target did not start`);
+      return context;
+    });
   });
 }

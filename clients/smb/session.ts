@@ -181,18 +181,26 @@ export class Session {
 
   /** A request in this session; refused once the session is logged off. */
   request(options: Omit<RequestOptions, 'sessionId'>): Promise<SmbResponse> {
+    return this.compound([options], { related: false })[0]!;
+  }
+
+  /** A compound chain in this session (Connection.compound); one promise per element. */
+  compound(requests: ReadonlyArray<Omit<RequestOptions, 'sessionId'>>, options: { related: boolean }): Promise<SmbResponse>[] {
     if (this.loggedOff) {
-      const command = commandName(options.command);
-      const status = NtStatus.UserSessionDeleted;
-      return Promise.reject(
-        new SmbError(`${formatStatus(status, ntStatusName(status))} on ${command}: session ${formatSessionId(this.id)} was logged off`, {
-          status,
-          statusName: ntStatusName(status),
-          command,
-        }),
-      );
+      return requests.map((request) => {
+        const command = commandName(request.command);
+        const status = NtStatus.UserSessionDeleted;
+        return Promise.reject(
+          new SmbError(`${formatStatus(status, ntStatusName(status))} on ${command}: session ${formatSessionId(this.id)} was logged off`, {
+            status,
+            statusName: ntStatusName(status),
+            command,
+          }),
+        );
+      });
     }
-    return this.connection.request({ ...options, sessionId: this.id });
+    const withSession = requests.map((request) => ({ ...request, sessionId: this.id }));
+    return requests.length === 1 ? [this.connection.request(withSession[0]!)] : this.connection.compound(withSession, options);
   }
 
   /** LOGOFF; afterwards every use of the session is an error. Idempotent. */

@@ -2,11 +2,24 @@
  * A tree connect (MS-SMB2 3.2.4.2.4, 3.2.5.5): a session's attachment to one share, with the
  * share's own encryption demand and, on 3.0/3.0.2, secure dialect negotiation (3.2.5.14.12).
  */
+import type { Readable, Writable } from 'node:stream';
 import { Dialect } from './crypto/index.js';
 import type { RequestOptions, SmbResponse } from './connection.js';
 import { SecurityError, SmbError, formatStatus } from './errors.js';
 import type { EncryptionPolicy } from './negotiation.js';
 import type { Session } from './session.js';
+import { listDirectory, makeDirectory, removeDirectory } from './directory.js';
+import type { ReaddirOptions } from './directory.js';
+import { FileHandle } from './file.js';
+import type { OpenFlags } from './file.js';
+import type { DirEntry, FileStat } from './handles.js';
+import { exists, rename, stat, truncate, unlink, utimes } from './path-operations.js';
+import { createReadStream, createWriteStream } from './streams.js';
+import type { ReadStreamOptions, WriteStreamOptions } from './streams.js';
+import { watch } from './watch.js';
+import type { WatchOptions, Watcher } from './watch.js';
+import { appendFile, readFile, writeFile } from './whole-file.js';
+import type { FileData } from './whole-file.js';
 import {
   Command,
   Fsctl,
@@ -94,6 +107,97 @@ export class Tree {
       );
     }
     return this.session.request({ ...options, treeId: this.id, encrypt: this.encrypted, path: options.path ?? this.path });
+  }
+
+  // The path-based file API, like node:fs/promises. Paths are relative to the share, `/` or `\`.
+
+  /** The whole file; one round trip (CREATE + READ + CLOSE) when it fits in one READ. */
+  readFile(path: string): Promise<Buffer> {
+    return readFile(this, path);
+  }
+
+  /** Creates or replaces the file with `data` (strings as UTF-8). */
+  writeFile(path: string, data: FileData): Promise<void> {
+    return writeFile(this, path, data);
+  }
+
+  /** Appends `data`, creating the file if needed. */
+  appendFile(path: string, data: FileData): Promise<void> {
+    return appendFile(this, path, data);
+  }
+
+  stat(path: string): Promise<FileStat> {
+    return stat(this, path);
+  }
+
+  exists(path: string): Promise<boolean> {
+    return exists(this, path);
+  }
+
+  /** Names in the directory (never `.` and `..`), or entries with types, sizes and times. */
+  readdir(path: string): Promise<string[]>;
+  readdir(path: string, options: { withFileTypes: true }): Promise<DirEntry[]>;
+  readdir(path: string, options?: ReaddirOptions): Promise<string[] | DirEntry[]>;
+  async readdir(path: string, options: ReaddirOptions = {}): Promise<string[] | DirEntry[]> {
+    const entries = await listDirectory(this, path);
+    return options.withFileTypes === true ? entries : entries.map((entry) => entry.name);
+  }
+
+  /** Creates a directory; `recursive` creates missing parents and accepts an existing directory. */
+  mkdir(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    return makeDirectory(this, path, options);
+  }
+
+  /** Removes an empty directory. */
+  rmdir(path: string): Promise<void> {
+    return removeDirectory(this, path);
+  }
+
+  /** Deletes a file. */
+  unlink(path: string): Promise<void> {
+    return unlink(this, path);
+  }
+
+  /** Renames or moves within the share; an existing target is replaced only with `replace: true`. */
+  rename(from: string, to: string, options: { replace?: boolean } = {}): Promise<void> {
+    return rename(this, from, to, options);
+  }
+
+  /** Cuts or extends (with zeros) the file to `length` bytes. */
+  truncate(path: string, length = 0): Promise<void> {
+    return truncate(this, path, length);
+  }
+
+  /** Sets last access and last write time. */
+  utimes(path: string, atime: Date, mtime: Date): Promise<void> {
+    return utimes(this, path, atime, mtime);
+  }
+
+  /** Opens a file with node's flags: r, r+, w, w+, wx, a, a+. */
+  open(path: string, flags: OpenFlags = 'r'): Promise<FileHandle> {
+    return FileHandle.open(this, path, flags);
+  }
+
+  /** A readable of the file (or of bytes `start`..`end` inclusive), several READs ahead. */
+  createReadStream(path: string, options: ReadStreamOptions = {}): Readable {
+    return createReadStream(this, path, options);
+  }
+
+  /** A writable that replaces ('w') or appends to ('a') the file; 'finish' once all is written and closed. */
+  createWriteStream(path: string, options: WriteStreamOptions = {}): Writable {
+    return createWriteStream(this, path, options);
+  }
+
+  /** Changes in the directory as an async iterable; close() (or the signal) ends it. */
+  watch(path: string, options: WatchOptions = {}): Watcher {
+    return watch(this, path, options);
+  }
+
+  /** A compound chain on this tree (Connection.compound); one promise per element. */
+  compound(requests: ReadonlyArray<Omit<RequestOptions, 'sessionId' | 'treeId'>>, options: { related: boolean }): Promise<SmbResponse>[] {
+    if (this.disconnected) return requests.map((request) => this.request(request));
+    const onTree = requests.map((request) => ({ ...request, treeId: this.id, encrypt: this.encrypted, path: request.path ?? this.path }));
+    return this.session.compound(onTree, options);
   }
 
   /** TREE_DISCONNECT; idempotent. */

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { Profile, type ProfileInput } from './schema.js';
 import { BUILTIN_PROFILES } from './profiles.js';
+import { ProviderChoice, TargetsConfig, type RemoteTargetConfig } from './targets.js';
 
 export const CONFIG_FILE_NAMES = [
   'smb-interop.config.ts',
@@ -16,10 +17,10 @@ export const CONFIG_FILE_NAMES = [
 ];
 
 /** A profile entry in a user config: a whole profile, or changes to one (`extends`, or the same name as a built-in). */
-export type ProfileOverride = { extends?: string } & DeepPartial<ProfileInput>;
+export type ProfileOverride = { extends?: string } & DeepPartial<ProfileInput> & z.input<typeof ProviderChoice>;
 type DeepPartial<T> = T extends readonly (infer _U)[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 
-export interface UserConfig {
+export interface UserConfig extends z.input<typeof TargetsConfig> {
   /** Keyed by profile name. */
   profiles?: Record<string, ProfileOverride>;
 }
@@ -32,6 +33,9 @@ export function defineConfig(config: UserConfig): UserConfig {
 const ConfigShape = z
   .object({
     profiles: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+    providers: z.unknown().optional(),
+    sambaImages: z.unknown().optional(),
+    remoteTargets: z.unknown().optional(),
   })
   .strict();
 
@@ -49,6 +53,12 @@ export class ConfigError extends Error {
 
 export interface Catalog {
   profiles: Profile[];
+  /** Providers and Samba images for every profile without its own choice; absent: the defaults. */
+  providerChoice: ProviderChoice;
+  /** Per-profile provider choice (a profile entry's `providers` / `sambaImages`). */
+  profileProviders: Record<string, ProviderChoice>;
+  /** Windows Server and Azure Files targets, in config order. */
+  remoteTargets: Array<RemoteTargetConfig & { name: string }>;
   /** The config file that contributed, if any. */
   configFile: string | undefined;
 }
@@ -89,7 +99,7 @@ export function resolveProfiles(config: unknown, file = '(inline config)'): Prof
   const problems: string[] = [];
   const entries = Object.entries(shape.data.profiles ?? {});
   for (const [key, entry] of entries) {
-    const { extends: parent, ...rest } = entry as { extends?: unknown };
+    const { extends: parent, providers: _p, sambaImages: _s, ...rest } = entry as { extends?: unknown; providers?: unknown; sambaImages?: unknown };
     let base: unknown = raw.get(key);
     if (parent !== undefined) {
       if (typeof parent !== 'string' || !raw.has(parent)) {
@@ -111,6 +121,34 @@ export function resolveProfiles(config: unknown, file = '(inline config)'): Prof
   }
   if (problems.length > 0) throw new ConfigError(file, problems);
   return profiles;
+}
+
+export type TargetsPart = Omit<Catalog, 'profiles' | 'configFile'>;
+
+/** Provider choice (global and per profile) and remote targets of a config; throws ConfigError. */
+export function resolveTargets(config: unknown, file = '(inline config)'): TargetsPart {
+  const record = isPlainObject(config) ? config : {};
+  const { profiles, ...targetsPart } = record;
+  const problems: string[] = [];
+  const parsed = TargetsConfig.safeParse(targetsPart);
+  if (!parsed.success) problems.push(...describeIssues(parsed.error, ''));
+  const profileProviders: Record<string, ProviderChoice> = {};
+  for (const [key, entry] of Object.entries(isPlainObject(profiles) ? profiles : {})) {
+    if (!isPlainObject(entry) || (entry.providers === undefined && entry.sambaImages === undefined)) continue;
+    const choice = ProviderChoice.safeParse({ providers: entry.providers, sambaImages: entry.sambaImages });
+    if (choice.success) profileProviders[key] = choice.data;
+    else problems.push(...describeIssues(choice.error, `profiles.${key}`));
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(file, problems);
+  const { providers, sambaImages, remoteTargets = {} } = parsed.data;
+  const providerChoice: ProviderChoice = {};
+  if (providers) providerChoice.providers = providers;
+  if (sambaImages) providerChoice.sambaImages = sambaImages;
+  return {
+    providerChoice,
+    profileProviders,
+    remoteTargets: Object.entries(remoteTargets).map(([name, target]) => ({ ...target, name })),
+  };
 }
 
 /** The profile of that name, or an error listing the known ones. */
@@ -178,5 +216,5 @@ export async function loadCatalog(options: { configFile?: string; cwd?: string }
   const file = explicit ? resolve(cwd, explicit) : findConfigFile(cwd);
   if (explicit && file && !existsSync(file)) throw new ConfigError(file, ['(file): does not exist']);
   const config = file ? await readConfigModule(file) : {};
-  return { profiles: resolveProfiles(config, file), configFile: file };
+  return { profiles: resolveProfiles(config, file), ...resolveTargets(config, file), configFile: file };
 }

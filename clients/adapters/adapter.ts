@@ -1,0 +1,61 @@
+/**
+ * One interface over every client the suite can drive, so the portable scenarios (files, dirs, io,
+ * interop) run unchanged for this project's TypeScript client and for Samba's smbclient. When the
+ * reference passes and ours fails, the bug is in the client; when both fail, look at the target
+ * or the harness.
+ */
+
+export interface AdapterConnectOptions {
+  host: string;
+  port: number;
+  /** Share name, e.g. `data`. */
+  share: string;
+  username?: string;
+  password?: string;
+  domain?: string;
+  timeoutMs?: number;
+}
+
+export interface AdapterEntry {
+  name: string;
+  isDirectory: boolean;
+  size: number;
+}
+
+/** A connected client on one share. Paths are share-relative, `/`-separated. */
+export interface AdapterSession {
+  readonly client: string;
+  writeFile(path: string, data: Buffer): Promise<void>;
+  readFile(path: string): Promise<Buffer>;
+  stat(path: string): Promise<{ size: number; isDirectory: boolean }>;
+  /** Names in the directory, without `.` and `..`, sorted. */
+  readdir(path: string): Promise<AdapterEntry[]>;
+  mkdir(path: string): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  rename(from: string, to: string, options?: { replace?: boolean }): Promise<void>;
+  exists(path: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface ClientAdapter {
+  /** Stable id used in the matrix: `smb-ts`, `smbclient`. */
+  readonly id: string;
+  connect(options: AdapterConnectOptions): Promise<AdapterSession>;
+}
+
+/** A failed operation, with the NTSTATUS name when the client reported one. */
+export class AdapterError extends Error {
+  readonly code = 'SMB_INTEROP_ADAPTER';
+  constructor(
+    message: string,
+    readonly client: string,
+    readonly operation: string,
+    readonly path: string,
+    /** e.g. `STATUS_OBJECT_NAME_NOT_FOUND` */
+    readonly statusName: string | undefined,
+  ) {
+    super(message);
+    this.name = 'AdapterError';
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Samba's smbclient as the reference client: every operation is one smbclient run (`-c`), so
+ * each is a fresh, independent session, and whatever smbclient prints as NT_STATUS_* becomes the
+ * error's status name. smbclient reports most failures with exit code 0, so its output decides.
+ */
+import { rmSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AdapterError } from './adapter.js';
+import type { AdapterConnectOptions, AdapterEntry, AdapterSession, ClientAdapter } from './adapter.js';
+import { runSmbclient } from './smbclient-cli.js';
+import { registerCleanup } from '../../servers/cleanup.js';
+import type { SmbclientInvocation, SmbclientResult } from './smbclient-cli.js';
+
+const CLIENT = 'smbclient';
+
+/** `a/b c` -> `"a\b c"`; smbclient's tokenizer has no escape for a double quote. */
+function quote(path: string): string {
+  if (path.includes('"')) throw new AdapterError(`smbclient cannot name a path containing '"': ${path}`, CLIENT, 'quote', path, undefined);
+  return `"${path.replace(/\//g, '\\').replace(/^\\+/, '')}"`;
+}
+
+/** `  name   AD   1234  Wed Nov 25 06:43:18 2026` (the name may contain spaces). */
+const LS_LINE = /^ {2}(.+?)\s+([ADHSRNIL]*)\s+(\d+)\s+\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$/;
+
+export function parseLsOutput(stdout: string): AdapterEntry[] {
+  const entries: AdapterEntry[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = LS_LINE.exec(line);
+    if (!m) continue;
+    const [, name = '', attributes = '', size = '0'] = m;
+    if (name === '.' || name === '..') continue;
+    entries.push({ name, isDirectory: attributes.includes('D'), size: Number(size) });
+  }
+  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** `allinfo` output: `attributes: D (10)` and `stream: [::$DATA], 6 bytes`. */
+export function parseAllinfo(stdout: string): { size: number; isDirectory: boolean } {
+  const attributes = /^attributes: .*\(([0-9a-f]+)\)$/m.exec(stdout);
+  if (!attributes) throw new Error(`unexpected allinfo output: ${stdout.slice(0, 200)}`);
+  const isDirectory = (Number.parseInt(attributes[1] ?? '0', 16) & 0x10) !== 0;
+  const stream = /^stream: \[::\$DATA\], (\d+) bytes$/m.exec(stdout);
+  return { isDirectory, size: isDirectory ? 0 : Number(stream?.[1] ?? 0) };
+}
+
+class SmbclientSession implements AdapterSession {
+  readonly client = CLIENT;
+
+  private readonly unregister: () => void;
+
+  constructor(
+    private readonly options: AdapterConnectOptions,
+    private readonly scratch: string,
+  ) {
+    this.unregister = registerCleanup(() => rmSync(scratch, { recursive: true, force: true }));
+  }
+
+  private async run(operation: string, path: string, commands: string): Promise<SmbclientResult> {
+    const { host, port, share, username, password, domain, timeoutMs } = this.options;
+    const invocation: SmbclientInvocation = { host, port, share, commands, cwd: this.scratch, timeoutMs: timeoutMs ?? 60_000 };
+    if (username) Object.assign(invocation, { username, password, domain });
+    const result = await runSmbclient(invocation);
+    const where = `${operation} ${path} on //${host}:${port}/${share}`;
+    if (result.timedOut) throw new AdapterError(`smbclient ${where}: no answer within ${invocation.timeoutMs} ms`, CLIENT, operation, path, undefined);
+    if (result.status !== undefined) {
+      const statusName = result.status.replace(/^NT_/, '');
+      throw new AdapterError(`${statusName} from smbclient ${where}`, CLIENT, operation, path, statusName);
+    }
+    if (result.code !== 0) {
+      const detail = (result.stderr || result.stdout).trim().split('\n').slice(-2).join(' ');
+      throw new AdapterError(`smbclient ${where} exited with code ${result.code}: ${detail}`, CLIENT, operation, path, undefined);
+    }
+    return result;
+  }
+
+  private local(): string {
+    return `f${Math.random().toString(36).slice(2)}`;
+  }
+
+  async writeFile(path: string, data: Buffer): Promise<void> {
+    const local = this.local();
+    await writeFile(join(this.scratch, local), data);
+    try {
+      await this.run('put', path, `put ${local} ${quote(path)}`);
+    } finally {
+      await rm(join(this.scratch, local), { force: true });
+    }
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    const local = this.local();
+    try {
+      await this.run('get', path, `get ${quote(path)} ${local}`);
+      return await readFile(join(this.scratch, local));
+    } finally {
+      await rm(join(this.scratch, local), { force: true });
+    }
+  }
+
+  async stat(path: string): Promise<{ size: number; isDirectory: boolean }> {
+    return parseAllinfo((await this.run('allinfo', path, `allinfo ${quote(path)}`)).stdout);
+  }
+
+  async readdir(path: string): Promise<AdapterEntry[]> {
+    const mask = path.replace(/\/+$/, '') === '' ? '*' : `${path.replace(/\/+$/, '')}/*`;
+    return parseLsOutput((await this.run('ls', path, `ls ${quote(mask)}`)).stdout);
+  }
+
+  async mkdir(path: string): Promise<void> {
+    await this.run('mkdir', path, `mkdir ${quote(path)}`);
+  }
+
+  async rmdir(path: string): Promise<void> {
+    await this.run('rmdir', path, `rmdir ${quote(path)}`);
+  }
+
+  async unlink(path: string): Promise<void> {
+    await this.run('del', path, `del ${quote(path)}`);
+  }
+
+  async rename(from: string, to: string, options: { replace?: boolean } = {}): Promise<void> {
+    await this.run('rename', from, `rename ${quote(from)} ${quote(to)}${options.replace === true ? ' -f' : ''}`);
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await this.stat(path);
+      return true;
+    } catch (error) {
+      if (error instanceof AdapterError && (error.statusName === 'STATUS_OBJECT_NAME_NOT_FOUND' || error.statusName === 'STATUS_OBJECT_PATH_NOT_FOUND')) return false;
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await rm(this.scratch, { recursive: true, force: true });
+    this.unregister();
+  }
+}
+
+export const smbclientAdapter: ClientAdapter = {
+  id: CLIENT,
+  async connect(options: AdapterConnectOptions): Promise<AdapterSession> {
+    const scratch = await mkdtemp(join(tmpdir(), 'smb-interop-smbclient-'));
+    const session = new SmbclientSession(options, scratch);
+    try {
+      // smbclient connects per operation: prove now that the share is reachable with these credentials.
+      await session.readdir('');
+    } catch (error) {
+      await session.close();
+      throw error;
+    }
+    return session;
+  },
+};

@@ -1,0 +1,102 @@
+/** readdir (QUERY_DIRECTORY until STATUS_NO_MORE_FILES, MS-SMB2 3.2.4.17), mkdir and rmdir. */
+import type { SmbResponse } from './connection.js';
+import { closeHandle, createRequest, onFile, toFileStat } from './handles.js';
+import type { DirEntry, OpenSpec, TreeRequest } from './handles.js';
+import { displayPath, toSharePath, toShareFilePath } from './paths.js';
+import { deleteOnClose } from './path-operations.js';
+import type { Tree } from './tree.js';
+import {
+  AccessMask,
+  Command,
+  CreateDisposition,
+  CreateOption,
+  FileInfoClass,
+  NtStatus,
+  QueryDirectoryFlag,
+  RELATED_FILE_ID,
+  decodeCreateResponse,
+  decodeDirectoryEntries,
+  decodeQueryDirectoryResponse,
+  encodeQueryDirectoryRequest,
+} from './wire/index.js';
+import type { FileId } from './wire/index.js';
+
+const LIST = AccessMask.FileReadData | AccessMask.FileReadAttributes | AccessMask.Synchronize;
+const ENTRY_CLASS = FileInfoClass.FileIdFullDirectoryInformation;
+const MAX_LISTING_BUFFER = 256 * 1024;
+
+export interface ReaddirOptions {
+  withFileTypes?: boolean;
+}
+
+function queryDirectory(tree: Tree, fileId: FileId, path: string, first: boolean): TreeRequest {
+  const negotiated = tree.session.connection.negotiated;
+  const length = Math.min(negotiated.maxTransactSize, negotiated.supportsMultiCredit ? MAX_LISTING_BUFFER : 65536);
+  return {
+    command: Command.QueryDirectory,
+    body: encodeQueryDirectoryRequest({ fileInformationClass: ENTRY_CLASS, fileId, pattern: '*', outputBufferLength: length, flags: first ? QueryDirectoryFlag.RestartScans : 0 }),
+    payloadSize: length,
+    okStatuses: [NtStatus.NoMoreFiles],
+    path,
+  };
+}
+
+function entriesOf(response: SmbResponse): DirEntry[] {
+  if (response.status === NtStatus.NoMoreFiles) return [];
+  const entries = decodeDirectoryEntries(decodeQueryDirectoryResponse(response.message), ENTRY_CLASS);
+  return entries
+    .filter((entry) => entry.fileName !== '.' && entry.fileName !== '..')
+    .map((entry) => toFileStat(entry.fileName, {
+      creationTime: entry.creationTime ?? 0n,
+      lastAccessTime: entry.lastAccessTime ?? 0n,
+      lastWriteTime: entry.lastWriteTime ?? 0n,
+      changeTime: entry.changeTime ?? 0n,
+      allocationSize: entry.allocationSize ?? 0n,
+      endOfFile: entry.endOfFile ?? 0n,
+      fileAttributes: entry.fileAttributes ?? 0,
+    }, entry.fileId));
+}
+
+export async function listDirectory(tree: Tree, path: string): Promise<DirEntry[]> {
+  const sharePath = toSharePath(path, 'readdir');
+  const display = displayPath(tree.path, sharePath);
+  const spec: OpenSpec = { desiredAccess: LIST, createDisposition: CreateDisposition.Open, createOptions: CreateOption.DirectoryFile };
+  const [creating, listing] = tree.compound(
+    [createRequest(tree, sharePath, spec), queryDirectory(tree, RELATED_FILE_ID, display, true)],
+    { related: true },
+  ) as [Promise<SmbResponse>, Promise<SmbResponse>];
+  const [created, listed] = await Promise.allSettled([creating, listing]);
+  if (created.status === 'rejected') throw created.reason;
+  const { fileId } = decodeCreateResponse(created.value.message);
+  try {
+    if (listed.status === 'rejected') throw listed.reason;
+    const all = entriesOf(listed.value);
+    let last = listed.value;
+    while (last.status !== NtStatus.NoMoreFiles) {
+      last = await tree.request(queryDirectory(tree, fileId, display, false));
+      for (const entry of entriesOf(last)) all.push(entry);
+    }
+    return all;
+  } finally {
+    await closeHandle(tree, fileId, display);
+  }
+}
+
+export async function makeDirectory(tree: Tree, path: string, options: { recursive?: boolean } = {}): Promise<void> {
+  const sharePath = toShareFilePath(path, 'mkdir');
+  const create = (target: string, disposition: number) =>
+    onFile(tree, target, { desiredAccess: AccessMask.FileReadAttributes, createDisposition: disposition, createOptions: CreateOption.DirectoryFile }, () => []);
+  if (options.recursive !== true) {
+    await create(sharePath, CreateDisposition.Create);
+    return;
+  }
+  const segments = sharePath.split('\\');
+  for (let i = 1; i <= segments.length; i++) {
+    await create(segments.slice(0, i).join('\\'), CreateDisposition.OpenIf);
+  }
+}
+
+export async function removeDirectory(tree: Tree, path: string): Promise<void> {
+  const sharePath = toShareFilePath(path, 'rmdir');
+  await deleteOnClose(tree, sharePath, CreateOption.DirectoryFile);
+}

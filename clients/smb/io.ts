@@ -1,0 +1,110 @@
+/**
+ * Large reads and writes: split by the negotiated MaxReadSize/MaxWriteSize (capped at
+ * MAX_IO_SIZE; 64 KiB without LARGE_MTU, MS-SMB2 3.2.4.7), several requests in flight so one
+ * transfer keeps the connection busy. The connection charges credits per request.
+ */
+import { SmbError } from './errors.js';
+import type { TreeRequest } from './handles.js';
+import type { Tree } from './tree.js';
+import {
+  Command,
+  NtStatus,
+  decodeReadResponse,
+  decodeWriteResponse,
+  encodeReadRequest,
+  encodeWriteRequestHeader,
+} from './wire/index.js';
+import type { FileId } from './wire/index.js';
+
+/** Larger requests did not go faster against Samba on loopback; see README "Performance". */
+export const MAX_IO_SIZE = 1 << 20;
+/** Requests of one transfer in flight at once. */
+export const IO_WINDOW = 8;
+const SINGLE_CREDIT_SIZE = 65536;
+
+export function ioSize(tree: Tree, kind: 'read' | 'write'): number {
+  const negotiated = tree.session.connection.negotiated;
+  const max = kind === 'read' ? negotiated.maxReadSize : negotiated.maxWriteSize;
+  const cap = negotiated.supportsMultiCredit ? MAX_IO_SIZE : SINGLE_CREDIT_SIZE;
+  return Math.max(1, Math.min(max, cap));
+}
+
+export function readRequest(fileId: FileId, position: number, length: number, path: string): TreeRequest {
+  return {
+    command: Command.Read,
+    body: encodeReadRequest({ fileId, offset: BigInt(position), length }),
+    payloadSize: length,
+    // Reading at or past the end is an answer (0 bytes), not a failure.
+    okStatuses: [NtStatus.EndOfFile],
+    path,
+  };
+}
+
+export function writeRequest(fileId: FileId, position: number, data: Buffer, path: string): TreeRequest {
+  return {
+    command: Command.Write,
+    body: data.length === 0 ? encodeWriteRequestHeader({ fileId, offset: BigInt(position) }, 0) : [encodeWriteRequestHeader({ fileId, offset: BigInt(position) }, data.length), data],
+    payloadSize: data.length,
+    path,
+  };
+}
+
+/** The data of a READ response (a view of the received message), empty at end of file. */
+export function readData(response: { status: number; message: Buffer }): Buffer {
+  return response.status === NtStatus.EndOfFile ? Buffer.alloc(0) : decodeReadResponse(response.message).data;
+}
+
+/** Runs task(0..count-1) with at most `window` running; the first failure wins, the rest stop starting. */
+export async function pipelined(count: number, window: number, task: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < count && failure === undefined) {
+      const index = next++;
+      try {
+        await task(index);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(window, count) }, worker));
+  if (failure !== undefined) throw failure.error;
+}
+
+/** Reads into `target` from `position`; returns the bytes read (fewer at end of file). */
+export async function readAt(tree: Tree, fileId: FileId, path: string, target: Buffer, position: number): Promise<number> {
+  const chunk = ioSize(tree, 'read');
+  const count = Math.ceil(target.length / chunk);
+  const got = new Array<number>(count).fill(0);
+  await pipelined(count, IO_WINDOW, async (i) => {
+    const start = i * chunk;
+    const length = Math.min(chunk, target.length - start);
+    const data = readData(await tree.request(readRequest(fileId, position + start, length, path)));
+    if (data.length > length) throw new SmbError(`READ ${path}: the server returned ${data.length} bytes for a ${length}-byte request`, { command: 'READ', path });
+    data.copy(target, start);
+    got[i] = data.length;
+  });
+  let total = 0;
+  for (const [i, n] of got.entries()) {
+    total += n;
+    if (n < Math.min(chunk, target.length - i * chunk)) break;
+  }
+  return total;
+}
+
+/** Writes all of `data` at `position`; returns the bytes the server acknowledged. */
+export async function writeAt(tree: Tree, fileId: FileId, path: string, data: Buffer, position: number): Promise<number> {
+  if (data.length === 0) return 0;
+  const chunk = ioSize(tree, 'write');
+  const count = Math.ceil(data.length / chunk);
+  let total = 0;
+  await pipelined(count, IO_WINDOW, async (i) => {
+    const start = i * chunk;
+    const part = data.subarray(start, Math.min(data.length, start + chunk));
+    const written = decodeWriteResponse((await tree.request(writeRequest(fileId, position + start, part, path))).message).count;
+    if (written !== part.length) throw new SmbError(`WRITE ${path}: the server wrote ${written} of ${part.length} bytes at offset ${position + start}`, { command: 'WRITE', path });
+    total += written;
+  });
+  return total;
+}

@@ -1,0 +1,193 @@
+/**
+ * Node streams over a file. The readable keeps IO_WINDOW READs in flight ahead of the
+ * consumer and pushes each response's data without copying; the writable coalesces small
+ * writes into request-sized ones, keeps IO_WINDOW WRITEs in flight and holds further data
+ * back (backpressure) until one is acknowledged. 'finish' comes after the last
+ * acknowledgement and the CLOSE.
+ */
+import { Readable, Writable } from 'node:stream';
+import { ArgumentError } from './errors.js';
+import { FileHandle } from './file.js';
+import { IO_WINDOW, ioSize, readData, readRequest } from './io.js';
+import type { Tree } from './tree.js';
+
+export interface ReadStreamOptions {
+  /** First byte to read; default 0. */
+  start?: number;
+  /** Last byte to read, inclusive (like node's fs.createReadStream); default end of file. */
+  end?: number;
+  highWaterMark?: number;
+}
+
+export interface WriteStreamOptions {
+  /** 'w' (default) replaces the file, 'a' appends to it. */
+  flags?: 'w' | 'a';
+}
+
+function settle(error: Error | null, handle: FileHandle | undefined, callback: (error?: Error | null) => void): void {
+  if (handle === undefined) {
+    callback(error);
+    return;
+  }
+  handle.close().then(() => callback(error), (closeError: unknown) => callback(error ?? (closeError as Error)));
+}
+
+class SmbReadStream extends Readable {
+  private handle: FileHandle | undefined;
+  private next: number;
+  private limit = 0;
+  private readonly inFlight: Array<{ length: number; data: Promise<Buffer> }> = [];
+  private waiting = false;
+  private ended = false;
+
+  constructor(private readonly tree: Tree, private readonly path: string, private readonly options: ReadStreamOptions) {
+    super(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark });
+    this.next = options.start ?? 0;
+    for (const [field, value] of [['start', options.start], ['end', options.end]] as const) {
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) throw new ArgumentError(`createReadStream ${path}: ${field} ${value} is not a non-negative integer`, { path });
+    }
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    FileHandle.open(this.tree, this.path, 'r').then((handle) => {
+      this.handle = handle;
+      // The file as it was when opened: up to its size then, or to `end`.
+      this.limit = Math.min(handle.sizeAtOpen, this.options.end === undefined ? Infinity : this.options.end + 1);
+      callback();
+    }, (error: unknown) => callback(error as Error));
+  }
+
+  override _read(): void {
+    const handle = this.handle;
+    if (handle === undefined || this.ended) return;
+    const chunk = ioSize(this.tree, 'read');
+    while (this.inFlight.length < IO_WINDOW && this.next < this.limit) {
+      const length = Math.min(chunk, this.limit - this.next);
+      const data = this.tree.request(readRequest(handle.fileId, this.next, length, handle.path)).then(readData);
+      data.catch(() => undefined);
+      this.inFlight.push({ length, data });
+      this.next += length;
+    }
+    const head = this.inFlight[0];
+    if (head === undefined) {
+      this.ended = true;
+      this.push(null);
+      return;
+    }
+    if (this.waiting) return;
+    this.waiting = true;
+    head.data.then((data) => {
+      this.waiting = false;
+      this.inFlight.shift();
+      if (this.destroyed) return;
+      // A short read: the file shrank since it was opened.
+      if (data.length < head.length) {
+        this.inFlight.length = 0;
+        this.next = this.limit;
+      }
+      if (data.length > 0 && !this.push(data)) return;
+      this._read();
+    }, (error: unknown) => this.destroy(error as Error));
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.ended = true;
+    settle(error, this.handle, callback);
+  }
+}
+
+class SmbWriteStream extends Writable {
+  private handle: FileHandle | undefined;
+  private position = 0;
+  private staging: Buffer | undefined;
+  private staged = 0;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private failure: Error | undefined;
+  private blocked: (() => void) | undefined;
+  private chunk = 0;
+
+  constructor(private readonly tree: Tree, private readonly path: string, private readonly flags: 'w' | 'a') {
+    super({ highWaterMark: 1 << 20 });
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    FileHandle.open(this.tree, this.path, this.flags).then((handle) => {
+      this.handle = handle;
+      this.chunk = ioSize(this.tree, 'write');
+      callback();
+    }, (error: unknown) => callback(error as Error));
+  }
+
+  /** Sends one WRITE; returns once another may be started (fewer than IO_WINDOW in flight). */
+  private send(data: Buffer): Promise<void> {
+    const handle = this.handle!;
+    const at = this.position;
+    this.position += data.length;
+    const write = handle.write(data, at).then(() => undefined, (error: unknown) => {
+      this.failure ??= error as Error;
+    }).finally(() => {
+      this.inFlight.delete(write);
+      const resume = this.blocked;
+      this.blocked = undefined;
+      resume?.();
+    });
+    this.inFlight.add(write);
+    if (this.inFlight.size < IO_WINDOW) return Promise.resolve();
+    return new Promise((resolve) => { this.blocked = resolve; });
+  }
+
+  private async accept(data: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < data.length && this.failure === undefined) {
+      if (this.staged === 0 && data.length - offset >= this.chunk) {
+        // Whole requests straight from the caller's buffer: no copy.
+        await this.send(data.subarray(offset, offset + this.chunk));
+        offset += this.chunk;
+        continue;
+      }
+      this.staging ??= Buffer.allocUnsafe(this.chunk);
+      const copied = data.copy(this.staging, this.staged, offset);
+      this.staged += copied;
+      offset += copied;
+      if (this.staged === this.chunk) await this.flushStaging();
+    }
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async flushStaging(): Promise<void> {
+    if (this.staging === undefined || this.staged === 0) return;
+    const full = this.staging.subarray(0, this.staged);
+    this.staging = undefined;
+    this.staged = 0;
+    await this.send(full);
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.accept(chunk).then(() => callback(), (error: unknown) => callback(error as Error));
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    (async () => {
+      await this.flushStaging();
+      while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+      if (this.failure !== undefined) throw this.failure;
+      const handle = this.handle;
+      this.handle = undefined;
+      await handle?.close();
+    })().then(() => callback(), (error: unknown) => callback(error as Error));
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    settle(error, this.handle, callback);
+  }
+}
+
+export function createReadStream(tree: Tree, path: string, options: ReadStreamOptions = {}): Readable {
+  return new SmbReadStream(tree, path, options);
+}
+
+export function createWriteStream(tree: Tree, path: string, options: WriteStreamOptions = {}): Writable {
+  const flags = options.flags ?? 'w';
+  if (flags !== 'w' && flags !== 'a') throw new ArgumentError(`createWriteStream ${path}: flags must be 'w' or 'a', got '${String(flags)}'`, { path });
+  return new SmbWriteStream(tree, path, flags);
+}

@@ -1,0 +1,64 @@
+/**
+ * readFile, writeFile and appendFile. A file that fits in one READ or WRITE takes a single
+ * round trip: CREATE + READ/WRITE + CLOSE as one related compound (MS-SMB2 3.2.4.1.4).
+ */
+import { SmbError } from './errors.js';
+import { FileHandle, openSpec } from './file.js';
+import { onFile } from './handles.js';
+import { ioSize, readAt, readData, readRequest, writeAt, writeRequest } from './io.js';
+import { toShareFilePath } from './paths.js';
+import type { Tree } from './tree.js';
+import { decodeWriteResponse } from './wire/index.js';
+
+export type FileData = Buffer | Uint8Array | string;
+
+export function toBuffer(data: FileData): Buffer {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+export async function readFile(tree: Tree, path: string): Promise<Buffer> {
+  const sharePath = toShareFilePath(path, 'readFile');
+  const chunk = ioSize(tree, 'read');
+  const { create, responses } = await onFile(tree, sharePath, openSpec('r'), (fileId, display) => [readRequest(fileId, 0, chunk, display)]);
+  const first = readData(responses[0]!);
+  const size = Number(create.endOfFile);
+  if (size <= first.length || first.length < chunk) return first;
+  // Larger than one READ: keep the first chunk, read the rest through a new handle.
+  const whole = Buffer.allocUnsafe(size);
+  first.copy(whole);
+  const handle = await FileHandle.open(tree, sharePath, 'r');
+  try {
+    const rest = await readAt(tree, handle.fileId, handle.path, whole.subarray(first.length), first.length);
+    return whole.subarray(0, first.length + rest);
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function writeFile(tree: Tree, path: string, data: FileData): Promise<void> {
+  const sharePath = toShareFilePath(path, 'writeFile');
+  const bytes = toBuffer(data);
+  if (bytes.length <= ioSize(tree, 'write')) {
+    const { responses } = await onFile(tree, sharePath, openSpec('w'), (fileId, display) =>
+      bytes.length === 0 ? [] : [writeRequest(fileId, 0, bytes, display)]);
+    const written = responses.length === 0 ? 0 : decodeWriteResponse(responses[0]!.message).count;
+    if (written !== bytes.length) throw new SmbError(`WRITE ${path}: the server wrote ${written} of ${bytes.length} bytes`, { command: 'WRITE', path });
+    return;
+  }
+  const handle = await FileHandle.open(tree, sharePath, 'w');
+  try {
+    await writeAt(tree, handle.fileId, handle.path, bytes, 0);
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function appendFile(tree: Tree, path: string, data: FileData): Promise<void> {
+  const handle = await FileHandle.open(tree, toShareFilePath(path, 'appendFile'), 'a');
+  try {
+    await handle.write(toBuffer(data), 0);
+  } finally {
+    await handle.close();
+  }
+}

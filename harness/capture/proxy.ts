@@ -1,0 +1,328 @@
+/**
+ * A TCP proxy on 127.0.0.1 that relays a client's connections to an SMB server unchanged and
+ * records them as a pcapng trace (synthetic TCP framing around the real bytes, server port shown
+ * as 445 so Wireshark dissects SMB2 without "decode as"). It needs no privileges and works for
+ * remote targets as well as local ones. How each connection ended (who, FIN or RST, after which
+ * frame) is kept in `closeEvents`: a reset right after the client's first encrypted request is
+ * the failure this harness was built to make visible.
+ */
+import { createServer, connect, isIPv4 } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { randomInt } from 'node:crypto';
+import { registerCleanup } from '../../servers/cleanup.js';
+import { PcapngFile, nowMicroseconds } from './pcapng.js';
+import { TcpFlow } from './tcp-synth.js';
+import type { SynthFrame } from './tcp-synth.js';
+
+export interface CaptureProxyOptions {
+  upstreamHost: string;
+  upstreamPort: number;
+  /** Where to write the pcapng; without it only counters and close events are kept. */
+  pcapPath?: string;
+  /** The server port the trace shows (default 445, which Wireshark dissects as SMB). */
+  displayServerPort?: number;
+  /** Default 5000 ms; on timeout the client's socket is reset. */
+  connectTimeoutMs?: number;
+  /** Store at most this many bytes of each frame (for huge transfers); default all. */
+  snapLength?: number;
+  /** How long close() lets open connections end on their own before ending them; default 500 ms. */
+  closeGraceMs?: number;
+}
+
+export type CloseKind = 'FIN' | 'RST' | 'ERROR' | 'CONNECT_FAILED' | 'CONNECT_TIMEOUT' | 'PROXY_CLOSED';
+
+export interface CloseEvent {
+  /** 1-based, in accept order. */
+  connection: number;
+  /** Who ended it: `proxy` when close() ended a connection still open. */
+  side: 'client' | 'server' | 'proxy';
+  kind: CloseKind;
+  /** Milliseconds since the Unix epoch. */
+  time: number;
+  /** The last frame carrying data on this connection (0: none). */
+  afterFrame: number;
+  /** Milliseconds between that frame and this event; null when no data flowed. */
+  msAfterFrame: number | null;
+  /** The socket error code (ECONNRESET, ECONNREFUSED, ...) when there was one. */
+  errorCode?: string;
+  /** e.g. `server reset the connection 2 ms after frame 7 (client data, 254 bytes)` */
+  description: string;
+}
+
+export interface CaptureCounters {
+  connections: number;
+  bytesClientToServer: number;
+  bytesServerToClient: number;
+  /** Frames the trace holds (or would hold, without a pcapPath). */
+  frames: number;
+}
+
+interface LastData {
+  frame: number;
+  time: number;
+  fromClient: boolean;
+  length: number;
+}
+
+interface Relay {
+  id: number;
+  client: Socket;
+  upstream: Socket;
+  flow: TcpFlow | undefined;
+  clientEnded: boolean;
+  serverEnded: boolean;
+  lastData: LastData | undefined;
+  closed: Promise<void>;
+}
+
+const CLOSE_WAIT_MS = 2000;
+
+export class CaptureProxy {
+  readonly host = '127.0.0.1';
+  readonly closeEvents: CloseEvent[] = [];
+  readonly counters: CaptureCounters = { connections: 0, bytesClientToServer: 0, bytesServerToClient: 0, frames: 0 };
+  private readonly relays = new Set<Relay>();
+  private closing: Promise<void> | undefined;
+  private readonly unregister: () => void;
+  private listenPort = 0;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly options: Required<Omit<CaptureProxyOptions, 'pcapPath' | 'snapLength'>>,
+    private readonly pcap: PcapngFile | undefined,
+  ) {
+    this.unregister = registerCleanup(() => this.closeNow());
+  }
+
+  static async start(options: CaptureProxyOptions): Promise<CaptureProxy> {
+    const resolved = {
+      upstreamHost: options.upstreamHost,
+      upstreamPort: options.upstreamPort,
+      displayServerPort: options.displayServerPort ?? 445,
+      connectTimeoutMs: options.connectTimeoutMs ?? 5000,
+      closeGraceMs: options.closeGraceMs ?? 500,
+    };
+    for (const [field, value] of Object.entries({ upstreamPort: resolved.upstreamPort, displayServerPort: resolved.displayServerPort })) {
+      if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`capture proxy: ${field} must be a TCP port (1-65535), got ${value}`);
+    }
+    const pcap = options.pcapPath === undefined
+      ? undefined
+      : PcapngFile.create(options.pcapPath, { interfaceName: `proxy to ${resolved.upstreamHost}:${resolved.upstreamPort}`, snapLength: options.snapLength ?? 0 });
+    const server = createServer({ pauseOnConnect: true, allowHalfOpen: true });
+    const proxy = new CaptureProxy(server, resolved, pcap);
+    server.on('connection', (socket) => proxy.accept(socket));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+          server.off('error', reject);
+          proxy.listenPort = (server.address() as AddressInfo).port;
+          resolve();
+        });
+      });
+    } catch (error) {
+      proxy.closeNow();
+      throw new Error(`capture proxy: cannot listen on 127.0.0.1: ${(error as Error).message}`, { cause: error });
+    }
+    return proxy;
+  }
+
+  /** The listening port; kept after close() so messages can still name it. */
+  get port(): number {
+    return this.listenPort;
+  }
+
+  get pcapPath(): string | undefined {
+    return this.pcap?.path;
+  }
+
+  /** Ends every connection, stops listening and finishes the pcap file. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const listening = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // A client that just closed has its FIN in flight: give every connection a moment to end on its own.
+    await withTimeout(Promise.all([...this.relays].map((r) => r.closed)), this.options.closeGraceMs);
+    for (const relay of this.relays) this.abandon(relay);
+    await withTimeout(Promise.all([listening, ...[...this.relays].map((r) => r.closed)]), CLOSE_WAIT_MS);
+    this.closeNow();
+  }
+
+  /** The synchronous part of closing, also what a signal handler runs. */
+  private closeNow(): void {
+    for (const relay of this.relays) {
+      relay.client.destroy();
+      relay.upstream.destroy();
+    }
+    this.relays.clear();
+    this.server.close();
+    this.pcap?.close();
+    this.unregister();
+  }
+
+  private accept(client: Socket): void {
+    const id = ++this.counters.connections;
+    const upstream = connect({ host: this.options.upstreamHost, port: this.options.upstreamPort, allowHalfOpen: true });
+    let markClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (markClosed = resolve));
+    const relay: Relay = { id, client, upstream, flow: undefined, clientEnded: false, serverEnded: false, lastData: undefined, closed };
+    this.relays.add(relay);
+    let open = 2;
+    const onClose = (): void => {
+      if (--open === 0) {
+        this.relays.delete(relay);
+        markClosed();
+      }
+    };
+    client.once('close', onClose);
+    upstream.once('close', onClose);
+
+    const timer = setTimeout(() => {
+      this.connectFailed(relay, 'CONNECT_TIMEOUT', `no answer from ${this.upstreamName()} within ${this.options.connectTimeoutMs} ms`);
+    }, this.options.connectTimeoutMs);
+    upstream.once('connect', () => {
+      clearTimeout(timer);
+      this.connected(relay);
+    });
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      if (relay.flow === undefined) {
+        clearTimeout(timer);
+        this.connectFailed(relay, 'CONNECT_FAILED', `cannot connect to ${this.upstreamName()}: ${error.code ?? error.message}`, error.code);
+      } else {
+        this.aborted(relay, false, error);
+      }
+    });
+    client.on('error', (error: NodeJS.ErrnoException) => {
+      if (relay.flow === undefined) upstream.destroy();
+      else this.aborted(relay, true, error);
+    });
+  }
+
+  private connected(relay: Relay): void {
+    const { client, upstream } = relay;
+    const clientIp = client.remoteAddress !== undefined && isIPv4(client.remoteAddress) ? client.remoteAddress : '127.0.0.1';
+    const serverIp = upstream.remoteAddress !== undefined && isIPv4(upstream.remoteAddress) ? upstream.remoteAddress : '127.0.0.2';
+    relay.flow = new TcpFlow(
+      { ip: clientIp, port: client.remotePort ?? 0 },
+      { ip: serverIp, port: this.options.displayServerPort },
+      { client: randomInt(2 ** 31), server: randomInt(2 ** 31) },
+    );
+    this.record(relay.flow.handshake());
+    this.relayData(relay, client, upstream, true);
+    this.relayData(relay, upstream, client, false);
+    client.on('end', () => this.ended(relay, true));
+    upstream.on('end', () => this.ended(relay, false));
+    client.resume();
+  }
+
+  /** Relays `from` to `to` unchanged; pauses `from` while `to` cannot take more. */
+  private relayData(relay: Relay, from: Socket, to: Socket, fromClient: boolean): void {
+    from.on('data', (chunk: Buffer) => {
+      if (fromClient) this.counters.bytesClientToServer += chunk.length;
+      else this.counters.bytesServerToClient += chunk.length;
+      const frames = relay.flow?.data(fromClient, chunk) ?? [];
+      const first = this.counters.frames + 1;
+      this.record(frames);
+      relay.lastData = { frame: first, time: Date.now(), fromClient, length: chunk.length };
+      if (!to.write(chunk)) {
+        from.pause();
+        to.once('drain', () => from.resume());
+      }
+    });
+  }
+
+  private ended(relay: Relay, byClient: boolean): void {
+    if (byClient) relay.clientEnded = true;
+    else relay.serverEnded = true;
+    this.closeEvent(relay, byClient ? 'client' : 'server', 'FIN');
+    this.record(relay.flow?.fin(byClient) ?? []);
+    if (relay.clientEnded && relay.serverEnded) relay.flow?.end();
+    (byClient ? relay.upstream : relay.client).end();
+  }
+
+  private aborted(relay: Relay, byClient: boolean, error: NodeJS.ErrnoException): void {
+    const flow = relay.flow;
+    if (flow === undefined || flow.closed) return;
+    const kind: CloseKind = error.code === 'ECONNRESET' ? 'RST' : 'ERROR';
+    const event = this.closeEvent(relay, byClient ? 'client' : 'server', kind, error.code ?? error.message);
+    this.record(flow.reset(byClient), event.description);
+    (byClient ? relay.upstream : relay.client).resetAndDestroy();
+  }
+
+  private connectFailed(relay: Relay, kind: 'CONNECT_FAILED' | 'CONNECT_TIMEOUT', reason: string, errorCode?: string): void {
+    if (relay.client.destroyed && relay.upstream.destroyed) return;
+    const flow = new TcpFlow(
+      { ip: '127.0.0.1', port: relay.client.remotePort ?? 0 },
+      { ip: isIPv4(this.options.upstreamHost) ? this.options.upstreamHost : '127.0.0.2', port: this.options.displayServerPort },
+      { client: randomInt(2 ** 31), server: 0 },
+    );
+    const event = this.closeEvent(relay, 'server', kind, errorCode, reason);
+    this.record(flow.failedHandshake(errorCode === 'ECONNREFUSED'), event.description);
+    relay.upstream.destroy();
+    relay.client.resetAndDestroy();
+  }
+
+  /** close() ending a connection that is still open: both sides get a FIN. */
+  private abandon(relay: Relay): void {
+    if (relay.flow !== undefined && !relay.flow.closed) {
+      const event = this.closeEvent(relay, 'proxy', 'PROXY_CLOSED');
+      if (!relay.clientEnded) this.record(relay.flow.fin(true), event.description);
+      if (!relay.serverEnded) this.record(relay.flow.fin(false));
+      relay.flow.end();
+    }
+    relay.client.destroy();
+    relay.upstream.destroy();
+  }
+
+  private closeEvent(relay: Relay, side: CloseEvent['side'], kind: CloseKind, errorCode?: string, reason?: string): CloseEvent {
+    const time = Date.now();
+    const last = relay.lastData;
+    const event: CloseEvent = {
+      connection: relay.id,
+      side,
+      kind,
+      time,
+      afterFrame: last?.frame ?? 0,
+      msAfterFrame: last === undefined ? null : time - last.time,
+      description: describeClose(side, kind, last, time, reason ?? errorCode),
+    };
+    if (errorCode !== undefined) event.errorCode = errorCode;
+    this.closeEvents.push(event);
+    return event;
+  }
+
+  private record(frames: readonly SynthFrame[], comment?: string): void {
+    const timestamp = nowMicroseconds();
+    frames.forEach((frame, i) => {
+      this.counters.frames++;
+      this.pcap?.writePacket(timestamp, [frame.headers, frame.payload], i === 0 ? comment : undefined);
+    });
+  }
+
+  private upstreamName(): string {
+    return `${this.options.upstreamHost}:${this.options.upstreamPort}`;
+  }
+}
+
+function describeClose(side: CloseEvent['side'], kind: CloseKind, last: LastData | undefined, time: number, detail?: string): string {
+  const what = {
+    FIN: `${side} closed the connection (FIN)`,
+    RST: `${side} reset the connection (RST)`,
+    ERROR: `${side} connection failed (${detail ?? 'error'})`,
+    CONNECT_FAILED: `${detail ?? 'cannot connect to the server'}`,
+    CONNECT_TIMEOUT: `${detail ?? 'the server did not answer'}`,
+    PROXY_CLOSED: 'the capture ended with the connection still open',
+  }[kind];
+  if (last === undefined) return `${what} before any data`;
+  const data = `${last.fromClient ? 'client' : 'server'} data, ${last.length} bytes`;
+  return `${what} ${time - last.time} ms after frame ${last.frame} (${data})`;
+}
+
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

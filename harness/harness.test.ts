@@ -1,0 +1,122 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, expect } from '@playwright/test';
+import { configurationDifferences } from './configuration.js';
+import { frameKind, readWireFrames } from './pcap-reader.js';
+import { scenario, selectedClients, unmetRequirement } from './scenario.js';
+import { testFaultsFromEnv, traceModeFromEnv } from './options.js';
+import { findProfile, resolveProfiles } from '../servers/catalog/index.js';
+import type { StartedTarget } from '../servers/target.js';
+
+const profiles = resolveProfiles({});
+function fakeTarget(name: string, localPath: string | null = '/srv/x'): StartedTarget {
+  const profile = findProfile(profiles, name);
+  return { name: `${name}@native`, profile, provider: 'native', shares: [{ name: 'data', unc: '', encrypted: false, guestOk: false, localPath: localPath ?? undefined }] } as unknown as StartedTarget;
+}
+
+test('scenario(): annotations carry id, area, client and requirements; bad ids are refused', () => {
+  expect(scenario({ id: 'files/round-trip-small', requires: ['local-path'] })).toEqual({
+    tag: ['@files', '@smb-ts'],
+    annotation: [
+      { type: 'scenario', description: 'files/round-trip-small' },
+      { type: 'area', description: 'files' },
+      { type: 'client', description: 'smb-ts' },
+      { type: 'requires', description: 'local-path' },
+    ],
+  });
+  expect(() => scenario({ id: 'Files round trip' })).toThrow('scenario id "Files round trip" is not of the form <area>/<slug>');
+});
+
+test('requirements are decided from what the target declares, with the reason', () => {
+  expect(unmetRequirement('encryption', fakeTarget('smb302-ccm'))).toBeUndefined();
+  expect(unmetRequirement('encryption', fakeTarget('smb202-legacy'))).toBe('smb202-legacy@native does not encrypt its sessions');
+  expect(unmetRequirement('encryption-required', fakeTarget('windows-hardened'))).toBe('windows-hardened@native does not require encryption (mode desired)');
+  expect(unmetRequirement('smb3.1.1', fakeTarget('smb300-signing-cmac'))).toBe('smb300-signing-cmac@native negotiates 3.0, not 3.1.1');
+  expect(unmetRequirement('smb3.0.x', fakeTarget('smb302-ccm'))).toBeUndefined();
+  expect(unmetRequirement('signing-required', fakeTarget('smb311-gcm'))).toBe('smb311-gcm@native does not require signing');
+  expect(unmetRequirement('guest', fakeTarget('guest'))).toBeUndefined();
+  expect(unmetRequirement('share-encryption', fakeTarget('share-encryption'))).toBeUndefined();
+  expect(unmetRequirement('share-encryption', fakeTarget('smb311-gcm'))).toBe('smb311-gcm@native has no share that alone requires encryption');
+  expect(unmetRequirement('local-path', fakeTarget('smb311-gcm', null))).toBe('smb311-gcm@native gives no access to its disk (native provider)');
+});
+
+test('configuration differences name each field with what was seen and what is declared', () => {
+  const declared = { dialect: '3.1.1', cipher: 'AES-128-GCM', signingAlgorithm: 'AES-128-GMAC', preauthIntegrity: true, encryption: true, signing: false };
+  expect(configurationDifferences({ ...declared }, declared)).toEqual([]);
+  expect(configurationDifferences({ ...declared, cipher: 'AES-128-CCM', encryption: false, preauthIntegrity: false }, declared)).toEqual([
+    'cipher AES-128-CCM, declared AES-128-GCM',
+    'preauthIntegrity off, declared on',
+    'encryption off, declared on',
+  ]);
+  // Only what an observer could see is compared (smbclient: no cipher when the session is clear).
+  expect(configurationDifferences({ dialect: '3.0.2' }, declared)).toEqual(['dialect 3.0.2, declared 3.1.1']);
+});
+
+test('environment options are checked: trace mode and clients', () => {
+  expect(traceModeFromEnv({})).toBe('retain-on-failure');
+  expect(traceModeFromEnv({ SMB_INTEROP_TRACE: 'on' })).toBe('on');
+  expect(() => traceModeFromEnv({ SMB_INTEROP_TRACE: 'always' })).toThrow('SMB_INTEROP_TRACE: "always" is not one of on, off, retain-on-failure');
+  expect(testFaultsFromEnv({})).toBeUndefined();
+  expect(testFaultsFromEnv({ SMB_INTEROP_TEST_FAULTS: 'omitEncryptionCapability' })).toEqual({ omitEncryptionCapability: true });
+  expect(() => testFaultsFromEnv({ SMB_INTEROP_TEST_FAULTS: 'dropEverything' })).toThrow('SMB_INTEROP_TEST_FAULTS: unknown fault "dropEverything"');
+  expect(selectedClients({})).toEqual(['smb-ts', 'smbclient']);
+  expect(selectedClients({ SMB_INTEROP_CLIENTS: 'smbclient' })).toEqual(['smbclient']);
+  expect(() => selectedClients({ SMB_INTEROP_CLIENTS: 'smbclient,wincli' })).toThrow('SMB_INTEROP_CLIENTS: unknown client wincli');
+});
+
+/** A pcapng built by hand: SHB, an Ethernet IDB, and EPBs each with Ethernet + IPv4 + TCP headers. */
+function pcapng(segments: Array<{ toServer: boolean; payload: Buffer }>): Buffer {
+  const block = (type: number, body: Buffer) => {
+    const padded = Buffer.concat([body, Buffer.alloc((4 - (body.length % 4)) % 4)]);
+    const head = Buffer.alloc(8);
+    head.writeUInt32LE(type, 0);
+    head.writeUInt32LE(padded.length + 12, 4);
+    const tail = Buffer.alloc(4);
+    tail.writeUInt32LE(padded.length + 12, 0);
+    return Buffer.concat([head, padded, tail]);
+  };
+  const shb = Buffer.from('4d3c2b1a01000000ffffffffffffffff', 'hex');
+  const idb = Buffer.from('0100000000000400', 'hex');
+  const packets = segments.map(({ toServer, payload }) => {
+    const eth = Buffer.from('00000000000200000000000108 00'.replace(/ /g, ''), 'hex');
+    const ip = Buffer.from('450000000000400040060000 7f000001 7f000002'.replace(/ /g, ''), 'hex');
+    ip.writeUInt16BE(20 + 20 + payload.length, 2);
+    const tcp = Buffer.alloc(20);
+    tcp.writeUInt16BE(toServer ? 50000 : 445, 0);
+    tcp.writeUInt16BE(toServer ? 445 : 50000, 2);
+    tcp[12] = 5 << 4;
+    const frame = Buffer.concat([eth, ip, tcp, payload]);
+    const epb = Buffer.alloc(20);
+    epb.writeUInt32LE(frame.length, 12);
+    epb.writeUInt32LE(frame.length, 16);
+    return block(6, Buffer.concat([epb, frame]));
+  });
+  return Buffer.concat([block(0x0a0d0d0a, shb), block(1, idb), ...packets]);
+}
+
+test('the pcapng reader reassembles direct-TCP frames split across segments, per direction', async () => {
+  const smb2 = Buffer.concat([Buffer.from([0xfe, 0x53, 0x4d, 0x42]), Buffer.alloc(60, 1)]);
+  const transform = Buffer.concat([Buffer.from([0xfd, 0x53, 0x4d, 0x42]), Buffer.alloc(100, 2)]);
+  const framed = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, (b.length >> 8) & 0xff, b.length & 0xff]), b]);
+  const request = framed(smb2);
+  const response = framed(transform);
+  const dir = await mkdtemp(join(tmpdir(), 'smb-interop-pcap-'));
+  try {
+    const file = join(dir, 'x.pcapng');
+    await writeFile(file, pcapng([
+      { toServer: true, payload: request.subarray(0, 10) },
+      { toServer: false, payload: response },
+      { toServer: true, payload: request.subarray(10) },
+    ]));
+    const frames = await readWireFrames(file);
+    expect(frames.map((f) => `${f.direction} ${f.clientPort} ${frameKind(f.bytes)} ${f.bytes.length}`)).toEqual([
+      'receive 50000 transform 104',
+      'send 50000 smb2 64',
+    ]);
+    await writeFile(file, Buffer.from('not a capture at all'));
+    await expect(readWireFrames(file)).rejects.toThrow(`${file}: bad block length`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

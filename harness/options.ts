@@ -1,0 +1,28 @@
+/** Run options the harness reads from the environment (set by `smb-interop run` or by hand). */
+import type { TestFaults } from '../clients/smb/index.js';
+
+export const TRACE_MODES = ['on', 'off', 'retain-on-failure'] as const;
+export type TraceMode = (typeof TRACE_MODES)[number];
+
+/** SMB_INTEROP_TRACE=on|off|retain-on-failure (default retain-on-failure). */
+export function traceModeFromEnv(env: NodeJS.ProcessEnv = process.env): TraceMode {
+  const raw = env.SMB_INTEROP_TRACE?.trim() || 'retain-on-failure';
+  if (!(TRACE_MODES as readonly string[]).includes(raw)) {
+    throw new Error(`SMB_INTEROP_TRACE: "${raw}" is not one of ${TRACE_MODES.join(', ')}`);
+  }
+  return raw as TraceMode;
+}
+
+/** Test-only faults from SMB_INTEROP_TEST_FAULTS (comma list): the harness's self-check. */
+export function testFaultsFromEnv(env: NodeJS.ProcessEnv = process.env): TestFaults | undefined {
+  const raw = env.SMB_INTEROP_TEST_FAULTS?.trim();
+  if (!raw) return undefined;
+  const known = ['omitEncryptionCapability', 'zeroInnerSessionIdWhenEncrypting'] as const;
+  const faults: Record<string, boolean> = {};
+  for (const name of raw.split(',').map((s) => s.trim())) {
+    if (!(known as readonly string[]).includes(name)) throw new Error(`SMB_INTEROP_TEST_FAULTS: unknown fault "${name}" (known: ${known.join(', ')})`);
+    faults[name] = true;
+  }
+  return faults as TestFaults;
+}
+

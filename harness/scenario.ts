@@ -1,0 +1,85 @@
+/**
+ * How a scenario declares itself: an id (`<area>/<slug>`), what it needs from a target, and which
+ * clients run it. `scenario()` returns Playwright test details (annotations and tags) so the
+ * matrix reporter can read every cell's identity from the result alone.
+ */
+import type { TestDetails } from '@playwright/test';
+import { Annotation, ClientId, Requirement } from './annotations.js';
+import type { ClientIdValue, RequirementId } from './annotations.js';
+import type { StartedTarget } from '../servers/target.js';
+
+export interface ScenarioSpec {
+  /** `<area>/<slug>`, e.g. `files/round-trip-small`: stable, the matrix's row key. */
+  id: string;
+  /** Default: smb-ts. Portable scenarios run once per client (see `forEachClient`). */
+  client?: ClientIdValue;
+  requires?: readonly RequirementId[];
+}
+
+const SCENARIO_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*\/[a-z0-9.]+(?:-[a-z0-9.]+)*$/;
+
+export function areaOf(id: string): string {
+  return id.slice(0, id.indexOf('/'));
+}
+
+/** Test details for a scenario: `test(title, scenario({ id, requires }), async (...) => ...)`. */
+export function scenario(spec: ScenarioSpec): TestDetails {
+  if (!SCENARIO_ID.test(spec.id)) throw new Error(`scenario id "${spec.id}" is not of the form <area>/<slug> (lower case, digits, dashes)`);
+  const client = spec.client ?? ClientId.typescript;
+  return {
+    tag: [`@${areaOf(spec.id)}`, `@${client}`],
+    annotation: [
+      { type: Annotation.scenario, description: spec.id },
+      { type: Annotation.area, description: areaOf(spec.id) },
+      { type: Annotation.client, description: client },
+      ...(spec.requires ?? []).map((r) => ({ type: Annotation.requires, description: r })),
+    ],
+  };
+}
+
+/** The clients a run includes: SMB_INTEROP_CLIENTS=smb-ts,smbclient (default both). */
+export function selectedClients(env: NodeJS.ProcessEnv = process.env): ClientIdValue[] {
+  const known = Object.values(ClientId) as ClientIdValue[];
+  const raw = env.SMB_INTEROP_CLIENTS?.trim();
+  if (!raw) return known;
+  const wanted = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = wanted.filter((w) => !known.includes(w as ClientIdValue));
+  if (unknown.length > 0) throw new Error(`SMB_INTEROP_CLIENTS: unknown client ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  return known.filter((k) => wanted.includes(k));
+}
+
+/** Declares a portable scenario once per selected client; the title says which client ran it. */
+export function forEachClient(declare: (client: ClientIdValue, suffix: string) => void): void {
+  for (const client of selectedClients()) declare(client, client === ClientId.typescript ? '' : ` (${client})`);
+}
+
+/**
+ * Why a target cannot run a scenario needing `requirement`, or undefined when it can. Decided
+ * from what the target declares, so a skip is never a silent pass.
+ */
+export function unmetRequirement(requirement: RequirementId, target: StartedTarget): string | undefined {
+  const { profile } = target;
+  const { expect } = profile;
+  switch (requirement) {
+    case Requirement.encryption:
+      return expect.encryption ? undefined : `${target.name} does not encrypt its sessions`;
+    case Requirement.encryptionRequired:
+      return profile.encryption.mode === 'required' ? undefined : `${target.name} does not require encryption (mode ${profile.encryption.mode})`;
+    case Requirement.smb311:
+      return expect.dialect === '3.1.1' ? undefined : `${target.name} negotiates ${expect.dialect}, not 3.1.1`;
+    case Requirement.smb3:
+      return expect.dialect.startsWith('3.') ? undefined : `${target.name} negotiates ${expect.dialect}, not SMB 3`;
+    case Requirement.smb30x:
+      return expect.dialect === '3.0' || expect.dialect === '3.0.2' ? undefined : `${target.name} negotiates ${expect.dialect}, not 3.0 or 3.0.2`;
+    case Requirement.signingRequired:
+      return profile.signing.required ? undefined : `${target.name} does not require signing`;
+    case Requirement.guest:
+      return profile.guest.enabled ? undefined : `${target.name} admits no guests`;
+    case Requirement.shareEncryption:
+      return expect.encryptedShares.length > 0 && !expect.encryption
+        ? undefined
+        : `${target.name} has no share that alone requires encryption`;
+    case Requirement.localPath:
+      return target.shares.every((s) => s.localPath !== undefined) ? undefined : `${target.name} gives no access to its disk (${target.provider} provider)`;
+  }
+}

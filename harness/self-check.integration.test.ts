@@ -1,0 +1,101 @@
+/**
+ * The harness's self-check, from the bug this project was born from: the client's two field bugs
+ * (no SMB2_GLOBAL_CAP_ENCRYPTION in NEGOTIATE; inner SessionId zeroed in encrypted messages),
+ * switched on with the test-only SMB_INTEROP_TEST_FAULTS, must turn the 3.0.2
+ * encryption-required cells red, leave unaffected cells green, and leave attachments that show
+ * the cause.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, expect } from '@playwright/test';
+
+interface JsonResult {
+  status: string;
+  errors: Array<{ message?: string }>;
+  attachments: Array<{ name: string; path?: string; body?: string }>;
+}
+interface JsonTest {
+  projectName: string;
+  annotations: Array<{ type: string; description?: string }>;
+  results: JsonResult[];
+}
+interface JsonSuite {
+  suites?: JsonSuite[];
+  specs?: Array<{ title: string; tests: JsonTest[] }>;
+}
+
+interface Cell {
+  target: string;
+  scenario: string;
+  status: string;
+  error: string;
+  attachments: Map<string, string>;
+}
+
+function cellsOf(suite: JsonSuite, out: Cell[] = []): Cell[] {
+  for (const spec of suite.specs ?? []) {
+    for (const t of spec.tests) {
+      const result = t.results[t.results.length - 1];
+      const scenario = t.annotations.find((a) => a.type === 'scenario')?.description ?? spec.title;
+      const attachments = new Map((result?.attachments ?? []).filter((a) => a.path).map((a) => [a.name, a.path!]));
+      out.push({ target: t.projectName, scenario, status: result?.status ?? 'none', error: result?.errors.map((e) => e.message ?? '').join('\n') ?? '', attachments });
+    }
+  }
+  for (const child of suite.suites ?? []) cellsOf(child, out);
+  return out;
+}
+
+async function runSuite(faults: string, outputDir: string): Promise<Cell[]> {
+  const report = join(outputDir, 'report.json');
+  const args = [
+    'playwright', 'test', '-c', 'playwright.config.ts',
+    '--project=smb302-ccm@native', '--project=smb311-signing-gmac@native', '--project=smb202-legacy@native',
+    '--grep=@encryption|negotiate/encryption-capability', '--reporter=json', `--output=${join(outputDir, 'out')}`,
+  ];
+  const child = spawn('npx', args, {
+    env: { ...process.env, SMB_INTEROP_TEST_FAULTS: faults, SMB_INTEROP_TRACE: 'retain-on-failure', PLAYWRIGHT_JSON_OUTPUT_NAME: report, SMB_INTEROP_CLIENTS: 'smb-ts' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  expect(code, `the faulty run must fail (exit code 1); stderr: ${stderr.slice(-2000)}`).toBe(1);
+  return cellsOf(JSON.parse(await readFile(report, 'utf8')) as JsonSuite);
+}
+
+const ENCRYPTION_CELLS = ['encryption/encrypted-tree-connect', 'encryption/all-transformed', 'encryption/unique-nonces'];
+
+for (const fault of ['omitEncryptionCapability', 'zeroInnerSessionIdWhenEncrypting'] as const) {
+  test(`with the ${fault} bug the 3.0.2 encryption cells go red with the cause attached; unaffected cells stay green`, async () => {
+    test.setTimeout(240_000);
+    const dir = await mkdtemp(join(tmpdir(), 'smb-interop-selfcheck-'));
+    try {
+      const cells = await runSuite(fault, dir);
+      const red = cells.filter((c) => c.target === 'smb302-ccm@native' && ENCRYPTION_CELLS.includes(c.scenario));
+      expect(red.map((c) => `${c.scenario} ${c.status}`).sort()).toEqual(ENCRYPTION_CELLS.map((s) => `${s} failed`).sort());
+      const unaffected = cells.filter((c) => c.target !== 'smb302-ccm@native' && c.scenario !== 'negotiate/encryption-capability');
+      expect(unaffected.length).toBeGreaterThan(0);
+      expect(unaffected.filter((c) => c.status === 'failed').map((c) => `${c.target} ${c.scenario}: ${c.error.slice(0, 200)}`)).toEqual([]);
+      for (const cell of red) {
+        expect([...cell.attachments.keys()].sort()).toEqual(expect.arrayContaining(['server.log', 'trace.pcapng', 'transcript.txt']));
+      }
+      const first = red[0]!;
+      const transcript = await readFile(first.attachments.get('transcript.txt')!, 'utf8');
+      if (fault === 'omitEncryptionCapability') {
+        // The cause in the cell: the request's capabilities lack ENCRYPTION, and the server's refusal.
+        expect(first.error).toMatch(/STATUS_ACCESS_DENIED \(0xC0000022\) on SESSION_SETUP/);
+        expect(cells.find((c) => c.target === 'smb302-ccm@native' && c.scenario === 'negotiate/encryption-capability')?.status).toBe('failed');
+      } else {
+        // The server drops the connection right after the first encrypted request.
+        expect(first.error).toMatch(/TREE_CONNECT|connection/i);
+        expect(transcript).toMatch(/TREE_CONNECT/);
+      }
+      const serverLog = await readFile(first.attachments.get('server.log')!, 'utf8');
+      expect(serverLog.length).toBeGreaterThan(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}

@@ -1,0 +1,80 @@
+/**
+ * Per-test traces: a capture proxy between every client and the target (pcapng), the decrypted
+ * transcript and the Wireshark key file from the TypeScript client's observer, kept according to
+ * the trace mode (like Playwright's own `trace` option).
+ */
+import { rm, writeFile } from 'node:fs/promises';
+import type { TestInfo } from '@playwright/test';
+import { Annotation, Attachment } from './annotations.js';
+import { CaptureProxy } from './capture/proxy.js';
+import { wiresharkCommand, wiresharkKeyFile } from './capture/keys.js';
+import { TranscriptRecorder } from './capture/transcript.js';
+import { readWireFrames } from './pcap-reader.js';
+import type { WireFrame } from './pcap-reader.js';
+import type { StartedTarget } from '../servers/target.js';
+import type { TraceMode } from './options.js';
+
+/** The server port the pcap shows, so that Wireshark dissects SMB2 without "decode as". */
+const DISPLAY_SERVER_PORT = 445;
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export class TestTrace {
+  readonly transcript = new TranscriptRecorder();
+  private readonly started = new Date();
+
+  private constructor(
+    readonly mode: TraceMode,
+    readonly target: StartedTarget,
+    private readonly proxy: CaptureProxy,
+    private readonly pcapPath: string,
+  ) {}
+
+  /** The capture always runs (scenarios read the wire from it); the mode decides what is kept. */
+  static async start(mode: TraceMode, target: StartedTarget, testInfo: TestInfo): Promise<TestTrace> {
+    const pcapPath = testInfo.outputPath(Attachment.pcap);
+    const proxy = await CaptureProxy.start({ upstreamHost: target.host, upstreamPort: target.port, pcapPath, displayServerPort: DISPLAY_SERVER_PORT });
+    return new TestTrace(mode, target, proxy, pcapPath);
+  }
+
+  /** Where clients connect: the capture proxy, or the target itself when tracing is off. */
+  get endpoint(): Endpoint {
+    return { host: this.proxy.host, port: this.proxy.port };
+  }
+
+  /**
+   * Every frame that crossed the wire so far, read back from the pcap. Ends the capture: close
+   * the clients first (what they send afterwards is not relayed).
+   */
+  async wireFrames(): Promise<WireFrame[]> {
+    await this.proxy.close();
+    return readWireFrames(this.pcapPath, DISPLAY_SERVER_PORT);
+  }
+
+  /** Stops the proxy and attaches what the mode keeps; the pcap is deleted otherwise. */
+  async finish(testInfo: TestInfo): Promise<void> {
+    await this.proxy.close();
+    const failed = testInfo.status !== testInfo.expectedStatus;
+    const keep = this.mode === 'on' || (this.mode === 'retain-on-failure' && failed);
+    if (!keep) {
+      await rm(this.pcapPath, { force: true });
+      return;
+    }
+    await testInfo.attach(Attachment.pcap, { path: this.pcapPath, contentType: 'application/vnd.tcpdump.pcap' });
+    const keys = this.transcript.keys;
+    if (keys.length > 0) {
+      const keyPath = testInfo.outputPath(Attachment.keys);
+      await writeFile(keyPath, wiresharkKeyFile(keys), { mode: 0o600 });
+      await testInfo.attach(Attachment.keys, { path: keyPath, contentType: 'text/plain' });
+      testInfo.annotations.push({ type: Annotation.wireshark, description: wiresharkCommand(Attachment.pcap, keys) });
+    }
+    if (this.transcript.messages.length > 0) {
+      await testInfo.attach(Attachment.transcriptJson, { body: this.transcript.toJson(), contentType: 'application/json' });
+      await testInfo.attach(Attachment.transcriptText, { body: this.transcript.toText(), contentType: 'text/plain' });
+    }
+    await testInfo.attach(Attachment.serverLog, { body: this.target.logSince(this.started) || '(the server logged nothing in this window)\n', contentType: 'text/plain' });
+  }
+}

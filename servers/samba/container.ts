@@ -1,0 +1,364 @@
+/**
+ * The container provider: one Samba container per target, from an image of a chosen Debian suite
+ * (servers/samba/container-images.ts), with host networking on a free loopback port the harness
+ * picks, so that clients, captures and smbclient reach it at 127.0.0.1 like a native target.
+ *
+ * The share directories are a host temp directory bind-mounted at /smb-interop, so `localPath`
+ * works as for native targets (a server-side oracle); smb.conf lives there too. Samba's state
+ * stays inside the container. Accounts and their smbpasswd entries are created by exec.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { GenericContainer, Wait } from 'testcontainers';
+import type { Profile } from '../catalog/schema.js';
+import type { SambaImageName } from '../catalog/targets.js';
+import { registerCleanup } from '../cleanup.js';
+import { findShare, findUser, processAlive, startedShares, tcpProbe } from '../target-common.js';
+import type { ServerSession, StartedShare, StartedTarget, TargetUser } from '../target.js';
+import { accountName, randomPassword, type CommandResult } from './accounts.js';
+import {
+  containerEngineAvailable, docker, execInContainer, HOST_DIR_PREFIX, LABELS, removeContainer, removeContainersSync,
+  sweepStaleContainers,
+} from './container-engine.js';
+import { ensureSambaImage } from './container-images.js';
+import { freeLoopbackPort, TargetStartError } from './native.js';
+import { ServerLog } from './server-log.js';
+import { renderSmbConf } from './smb-conf.js';
+import { parseSmbstatusJson } from './smbstatus.js';
+
+/** Where the bind-mounted host directory appears in the container. */
+const MOUNT = '/smb-interop';
+const CONF = `${MOUNT}/smb.conf`;
+/** Samba's private state inside the container (made by the Dockerfile). */
+const STATE_ROOT = '/var/lib/smb-interop';
+const OWNER_FILE = 'owner.json';
+
+// The reaper image cannot be pulled where no registry is reachable, and this provider removes
+// its containers itself (stop(), exit/signal handlers, and the sweep of killed runs).
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+
+/** Removes host share directories of killed runs whose container never got created. */
+function sweepStaleHostDirs(): void {
+  for (const entry of readdirSync(tmpdir())) {
+    if (!entry.startsWith(HOST_DIR_PREFIX)) continue;
+    const dir = join(tmpdir(), entry);
+    try {
+      const owner = JSON.parse(readFileSync(join(dir, OWNER_FILE), 'utf8')) as { pid: number };
+      if (!processAlive(owner.pid)) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Being created right now, or not ours.
+    }
+  }
+}
+
+const versions = new Map<string, string>();
+
+async function sambaVersionIn(containerId: string, imageTag: string): Promise<string> {
+  let version = versions.get(imageTag);
+  if (!version) {
+    const result = await execInContainer(containerId, ['smbd', '--version'], { timeoutMs: 10_000 });
+    version = `Samba ${result.stdout.replace(/^Version\s+/i, '').trim() || 'unknown'}`;
+    versions.set(imageTag, version);
+  }
+  return version;
+}
+
+// Reads "account password" lines on stdin: the passwords never appear in an argv or an environment.
+const CREATE_ACCOUNTS = `set -e
+while read -r account password; do
+  useradd -M -N -s /usr/sbin/nologin -d /nonexistent "$account"
+  printf '%s\\n%s\\n' "$password" "$password" | smbpasswd -c ${CONF} -s -a "$account" >/dev/null
+done`;
+
+export interface ContainerOptions {
+  image?: SambaImageName;
+  logLevel?: number;
+  debugEncryption?: boolean;
+  startTimeoutMs?: number;
+  host?: string;
+}
+
+/** Builds and starts one Samba container for a profile, testcontainers-style: configure, then start(). */
+export class ContainerSambaServer {
+  private options: Required<ContainerOptions>;
+
+  constructor(private readonly profile: Profile, options: ContainerOptions = {}) {
+    this.options = { image: 'samba-4.17', logLevel: 2, debugEncryption: false, startTimeoutMs: 30_000, host: '127.0.0.1', ...options };
+  }
+
+  withImage(image: SambaImageName): this {
+    this.options.image = image;
+    return this;
+  }
+
+  withLogLevel(level: number): this {
+    this.options.logLevel = level;
+    return this;
+  }
+
+  /** smbd logs session keys: for key-derivation checks only, never for published runs. */
+  withDebugEncryption(on = true): this {
+    this.options.debugEncryption = on;
+    return this;
+  }
+
+  withStartTimeout(ms: number): this {
+    this.options.startTimeoutMs = ms;
+    return this;
+  }
+
+  get targetName(): string {
+    return `${this.profile.name}@${this.options.image}`;
+  }
+
+  async start(): Promise<StartedContainerTarget> {
+    const name = this.targetName;
+    const engine = await containerEngineAvailable();
+    if (!engine.ok) throw new TargetStartError(name, engine.reason ?? 'no container engine');
+    let imageTag: string;
+    try {
+      await sweepStaleContainers();
+      sweepStaleHostDirs();
+      imageTag = await ensureSambaImage(this.options.image);
+    } catch (e) {
+      throw new TargetStartError(name, (e as Error).message);
+    }
+
+    const instance = randomBytes(6).toString('hex');
+    const hostRoot = await mkdtemp(join(tmpdir(), `${HOST_DIR_PREFIX}${this.profile.name}-`));
+    writeFileSync(join(hostRoot, OWNER_FILE), JSON.stringify({ pid: process.pid, instance }));
+    const syncCleanup = () => {
+      removeContainersSync(LABELS.instance, instance);
+      rmSync(hostRoot, { recursive: true, force: true });
+    };
+    const unregister = registerCleanup(syncCleanup);
+    try {
+      await chmod(hostRoot, 0o755);
+      const sharePaths: Record<string, string> = {};
+      const localPaths: Record<string, string> = {};
+      for (const share of this.profile.shares) {
+        const local = join(hostRoot, 'shares', share.name);
+        await mkdir(local, { recursive: true });
+        await chmod(local, 0o777);
+        localPaths[share.name] = local;
+        sharePaths[share.name] = `${MOUNT}/shares/${share.name}`;
+      }
+      const users: TargetUser[] = this.profile.users.map((u) => ({
+        name: u.name, username: accountName(instance, u.name), password: randomPassword(), domain: '',
+      }));
+
+      let lastError: TargetStartError | undefined;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const port = await freeLoopbackPort(this.options.host);
+        await writeFile(join(hostRoot, 'smb.conf'), renderSmbConf(this.profile, {
+          port,
+          host: this.options.host,
+          root: STATE_ROOT,
+          sharePaths,
+          guestAccount: 'nobody',
+          logLevel: this.options.logLevel,
+          debugEncryption: this.options.debugEncryption,
+        }));
+        const started = await this.startContainer(name, imageTag, instance, hostRoot, port);
+        if (started instanceof TargetStartError) {
+          lastError = started;
+          if (!/Address already in use|bind failed|No sockets available/i.test(started.logTail)) break;
+          continue;
+        }
+        const { containerId, log, stopLogs } = started;
+        try {
+          const accounts = await execInContainer(containerId, ['sh', '-c', CREATE_ACCOUNTS], {
+            input: users.map((u) => `${u.username} ${u.password}\n`).join(''),
+          });
+          if (accounts.code !== 0) throw new Error(`creating the accounts in the container failed: ${(accounts.stderr || accounts.stdout).trim()}`);
+          const serverVersion = await sambaVersionIn(containerId, imageTag);
+          unregister();
+          return new StartedContainerTarget({
+            name, profile: this.profile, image: this.options.image, imageTag, containerId, instance,
+            host: this.options.host, port, hostRoot, localPaths, users, log, stopLogs, serverVersion, syncCleanup,
+          });
+        } catch (e) {
+          stopLogs();
+          throw new TargetStartError(name, (e as Error).message, log.tail());
+        }
+      }
+      throw lastError ?? new TargetStartError(name, 'smbd did not start');
+    } catch (error) {
+      syncCleanup();
+      unregister();
+      if (error instanceof TargetStartError) throw error;
+      throw new TargetStartError(name, (error as Error).message);
+    }
+  }
+
+  /** One container on one port: ready when smbd logged its start and accepts connections. */
+  private async startContainer(name: string, imageTag: string, instance: string, hostRoot: string, port: number) {
+    const { host, startTimeoutMs, logLevel } = this.options;
+    const deadline = Date.now() + startTimeoutMs;
+    const bindMounts: Array<{ source: string; target: string; mode: 'rw' | 'ro' }> = [{ source: hostRoot, target: MOUNT, mode: 'rw' }];
+    // smbd stamps its log in local time; the host's zone keeps logSince() aligned with the host clock.
+    if (existsSync('/etc/localtime')) bindMounts.push({ source: '/etc/localtime', target: '/etc/localtime', mode: 'ro' });
+    let container;
+    try {
+      container = await new GenericContainer(imageTag)
+        .withNetworkMode('host')
+        .withLabels({
+          [LABELS.ownerPid]: String(process.pid),
+          [LABELS.ownerHost]: hostname(),
+          [LABELS.instance]: instance,
+          [LABELS.target]: name,
+          [LABELS.hostRoot]: hostRoot,
+        })
+        .withBindMounts(bindMounts)
+        .withCommand(['smbd', '-s', CONF, '--foreground', '--no-process-group', '--debug-stdout', `-d${logLevel}`])
+        .withWaitStrategy(Wait.forLogMessage(/smbd version .* started/))
+        .withStartupTimeout(startTimeoutMs)
+        .start();
+    } catch (e) {
+      const tail = await this.logsOfInstance(instance);
+      removeContainersSync(LABELS.instance, instance);
+      return new TargetStartError(name, `the container did not start: ${(e as Error).message}`, tail);
+    }
+    const containerId = container.getId();
+    const { log, stopLogs } = await followLogs(containerId);
+    while (Date.now() < deadline) {
+      const probe = await tcpProbe(host, port, 500);
+      if (probe.ok) return { containerId, log, stopLogs };
+      const state = await docker().getContainer(containerId).inspect();
+      if (!state.State.Running) {
+        stopLogs();
+        await removeContainer(containerId);
+        return new TargetStartError(name, `smbd ended during startup (exit code ${state.State.ExitCode})`, log.tail());
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    stopLogs();
+    await removeContainer(containerId);
+    return new TargetStartError(name, `smbd did not accept connections on ${host}:${port} within ${startTimeoutMs} ms`, log.tail());
+  }
+
+  private async logsOfInstance(instance: string): Promise<string> {
+    try {
+      const [info] = await docker().listContainers({ all: true, filters: { label: [`${LABELS.instance}=${instance}`] } });
+      if (!info) return '';
+      const buffer = await docker().getContainer(info.Id).logs({ stdout: true, stderr: true, follow: false, tail: 20 });
+      return buffer.toString('utf8').replace(/[\x00-\x08]/g, '');
+    } catch {
+      return '';
+    }
+  }
+}
+
+/** Streams the container's output into a ServerLog until stopLogs(). */
+async function followLogs(containerId: string): Promise<{ log: ServerLog; stopLogs: () => void }> {
+  const log = new ServerLog();
+  const stream = await docker().getContainer(containerId).logs({ follow: true, stdout: true, stderr: true });
+  const sink = new PassThrough();
+  sink.on('data', (d: Buffer) => log.push(d.toString()));
+  docker().modem.demuxStream(stream, sink, sink);
+  stream.on('error', () => undefined);
+  return { log, stopLogs: () => (stream as NodeJS.ReadableStream & { destroy(): void }).destroy() };
+}
+
+interface ContainerTargetInit {
+  name: string;
+  profile: Profile;
+  image: SambaImageName;
+  imageTag: string;
+  containerId: string;
+  instance: string;
+  host: string;
+  port: number;
+  hostRoot: string;
+  localPaths: Record<string, string>;
+  users: TargetUser[];
+  log: ServerLog;
+  stopLogs: () => void;
+  serverVersion: string;
+  syncCleanup: () => void;
+}
+
+export class StartedContainerTarget implements StartedTarget {
+  readonly provider = 'container' as const;
+  readonly name: string;
+  readonly profile: Profile;
+  readonly host: string;
+  readonly port: number;
+  readonly serverVersion: string;
+  readonly shares: StartedShare[];
+  readonly users: TargetUser[];
+  readonly image: SambaImageName;
+  readonly imageTag: string;
+  readonly containerId: string;
+  /** Host directory bind-mounted into the container (smb.conf and the shares). Removed by stop(). */
+  readonly hostRoot: string;
+  private stopping: Promise<void> | undefined;
+  private readonly unregister: () => void;
+
+  constructor(private readonly init: ContainerTargetInit) {
+    this.name = init.name;
+    this.profile = init.profile;
+    this.host = init.host;
+    this.port = init.port;
+    this.serverVersion = init.serverVersion;
+    this.users = init.users;
+    this.image = init.image;
+    this.imageTag = init.imageTag;
+    this.containerId = init.containerId;
+    this.hostRoot = init.hostRoot;
+    this.shares = startedShares(init.profile, init.host, init.localPaths);
+    this.unregister = registerCleanup(init.syncCleanup);
+  }
+
+  share(name: string): StartedShare {
+    return findShare(this, name);
+  }
+
+  user(name?: string): TargetUser {
+    return findUser(this, name);
+  }
+
+  log(): string {
+    return this.init.log.text();
+  }
+
+  logSince(since: Date): string {
+    return this.init.log.since(since);
+  }
+
+  /** Runs a command in the server's container (as root), e.g. to inspect Samba's own state. */
+  exec(cmd: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+    return execInContainer(this.containerId, cmd, options);
+  }
+
+  async serverSessions(): Promise<ServerSession[]> {
+    const result = await this.exec(['smbstatus', '-s', CONF, '--json'], { timeoutMs: 10_000 });
+    if (result.code !== 0) throw new Error(`smbstatus failed for ${this.name}: ${(result.stderr || result.stdout).trim()}`);
+    return parseSmbstatusJson(result.stdout);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    this.init.stopLogs();
+    await removeContainer(this.containerId);
+    await rm(this.hostRoot, { recursive: true, force: true });
+    this.unregister();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/** Convenience: start a Samba container target for a profile. */
+export function startContainerTarget(profile: Profile, options?: ContainerOptions): Promise<StartedContainerTarget> {
+  return new ContainerSambaServer(profile, options).start();
+}
