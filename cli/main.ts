@@ -22,6 +22,7 @@ const OPTIONS = {
   shard: { type: 'string' },
   results: { type: 'string' },
   id: { type: 'string' },
+  'scenarios-dir': { type: 'string' },
   'allow-infra-errors': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -29,9 +30,9 @@ const OPTIONS = {
 
 /** Which options each command takes; anything else is a usage error. */
 const ACCEPTS: Readonly<Record<string, readonly string[]>> = {
-  run: ['targets', 'scenarios', 'clients', 'provider', 'repeat', 'trace', 'workers', 'shard', 'results', 'id', 'allow-infra-errors', 'config'],
-  repro: ['client', 'results', 'config'],
-  scenarios: ['provider', 'clients', 'json', 'config'],
+  run: ['targets', 'scenarios', 'clients', 'provider', 'repeat', 'trace', 'workers', 'shard', 'results', 'id', 'allow-infra-errors', 'config', 'scenarios-dir'],
+  repro: ['client', 'results', 'config', 'scenarios-dir'],
+  scenarios: ['provider', 'clients', 'json', 'config', 'scenarios-dir'],
   targets: ['targets', 'config'],
   report: ['results'],
   compare: ['results'],
@@ -62,6 +63,8 @@ async function dispatch(command: string, argv: string[]): Promise<number> {
   if (refused.length > 0) throw new UsageError(`${command} does not take ${refused.map((k) => `--${k}`).join(', ')}\n\n${COMMAND_HELP[command]}`);
   const commandLine = ['smb-interop', ...argv];
   const env: NodeJS.ProcessEnv = values.config ? { SMB_INTEROP_CONFIG: values.config } : {};
+  const scenariosDir = values['scenarios-dir'] ?? process.env.SMB_INTEROP_SCENARIOS_DIR;
+  const dirOption = scenariosDir ? { scenariosDir } : {};
   switch (command) {
     case 'run':
       return commandRun({
@@ -78,14 +81,15 @@ async function dispatch(command: string, argv: string[]): Promise<number> {
         env,
         ...(values.results ? { resultsDir: values.results } : {}),
         ...(values.id ? { runId: values.id } : {}),
+        ...dirOption,
       });
     case 'repro': {
       const [target, scenario] = args;
       if (!target || !scenario || args.length > 2) throw new UsageError(`repro needs TARGET and SCENARIO\n\n${COMMAND_HELP.repro}`);
-      return commandRepro({ target, scenario, client: values.client ?? 'smb-ts', commandLine, env, ...(values.results ? { resultsDir: values.results } : {}) });
+      return commandRepro({ target, scenario, client: values.client ?? 'smb-ts', commandLine, env, ...dirOption, ...(values.results ? { resultsDir: values.results } : {}) });
     }
     case 'scenarios':
-      return commandScenarios({ provider: oneOf(values.provider, PROVIDERS, '--provider') ?? 'native', clients: splitList(values.clients), json: values.json === true, env });
+      return commandScenarios({ provider: oneOf(values.provider, PROVIDERS, '--provider') ?? 'native', clients: splitList(values.clients), json: values.json === true, env, ...dirOption });
     case 'targets':
       for (const p of await profilesFor(values.config, values.targets)) process.stdout.write(`${describeProfile(p)}\n`);
       return 0;
