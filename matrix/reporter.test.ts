@@ -172,6 +172,8 @@ test('status names and commands come out of client error messages', () => {
   expect(parseStatus('AuthenticationError: STATUS_LOGON_FAILURE (0xC000006D) on SESSION_SETUP')).toEqual({ statusName: 'STATUS_LOGON_FAILURE', command: 'SESSION_SETUP' });
   expect(parseStatus('expected STATUS_SUCCESS')).toEqual({ statusName: 'STATUS_SUCCESS', command: null });
   expect(parseStatus('configuration mismatch: cipher AES-128-CCM, declared AES-128-GCM')).toEqual({ statusName: null, command: null });
+  // An assertion's diff names the expected status; what happened is not known from it.
+  expect(parseStatus('Error: expect(received).toMatchObject(expected)\n\n- Expected\n+ Received\n-   "statusName": "STATUS_BAD_NETWORK_NAME",')).toEqual({ statusName: null, command: null });
 });
 
 test('progress in a CI log: one line per N cells or per interval, failures as they happen, time left', () => {
