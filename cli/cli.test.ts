@@ -35,14 +35,14 @@ test('near matches: typos and fragments of target and scenario names', () => {
   expect(unknownNameMessage('client', 'winclient', ['smb-ts', 'smbclient'])).toBe('unknown client "winclient"; did you mean smbclient?');
 });
 
-test('target selection: globs on the profile, provider filter, clear errors', () => {
-  expect(selectTargets(['smb311-*'], TARGETS, 'native')).toEqual(['smb311-gcm@native', 'smb311-aes256@native']);
-  expect(selectTargets(['smb311-gcm'], TARGETS, 'all')).toEqual(['smb311-gcm@native', 'smb311-gcm@samba-4.22']);
-  expect(selectTargets(['*@samba-*'], TARGETS, 'all')).toEqual(['smb311-gcm@samba-4.22']);
-  expect(selectTargets([], TARGETS, 'native')).toHaveLength(4);
-  expect(() => selectTargets(['smb311-gmc'], TARGETS, 'native')).toThrow('unknown target "smb311-gmc"; did you mean smb311-gcm@native?');
-  expect(() => selectTargets(['windows-*'], TARGETS, 'native')).toThrow(/target pattern "windows-\*" matches no native target; known: smb302-ccm@native/);
-  expect(() => selectTargets([], TARGETS, 'container')).toThrow(UsageError);
+test('target selection: names and globs, on the whole name or the profile, clear errors', () => {
+  expect(selectTargets(['smb311-*'], TARGETS)).toEqual(['smb311-gcm@native', 'smb311-aes256@native', 'smb311-gcm@samba-4.22']);
+  expect(selectTargets(['smb311-gcm'], TARGETS)).toEqual(['smb311-gcm@native', 'smb311-gcm@samba-4.22']);
+  expect(selectTargets(['*@samba-*', 'guest'], TARGETS)).toEqual(['guest@native', 'smb311-gcm@samba-4.22']);
+  expect(selectTargets([], TARGETS)).toEqual(TARGETS);
+  expect(() => selectTargets(['smb311-gmc'], TARGETS)).toThrow('unknown target "smb311-gmc"; did you mean smb311-gcm@native, smb311-gcm@samba-4.22?');
+  expect(() => selectTargets(['windows-*'], TARGETS)).toThrow(/target pattern "windows-\*" matches no target; known: smb302-ccm@native/);
+  expect(() => selectTargets([], [])).toThrow(UsageError);
   expect(selectScenarios(['files/*'], ['files/a', 'files/b', 'tree/c', 'files/a'])).toEqual(['files/a', 'files/b']);
   expect(() => selectScenarios(['files/round-trip-smal'], ['files/round-trip-small', 'tree/c'])).toThrow('did you mean files/round-trip-small?');
   expect(parseShard('2/4')).toEqual({ current: 2, total: 4 });

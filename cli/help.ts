@@ -36,7 +36,8 @@ Options:
                         (smb311-*, smb302-ccm@native)
   --scenarios A,B       scenario ids or globs (files/*, negotiate/dialect)
   --clients A,B         clients to run (smb-ts, smbclient)
-  --provider P          native | container | all (default native)
+  --provider P          native | container | remote | all (default: native, and remote
+                        targets the config names)
   --repeat N            run every cell N times (flaky cells show their pass rate)
   --trace MODE          on | off | retain-on-failure (default retain-on-failure): captures and transcripts
   --workers N           parallel workers

@@ -41,11 +41,15 @@ const ACCEPTS: Readonly<Record<string, readonly string[]>> = {
   serve: ['json', 'config'],
 };
 
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
 async function profilesFor(configFile: string | undefined, targets: string | undefined): Promise<Profile[]> {
   const catalog = await loadCatalog(configFile ? { configFile } : {});
   const wanted = splitList(targets);
   if (wanted.length === 0) return catalog.profiles;
-  const names = selectTargets(wanted.map((w) => (w.includes('@') ? w : `${w}@native`)), catalog.profiles.map((p) => `${p.name}@native`), 'native');
+  const names = selectTargets(wanted.map((w) => (w.includes('@') ? w : `${w}@native`)), catalog.profiles.map((p) => `${p.name}@native`));
   return catalog.profiles.filter((p) => names.includes(`${p.name}@native`));
 }
 
@@ -71,7 +75,7 @@ async function dispatch(command: string, argv: string[]): Promise<number> {
         targets: splitList(values.targets),
         scenarios: splitList(values.scenarios),
         clients: splitList(values.clients),
-        provider: oneOf(values.provider, PROVIDERS, '--provider') ?? 'native',
+        ...optional('provider', oneOf(values.provider, PROVIDERS, '--provider')),
         repeat: positiveInteger(values.repeat, '--repeat'),
         trace: oneOf(values.trace, ['on', 'off', 'retain-on-failure'] as const, '--trace') ?? 'retain-on-failure',
         workers: positiveInteger(values.workers, '--workers'),
@@ -89,7 +93,7 @@ async function dispatch(command: string, argv: string[]): Promise<number> {
       return commandRepro({ target, scenario, client: values.client ?? 'smb-ts', commandLine, env, ...dirOption, ...(values.results ? { resultsDir: values.results } : {}) });
     }
     case 'scenarios':
-      return commandScenarios({ provider: oneOf(values.provider, PROVIDERS, '--provider') ?? 'native', clients: splitList(values.clients), json: values.json === true, env, ...dirOption });
+      return commandScenarios({ ...optional('provider', oneOf(values.provider, PROVIDERS, '--provider')), clients: splitList(values.clients), json: values.json === true, env, ...dirOption });
     case 'targets':
       for (const p of await profilesFor(values.config, values.targets)) process.stdout.write(`${describeProfile(p)}\n`);
       return 0;
@@ -131,6 +135,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`smb-interop ${command}: ${e.message}\n`);
       return 2;
     }
-    throw e;
+    // Anything else is a failure of the run itself: say what, not where in our code.
+    process.stderr.write(`smb-interop ${command}: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env.SMB_INTEROP_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    return 1;
   }
 }

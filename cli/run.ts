@@ -18,7 +18,8 @@ export interface RunOptions {
   targets: string[];
   scenarios: string[];
   clients: string[];
-  provider: ProviderChoice;
+  /** Unset: the config's choice (native, and remote targets it names). */
+  provider?: ProviderChoice;
   repeat?: number;
   trace: 'on' | 'off' | 'retain-on-failure';
   workers?: number;
@@ -40,7 +41,8 @@ function out(text: string): void {
 
 /** The environment the harness reads, from the run's options. */
 function harnessEnv(options: Pick<RunOptions, 'clients' | 'provider' | 'trace' | 'env'>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, SMB_INTEROP_PROVIDER: options.provider, SMB_INTEROP_TRACE: options.trace };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, SMB_INTEROP_TRACE: options.trace };
+  if (options.provider) env.SMB_INTEROP_PROVIDER = options.provider;
   if (env.SMB_INTEROP_EXPECTATIONS) env.SMB_INTEROP_EXPECTATIONS = resolve(env.SMB_INTEROP_EXPECTATIONS);
   if (options.clients.length > 0) env.SMB_INTEROP_CLIENTS = options.clients.join(',');
   return env;
@@ -86,7 +88,7 @@ export async function runMatrix(options: RunOptions): Promise<{ matrix: Matrix; 
 
 async function runWithConfig(options: RunOptions, env: NodeJS.ProcessEnv, config: string): Promise<{ matrix: Matrix; runDir: string; playwrightCode: number }> {
   const listing = await listTests(env, config);
-  const targets = selectTargets(options.targets, listing.projects, options.provider);
+  const targets = selectTargets(options.targets, listing.projects);
   const clients = selectClients(options.clients, knownClients(listing));
   const inTargets = listing.tests.filter((t) => targets.includes(t.target) && (clients.length === 0 || clients.includes(t.client)));
   const scenarios = selectScenarios(options.scenarios, inTargets.map((t) => t.scenario));
@@ -184,11 +186,11 @@ export async function commandRepro(options: ReproOptions): Promise<number> {
 }
 
 /** Lists the scenarios with their area, requirements, clients and targets. */
-export async function commandScenarios(options: { provider: ProviderChoice; clients: string[]; json: boolean; env?: NodeJS.ProcessEnv; scenariosDir?: string }): Promise<number> {
+export async function commandScenarios(options: { provider?: ProviderChoice; clients: string[]; json: boolean; env?: NodeJS.ProcessEnv; scenariosDir?: string }): Promise<number> {
   const config = await prepareConfig(options.scenariosDir);
   let listing: Listing;
   try {
-    listing = await listTests(harnessEnv({ clients: options.clients, provider: options.provider, trace: 'off', env: options.env }), config.path);
+    listing = await listTests(harnessEnv({ clients: options.clients, trace: 'off', env: options.env, ...(options.provider ? { provider: options.provider } : {}) }), config.path);
   } finally {
     await config.dispose();
   }

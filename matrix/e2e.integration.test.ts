@@ -7,7 +7,7 @@ import { test, expect } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseXml } from './testing/xml.js';
 import { readMatrix } from './schema.js';
@@ -103,6 +103,15 @@ test('a failing scenario on two native targets: red cells with traces, reports a
   );
   const html = await readFile(join(runDir, 'index.html'), 'utf8');
   expect(html.match(/<td class="cell o-failed"/g)).toHaveLength(2);
+
+  // One red cell again, with every trace kept, and the commands to look at it.
+  const repro = await runCli(['repro', 'smb311-gcm', 'selfcheck/fails-on-purpose', '--scenarios-dir', scenariosDir, '--results', resultsDir]);
+  expect(repro.code, `${repro.stdout}\n${repro.stderr}`).toBe(1);
+  expect(repro.stdout).toContain('smb-ts x smb311-gcm@native x selfcheck/fails-on-purpose: failed\n');
+  const printed = Object.fromEntries([...repro.stdout.matchAll(/^  (pcap|keys|transcriptJson|transcriptText|serverLog) +(\S.*)$/gm)].map((m) => [m[1] as string, m[2] as string]));
+  expect(Object.keys(printed).sort()).toEqual(['keys', 'pcap', 'serverLog', 'transcriptJson', 'transcriptText']);
+  for (const path of Object.values(printed)) expect(existsSync(resolve(ROOT, path)), path).toBe(true);
+  expect(repro.stdout).toMatch(/open the capture decrypted:\n  tshark -r \S+trace\.pcapng \$\(grep -E '\^\[0-9A-Fa-f\]' \S+wireshark-keys\.txt/);
 
   // The same run without the failing scenario passes: the exit code follows the cells.
   const green = await runCli(['run', ...common, '--scenarios', 'selfcheck/round-trip', '--id', 'e2e-green']);
