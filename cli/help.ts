@@ -36,7 +36,8 @@ Options:
                         (smb311-*, smb302-ccm@native)
   --scenarios A,B       scenario ids or globs (files/*, negotiate/dialect)
   --clients A,B         clients to run (smb-ts, smbclient)
-  --provider P          native | container | all (default native)
+  --provider P          native | container | remote | all (default: native, and remote
+                        targets the config names)
   --repeat N            run every cell N times (flaky cells show their pass rate)
   --trace MODE          on | off | retain-on-failure (default retain-on-failure): captures and transcripts
   --workers N           parallel workers
@@ -44,6 +45,9 @@ Options:
   --allow-infra-errors  infra-error cells do not fail the run
   --results DIR         results directory
   --id ID               run id (default: the start time, e.g. 2026-11-25T07-30-12Z)
+  --scenarios-dir DIR   run the scenarios in DIR instead of harness/scenarios (or
+                        SMB_INTEROP_SCENARIOS_DIR); DIR must load as ES modules (inside
+                        this project, or with a package.json of "type": "module")
 `,
   repro: `Usage: smb-interop repro TARGET SCENARIO [--client ID]
 
@@ -52,10 +56,11 @@ decrypted transcript, the server log, and the Wireshark command that opens the c
 TARGET is a target (smb302-ccm@native) or a profile (smb302-ccm: its native target).
 
 Options:
-  --client ID     the client (default smb-ts)
-  --results DIR   results directory
+  --client ID           the client (default smb-ts)
+  --results DIR         results directory
+  --scenarios-dir DIR   the scenario directory the cell comes from (default harness/scenarios)
 `,
-  scenarios: `Usage: smb-interop scenarios [--provider P] [--clients A,B] [--json]
+  scenarios: `Usage: smb-interop scenarios [--provider P] [--clients A,B] [--json] [--scenarios-dir DIR]
 
 Lists every scenario: id, requirements, clients and title (read from the suite with
 playwright test --list).

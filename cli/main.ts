@@ -22,6 +22,7 @@ const OPTIONS = {
   shard: { type: 'string' },
   results: { type: 'string' },
   id: { type: 'string' },
+  'scenarios-dir': { type: 'string' },
   'allow-infra-errors': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -29,9 +30,9 @@ const OPTIONS = {
 
 /** Which options each command takes; anything else is a usage error. */
 const ACCEPTS: Readonly<Record<string, readonly string[]>> = {
-  run: ['targets', 'scenarios', 'clients', 'provider', 'repeat', 'trace', 'workers', 'shard', 'results', 'id', 'allow-infra-errors', 'config'],
-  repro: ['client', 'results', 'config'],
-  scenarios: ['provider', 'clients', 'json', 'config'],
+  run: ['targets', 'scenarios', 'clients', 'provider', 'repeat', 'trace', 'workers', 'shard', 'results', 'id', 'allow-infra-errors', 'config', 'scenarios-dir'],
+  repro: ['client', 'results', 'config', 'scenarios-dir'],
+  scenarios: ['provider', 'clients', 'json', 'config', 'scenarios-dir'],
   targets: ['targets', 'config'],
   report: ['results'],
   compare: ['results'],
@@ -40,11 +41,15 @@ const ACCEPTS: Readonly<Record<string, readonly string[]>> = {
   serve: ['json', 'config'],
 };
 
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
 async function profilesFor(configFile: string | undefined, targets: string | undefined): Promise<Profile[]> {
   const catalog = await loadCatalog(configFile ? { configFile } : {});
   const wanted = splitList(targets);
   if (wanted.length === 0) return catalog.profiles;
-  const names = selectTargets(wanted.map((w) => (w.includes('@') ? w : `${w}@native`)), catalog.profiles.map((p) => `${p.name}@native`), 'native');
+  const names = selectTargets(wanted.map((w) => (w.includes('@') ? w : `${w}@native`)), catalog.profiles.map((p) => `${p.name}@native`));
   return catalog.profiles.filter((p) => names.includes(`${p.name}@native`));
 }
 
@@ -62,13 +67,15 @@ async function dispatch(command: string, argv: string[]): Promise<number> {
   if (refused.length > 0) throw new UsageError(`${command} does not take ${refused.map((k) => `--${k}`).join(', ')}\n\n${COMMAND_HELP[command]}`);
   const commandLine = ['smb-interop', ...argv];
   const env: NodeJS.ProcessEnv = values.config ? { SMB_INTEROP_CONFIG: values.config } : {};
+  const scenariosDir = values['scenarios-dir'] ?? process.env.SMB_INTEROP_SCENARIOS_DIR;
+  const dirOption = scenariosDir ? { scenariosDir } : {};
   switch (command) {
     case 'run':
       return commandRun({
         targets: splitList(values.targets),
         scenarios: splitList(values.scenarios),
         clients: splitList(values.clients),
-        provider: oneOf(values.provider, PROVIDERS, '--provider') ?? 'native',
+        ...optional('provider', oneOf(values.provider, PROVIDERS, '--provider')),
         repeat: positiveInteger(values.repeat, '--repeat'),
         trace: oneOf(values.trace, ['on', 'off', 'retain-on-failure'] as const, '--trace') ?? 'retain-on-failure',
         workers: positiveInteger(values.workers, '--workers'),
@@ -78,14 +85,15 @@ async function dispatch(command: string, argv: string[]): Promise<number> {
         env,
         ...(values.results ? { resultsDir: values.results } : {}),
         ...(values.id ? { runId: values.id } : {}),
+        ...dirOption,
       });
     case 'repro': {
       const [target, scenario] = args;
       if (!target || !scenario || args.length > 2) throw new UsageError(`repro needs TARGET and SCENARIO\n\n${COMMAND_HELP.repro}`);
-      return commandRepro({ target, scenario, client: values.client ?? 'smb-ts', commandLine, env, ...(values.results ? { resultsDir: values.results } : {}) });
+      return commandRepro({ target, scenario, client: values.client ?? 'smb-ts', commandLine, env, ...dirOption, ...(values.results ? { resultsDir: values.results } : {}) });
     }
     case 'scenarios':
-      return commandScenarios({ provider: oneOf(values.provider, PROVIDERS, '--provider') ?? 'native', clients: splitList(values.clients), json: values.json === true, env });
+      return commandScenarios({ ...optional('provider', oneOf(values.provider, PROVIDERS, '--provider')), clients: splitList(values.clients), json: values.json === true, env, ...dirOption });
     case 'targets':
       for (const p of await profilesFor(values.config, values.targets)) process.stdout.write(`${describeProfile(p)}\n`);
       return 0;
@@ -127,6 +135,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`smb-interop ${command}: ${e.message}\n`);
       return 2;
     }
-    throw e;
+    // Anything else is a failure of the run itself: say what, not where in our code.
+    process.stderr.write(`smb-interop ${command}: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env.SMB_INTEROP_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    return 1;
   }
 }

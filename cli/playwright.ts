@@ -3,11 +3,14 @@
  * annotations) as JSON, and spawning a run that ends when the parent is interrupted.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { identifyParts, type AnnotationEntry, type CellIdentity } from '../matrix/cells.js';
+import { UsageError } from './selection.js';
 
 /** The project root: the nearest directory above this file holding playwright.config.ts. */
 export function projectRoot(): string {
@@ -112,9 +115,44 @@ export function matrixConfig(): string {
   return resolve(projectRoot(), 'playwright.config.ts');
 }
 
-/** Every test of the matrix config (for the given environment), with its cell identity. */
-export async function listTests(env: NodeJS.ProcessEnv): Promise<Listing> {
-  const result = await runPlaywright(['test', '-c', matrixConfig(), '--list', '--reporter=json'], env, { capture: true, timeoutMs: 120_000 });
+export interface PreparedConfig {
+  path: string;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The Playwright config of a run: the project's matrix config, or, for another scenario
+ * directory, a small config extending it with that directory as testDir. It is written under
+ * the project (.smb-interop/, git-ignored) so that it loads as an ES module like the project's
+ * own files, and removed by dispose().
+ */
+export async function prepareConfig(scenariosDir: string | undefined): Promise<PreparedConfig> {
+  if (!scenariosDir) return { path: matrixConfig(), dispose: async () => {} };
+  const dir = resolve(scenariosDir);
+  if (!existsSync(dir)) throw new UsageError(`--scenarios-dir ${scenariosDir}: no such directory`);
+  const root = projectRoot();
+  const scratch = join(root, '.smb-interop');
+  await mkdir(scratch, { recursive: true });
+  const path = join(scratch, `matrix-${process.pid}-${randomBytes(4).toString('hex')}.config.ts`);
+  const source = [
+    '// Written by smb-interop for one run with another scenario directory; removed when the run ends.',
+    `import base from ${JSON.stringify(join(root, 'playwright.config.js'))};`,
+    `const root = ${JSON.stringify(root)};`,
+    'export default {',
+    '  ...base,',
+    `  testDir: ${JSON.stringify(dir)},`,
+    "  outputDir: `${root}/results/.playwright`,",
+    "  reporter: (base.reporter as [string, unknown?][]).map(([name, options]) => [name.startsWith('.') ? `${root}/${name}` : name, options]),",
+    '};',
+    '',
+  ].join('\n');
+  await writeFile(path, source);
+  return { path, dispose: () => rm(path, { force: true }) };
+}
+
+/** Every test of a matrix config (for the given environment), with its cell identity. */
+export async function listTests(env: NodeJS.ProcessEnv, config: string = matrixConfig()): Promise<Listing> {
+  const result = await runPlaywright(['test', '-c', config, '--list', '--reporter=json'], env, { capture: true, timeoutMs: 120_000 });
   const start = result.stdout.indexOf('{');
   if (start < 0) throw new Error(`playwright test --list failed (exit ${result.code}):\n${result.stderr.trim() || result.stdout.trim()}`);
   return parseListing(result.stdout.slice(start));

@@ -5,11 +5,12 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { ClientId } from '../harness/annotations.js';
+import { loadExpectations } from '../matrix/expectations.js';
 import { runIdFor } from '../matrix/reporter.js';
 import { GATING_OUTCOMES, readMatrix, type Cell, type Matrix } from '../matrix/schema.js';
 import { OUTCOME_LABEL, countOutcomes, describeCounts, errorHeadline } from '../matrix/render/summary.js';
 import { pad } from './format.js';
-import { grepFor, listTests, matrixConfig, projectRoot, runPlaywright, type Listing } from './playwright.js';
+import { grepFor, listTests, prepareConfig, projectRoot, runPlaywright, type Listing } from './playwright.js';
 import { UsageError, selectClients, selectScenarios, selectTargets, type ProviderChoice } from './selection.js';
 import { unknownNameMessage } from './suggest.js';
 
@@ -17,7 +18,8 @@ export interface RunOptions {
   targets: string[];
   scenarios: string[];
   clients: string[];
-  provider: ProviderChoice;
+  /** Unset: the config's choice (native, and remote targets it names). */
+  provider?: ProviderChoice;
   repeat?: number;
   trace: 'on' | 'off' | 'retain-on-failure';
   workers?: number;
@@ -29,6 +31,8 @@ export interface RunOptions {
   runId?: string;
   /** Extra environment for the harness (e.g. the catalog config). */
   env?: NodeJS.ProcessEnv;
+  /** Another scenario directory than harness/scenarios. */
+  scenariosDir?: string;
 }
 
 function out(text: string): void {
@@ -37,7 +41,9 @@ function out(text: string): void {
 
 /** The environment the harness reads, from the run's options. */
 function harnessEnv(options: Pick<RunOptions, 'clients' | 'provider' | 'trace' | 'env'>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, SMB_INTEROP_PROVIDER: options.provider, SMB_INTEROP_TRACE: options.trace };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, SMB_INTEROP_TRACE: options.trace };
+  if (options.provider) env.SMB_INTEROP_PROVIDER = options.provider;
+  if (env.SMB_INTEROP_EXPECTATIONS) env.SMB_INTEROP_EXPECTATIONS = resolve(env.SMB_INTEROP_EXPECTATIONS);
   if (options.clients.length > 0) env.SMB_INTEROP_CLIENTS = options.clients.join(',');
   return env;
 }
@@ -69,8 +75,20 @@ export function isGating(cell: Cell, allowInfraErrors: boolean): boolean {
 /** Runs the selected cells; returns the matrix the reporter wrote and where. */
 export async function runMatrix(options: RunOptions): Promise<{ matrix: Matrix; runDir: string; playwrightCode: number }> {
   const env = harnessEnv(options);
-  const listing = await listTests(env);
-  const targets = selectTargets(options.targets, listing.projects, options.provider);
+  // A broken expectations file stops the run before any server starts.
+  const expectations = env.SMB_INTEROP_EXPECTATIONS;
+  await loadExpectations(expectations ?? join(projectRoot(), 'matrix', 'expectations.json'), { optional: !expectations });
+  const config = await prepareConfig(options.scenariosDir);
+  try {
+    return await runWithConfig(options, env, config.path);
+  } finally {
+    await config.dispose();
+  }
+}
+
+async function runWithConfig(options: RunOptions, env: NodeJS.ProcessEnv, config: string): Promise<{ matrix: Matrix; runDir: string; playwrightCode: number }> {
+  const listing = await listTests(env, config);
+  const targets = selectTargets(options.targets, listing.projects);
   const clients = selectClients(options.clients, knownClients(listing));
   const inTargets = listing.tests.filter((t) => targets.includes(t.target) && (clients.length === 0 || clients.includes(t.client)));
   const scenarios = selectScenarios(options.scenarios, inTargets.map((t) => t.scenario));
@@ -80,7 +98,7 @@ export async function runMatrix(options: RunOptions): Promise<{ matrix: Matrix; 
   const resultsDir = resultsDirectory(options.resultsDir);
   const base = options.runId ?? `${runIdFor(new Date())}${options.shard ? `-shard${options.shard.current}of${options.shard.total}` : ''}`;
   const runId = options.runId ?? freshRunId(resultsDir, base);
-  const args = ['test', '-c', matrixConfig(), ...targets.map((t) => `--project=${t}`)];
+  const args = ['test', '-c', config, ...targets.map((t) => `--project=${t}`)];
   if (options.scenarios.length > 0 || options.clients.length > 0) args.push(`--grep=${grepFor(selected)}`);
   if (options.repeat !== undefined) args.push(`--repeat-each=${options.repeat}`);
   if (options.workers !== undefined) args.push(`--workers=${options.workers}`);
@@ -119,6 +137,7 @@ export async function commandRun(options: RunOptions): Promise<number> {
 }
 
 export interface ReproOptions {
+  scenariosDir?: string;
   target: string;
   scenario: string;
   client: string;
@@ -129,7 +148,13 @@ export interface ReproOptions {
 
 /** Reruns one cell with full traces and prints where they are and how to open them. */
 export async function commandRepro(options: ReproOptions): Promise<number> {
-  const listing = await listTests(harnessEnv({ clients: [], provider: 'all', trace: 'on', env: options.env }));
+  const config = await prepareConfig(options.scenariosDir);
+  let listing: Listing;
+  try {
+    listing = await listTests(harnessEnv({ clients: [], provider: 'all', trace: 'on', env: options.env }), config.path);
+  } finally {
+    await config.dispose();
+  }
   const targets = listing.projects.filter((p) => p === options.target || (!options.target.includes('@') && p.startsWith(`${options.target}@`)));
   if (targets.length === 0) throw new UsageError(unknownNameMessage('target', options.target, listing.projects));
   const target = targets.includes(`${options.target}@native`) ? `${options.target}@native` : (targets[0] as string);
@@ -147,6 +172,7 @@ export async function commandRepro(options: ReproOptions): Promise<number> {
     runId: `repro-${runIdFor(new Date())}`,
     ...(options.resultsDir ? { resultsDir: options.resultsDir } : {}),
     ...(options.env ? { env: options.env } : {}),
+    ...(options.scenariosDir ? { scenariosDir: options.scenariosDir } : {}),
   });
   const cell = matrix.cells.find((c) => c.target === target && c.scenario === options.scenario && c.client === options.client);
   if (!cell) throw new Error(`the rerun produced no cell for ${options.client} x ${target} x ${options.scenario}`);
@@ -160,8 +186,14 @@ export async function commandRepro(options: ReproOptions): Promise<number> {
 }
 
 /** Lists the scenarios with their area, requirements, clients and targets. */
-export async function commandScenarios(options: { provider: ProviderChoice; clients: string[]; json: boolean; env?: NodeJS.ProcessEnv }): Promise<number> {
-  const listing = await listTests(harnessEnv({ clients: options.clients, provider: options.provider, trace: 'off', env: options.env }));
+export async function commandScenarios(options: { provider?: ProviderChoice; clients: string[]; json: boolean; env?: NodeJS.ProcessEnv; scenariosDir?: string }): Promise<number> {
+  const config = await prepareConfig(options.scenariosDir);
+  let listing: Listing;
+  try {
+    listing = await listTests(harnessEnv({ clients: options.clients, trace: 'off', env: options.env, ...(options.provider ? { provider: options.provider } : {}) }), config.path);
+  } finally {
+    await config.dispose();
+  }
   const byId = new Map<string, { id: string; area: string; title: string; requirements: string[]; clients: Set<string>; targets: Set<string> }>();
   for (const t of listing.tests) {
     const entry = byId.get(t.scenario) ?? { id: t.scenario, area: t.area, title: t.title, requirements: t.requirements, clients: new Set<string>(), targets: new Set<string>() };

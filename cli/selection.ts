@@ -15,33 +15,27 @@ export function splitList(value: string | undefined): string[] {
   return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-export const PROVIDERS = ['native', 'container', 'all'] as const;
+export const PROVIDERS = ['native', 'container', 'remote', 'all'] as const;
 export type ProviderChoice = (typeof PROVIDERS)[number];
-
-function providerOf(target: string): string {
-  return target.slice(target.lastIndexOf('@') + 1);
-}
 
 /**
  * Targets matching the patterns: a pattern with `@` matches the whole name, one without matches
- * the profile part (`smb311-*` selects `smb311-gcm@native`, ...). No pattern: every target.
+ * the profile part (`smb311-*` selects `smb311-gcm@native`, `smb311-gcm@samba-4.22`, ...). No
+ * pattern: every target. `known` is what the config generates for the chosen providers.
  */
-export function selectTargets(patterns: readonly string[], known: readonly string[], provider: ProviderChoice): string[] {
-  const candidates = provider === 'all' ? [...known] : known.filter((t) => providerOf(t) === provider);
-  if (candidates.length === 0) throw new UsageError(`no ${provider} targets are configured; known targets: ${known.join(', ') || '(none)'}`);
-  if (patterns.length === 0) return candidates;
+export function selectTargets(patterns: readonly string[], known: readonly string[]): string[] {
+  if (known.length === 0) throw new UsageError('the configuration defines no target for the chosen providers');
+  if (patterns.length === 0) return [...known];
   const selected = new Set<string>();
   for (const pattern of patterns) {
     const re = globToRegExp(pattern);
-    const matches = candidates.filter((t) => re.test(t) || (!pattern.includes('@') && re.test(t.slice(0, t.lastIndexOf('@')))));
+    const matches = known.filter((t) => re.test(t) || (!pattern.includes('@') && re.test(t.slice(0, t.lastIndexOf('@')))));
     if (matches.length === 0) {
-      throw new UsageError(
-        isGlob(pattern) ? `target pattern "${pattern}" matches no ${provider === 'all' ? '' : `${provider} `}target; known: ${candidates.join(', ')}` : unknownNameMessage('target', pattern, candidates),
-      );
+      throw new UsageError(isGlob(pattern) ? `target pattern "${pattern}" matches no target; known: ${known.join(', ')}` : unknownNameMessage('target', pattern, known));
     }
     for (const m of matches) selected.add(m);
   }
-  return candidates.filter((t) => selected.has(t));
+  return known.filter((t) => selected.has(t));
 }
 
 /** Scenario ids matching the globs; a pattern matching none is an error with near matches. */

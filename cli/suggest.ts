@@ -13,7 +13,7 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
-/** Up to `limit` known names close to `wanted`: small edit distance, or containing it. */
+/** Up to `limit` known names closest to `wanted` (smallest edit distance, or containing it); ties all shown. */
 export function nearMatches(wanted: string, known: readonly string[], limit = 3): string[] {
   const w = wanted.toLowerCase().replace(/[*?]/g, '');
   const threshold = Math.max(2, Math.floor(w.length / 3));
@@ -25,6 +25,7 @@ export function nearMatches(wanted: string, known: readonly string[], limit = 3)
     })
     .filter((c) => c.score <= threshold)
     .sort((a, b) => a.score - b.score || a.name.localeCompare(b.name))
+    .filter((c, _, all) => c.score === all[0]?.score)
     .slice(0, limit)
     .map((c) => c.name);
 }

@@ -62,6 +62,42 @@ function defaultRepro(id: CellIdentity): string {
   return `npx smb-interop repro ${id.target} ${id.scenario} --client ${id.client}`;
 }
 
+const KEY_OPTION = /-o\s+'?uat:smb2_seskey_list:[0-9A-Fa-f,]*'?/g;
+
+function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The harness's Wireshark command made fit for a report: it points at the copied trace files,
+ * and session keys written inline are replaced by reading them from the key file (keys live
+ * only in that file, never in a report).
+ */
+export function wiresharkForReport(
+  command: string,
+  traces: readonly { kind: string; name: string; path?: string }[],
+  placed: CellAttachments,
+  display: (runRelative: string) => string,
+): string {
+  const keys = placed.keys ? shellQuote(display(placed.keys)) : null;
+  const fromKeyFile = keys ? `$(grep -E '^[0-9A-Fa-f]' ${keys} | sed 's/^/-o uat:smb2_seskey_list:/')` : '<session keys: see the key file>';
+  let result = command
+    .split('\n')
+    .map((line) => {
+      let first = true;
+      return line.replace(KEY_OPTION, () => (first ? ((first = false), fromKeyFile) : '')).replace(/\s+$/, '');
+    })
+    .join('\n');
+  for (const t of traces) {
+    const to = placed[t.kind as keyof CellAttachments];
+    if (!to) continue;
+    const shown = shellQuote(display(to));
+    if (t.path) result = result.split(t.path).join(shown);
+    result = result.replace(new RegExp(`(^|[\\s'"=])${t.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=[\\s'"]|$)`, 'gm'), (_m, lead: string) => `${lead}${shown}`);
+  }
+  return result;
+}
+
 export function buildMatrix(input: BuildInput): BuiltMatrix {
   const groups = new Map<string, { identity: CellIdentity; runs: TestRun[] }>();
   for (const run of input.runs) {
@@ -95,8 +131,8 @@ export function buildMatrix(input: BuildInput): BuiltMatrix {
       const to = `${dir}/${pathSegment(a.name)}`;
       attachments[a.kind] = to;
       copies.push({ from: a.path ? { path: a.path } : { body: a.body ?? Buffer.alloc(0) }, to });
-      if (wireshark && a.path) wireshark = wireshark.split(a.path).join(display(to));
     }
+    if (wireshark) wireshark = wiresharkForReport(wireshark, traceAttachments(rep.result), attachments, display);
     const negotiated = negotiatedOf(rep) ?? runs.map(negotiatedOf).find((n) => n !== null) ?? null;
     const failed = verdict.outcome !== 'passed' && verdict.outcome !== 'not-applicable';
     rawCells.push({

@@ -99,9 +99,14 @@ export interface StatusInMessage {
   command: string | null;
 }
 
-/** `STATUS_ACCESS_DENIED (0xC0000022) on TREE_CONNECT \\h\s` -> STATUS_ACCESS_DENIED, TREE_CONNECT. */
+/**
+ * `STATUS_ACCESS_DENIED (0xC0000022) on TREE_CONNECT \\h\s` -> STATUS_ACCESS_DENIED, TREE_CONNECT.
+ * Only the first line counts: an assertion's diff below it names the status that was expected,
+ * not the one that happened.
+ */
 export function parseStatus(message: string): StatusInMessage {
-  const match = /\b(STATUS_[A-Z0-9_]+)(?:\s*\((?:0x)?[0-9A-Fa-f]{8}\))?(?:\s+on\s+([A-Z][A-Z0-9_]*))?/.exec(stripAnsi(message));
+  const firstLine = stripAnsi(message).trimStart().split('\n')[0] ?? '';
+  const match = /\b(STATUS_[A-Z0-9_]+)(?:\s*\((?:0x)?[0-9A-Fa-f]{8}\))?(?:\s+on\s+([A-Z][A-Z0-9_]*))?/.exec(firstLine);
   return { statusName: match?.[1] ?? null, command: match?.[2] ?? null };
 }
 
@@ -130,7 +135,8 @@ export function firstFailingStep(result: TestResult): string | null {
     steps = failing.steps;
   }
   if (names.length > 0) return names.join(' › ');
-  return deepest ? deepest.title : null;
+  // A lone failing expect is not a step worth naming: the error already says what it checked.
+  return deepest && deepest.category !== 'expect' ? deepest.title : null;
 }
 
 /** A failure that came from starting the target (a worker fixture), not from the client. */

@@ -66,7 +66,10 @@ test('the reporter turns synthetic Playwright results into cells, copies traces 
     { type: Annotation.target, description: JSON.stringify(FACTS) },
     { type: Annotation.requires, description: 'local-path' },
   ]));
-  const failing = fakeTest(target, 'tree connect', cellNotes('smb-ts', 'files/tree-connect', [{ type: Annotation.wireshark, description: `wireshark -r ${pcap}` }]));
+  const keyRow = '8ac5f57a00000000,228bbdf003450b6771f452aac2971bbc,6b5e73b675fa5447dd182b9b67910bd3,f3dbc4e07592bc24a3e1254272b6dd43';
+  const failing = fakeTest(target, 'tree connect', cellNotes('smb-ts', 'files/tree-connect', [
+    { type: Annotation.wireshark, description: `tshark -r trace.pcapng -o uat:smb2_seskey_list:${keyRow} -Y smb2\nwireshark -r ${pcap} -o 'uat:smb2_seskey_list:${keyRow}'` },
+  ]));
   const notApplicable = fakeTest(target, 'guest', cellNotes('smb-ts', 'files/guest', [{ type: Annotation.notApplicable, description: 'smb311-gcm admits no guests' }]));
   const infraSkipped = fakeTest(ccm, 'round trip', cellNotes('smb-ts', 'files/round-trip', [{ type: Annotation.infraError, description: 'container engine unreachable' }]));
   const startFailure = fakeTest(ccm, 'tree connect', cellNotes('smb-ts', 'files/tree-connect'));
@@ -82,7 +85,10 @@ test('the reporter turns synthetic Playwright results into cells, copies traces 
   reporter.onTestEnd(failing, fakeResult('failed', {
     error: { message: '\u001b[31mSmbError: STATUS_ACCESS_DENIED (0xC0000022) on TREE_CONNECT \\\\127.0.0.1\\data\u001b[39m' },
     steps: [step('connect', 'test.step', true, [step('tree connect to data', 'test.step', true, [step('expect.toBe', 'expect', true)])]), step('later', 'test.step', false)],
-    attachments: [{ name: Attachment.pcap, contentType: 'application/vnd.tcpdump.pcap', path: pcap }],
+    attachments: [
+      { name: Attachment.pcap, contentType: 'application/vnd.tcpdump.pcap', path: pcap },
+      { name: Attachment.keys, contentType: 'text/plain', body: Buffer.from(`# keys\n${keyRow}\n`) },
+    ],
   }));
   reporter.onTestEnd(notApplicable, fakeResult('skipped'));
   reporter.onTestEnd(infraSkipped, fakeResult('skipped'));
@@ -113,9 +119,19 @@ test('the reporter turns synthetic Playwright results into cells, copies traces 
   const failed = byScenario('smb-ts', target, 'files/tree-connect');
   expect(failed.error).toEqual({ message: 'SmbError: STATUS_ACCESS_DENIED (0xC0000022) on TREE_CONNECT \\\\127.0.0.1\\data', statusName: 'STATUS_ACCESS_DENIED', command: 'TREE_CONNECT' });
   expect(failed.failingStep).toBe('connect › tree connect to data');
-  expect(failed.attachments).toEqual({ pcap: 'cells/smb311-gcm@native/smb-ts/files--tree-connect/trace.pcapng' });
+  expect(failed.attachments).toEqual({
+    pcap: 'cells/smb311-gcm@native/smb-ts/files--tree-connect/trace.pcapng',
+    keys: 'cells/smb311-gcm@native/smb-ts/files--tree-connect/wireshark-keys.txt',
+  });
   expect(await readFile(join(runDir, failed.attachments.pcap!))).toEqual(await readFile(pcap));
-  expect(failed.wireshark).toBe(`wireshark -r ${join(runDir, failed.attachments.pcap!)}`.replace(`${process.cwd()}/`, ''));
+  expect(await readFile(join(runDir, failed.attachments.keys!), 'utf8')).toBe(`# keys\n${keyRow}\n`);
+  // Keys stay in the key file: the report's command reads them from there.
+  const shownDir = join(runDir, 'cells/smb311-gcm@native/smb-ts/files--tree-connect').replace(`${process.cwd()}/`, '');
+  const fromKeys = `$(grep -E '^[0-9A-Fa-f]' ${shownDir}/wireshark-keys.txt | sed 's/^/-o uat:smb2_seskey_list:/')`;
+  expect(failed.wireshark).toBe(`tshark -r ${shownDir}/trace.pcapng ${fromKeys} -Y smb2\nwireshark -r ${shownDir}/trace.pcapng ${fromKeys}`);
+  for (const report of ['matrix.json', 'index.html', 'summary.md', 'junit.xml']) {
+    expect(await readFile(join(runDir, report), 'utf8'), report).not.toContain('228bbdf003450b6771f452aac2971bbc');
+  }
   expect(failed.repro).toBe('npx smb-interop repro smb311-gcm@native files/tree-connect --client smb-ts');
   const passed = byScenario('smb-ts', target, 'files/round-trip');
   expect(passed.negotiated).toEqual(NEGOTIATED);
@@ -142,7 +158,9 @@ test('the reporter turns synthetic Playwright results into cells, copies traces 
 test('an invalid expectations file stops the report naming the file and the field', async () => {
   await writeFile(join(dir, 'bad-expectations.json'), JSON.stringify({ expectations: [{ client: 'smb-ts', target: '*', scenario: '*', reason: '', expires: 'soon' }] }));
   const reporter = new MatrixReporter({ resultsDir: 'results', runId: 'bad-expectations', expectations: 'bad-expectations.json', progress: false, declaredByProfile: new Map() });
-  reporter.onBegin({ configFile: join(dir, 'playwright.config.ts'), shard: null } as unknown as FullConfig, { suites: [], allTests: () => [] } as unknown as Suite);
+  const only = fakeTest('smb311-gcm@native', 'round trip', cellNotes('smb-ts', 'files/round-trip'));
+  reporter.onBegin({ configFile: join(dir, 'playwright.config.ts'), shard: null } as unknown as FullConfig, { suites: [], allTests: () => [only] } as unknown as Suite);
+  reporter.onTestEnd(only, fakeResult('passed'));
   const error = await reporter.onEnd({ status: 'passed' } as never).then(() => null, (e: Error) => e.message);
   expect(error).toContain(`${join(dir, 'bad-expectations.json')}: invalid expectations`);
   expect(error).toMatch(/say why the cell is expected to fail\n\s+→ at expectations\[0\]\.reason/);
@@ -154,6 +172,8 @@ test('status names and commands come out of client error messages', () => {
   expect(parseStatus('AuthenticationError: STATUS_LOGON_FAILURE (0xC000006D) on SESSION_SETUP')).toEqual({ statusName: 'STATUS_LOGON_FAILURE', command: 'SESSION_SETUP' });
   expect(parseStatus('expected STATUS_SUCCESS')).toEqual({ statusName: 'STATUS_SUCCESS', command: null });
   expect(parseStatus('configuration mismatch: cipher AES-128-CCM, declared AES-128-GCM')).toEqual({ statusName: null, command: null });
+  // An assertion's diff names the expected status; what happened is not known from it.
+  expect(parseStatus('Error: expect(received).toMatchObject(expected)\n\n- Expected\n+ Received\n-   "statusName": "STATUS_BAD_NETWORK_NAME",')).toEqual({ statusName: null, command: null });
 });
 
 test('progress in a CI log: one line per N cells or per interval, failures as they happen, time left', () => {

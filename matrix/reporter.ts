@@ -5,12 +5,13 @@
  *
  * Environment: SMB_INTEROP_RESULTS_DIR (default: results/ beside the config), SMB_INTEROP_RUN_ID
  * (default: the start time, e.g. 2026-11-25T07-30-12Z), SMB_INTEROP_EXPECTATIONS (default:
- * matrix/expectations.json), SMB_INTEROP_COMMAND_LINE (JSON array: the command to record).
+ * matrix/expectations.json beside this file), SMB_INTEROP_COMMAND_LINE (JSON array: the command to record).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
 import { buildMatrix } from './build.js';
 import { identify, progressKey, type TestRun } from './cells.js';
@@ -144,11 +145,17 @@ export default class MatrixReporter implements Reporter {
   private async expectations(configDir: string): Promise<ExpectationEntry[]> {
     const explicit = this.options.expectations ?? process.env.SMB_INTEROP_EXPECTATIONS;
     if (explicit) return loadExpectations(resolve(configDir, explicit));
-    return loadExpectations(join(configDir, 'matrix', 'expectations.json'), { optional: true });
+    // The checked-in list beside this module, wherever the run's config lives.
+    return loadExpectations(fileURLToPath(new URL('./expectations.json', import.meta.url)), { optional: true });
   }
 
   async onEnd(_result: FullResult): Promise<void> {
     this.progress?.finish();
+    if (this.runs.length === 0) {
+      // `--list`, or a selection that matched nothing: there is no run to record.
+      if (this.options.progress !== false) this.write('matrix: no cell ran; nothing written\n');
+      return;
+    }
     const configDir = this.config.configFile ? dirname(this.config.configFile) : process.cwd();
     const resultsDir = this.resolveResultsDir(configDir);
     const end = new Date();
@@ -168,7 +175,7 @@ export default class MatrixReporter implements Reporter {
         end: end.toISOString(),
         host: hostname(),
         nodeVersion: process.version,
-        clientVersion: readPackageVersion(configDir) ?? 'unknown',
+        clientVersion: readPackageVersion(fileURLToPath(new URL('..', import.meta.url))) ?? readPackageVersion(configDir) ?? 'unknown',
         commandLine,
         shard: this.config.shard ? { current: this.config.shard.current, total: this.config.shard.total } : null,
       },

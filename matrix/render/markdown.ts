@@ -4,6 +4,10 @@ import { compareMatrices, type CellChange } from '../compare.js';
 import { escapeMarkdown as md, firstLine } from './escape.js';
 import { OUTCOME_LABEL, countOutcomes, describeCounts, errorHeadline, formatDuration, runDurationMs, summarizeTargets } from './summary.js';
 
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 function code(text: string): string {
   return `\`${text.replace(/`/g, "'")}\``;
 }
@@ -50,7 +54,7 @@ export function renderMarkdown(m: Matrix, previous?: Matrix): string {
   const lines: string[] = [
     `## SMB interop matrix — run ${md(m.run.id)}`,
     '',
-    `${m.cells.length} cells (${m.clients.length} clients × ${m.targets.length} targets × ${m.scenarios.length} scenarios) in ${formatDuration(runDurationMs(m))}${shard}: ${describeCounts(counts)}.`,
+    `${m.cells.length} cells (${plural(m.clients.length, 'client')} × ${plural(m.targets.length, 'target')} × ${plural(m.scenarios.length, 'scenario')}) in ${formatDuration(runDurationMs(m))}${shard}: ${describeCounts(counts)}.`,
     '',
     ...targetTable(m),
   ];

@@ -65,7 +65,7 @@ export function summarizeTargets(matrix: Matrix): TargetSummary[] {
 export function errorHeadline(cell: Cell): string | null {
   if (!cell.error) return null;
   if (cell.error.statusName) return `${cell.error.statusName}${cell.error.command ? ` on ${cell.error.command}` : ''}`;
-  return cell.error.message.split('\n')[0] ?? '';
+  return (cell.error.message.split('\n')[0] ?? '').replace(/^Error: /, '');
 }
 
 export function formatDuration(ms: number): string {
