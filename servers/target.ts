@@ -1,6 +1,8 @@
 import type { Profile } from './catalog/schema.js';
 
-export type ProviderKind = 'native' | 'container' | 'remote';
+import type { ProviderKind } from './catalog/targets.js';
+
+export type { ProviderKind };
 
 export interface StartedShare {
   name: string;
