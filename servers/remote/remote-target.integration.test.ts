@@ -64,7 +64,7 @@ test('remote code path, against a native Samba configured as a remote target thr
     const viaServer = Object.assign(Object.create(remote) as StartedTarget, { serverSessions: () => server.serverSessions() });
     const verification = await verifyTarget(viaServer);
     expect(verification.problems).toEqual([]);
-    expect(verification.observations).toEqual([{ share: 'data', dialect: '3.1.1', encryption: 'AES-128-GCM', signing: 'AES-128-GMAC' }]);
+    expect(verification.observations).toEqual([{ share: 'data', dialect: '3.1.1', encryption: 'AES-128-GCM', signing: 'AES-128-GMAC', sessionEncryption: 'AES-128-GCM' }]);
   } finally {
     await remote?.stop();
     await server.stop();

@@ -77,7 +77,7 @@ test('smb302-ccm serves an encrypting client over SMB3_02 and refuses clients th
     const u = t.user();
     const base = { host: t.host, port: t.port, share: 'data', username: u.username, password: u.password, commands: 'ls' };
     const served = await observeShare(t, 'data', { maxProtocol: '3.0.2', protection: 'encrypt' });
-    expect(served).toEqual({ share: 'data', dialect: '3.0.2', encryption: 'AES-128-CCM', signing: 'AES-128-CMAC' });
+    expect(served).toEqual({ share: 'data', dialect: '3.0.2', encryption: 'AES-128-CCM', signing: 'AES-128-CMAC', sessionEncryption: 'AES-128-CCM' });
     // SMB 2.1 has no encryption: the server does not even negotiate it.
     expect((await runSmbclient({ ...base, maxProtocol: '2.1' })).status).toBe('NT_STATUS_NOT_SUPPORTED');
     // An anonymous session has no key to encrypt with: refused at SESSION_SETUP.
@@ -116,9 +116,9 @@ test('signing-only profiles sign with their declared algorithm and refuse client
     ['smb311-signing-gmac', 'smb300-signing-cmac', 'smb21-signing-hmac'].map((n) => startNativeTarget(profile(n))),
   );
   try {
-    expect(await observeShare(gmac!, 'data')).toEqual({ share: 'data', dialect: '3.1.1', encryption: '', signing: 'AES-128-GMAC' });
-    expect(await observeShare(cmac!, 'data')).toEqual({ share: 'data', dialect: '3.0', encryption: '', signing: 'AES-128-CMAC' });
-    expect(await observeShare(hmac!, 'data')).toEqual({ share: 'data', dialect: '2.1', encryption: '', signing: 'HMAC-SHA256' });
+    expect(await observeShare(gmac!, 'data')).toEqual({ share: 'data', dialect: '3.1.1', encryption: '', signing: 'AES-128-GMAC', sessionEncryption: '' });
+    expect(await observeShare(cmac!, 'data')).toEqual({ share: 'data', dialect: '3.0', encryption: '', signing: 'AES-128-CMAC', sessionEncryption: '' });
+    expect(await observeShare(hmac!, 'data')).toEqual({ share: 'data', dialect: '2.1', encryption: '', signing: 'HMAC-SHA256', sessionEncryption: '' });
     // smb311-signing-gmac accepts AES-128-GMAC only: a client offering CMAC alone is turned away.
     const u = gmac!.user();
     const cmacOnly = await runSmbclient({
