@@ -27,7 +27,7 @@ export interface WorkerFixtures {
   /** The project's target name, `<profile>@<provider>` (set per project in playwright.config.ts). */
   targetName: string;
   /** The started target, or why it could not start (infra-error cells). */
-  targetState: { target: StartedTarget; error?: undefined } | { target?: undefined; error: string };
+  targetState: { target: StartedTarget; error?: undefined } | { target?: undefined; error: string; notConfigured: boolean };
 }
 
 export interface ShareDirectory {
@@ -86,9 +86,11 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
       try {
         const spec = targetSpecs(await loadCatalog(), { providers: ['native', 'container', 'remote'] }).find((s) => s.name === targetName);
         if (spec === undefined) throw new Error(`${targetName} is not in the catalog`);
-        state = { target: await startTarget(spec) };
+        state = spec.status.state === 'not-configured'
+          ? { error: spec.status.reason, notConfigured: true }
+          : { target: await startTarget(spec) };
       } catch (error) {
-        state = { error: (error as Error).message };
+        state = { error: (error as Error).message, notConfigured: false };
       }
       try {
         await use(state);
@@ -108,8 +110,9 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
         testInfo.annotations.push({ type: Annotation.repro, description: `npx smb-interop repro ${targetName} ${scenarioId}${clientFlag}` });
       }
       if (targetState.target === undefined) {
-        testInfo.annotations.push({ type: Annotation.infraError, description: targetState.error });
-        testInfo.skip(true, `infra-error: ${targetState.error}`);
+        const kind = targetState.notConfigured ? Annotation.notConfigured : Annotation.infraError;
+        testInfo.annotations.push({ type: kind, description: targetState.error });
+        testInfo.skip(true, `${kind}: ${targetState.error}`);
         return;
       }
       const target = targetState.target;

@@ -31,7 +31,7 @@ interface Cell {
   scenario: string;
   status: string;
   error: string;
-  attachments: Map<string, string>;
+  attachments: Map<string, { path?: string; body?: string }>;
 }
 
 function cellsOf(suite: JsonSuite, out: Cell[] = []): Cell[] {
@@ -39,7 +39,7 @@ function cellsOf(suite: JsonSuite, out: Cell[] = []): Cell[] {
     for (const t of spec.tests) {
       const result = t.results[t.results.length - 1];
       const scenario = t.annotations.find((a) => a.type === 'scenario')?.description ?? spec.title;
-      const attachments = new Map((result?.attachments ?? []).filter((a) => a.path).map((a) => [a.name, a.path!]));
+      const attachments = new Map((result?.attachments ?? []).map((a) => [a.name, { path: a.path, body: a.body }]));
       out.push({ target: t.projectName, scenario, status: result?.status ?? 'none', error: result?.errors.map((e) => e.message ?? '').join('\n') ?? '', attachments });
     }
   }
@@ -47,12 +47,20 @@ function cellsOf(suite: JsonSuite, out: Cell[] = []): Cell[] {
   return out;
 }
 
+/** An attachment's text: the JSON reporter gives `body` (base64) for in-memory ones, `path` for files. */
+async function attachmentText(cell: Cell, name: string): Promise<string> {
+  const attachment = cell.attachments.get(name);
+  if (attachment?.body !== undefined) return Buffer.from(attachment.body, 'base64').toString('utf8');
+  if (attachment?.path !== undefined) return readFile(attachment.path, 'utf8');
+  throw new Error(`${cell.target} ${cell.scenario} has no ${name} attachment`);
+}
+
 async function runSuite(faults: string, outputDir: string): Promise<Cell[]> {
   const report = join(outputDir, 'report.json');
   const args = [
     'playwright', 'test', '-c', 'playwright.config.ts',
     '--project=smb302-ccm@native', '--project=smb311-signing-gmac@native', '--project=smb202-legacy@native',
-    '--grep=@encryption|negotiate/encryption-capability', '--reporter=json', `--output=${join(outputDir, 'out')}`,
+    '--grep=@encryption|advertises SMB2_GLOBAL_CAP_ENCRYPTION', '--reporter=json', `--output=${join(outputDir, 'out')}`,
   ];
   const child = spawn('npx', args, {
     env: { ...process.env, SMB_INTEROP_TEST_FAULTS: faults, SMB_INTEROP_TRACE: 'retain-on-failure', PLAYWRIGHT_JSON_OUTPUT_NAME: report, SMB_INTEROP_CLIENTS: 'smb-ts' },
@@ -82,7 +90,7 @@ for (const fault of ['omitEncryptionCapability', 'zeroInnerSessionIdWhenEncrypti
         expect([...cell.attachments.keys()].sort()).toEqual(expect.arrayContaining(['server.log', 'trace.pcapng', 'transcript.txt']));
       }
       const first = red[0]!;
-      const transcript = await readFile(first.attachments.get('transcript.txt')!, 'utf8');
+      const transcript = await attachmentText(first, 'transcript.txt');
       if (fault === 'omitEncryptionCapability') {
         // The cause in the cell: the request's capabilities lack ENCRYPTION, and the server's refusal.
         expect(first.error).toMatch(/STATUS_ACCESS_DENIED \(0xC0000022\) on SESSION_SETUP/);
@@ -92,7 +100,7 @@ for (const fault of ['omitEncryptionCapability', 'zeroInnerSessionIdWhenEncrypti
         expect(first.error).toMatch(/TREE_CONNECT|connection/i);
         expect(transcript).toMatch(/TREE_CONNECT/);
       }
-      const serverLog = await readFile(first.attachments.get('server.log')!, 'utf8');
+      const serverLog = await attachmentText(first, 'server.log');
       expect(serverLog.length).toBeGreaterThan(0);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -71,9 +71,11 @@ export class TestTrace {
       await testInfo.attach(Attachment.keys, { path: keyPath, contentType: 'text/plain' });
       testInfo.annotations.push({ type: Annotation.wireshark, description: wiresharkCommand(Attachment.pcap, keys) });
     }
-    if (this.transcript.messages.length > 0) {
-      await testInfo.attach(Attachment.transcriptJson, { body: this.transcript.toJson(), contentType: 'application/json' });
-      await testInfo.attach(Attachment.transcriptText, { body: this.transcript.toText(), contentType: 'text/plain' });
+    // How each connection ended (a server reset right after a transform header is the classic clue).
+    const closeEvents = this.proxy.closeEvents;
+    if (this.transcript.messages.length > 0 || closeEvents.length > 0) {
+      await testInfo.attach(Attachment.transcriptJson, { body: this.transcript.toJson(closeEvents), contentType: 'application/json' });
+      await testInfo.attach(Attachment.transcriptText, { body: this.transcript.toText(closeEvents), contentType: 'text/plain' });
     }
     await testInfo.attach(Attachment.serverLog, { body: this.target.logSince(this.started) || '(the server logged nothing in this window)\n', contentType: 'text/plain' });
   }

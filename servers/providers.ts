@@ -7,7 +7,6 @@ import type { Catalog, Profile } from './catalog/index.js';
 import { PROVIDER_KINDS, SAMBA_IMAGE_NAMES, type ProviderKind, type SambaImageName } from './catalog/targets.js';
 import { remoteProfile, remoteStatus, remoteTargetName, startRemoteTarget, TargetNotConfiguredError, type NamedRemoteTarget } from './remote/remote-target.js';
 import { containerEngineAvailable } from './samba/container-engine.js';
-import { startContainerTarget } from './samba/container.js';
 import { startNativeTarget, TargetStartError } from './samba/native.js';
 import type { StartedTarget } from './target.js';
 
@@ -102,8 +101,12 @@ export async function startTarget(spec: TargetSpec, options: { env?: NodeJS.Proc
     switch (spec.provider) {
       case 'native':
         return await startNativeTarget(spec.profile);
-      case 'container':
+      case 'container': {
+        // Loaded on first use: testcontainers takes a quarter of a second to import, and runs
+        // without container targets (every Playwright worker loads this module) should not pay it.
+        const { startContainerTarget } = await import('./samba/container.js');
         return await startContainerTarget(spec.profile, { image: spec.image ?? 'samba-4.17' });
+      }
       case 'remote':
         if (!spec.remote) throw new Error('the spec has no remote target configuration');
         return await startRemoteTarget(spec.remote, options.env);

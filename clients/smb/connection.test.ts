@@ -1,13 +1,10 @@
 import { test, expect } from '@playwright/test';
-import { createServer } from 'node:net';
-import type { Server, Socket } from 'node:net';
-import { once } from 'node:events';
 import { Connection } from './connection.js';
-import type { ConnectionOptions, SessionSecurity } from './connection.js';
-import { Cipher, NonceGenerator, SigningAlgorithm, decryptMessage, encryptMessage, signMessage } from './crypto/index.js';
+import { Cipher, NonceGenerator, SigningAlgorithm, encryptMessage, signMessage } from './crypto/index.js';
 import { SecurityError, TimeoutError } from './errors.js';
 import { SmbClient } from './client.js';
-import { FrameReader } from './transport.js';
+import { FakeServer, S2C_KEY, SIGNING_KEY, echo, options, security, signed } from './scripted-server.fixture.js';
+import type { Received } from './scripted-server.fixture.js';
 import {
   Capability,
   Command,
@@ -15,110 +12,11 @@ import {
   HeaderFlag,
   NtStatus,
   buildCompound,
-  classifyMessage,
-  decodeHeader,
   encodeEchoRequest,
   encodeEchoResponse,
-  encodeHeader,
   encodeNegotiateResponse,
 } from './wire/index.js';
-import type { Header } from './wire/index.js';
 
-interface Received {
-  header: Header;
-  /** The clear message (decrypted when it came encrypted). */
-  message: Buffer;
-  transformSessionId: bigint | undefined;
-}
-
-type Handler = (request: Received, fake: FakeServer) => void;
-
-const SIGNING_KEY = Buffer.alloc(16, 0x11);
-const C2S_KEY = Buffer.alloc(16, 0x22);
-const S2C_KEY = Buffer.alloc(16, 0x33);
-
-/** A scripted SMB2 peer: decodes each request and lets the test decide what to answer. */
-class FakeServer {
-  readonly requests: Received[] = [];
-  socket: Socket | undefined;
-  private constructor(readonly server: Server, readonly port: number) {}
-
-  static async start(handler: Handler): Promise<FakeServer> {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const address = server.address();
-    const fake = new FakeServer(server, typeof address === 'object' && address !== null ? address.port : 0);
-    server.on('connection', (socket: Socket) => {
-      fake.socket = socket;
-      const reader = new FrameReader((frame) => {
-        let message: Buffer = Buffer.from(frame);
-        let transformSessionId: bigint | undefined;
-        if (classifyMessage(message) === 'transform') {
-          const opened = decryptMessage({ cipher: Cipher.Aes128Gcm, key: C2S_KEY, frame: message });
-          message = opened.message;
-          transformSessionId = opened.sessionId;
-        }
-        const received = { header: decodeHeader(message), message, transformSessionId };
-        fake.requests.push(received);
-        handler(received, fake);
-      });
-      socket.on('data', (chunk: Buffer) => reader.push(chunk));
-      socket.on('error', () => {});
-    });
-    return fake;
-  }
-
-  send(message: Buffer): void {
-    const header = Buffer.alloc(4);
-    header.writeUInt32BE(message.length);
-    this.socket?.write(Buffer.concat([header, message]));
-  }
-
-  /** A response to `request`: same command, MessageId and SessionId. */
-  static response(request: Received, fields: { status?: number; credits?: number; flags?: number; asyncId?: bigint; body?: Buffer } = {}): Buffer {
-    const header = encodeHeader({
-      command: request.header.command,
-      messageId: request.header.messageId,
-      status: fields.status ?? NtStatus.Success,
-      credits: fields.credits ?? 1,
-      flags: HeaderFlag.ServerToRedir | (fields.flags ?? 0),
-      sessionId: request.header.sessionId,
-      treeId: request.header.treeId ?? 0,
-      ...(fields.asyncId === undefined ? {} : { asyncId: fields.asyncId }),
-    });
-    return Buffer.concat([header, fields.body ?? encodeEchoResponse()]);
-  }
-
-  async stop(): Promise<void> {
-    this.socket?.destroy();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-}
-
-function options(port: number, extra: Partial<ConnectionOptions> = {}): ConnectionOptions {
-  return {
-    host: '127.0.0.1', port, timeoutMs: 2000, dialects: ['2.1', '3.1.1'], ciphers: ['AES-128-GCM'],
-    signingAlgorithms: ['AES-128-GMAC'], encryption: 'auto', signing: 'auto', ...extra,
-  };
-}
-
-function security(extra: Partial<SessionSecurity> = {}): SessionSecurity {
-  return {
-    sessionId: 0x1234n, signingAlgorithm: SigningAlgorithm.HmacSha256, signingKey: SIGNING_KEY, signingRequired: true,
-    encryptData: false, cipher: Cipher.Aes128Gcm, encryptionKey: C2S_KEY, decryptionKey: S2C_KEY,
-    nonces: new NonceGenerator(Cipher.Aes128Gcm), ...extra,
-  };
-}
-
-const echo = (connection: Connection, extra: { sessionId?: bigint; timeoutMs?: number; pendingTimeoutMs?: number | null } = {}) =>
-  connection.request({ command: Command.Echo, body: encodeEchoRequest(), ...extra });
-
-function signed(message: Buffer): Buffer {
-  message.writeUInt32LE(message.readUInt32LE(16) | HeaderFlag.Signed, 16);
-  signMessage(SigningAlgorithm.HmacSha256, SIGNING_KEY, message).copy(message, 48);
-  return message;
-}
 
 test('never spends credits it was not granted: requests queue until responses grant more', async () => {
   let balance = 1;

@@ -5,18 +5,18 @@
  */
 import {
   PreauthIntegrityHash,
-  applySignature,
   decryptMessage,
   encryptMessageParts,
   parseTransformHeader,
   verifyMessageSignature,
 } from './crypto/index.js';
-import type { Cipher, NonceGenerator, SigningAlgorithm } from './crypto/index.js';
 import { NegotiationError, ProtocolError, SecurityError, SmbError, TimeoutError, TransportError, formatStatus } from './errors.js';
 import { buildNegotiateRequest, encodeNegotiate, interpretNegotiateResponse, offeredList } from './negotiation.js';
 import type { Negotiated, NegotiatePolicy } from './negotiation.js';
 import { messageEvent, notify } from './observer.js';
 import type { SmbObserver } from './observer.js';
+import { cancelledBeforeSending, composeCancel, composeRequests } from './outgoing.js';
+import type { Signer } from './outgoing.js';
 import { Transport } from './transport.js';
 import {
   Command,
@@ -25,15 +25,15 @@ import {
   classifyMessage,
   commandName,
   decodeHeader,
-  encodeHeader,
   isError,
   isResponse,
-  buildCompound,
-  encodeCancelRequest,
   ntStatusName,
   splitCompound,
 } from './wire/index.js';
 import type { Header, NegotiateRequest } from './wire/index.js';
+import type { RequestOptions, SessionSecurity, SmbResponse } from './requests.js';
+
+export type { RequestOptions, SessionSecurity, SmbResponse } from './requests.js';
 
 export interface ConnectionOptions extends NegotiatePolicy {
   port: number;
@@ -42,63 +42,6 @@ export interface ConnectionOptions extends NegotiatePolicy {
   observer?: SmbObserver | undefined;
 }
 
-/** What the connection needs to sign, verify, encrypt and decrypt for one session. */
-export interface SessionSecurity {
-  readonly sessionId: bigint;
-  readonly signingAlgorithm: SigningAlgorithm;
-  readonly signingKey: Buffer | undefined;
-  /** Session.SigningRequired: sign every request, insist on signed responses. */
-  readonly signingRequired: boolean;
-  /** Session.EncryptData: encrypt every request. */
-  readonly encryptData: boolean;
-  readonly cipher: Cipher | undefined;
-  readonly encryptionKey: Buffer | undefined;
-  readonly decryptionKey: Buffer | undefined;
-  readonly nonces: NonceGenerator | undefined;
-}
-
-export interface RequestOptions {
-  command: Command;
-  /** The command's body (after the 64-byte header), whole or in parts (e.g. WRITE header + data). */
-  body: Buffer | readonly Buffer[];
-  sessionId?: bigint;
-  treeId?: number;
-  /** Bytes the request carries or asks for (READ/WRITE length): sets CreditCharge (MS-SMB2 3.1.5.2). */
-  payloadSize?: number;
-  /** Encrypt even when the session does not (a tree with SMB2_SHAREFLAG_ENCRYPT_DATA). */
-  encrypt?: boolean;
-  /** Sign even when the session does not require it (TREE_CONNECT on 3.1.1, VALIDATE_NEGOTIATE_INFO). */
-  sign?: boolean;
-  timeoutMs?: number;
-  /**
-   * After a STATUS_PENDING interim response: undefined keeps the original deadline, a number
-   * restarts the clock with that many ms, null waits as long as the server takes (CHANGE_NOTIFY, LOCK).
-   */
-  pendingTimeoutMs?: number | null;
-  /** Error statuses that are answers, not failures (e.g. STATUS_MORE_PROCESSING_REQUIRED). */
-  okStatuses?: readonly number[];
-  /** Share or file path named in error messages. */
-  path?: string;
-  /** Return the clear request message (for the 3.1.1 preauth hash). */
-  keepRequest?: boolean;
-  /**
-   * Aborting drops the request if it is still queued, or sends CANCEL for it (MS-SMB2
-   * 3.2.4.24); the request then ends with the server's answer, usually STATUS_CANCELLED.
-   */
-  signal?: AbortSignal;
-}
-
-export interface SmbResponse {
-  header: Header;
-  /** The clear SMB2 message of this response (one element of a compound). */
-  message: Buffer;
-  status: number;
-  encrypted: boolean;
-  /** The response carried SMB2_FLAGS_SIGNED and the connection verified it with a registered key. */
-  signatureVerified: boolean;
-  /** The clear request message, when keepRequest was set. */
-  request: Buffer | undefined;
-}
 
 interface Batch {
   items: Outstanding[];
@@ -124,8 +67,8 @@ interface Outstanding {
   cancelled: boolean;
 }
 
-function bodyOf(options: RequestOptions): Buffer {
-  return Buffer.isBuffer(options.body) ? options.body : Buffer.concat(options.body);
+function signerOf(security: SessionSecurity | undefined): Signer | undefined {
+  return security?.signingKey === undefined ? undefined : { algorithm: security.signingAlgorithm, key: security.signingKey };
 }
 
 export function formatSessionId(sessionId: bigint | undefined): string {
@@ -153,6 +96,7 @@ export class Connection {
   private creditsInFlight = 0;
   private nextMessageId = 0n;
   private failure: Error | undefined;
+  private pumpScheduled = false;
 
   private constructor(readonly options: ConnectionOptions) {
     this.peer = `${options.host}:${options.port}`;
@@ -281,7 +225,7 @@ export class Connection {
       this.cancel(aborted);
     } else {
       this.queue.push(batch);
-      this.pump();
+      this.schedulePump();
     }
     return promises;
   }
@@ -304,42 +248,27 @@ export class Connection {
     const queued = this.queue.indexOf(item.batch);
     if (queued >= 0 || item.messageId === undefined) {
       if (queued >= 0) this.queue.splice(queued, 1);
-      const status = NtStatus.Cancelled;
       for (const other of item.batch.items) {
         clearTimeout(other.timer);
-        other.reject(new SmbError(`${formatStatus(status, ntStatusName(status))} on ${other.command}${other.options.path === undefined ? '' : ` ${other.options.path}`}: cancelled before it was sent`, {
-          status, statusName: ntStatusName(status), command: other.command, ...(other.options.path === undefined ? {} : { path: other.options.path }),
-        }));
+        other.reject(cancelledBeforeSending(other.command, other.options.path));
       }
       return;
     }
     if (this.outstanding.get(item.messageId) !== item || this.failure !== undefined) return;
     // The server answers the cancelled request (usually STATUS_CANCELLED); wait for that, but not forever.
     this.startTimer(item, this.options.timeoutMs);
+    const sessionId = item.options.sessionId ?? 0n;
+    const security = this.sessions.get(sessionId);
     try {
-      this.sendCancel(item, item.messageId);
+      const message = composeCancel(
+        { messageId: item.messageId, asyncId: item.asyncId, treeId: item.options.treeId ?? 0, sessionId },
+        item.signed ? signerOf(security) : undefined,
+      );
+      if (this.options.observer !== undefined) notify(this.options.observer, messageEvent('send', message, item.encrypted));
+      this.sendMessage(message, item.encrypted ? security : undefined, 'CANCEL');
     } catch (error) {
       this.fail(error instanceof Error ? error : new ProtocolError(String(error)));
     }
-  }
-
-  /** MS-SMB2 3.2.4.24: same MessageId (and AsyncId once known), no credits, signed when the request was. */
-  private sendCancel(item: Outstanding, messageId: bigint): void {
-    const sessionId = item.options.sessionId ?? 0n;
-    const security = this.sessions.get(sessionId);
-    const header = encodeHeader({
-      command: Command.Cancel,
-      messageId,
-      creditCharge: 0,
-      credits: 0,
-      flags: item.signed ? HeaderFlag.Signed : 0,
-      sessionId,
-      ...(item.asyncId === undefined ? { treeId: item.options.treeId ?? 0 } : { asyncId: item.asyncId }),
-    });
-    const message = Buffer.concat([header, encodeCancelRequest()]);
-    if (item.signed && security?.signingKey !== undefined) applySignature(message, security.signingAlgorithm, security.signingKey);
-    if (this.options.observer !== undefined) notify(this.options.observer, messageEvent('send', message, item.encrypted));
-    this.sendMessage(message, item.encrypted ? security : undefined, 'CANCEL');
   }
 
   private startTimer(item: Outstanding, ms: number): void {
@@ -366,8 +295,26 @@ export class Connection {
     this.creditsInFlight -= item.credits;
   }
 
+  /**
+   * Requests made in the same tick go out together: one pump, one socket write for all of
+   * them (a READ window is then one syscall, not one per READ).
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
   /** Sends queued requests while credits allow and the socket is not congested. */
   private pump(): void {
+    if (this.failure !== undefined || this.queue.length === 0) return;
+    this.transport.batch(() => this.sendQueued());
+  }
+
+  private sendQueued(): void {
     while (this.failure === undefined && this.queue.length > 0 && !this.transport.congested) {
       const head = this.queue[0]!;
       if (head.credits > this.credits) {
@@ -408,27 +355,13 @@ export class Connection {
       const encrypt = security !== undefined && (security.encryptData || items.some((item) => item.options.encrypt === true));
       if (security === undefined && items.some((item) => item.options.encrypt === true)) throw new SecurityError(`cannot encrypt ${first.command}: no session keys`);
       const sign = !encrypt && security?.signingKey !== undefined && (security.signingRequired || items.some((item) => item.options.sign === true));
-      const flags = sign ? HeaderFlag.Signed : 0;
       const observer = this.options.observer;
-      let message: Buffer | undefined;
-      let views: Buffer[];
-      let parts: Buffer[] = [];
-      if (items.length === 1) {
-        const body = first.options.body;
-        parts = [encodeHeader({ ...headers[0]!, flags }), ...(Buffer.isBuffer(body) ? [body] : body)];
-        if (sign || encrypt || first.options.keepRequest === true || observer !== undefined) message = Buffer.concat(parts);
-        views = message === undefined ? [] : [message];
-      } else {
-        const chain = buildCompound(
-          items.map((item, i) => ({ header: { ...headers[i]!, flags }, body: bodyOf(item.options) })),
-          { related: batch.related },
-        );
-        message = chain.message;
-        views = chain.parts;
-      }
+      const { message, parts, views } = composeRequests(
+        items.map((item, i) => ({ header: headers[i]!, body: item.options.body })),
+        { related: batch.related, whole: encrypt || observer !== undefined || first.options.keepRequest === true, signer: sign ? signerOf(security) : undefined },
+      );
       for (const [i, view] of views.entries()) {
         const item = items[i]!;
-        if (sign && security?.signingKey !== undefined) applySignature(view, security.signingAlgorithm, security.signingKey);
         if (encrypt && this.options.testFaults?.zeroInnerSessionIdWhenEncrypting === true) view.writeBigUInt64LE(0n, 40);
         if (item.options.keepRequest === true) item.request = view;
         if (observer !== undefined) notify(observer, messageEvent('send', view, encrypt));

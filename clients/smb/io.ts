@@ -17,10 +17,15 @@ import {
 import type { FileId } from './wire/index.js';
 
 /** Larger requests did not go faster against Samba on loopback; see README "Performance". */
-export const MAX_IO_SIZE = 1 << 20;
-/** Requests of one transfer in flight at once. */
-export const IO_WINDOW = 8;
+export const MAX_IO_SIZE = Number(process.env.SMB_MAX_IO_SIZE ?? 1 << 20);
+/** Bytes one transfer keeps in flight: many small requests on 2.0.2, a few large ones with LARGE_MTU. */
+export const IO_WINDOW_BYTES = Number(process.env.SMB_IO_WINDOW_BYTES ?? 8 << 20);
 const SINGLE_CREDIT_SIZE = 65536;
+
+/** Requests of `size` bytes that one transfer keeps in flight. */
+export function ioWindow(size: number): number {
+  return Math.max(2, Math.floor(IO_WINDOW_BYTES / size));
+}
 
 export function ioSize(tree: Tree, kind: 'read' | 'write'): number {
   const negotiated = tree.session.connection.negotiated;
@@ -77,7 +82,7 @@ export async function readAt(tree: Tree, fileId: FileId, path: string, target: B
   const chunk = ioSize(tree, 'read');
   const count = Math.ceil(target.length / chunk);
   const got = new Array<number>(count).fill(0);
-  await pipelined(count, IO_WINDOW, async (i) => {
+  await pipelined(count, ioWindow(chunk), async (i) => {
     const start = i * chunk;
     const length = Math.min(chunk, target.length - start);
     const data = readData(await tree.request(readRequest(fileId, position + start, length, path)));
@@ -99,7 +104,7 @@ export async function writeAt(tree: Tree, fileId: FileId, path: string, data: Bu
   const chunk = ioSize(tree, 'write');
   const count = Math.ceil(data.length / chunk);
   let total = 0;
-  await pipelined(count, IO_WINDOW, async (i) => {
+  await pipelined(count, ioWindow(chunk), async (i) => {
     const start = i * chunk;
     const part = data.subarray(start, Math.min(data.length, start + chunk));
     const written = decodeWriteResponse((await tree.request(writeRequest(fileId, position + start, part, path))).message).count;

@@ -1,14 +1,14 @@
 /**
- * Node streams over a file. The readable keeps IO_WINDOW READs in flight ahead of the
+ * Node streams over a file. The readable keeps a window of READs in flight (ioWindow) ahead of the
  * consumer and pushes each response's data without copying; the writable coalesces small
- * writes into request-sized ones, keeps IO_WINDOW WRITEs in flight and holds further data
+ * writes into request-sized ones, keeps a window of WRITEs in flight and holds further data
  * back (backpressure) until one is acknowledged. 'finish' comes after the last
  * acknowledgement and the CLOSE.
  */
 import { Readable, Writable } from 'node:stream';
 import { ArgumentError } from './errors.js';
 import { FileHandle } from './file.js';
-import { IO_WINDOW, ioSize, readData, readRequest } from './io.js';
+import { MAX_IO_SIZE, ioSize, ioWindow, readData, readRequest } from './io.js';
 import type { Tree } from './tree.js';
 
 export interface ReadStreamOptions {
@@ -41,7 +41,8 @@ class SmbReadStream extends Readable {
   private ended = false;
 
   constructor(private readonly tree: Tree, private readonly path: string, private readonly options: ReadStreamOptions) {
-    super(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark });
+    // Room for a few responses, so a slow consumer and the network overlap.
+    super({ highWaterMark: options.highWaterMark ?? 4 * MAX_IO_SIZE });
     this.next = options.start ?? 0;
     for (const [field, value] of [['start', options.start], ['end', options.end]] as const) {
       if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) throw new ArgumentError(`createReadStream ${path}: ${field} ${value} is not a non-negative integer`, { path });
@@ -61,7 +62,7 @@ class SmbReadStream extends Readable {
     const handle = this.handle;
     if (handle === undefined || this.ended) return;
     const chunk = ioSize(this.tree, 'read');
-    while (this.inFlight.length < IO_WINDOW && this.next < this.limit) {
+    while (this.inFlight.length < ioWindow(chunk) && this.next < this.limit) {
       const length = Math.min(chunk, this.limit - this.next);
       const data = this.tree.request(readRequest(handle.fileId, this.next, length, handle.path)).then(readData);
       data.catch(() => undefined);
@@ -118,7 +119,7 @@ class SmbWriteStream extends Writable {
     }, (error: unknown) => callback(error as Error));
   }
 
-  /** Sends one WRITE; returns once another may be started (fewer than IO_WINDOW in flight). */
+  /** Sends one WRITE; returns once another may be started (the window is not full). */
   private send(data: Buffer): Promise<void> {
     const handle = this.handle!;
     const at = this.position;
@@ -132,7 +133,7 @@ class SmbWriteStream extends Writable {
       resume?.();
     });
     this.inFlight.add(write);
-    if (this.inFlight.size < IO_WINDOW) return Promise.resolve();
+    if (this.inFlight.size < ioWindow(this.chunk)) return Promise.resolve();
     return new Promise((resolve) => { this.blocked = resolve; });
   }
 

@@ -128,6 +128,20 @@ test('a frame inside one chunk is handed on as a view, without a copy', () => {
   expect(frames.map((f) => f.buffer)).toEqual([chunk.buffer, chunk.buffer]);
 });
 
+test('from a reused read buffer every frame is copied out, so overwriting the buffer changes nothing', () => {
+  const frames: Buffer[] = [];
+  const reader = new FrameReader((f) => frames.push(f));
+  const wire = Buffer.concat([frame(pattern(100, 1)), frame(pattern(70_000, 2)), frame(pattern(3, 3))]);
+  const buffer = Buffer.alloc(4096);
+  for (let at = 0; at < wire.length; at += buffer.length) {
+    const length = wire.copy(buffer, 0, at, at + buffer.length);
+    reader.push(buffer.subarray(0, length), true);
+    buffer.fill(0xee);
+  }
+  expect(frames).toEqual([pattern(100, 1), pattern(70_000, 2), pattern(3, 3)]);
+  expect(reader.pendingBytes).toBe(0);
+});
+
 test('a frame header whose first byte is not zero is a ProtocolError that closes the transport', async () => {
   const peer = await listen();
   const sink = collector();

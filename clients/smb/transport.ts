@@ -3,6 +3,7 @@
  * first byte is zero and whose other three bytes are the message length, big-endian.
  */
 import { Socket } from 'node:net';
+import type { SocketConstructorOpts } from 'node:net';
 import { ProtocolError, TimeoutError, TransportError } from './errors.js';
 
 /** The largest message a 24-bit length can describe. */
@@ -25,80 +26,93 @@ export interface TransportConnectOptions {
 }
 
 /**
- * Reassembles frames from arbitrary chunks. A frame inside one chunk is handed on as a view;
- * a frame spanning chunks is copied once into a buffer of its exact size, so an 8 MiB frame
- * arriving in 64 KiB chunks costs one 8 MiB copy, not a growing concatenation.
+ * Reassembles frames from arbitrary chunks. A frame inside one chunk is handed on as a view
+ * (unless the chunk is `reused`); a frame spanning chunks is copied once into a buffer of its
+ * exact size, allocated when its length is known, so an 8 MiB frame arriving in 64 KiB
+ * chunks costs one 8 MiB copy, not a growing concatenation.
  */
 export class FrameReader {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  private frameLength = -1;
+  private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
+  private headerFill = 0;
+  private frame: Buffer | undefined;
+  private frameFill = 0;
 
   constructor(private readonly onFrame: (frame: Buffer) => void) {}
 
-  /** Bytes received that do not yet form a whole frame. */
+  /** Bytes received of the header or message not yet complete. */
   get pendingBytes(): number {
-    return this.buffered;
+    return this.frame === undefined ? this.headerFill : this.frameFill;
   }
 
   /** Length of the frame being received, when its header has arrived. */
   get expectedBytes(): number | undefined {
-    return this.frameLength < 0 ? undefined : this.frameLength;
+    return this.frame?.length;
   }
 
-  push(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    for (;;) {
-      if (this.frameLength < 0) {
-        if (this.buffered < FRAME_HEADER_BYTES) return;
-        const header = this.take(FRAME_HEADER_BYTES);
-        if (header[0] !== 0) {
-          throw new ProtocolError(
-            `direct TCP frame header starts with 0x${header.toString('hex')}; the first byte must be zero (MS-SMB2 2.1)`,
-            { field: 'direct TCP header' },
-          );
+  /** `reused`: the caller overwrites `chunk` afterwards, so no frame may be a view of it. */
+  push(chunk: Buffer, reused = false): void {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.frame === undefined) {
+        if (this.headerFill === 0 && chunk.length - at >= FRAME_HEADER_BYTES) {
+          const length = frameLength(chunk.subarray(at, at + FRAME_HEADER_BYTES));
+          at += FRAME_HEADER_BYTES;
+          if (!reused && chunk.length - at >= length) {
+            const view = chunk.subarray(at, at + length);
+            at += length;
+            this.onFrame(view);
+          } else {
+            this.frame = Buffer.allocUnsafe(length);
+          }
+        } else {
+          const used = chunk.copy(this.header, this.headerFill, at, at + FRAME_HEADER_BYTES - this.headerFill);
+          this.headerFill += used;
+          at += used;
+          if (this.headerFill < FRAME_HEADER_BYTES) return;
+          this.headerFill = 0;
+          this.frame = Buffer.allocUnsafe(frameLength(this.header));
         }
-        this.frameLength = header.readUInt32BE(0);
       }
-      if (this.buffered < this.frameLength) return;
-      const frame = this.take(this.frameLength);
-      this.frameLength = -1;
-      this.onFrame(frame);
+      const frame = this.frame;
+      if (frame === undefined) continue;
+      const used = chunk.copy(frame, this.frameFill, at, at + frame.length - this.frameFill);
+      this.frameFill += used;
+      at += used;
+      if (this.frameFill === frame.length) {
+        this.frame = undefined;
+        this.frameFill = 0;
+        this.onFrame(frame);
+      }
     }
-  }
-
-  private take(length: number): Buffer {
-    const first = this.chunks[0];
-    if (first !== undefined && first.length >= length) {
-      this.consume(first, length);
-      return first.subarray(0, length);
-    }
-    const out = Buffer.allocUnsafe(length);
-    let filled = 0;
-    while (filled < length) {
-      const chunk = this.chunks[0];
-      if (chunk === undefined) throw new Error('FrameReader: fewer bytes buffered than counted');
-      const used = Math.min(chunk.length, length - filled);
-      chunk.copy(out, filled, 0, used);
-      filled += used;
-      this.consume(chunk, used);
-    }
-    return out;
-  }
-
-  private consume(chunk: Buffer, used: number): void {
-    this.buffered -= used;
-    if (used === chunk.length) this.chunks.shift();
-    else this.chunks[0] = chunk.subarray(used);
   }
 }
+
+function frameLength(header: Buffer): number {
+  if (header[0] !== 0) {
+    throw new ProtocolError(
+      `direct TCP frame header starts with 0x${header.toString('hex')}; the first byte must be zero (MS-SMB2 2.1)`,
+      { field: 'direct TCP header' },
+    );
+  }
+  return header.readUInt32BE(0);
+}
+
+/** Received bytes land here, then are copied once into their frame (no buffer per socket read). */
+const READ_BUFFER_BYTES = 256 * 1024;
 
 export class Transport {
   private closedWith: TransportError | ProtocolError | undefined;
   private closedByUs = false;
   private readonly reader: FrameReader;
+
+  /** The socket's onread callback: `buffer` is reused for the next read. */
+  private received(buffer: Buffer, length: number): void {
+    try {
+      this.reader.push(buffer.subarray(0, length), true);
+    } catch (error) {
+      this.fail(error instanceof ProtocolError ? error : new TransportError(`bad data from ${this.peer}`, { cause: error }));
+    }
+  }
 
   private constructor(
     private readonly socket: Socket,
@@ -106,13 +120,6 @@ export class Transport {
     private readonly handlers: TransportHandlers,
   ) {
     this.reader = new FrameReader((frame) => handlers.onFrame(frame));
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        this.reader.push(chunk);
-      } catch (error) {
-        this.fail(error instanceof ProtocolError ? error : new TransportError(`bad data from ${peer}`, { cause: error }));
-      }
-    });
     socket.on('drain', () => handlers.onDrain?.());
     socket.on('error', (error: NodeJS.ErrnoException) => {
       const what = error.code === 'ECONNRESET' ? 'reset by the server' : `failed: ${error.code ?? error.message}`;
@@ -125,7 +132,17 @@ export class Transport {
   static connect(options: TransportConnectOptions, handlers: TransportHandlers): Promise<Transport> {
     const peer = `${options.host}:${options.port}`;
     return new Promise((resolve, reject) => {
-      const socket = new Socket();
+      let transport: Transport | undefined;
+      // onread works only when given to the constructor (not to connect()).
+      const socket = new Socket(<SocketConstructorOpts>{
+        onread: {
+          buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+          callback: (length: number, received: Uint8Array) => {
+            transport?.received(received as Buffer, length);
+            return true;
+          },
+        },
+      });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new TimeoutError(`TCP connect to ${peer} timed out after ${options.connectTimeoutMs} ms`));
@@ -141,7 +158,8 @@ export class Transport {
         socket.off('error', onError);
         socket.setNoDelay(true);
         socket.setKeepAlive(true, 30_000);
-        resolve(new Transport(socket, peer, handlers));
+        transport = new Transport(socket, peer, handlers);
+        resolve(transport);
       });
     });
   }
@@ -180,6 +198,16 @@ export class Transport {
     for (const part of parts) ok = this.socket.write(part);
     this.socket.uncork();
     return ok;
+  }
+
+  /** Runs `send` calls made inside `work` as one socket write. */
+  batch(work: () => void): void {
+    this.socket.cork();
+    try {
+      work();
+    } finally {
+      this.socket.uncork();
+    }
   }
 
   /** Closes without notifying onClose; idempotent. */

@@ -79,6 +79,8 @@ test('PcapngFile writes the header blocks, then one block per packet, and stops 
     expect(bytes.equals(Buffer.concat([shb, idb, ...packets]))).toBe(true);
     expect(bytes.length).toBe(shb.length + 40 + 36 + 36);
     expect(() => PcapngFile.create(join(dir, 'x.pcapng'), { snapLength: -1 })).toThrow('snapLength must be a non-negative integer, got -1');
+    expect(() => PcapngFile.create('/dev/full')).toThrow(/^capture: cannot write the pcapng \/dev\/full: ENOSPC/);
+    expect(() => PcapngFile.create(join(dir, 'missing', 'x.pcapng'))).toThrow(`capture: cannot write the pcapng ${join(dir, 'missing', 'x.pcapng')}: ENOENT`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

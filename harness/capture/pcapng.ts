@@ -137,10 +137,15 @@ export class PcapngFile {
     if (!Number.isInteger(snapLength) || snapLength < 0) {
       throw new Error(`capture: snapLength must be a non-negative integer, got ${snapLength}`);
     }
-    const fd = openSync(path, 'w', 0o600);
-    const file = new PcapngFile(path, fd, snapLength);
-    file.write([encodeSectionHeader('smb-interop capture proxy'), encodeInterfaceDescription(options.interfaceName ?? 'capture-proxy', snapLength)]);
-    return file;
+    let file: PcapngFile | undefined;
+    try {
+      file = new PcapngFile(path, openSync(path, 'w', 0o600), snapLength);
+      file.write([encodeSectionHeader('smb-interop capture proxy'), encodeInterfaceDescription(options.interfaceName ?? 'capture-proxy', snapLength)]);
+      return file;
+    } catch (error) {
+      file?.close();
+      throw new Error(`capture: cannot write the pcapng ${path}: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   /** Packets written so far; the next packet is frame number `packets + 1` in Wireshark. */

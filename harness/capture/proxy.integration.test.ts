@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import type { Server, Socket } from 'node:net';
@@ -245,4 +245,50 @@ test('close() ends a connection still open: both peers are closed and the event 
     '.......A...F', '.......A....',
   ]);
   await expect(new Promise((resolve, reject) => connect(proxy.port, proxy.host).on('connect', resolve).on('error', reject))).rejects.toThrow('ECONNREFUSED');
+});
+
+/** A listener whose process stops accepting: once its small backlog is full, SYNs go unanswered. */
+async function unansweringServer(): Promise<{ port: number; stop: () => void }> {
+  const script = `
+    const server = require('node:net').createServer();
+    server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+      process.stdout.write(server.address().port + '\\n');
+      setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30000), 10);
+    });`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`the listener exited (${code})`)));
+  });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  return { port, stop: () => child.kill('SIGKILL') };
+}
+
+test('a server that never answers: after connectTimeoutMs the client is reset and the event says so', async () => {
+  const server = await unansweringServer();
+  const fillers: Socket[] = [];
+  try {
+    // Fill the accept queue the stalled process never drains.
+    for (let i = 0; i < 4; i++) fillers.push(connect(server.port, '127.0.0.1').on('error', () => undefined));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const proxy = await CaptureProxy.start({ upstreamHost: '127.0.0.1', upstreamPort: server.port, connectTimeoutMs: 500 });
+    try {
+      const started = Date.now();
+      const client = connect(proxy.port, proxy.host);
+      const outcome = await new Promise<string>((resolve) => {
+        client.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+        client.on('close', () => resolve('closed'));
+        setTimeout(() => resolve('still open after 10 s'), 10_000);
+      });
+      expect(outcome).toBe('ECONNRESET');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+      expect(proxy.closeEvents).toMatchObject([{ side: 'server', kind: 'CONNECT_TIMEOUT' }]);
+      expect(proxy.closeEvents[0]!.description).toBe(`no answer from 127.0.0.1:${server.port} within 500 ms before any data`);
+    } finally {
+      await proxy.close();
+    }
+  } finally {
+    for (const socket of fillers) socket.destroy();
+    server.stop();
+  }
 });

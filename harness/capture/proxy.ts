@@ -67,6 +67,9 @@ interface LastData {
 interface Relay {
   id: number;
   client: Socket;
+  /** The client's address and ephemeral port, read at accept (a closed socket forgets them). */
+  clientIp: string;
+  clientPort: number;
   upstream: Socket;
   flow: TcpFlow | undefined;
   clientEnded: boolean;
@@ -85,6 +88,7 @@ export class CaptureProxy {
   private closing: Promise<void> | undefined;
   private readonly unregister: () => void;
   private listenPort = 0;
+  private pcapFailure: string | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -136,6 +140,11 @@ export class CaptureProxy {
     return this.pcap?.path;
   }
 
+  /** Why the pcap stopped early (e.g. the disk filled up); undefined while it is whole. */
+  get pcapError(): string | undefined {
+    return this.pcapFailure;
+  }
+
   /** Ends every connection, stops listening and finishes the pcap file. Idempotent. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
@@ -168,7 +177,10 @@ export class CaptureProxy {
     const upstream = connect({ host: this.options.upstreamHost, port: this.options.upstreamPort, allowHalfOpen: true });
     let markClosed!: () => void;
     const closed = new Promise<void>((resolve) => (markClosed = resolve));
-    const relay: Relay = { id, client, upstream, flow: undefined, clientEnded: false, serverEnded: false, lastData: undefined, closed };
+    const clientIp = client.remoteAddress !== undefined && isIPv4(client.remoteAddress) ? client.remoteAddress : '127.0.0.1';
+    const relay: Relay = {
+      id, client, clientIp, clientPort: client.remotePort ?? 0, upstream, flow: undefined, clientEnded: false, serverEnded: false, lastData: undefined, closed,
+    };
     this.relays.add(relay);
     let open = 2;
     const onClose = (): void => {
@@ -177,15 +189,18 @@ export class CaptureProxy {
         markClosed();
       }
     };
-    client.once('close', onClose);
-    upstream.once('close', onClose);
-
     const timer = setTimeout(() => {
       this.connectFailed(relay, 'CONNECT_TIMEOUT', `no answer from ${this.upstreamName()} within ${this.options.connectTimeoutMs} ms`);
     }, this.options.connectTimeoutMs);
+    client.once('close', () => {
+      clearTimeout(timer);
+      onClose();
+    });
+    upstream.once('close', onClose);
     upstream.once('connect', () => {
       clearTimeout(timer);
-      this.connected(relay);
+      if (client.destroyed) upstream.destroy(); // the client left while the server was answering
+      else this.connected(relay);
     });
     upstream.on('error', (error: NodeJS.ErrnoException) => {
       if (relay.flow === undefined) {
@@ -203,10 +218,9 @@ export class CaptureProxy {
 
   private connected(relay: Relay): void {
     const { client, upstream } = relay;
-    const clientIp = client.remoteAddress !== undefined && isIPv4(client.remoteAddress) ? client.remoteAddress : '127.0.0.1';
     const serverIp = upstream.remoteAddress !== undefined && isIPv4(upstream.remoteAddress) ? upstream.remoteAddress : '127.0.0.2';
     relay.flow = new TcpFlow(
-      { ip: clientIp, port: client.remotePort ?? 0 },
+      { ip: relay.clientIp, port: relay.clientPort },
       { ip: serverIp, port: this.options.displayServerPort },
       { client: randomInt(2 ** 31), server: randomInt(2 ** 31) },
     );
@@ -220,6 +234,7 @@ export class CaptureProxy {
 
   /** Relays `from` to `to` unchanged; pauses `from` while `to` cannot take more. */
   private relayData(relay: Relay, from: Socket, to: Socket, fromClient: boolean): void {
+    let waiting = false;
     from.on('data', (chunk: Buffer) => {
       if (fromClient) this.counters.bytesClientToServer += chunk.length;
       else this.counters.bytesServerToClient += chunk.length;
@@ -227,9 +242,13 @@ export class CaptureProxy {
       const first = this.counters.frames + 1;
       this.record(frames);
       relay.lastData = { frame: first, time: Date.now(), fromClient, length: chunk.length };
-      if (!to.write(chunk)) {
+      if (!to.write(chunk) && !waiting) {
+        waiting = true;
         from.pause();
-        to.once('drain', () => from.resume());
+        to.once('drain', () => {
+          waiting = false;
+          from.resume();
+        });
       }
     });
   }
@@ -255,7 +274,7 @@ export class CaptureProxy {
   private connectFailed(relay: Relay, kind: 'CONNECT_FAILED' | 'CONNECT_TIMEOUT', reason: string, errorCode?: string): void {
     if (relay.client.destroyed && relay.upstream.destroyed) return;
     const flow = new TcpFlow(
-      { ip: '127.0.0.1', port: relay.client.remotePort ?? 0 },
+      { ip: relay.clientIp, port: relay.clientPort },
       { ip: isIPv4(this.options.upstreamHost) ? this.options.upstreamHost : '127.0.0.2', port: this.options.displayServerPort },
       { client: randomInt(2 ** 31), server: 0 },
     );
@@ -298,7 +317,14 @@ export class CaptureProxy {
     const timestamp = nowMicroseconds();
     frames.forEach((frame, i) => {
       this.counters.frames++;
-      this.pcap?.writePacket(timestamp, [frame.headers, frame.payload], i === 0 ? comment : undefined);
+      if (this.pcap?.isOpen !== true) return;
+      try {
+        this.pcap.writePacket(timestamp, [frame.headers, frame.payload], i === 0 ? comment : undefined);
+      } catch (error) {
+        // A full disk must not break the connection under test: stop tracing, say why.
+        this.pcapFailure = `${this.pcap.path}: ${(error as Error).message}; the trace stops at frame ${this.pcap.packets}`;
+        this.pcap.close();
+      }
     });
   }
 

@@ -27,6 +27,23 @@ test('the checksum is the same whether an odd-length buffer splits a 16-bit word
   expect(internetChecksum([hex('01'), Buffer.alloc(0), hex('02'), hex('03')])).toBe(0xfbfd);
 });
 
+test('large, odd-sized and oddly aligned buffers checksum as the slow byte-by-byte definition says', () => {
+  let seed = 12345;
+  const random = (limit: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % limit;
+  };
+  const backing = Buffer.from(Array.from({ length: 300_000 }, () => random(256)));
+  for (let round = 0; round < 12; round++) {
+    const start = random(7);
+    const whole = backing.subarray(start, start + 100_000 + random(150_000));
+    const cuts = [random(whole.length), random(whole.length), random(whole.length)].sort((a, b) => a - b);
+    const parts = [whole.subarray(0, cuts[0]), whole.subarray(cuts[0], cuts[1]), whole.subarray(cuts[1], cuts[2]), whole.subarray(cuts[2])];
+    expect(internetChecksum(parts)).toBe(naiveChecksum([...whole]));
+  }
+  expect(internetChecksum([Buffer.alloc(70_000, 0xff)])).toBe(naiveChecksum(Array.from({ length: 70_000 }, () => 0xff)));
+});
+
 test('one data segment, byte for byte: Ethernet, IPv4 and TCP headers with both checksums', () => {
   const payload = Buffer.from('hi');
   const headers = encodeSegmentHeaders({

@@ -6,6 +6,7 @@ import {
   encodeHeader, encodeNegotiateRequest, encodeNegotiateResponse, encodeTreeConnectResponse, encodeWriteRequest,
 } from '../../clients/smb/wire/index.js';
 import type { HeaderFields } from '../../clients/smb/wire/index.js';
+import type { CloseEvent } from './proxy.js';
 import { TranscriptRecorder } from './transcript.js';
 
 const START = Date.parse('2026-11-25T07:00:00.000Z');
@@ -93,4 +94,15 @@ test('session keys are kept for the key file but never written into the transcri
     expect(text + json).not.toContain(fill.repeat(4));
     expect(text + json).not.toContain(Buffer.alloc(16, Number.parseInt(fill, 16)).toString('base64'));
   }
+});
+
+test('the proxy close events end the transcript: one line each, and a list in the JSON', () => {
+  const recorder = recorded();
+  const reset: CloseEvent = {
+    connection: 1, side: 'server', kind: 'RST', time: START + 1000, afterFrame: 7, msAfterFrame: 2, errorCode: 'ECONNRESET',
+    description: 'server reset the connection (RST) 2 ms after frame 7 (client data, 254 bytes)',
+  };
+  expect(recorder.toText([reset]).split('\n').slice(-2)).toEqual(['# connection 1: server reset the connection (RST) 2 ms after frame 7 (client data, 254 bytes)', '']);
+  expect(JSON.parse(recorder.toJson([reset])).connections).toEqual([reset]);
+  expect(JSON.parse(recorder.toJson()).connections).toEqual([]);
 });

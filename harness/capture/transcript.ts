@@ -13,6 +13,7 @@ import {
   decodeWriteResponse, findContext,
 } from '../../clients/smb/wire/index.js';
 import { formatSessionId } from './keys.js';
+import type { CloseEvent } from './proxy.js';
 
 export interface TranscriptEntry {
   /** 1-based. */
@@ -210,14 +211,17 @@ export class TranscriptRecorder implements SmbObserver {
     return this.keys.map((k) => ({ sessionId: formatSessionId(k.sessionId), dialect: k.dialect, cipher: k.cipher }));
   }
 
-  toJson(): string {
-    return `${JSON.stringify({ sessions: this.sessions, messages: this.messages }, null, 2)}\n`;
+  /** `connections`: the capture proxy's closeEvents, so the transcript also tells how each connection ended. */
+  toJson(connections: readonly CloseEvent[] = []): string {
+    return `${JSON.stringify({ sessions: this.sessions, messages: this.messages, connections }, null, 2)}\n`;
   }
 
-  toText(): string {
+  /** One line per message, then one per connection end (`# connection 1: server reset the connection ...`). */
+  toText(connections: readonly CloseEvent[] = []): string {
     const sessions = this.sessions.map((s) => `${s.sessionId} SMB ${s.dialect} ${s.cipher ?? 'no cipher'}`).join('; ');
     const head = `# ${this.messages.length} SMB2 messages in the clear (before encryption / after decryption); sessions: ${sessions || 'none'}`;
-    return `${[head, ...this.messages.map(formatEntry)].join('\n')}\n`;
+    const ends = connections.map((e) => `# connection ${e.connection}: ${e.description}`);
+    return `${[head, ...this.messages.map(formatEntry), ...ends].join('\n')}\n`;
   }
 }
 

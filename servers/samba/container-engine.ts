@@ -37,7 +37,8 @@ export function docker(): Docker {
   return client;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** An engine call that does not answer within `ms` rejects, naming what was asked. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
@@ -104,10 +105,20 @@ export function removeContainersSync(label: string, value: string): void {
 /** Force-removes one container and its anonymous volumes; a container already gone is not an error. */
 export async function removeContainer(containerId: string): Promise<void> {
   try {
-    await docker().getContainer(containerId).remove({ force: true, v: true });
+    await withTimeout(docker().getContainer(containerId).remove({ force: true, v: true }), 20_000, `removing container ${containerId.slice(0, 12)}`);
   } catch (e) {
     if ((e as { statusCode?: number }).statusCode !== 404) throw e;
   }
+}
+
+/** Removes the containers carrying `label=value`, through the engine API. */
+export async function removeContainersByLabel(label: string, value: string): Promise<void> {
+  const found = await withTimeout(
+    docker().listContainers({ all: true, filters: { label: [`${label}=${value}`] } }),
+    10_000,
+    `listing containers labelled ${label}=${value}`,
+  );
+  for (const c of found) await removeContainer(c.Id);
 }
 
 /**
@@ -115,7 +126,11 @@ export async function removeContainer(containerId: string): Promise<void> {
  * longer exists: a run killed with SIGKILL cannot clean up after itself.
  */
 export async function sweepStaleContainers(): Promise<number> {
-  const containers = await docker().listContainers({ all: true, filters: { label: [LABELS.ownerPid] } });
+  const containers = await withTimeout(
+    docker().listContainers({ all: true, filters: { label: [LABELS.ownerPid] } }),
+    10_000,
+    'listing the containers of earlier runs',
+  );
   let swept = 0;
   for (const c of containers) {
     const labels = c.Labels ?? {};

@@ -93,12 +93,14 @@ interface BuildEvent {
   errorDetail?: { message?: string };
 }
 
-async function build(image: SambaImageName, tag: string, context: string): Promise<void> {
+async function build(image: SambaImageName, tag: string, context: string, standard: boolean): Promise<void> {
   const { suite } = SAMBA_IMAGES[image];
+  // Only images of docker/samba take part in the removal of outdated images.
+  const labels: Record<string, string> = standard ? { [IMAGE_LABEL]: 'samba', [SUITE_LABEL]: suite } : { [IMAGE_LABEL]: 'samba-custom' };
   const stream = await docker().buildImage({ context, src: readdirSync(context) }, {
     t: tag,
     buildargs: { DEBIAN_SUITE: suite },
-    labels: { [IMAGE_LABEL]: 'samba', [SUITE_LABEL]: suite },
+    labels,
     // apt-get reaches the Debian mirror the way the host does; no bridge network is needed.
     networkmode: 'host',
     rm: true,
@@ -150,15 +152,19 @@ async function removeOutdatedImages(suite: string, current: string): Promise<voi
   }
 }
 
-/** The tag of a Samba image, built first when this machine does not have it. */
-export async function ensureSambaImage(image: SambaImageName): Promise<string> {
-  const context = sambaBuildContext();
-  const tag = sambaImageTag(image, context);
+/**
+ * The tag of a Samba image, built first when this machine does not have it. `context` replaces
+ * docker/samba (e.g. a Dockerfile with a patched Samba); its images are kept beside the standard ones.
+ */
+export async function ensureSambaImage(image: SambaImageName, context?: string): Promise<string> {
+  const standard = context === undefined;
+  const dir = context ?? sambaBuildContext();
+  const tag = sambaImageTag(image, dir);
   if (await imageExists(tag)) return tag;
   await withBuildLock(tag, async () => {
     if (await imageExists(tag)) return;
-    await build(image, tag, context);
-    await removeOutdatedImages(SAMBA_IMAGES[image].suite, tag);
+    await build(image, tag, dir, standard);
+    if (standard) await removeOutdatedImages(SAMBA_IMAGES[image].suite, tag);
   });
   return tag;
 }

@@ -13,6 +13,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import './container-signals.js'; // before testcontainers: see there
 import { GenericContainer, Wait } from 'testcontainers';
 import type { Profile } from '../catalog/schema.js';
 import type { SambaImageName } from '../catalog/targets.js';
@@ -21,8 +22,8 @@ import { findShare, findUser, processAlive, startedShares, tcpProbe } from '../t
 import type { ServerSession, StartedShare, StartedTarget, TargetUser } from '../target.js';
 import { accountName, randomPassword, type CommandResult } from './accounts.js';
 import {
-  containerEngineAvailable, docker, execInContainer, HOST_DIR_PREFIX, LABELS, removeContainer, removeContainersSync,
-  sweepStaleContainers,
+  containerEngineAvailable, docker, execInContainer, HOST_DIR_PREFIX, LABELS, removeContainer, removeContainersByLabel,
+  removeContainersSync, sweepStaleContainers, withTimeout,
 } from './container-engine.js';
 import { ensureSambaImage } from './container-images.js';
 import { freeLoopbackPort, TargetStartError } from './native.js';
@@ -76,6 +77,8 @@ done`;
 
 export interface ContainerOptions {
   image?: SambaImageName;
+  /** A directory with a Dockerfile to build instead of docker/samba (given DEBIAN_SUITE as a build arg). */
+  buildContext?: string;
   logLevel?: number;
   debugEncryption?: boolean;
   startTimeoutMs?: number;
@@ -84,7 +87,7 @@ export interface ContainerOptions {
 
 /** Builds and starts one Samba container for a profile, testcontainers-style: configure, then start(). */
 export class ContainerSambaServer {
-  private options: Required<ContainerOptions>;
+  private options: Required<Omit<ContainerOptions, 'buildContext'>> & Pick<ContainerOptions, 'buildContext'>;
 
   constructor(private readonly profile: Profile, options: ContainerOptions = {}) {
     this.options = { image: 'samba-4.17', logLevel: 2, debugEncryption: false, startTimeoutMs: 30_000, host: '127.0.0.1', ...options };
@@ -92,6 +95,11 @@ export class ContainerSambaServer {
 
   withImage(image: SambaImageName): this {
     this.options.image = image;
+    return this;
+  }
+
+  withBuildContext(dir: string): this {
+    this.options.buildContext = dir;
     return this;
   }
 
@@ -123,7 +131,7 @@ export class ContainerSambaServer {
     try {
       await sweepStaleContainers();
       sweepStaleHostDirs();
-      imageTag = await ensureSambaImage(this.options.image);
+      imageTag = await ensureSambaImage(this.options.image, this.options.buildContext);
     } catch (e) {
       throw new TargetStartError(name, (e as Error).message);
     }
@@ -171,11 +179,11 @@ export class ContainerSambaServer {
         }
         const { containerId, log, stopLogs } = started;
         try {
-          const accounts = await execInContainer(containerId, ['sh', '-c', CREATE_ACCOUNTS], {
-            input: users.map((u) => `${u.username} ${u.password}\n`).join(''),
-          });
+          const [accounts, serverVersion] = await Promise.all([
+            execInContainer(containerId, ['sh', '-c', CREATE_ACCOUNTS], { input: users.map((u) => `${u.username} ${u.password}\n`).join('') }),
+            sambaVersionIn(containerId, imageTag),
+          ]);
           if (accounts.code !== 0) throw new Error(`creating the accounts in the container failed: ${(accounts.stderr || accounts.stdout).trim()}`);
-          const serverVersion = await sambaVersionIn(containerId, imageTag);
           unregister();
           return new StartedContainerTarget({
             name, profile: this.profile, image: this.options.image, imageTag, containerId, instance,
@@ -188,7 +196,8 @@ export class ContainerSambaServer {
       }
       throw lastError ?? new TargetStartError(name, 'smbd did not start');
     } catch (error) {
-      syncCleanup();
+      await removeContainersByLabel(LABELS.instance, instance).catch(() => syncCleanup());
+      await rm(hostRoot, { recursive: true, force: true });
       unregister();
       if (error instanceof TargetStartError) throw error;
       throw new TargetStartError(name, (error as Error).message);
@@ -204,7 +213,7 @@ export class ContainerSambaServer {
     if (existsSync('/etc/localtime')) bindMounts.push({ source: '/etc/localtime', target: '/etc/localtime', mode: 'ro' });
     let container;
     try {
-      container = await new GenericContainer(imageTag)
+      const starting = new GenericContainer(imageTag)
         .withNetworkMode('host')
         .withLabels({
           [LABELS.ownerPid]: String(process.pid),
@@ -218,9 +227,11 @@ export class ContainerSambaServer {
         .withWaitStrategy(Wait.forLogMessage(/smbd version .* started/))
         .withStartupTimeout(startTimeoutMs)
         .start();
+      // The wait strategy has its own limit; this one covers creating and starting the container.
+      container = await withTimeout(starting, startTimeoutMs + 10_000, `starting a container for ${name}`);
     } catch (e) {
       const tail = await this.logsOfInstance(instance);
-      removeContainersSync(LABELS.instance, instance);
+      await removeContainersByLabel(LABELS.instance, instance);
       return new TargetStartError(name, `the container did not start: ${(e as Error).message}`, tail);
     }
     const containerId = container.getId();
@@ -228,7 +239,7 @@ export class ContainerSambaServer {
     while (Date.now() < deadline) {
       const probe = await tcpProbe(host, port, 500);
       if (probe.ok) return { containerId, log, stopLogs };
-      const state = await docker().getContainer(containerId).inspect();
+      const state = await withTimeout(docker().getContainer(containerId).inspect(), 10_000, `inspecting container ${containerId.slice(0, 12)}`);
       if (!state.State.Running) {
         stopLogs();
         await removeContainer(containerId);
@@ -256,7 +267,11 @@ export class ContainerSambaServer {
 /** Streams the container's output into a ServerLog until stopLogs(). */
 async function followLogs(containerId: string): Promise<{ log: ServerLog; stopLogs: () => void }> {
   const log = new ServerLog();
-  const stream = await docker().getContainer(containerId).logs({ follow: true, stdout: true, stderr: true });
+  const stream = await withTimeout(
+    docker().getContainer(containerId).logs({ follow: true, stdout: true, stderr: true }),
+    10_000,
+    `following the log of container ${containerId.slice(0, 12)}`,
+  );
   const sink = new PassThrough();
   sink.on('data', (d: Buffer) => log.push(d.toString()));
   docker().modem.demuxStream(stream, sink, sink);

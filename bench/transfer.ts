@@ -1,0 +1,169 @@
+/**
+ * Throughput of the TypeScript client against Samba's smbclient, on native Samba targets:
+ * the same server, the same 256 MiB file, alternating, several rounds. Each transfer is
+ * file-to-file and starts from a fresh connection (smbclient connects for every command too).
+ *
+ *   npm run bench -- [--rounds 3] [--size-mib 256] [--targets smb302-ccm,smb311-gcm,smb202-legacy]
+ *
+ * Prints MB/s (10^6 bytes per second) per direction, the ratio ours/smbclient of the medians,
+ * and this process's peak RSS while our client streams the file.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { runSmbclient } from '../clients/adapters/smbclient-cli.js';
+import { SmbClient } from '../clients/smb/index.js';
+import { findProfile, resolveProfiles } from '../servers/catalog/index.js';
+import { registerCleanup } from '../servers/cleanup.js';
+import { startNativeTarget } from '../servers/samba/native.js';
+import type { StartedNativeTarget } from '../servers/samba/native.js';
+
+const MiB = 1 << 20;
+
+interface Row {
+  target: string;
+  direction: 'write' | 'read';
+  ours: number[];
+  smbclient: number[];
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+async function fileDigest(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), new Writable({ write(chunk: Buffer, _e, done) { hash.update(chunk); done(); } }));
+  return hash.digest('hex');
+}
+
+/** Writes `size` random bytes to `path` without holding them in memory. */
+async function makeSource(path: string, size: number): Promise<void> {
+  const out = createWriteStream(path);
+  for (let written = 0; written < size; written += MiB) {
+    if (!out.write(randomBytes(Math.min(MiB, size - written)))) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+}
+
+/** Peak RSS of this process while `work` runs. */
+class RssSampler {
+  peak = 0;
+  async during<T>(work: () => Promise<T>): Promise<T> {
+    const timer = setInterval(() => { this.peak = Math.max(this.peak, process.memoryUsage.rss()); }, 10);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+      this.peak = Math.max(this.peak, process.memoryUsage.rss());
+    }
+  }
+}
+
+async function timed(work: () => Promise<void>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await work();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+async function ours(target: StartedNativeTarget, direction: 'write' | 'read', local: string, remote: string, rss: RssSampler): Promise<void> {
+  const user = target.user();
+  const client = await SmbClient.connect({ host: target.host, port: target.port, username: user.username, password: user.password, timeoutMs: 60_000 });
+  try {
+    const tree = await client.connectTree('data');
+    await rss.during(() => direction === 'write'
+      ? pipeline(createReadStream(local, { highWaterMark: MiB }), tree.createWriteStream(remote))
+      : pipeline(tree.createReadStream(remote), createWriteStream(local)));
+  } finally {
+    await client.close();
+  }
+}
+
+async function smbclient(target: StartedNativeTarget, direction: 'write' | 'read', local: string, remote: string, cwd: string): Promise<void> {
+  const user = target.user();
+  const encrypted = target.profile.encryption.mode === 'required';
+  const result = await runSmbclient({
+    host: target.host, port: target.port, share: 'data', username: user.username, password: user.password,
+    maxProtocol: '3.1.1', ...(encrypted ? { protection: 'encrypt' as const } : {}),
+    commands: direction === 'write' ? `put ${local} ${remote}` : `get ${remote} ${local}`,
+    cwd, timeoutMs: 600_000,
+  });
+  if (result.code !== 0) throw new Error(`smbclient ${direction} on ${target.name} failed (${result.status ?? `exit ${result.code}`}): ${result.stderr.trim() || result.stdout.trim()}`);
+}
+
+async function benchTarget(name: string, rounds: number, size: number, source: string, work: string): Promise<{ rows: Row[]; peakRss: number }> {
+  const target = await startNativeTarget(findProfile(resolveProfiles({}), name));
+  try {
+    const rows: Row[] = [{ target: name, direction: 'write', ours: [], smbclient: [] }, { target: name, direction: 'read', ours: [], smbclient: [] }];
+    const rss = new RssSampler();
+    const expected = await fileDigest(source);
+    const mbps = (seconds: number) => size / seconds / 1e6;
+    for (let round = 0; round < rounds; round++) {
+      // Alternate who goes first, so neither always meets a cold or a warm server cache.
+      const order = round % 2 === 0 ? ['ours', 'smbclient'] as const : ['smbclient', 'ours'] as const;
+      for (const who of order) {
+        const remote = `${who}-${round}.bin`;
+        const back = join(work, `${who}-${round}.back`);
+        const write = who === 'ours'
+          ? await timed(() => ours(target, 'write', source, remote, rss))
+          : await timed(() => smbclient(target, 'write', source, remote, work));
+        const read = who === 'ours'
+          ? await timed(() => ours(target, 'read', back, remote, rss))
+          : await timed(() => smbclient(target, 'read', back, remote, work));
+        if (await fileDigest(back) !== expected) throw new Error(`${name}: ${who} round ${round}: the file read back differs from the one written`);
+        rmSync(back);
+        rmSync(join(target.share('data').localPath ?? work, remote), { force: true });
+        rows[0]![who].push(mbps(write));
+        rows[1]![who].push(mbps(read));
+        process.stderr.write(`${name} round ${round + 1}/${rounds} ${who}: write ${mbps(write).toFixed(0)} MB/s, read ${mbps(read).toFixed(0)} MB/s\n`);
+      }
+    }
+    return { rows, peakRss: rss.peak };
+  } finally {
+    await target.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '3' },
+      'size-mib': { type: 'string', default: '256' },
+      targets: { type: 'string', default: 'smb302-ccm,smb311-gcm,smb202-legacy' },
+    },
+  });
+  const rounds = Number(values.rounds);
+  const size = Number(values['size-mib']) * MiB;
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a positive integer, got ${values.rounds}`);
+  if (!Number.isInteger(size) || size < 1) throw new Error(`--size-mib: expected a positive integer, got ${values['size-mib']}`);
+  const work = mkdtempSync(join(tmpdir(), 'smb-bench-'));
+  const unregister = registerCleanup(() => rmSync(work, { recursive: true, force: true }));
+  try {
+    const source = join(work, 'source.bin');
+    await makeSource(source, size);
+    const lines = ['target           direction   ours MB/s   smbclient MB/s   ours/smbclient   our peak RSS'];
+    for (const name of values.targets.split(',')) {
+      const { rows, peakRss } = await benchTarget(name, rounds, size, source, work);
+      for (const row of rows) {
+        const a = median(row.ours);
+        const b = median(row.smbclient);
+        lines.push(`${row.target.padEnd(17)}${row.direction.padEnd(12)}${a.toFixed(0).padStart(9)}${b.toFixed(0).padStart(17)}${(a / b).toFixed(2).padStart(17)}${`${(peakRss / MiB).toFixed(0)} MiB`.padStart(15)}`);
+      }
+    }
+    process.stdout.write(`${values['size-mib']} MiB file, ${rounds} rounds, medians; MB = 10^6 bytes\n${lines.join('\n')}\n`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    unregister();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,81 @@
+/**
+ * Building the bytes of outgoing requests: a single message (kept in parts when nothing needs
+ * it whole, so WRITE data is not copied), a compound chain with each element signed on its own
+ * (MS-SMB2 3.2.4.1.4), and CANCEL (MS-SMB2 3.2.4.24).
+ */
+import { applySignature } from './crypto/index.js';
+import type { SigningAlgorithm } from './crypto/index.js';
+import { SmbError, formatStatus } from './errors.js';
+import { Command, HeaderFlag, NtStatus, buildCompound, encodeCancelRequest, encodeHeader, ntStatusName } from './wire/index.js';
+import type { HeaderFields } from './wire/index.js';
+
+export interface Signer {
+  algorithm: SigningAlgorithm;
+  key: Buffer;
+}
+
+export interface OutgoingElement {
+  header: HeaderFields;
+  body: Buffer | readonly Buffer[];
+}
+
+export interface Composed {
+  /** The whole frame, or undefined when `parts` can be sent as they are. */
+  message: Buffer | undefined;
+  parts: Buffer[];
+  /** Each element's message (with its padding in a chain): what was signed, what observers see. */
+  views: Buffer[];
+}
+
+function bodyOf(body: Buffer | readonly Buffer[]): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.concat(body);
+}
+
+/**
+ * One element: header + body, joined only when `whole` (signing, encryption, an observer or
+ * keepRequest need the message in one piece). Several: a chain, always whole.
+ */
+export function composeRequests(elements: readonly OutgoingElement[], options: { related: boolean; whole: boolean; signer: Signer | undefined }): Composed {
+  const { signer } = options;
+  const flags = signer === undefined ? 0 : HeaderFlag.Signed;
+  let composed: Composed;
+  if (elements.length === 1) {
+    const { header, body } = elements[0]!;
+    const parts = [encodeHeader({ ...header, flags: (header.flags ?? 0) | flags }), ...(Buffer.isBuffer(body) ? [body] : body)];
+    const message = options.whole || signer !== undefined ? Buffer.concat(parts) : undefined;
+    composed = { message, parts, views: message === undefined ? [] : [message] };
+  } else {
+    const chain = buildCompound(
+      elements.map((element) => ({ header: { ...element.header, flags: (element.header.flags ?? 0) | flags }, body: bodyOf(element.body) })),
+      { related: options.related },
+    );
+    composed = { message: chain.message, parts: [chain.message], views: chain.parts };
+  }
+  if (signer !== undefined) for (const view of composed.views) applySignature(view, signer.algorithm, signer.key);
+  return composed;
+}
+
+/** MS-SMB2 3.2.4.24: the cancelled request's MessageId (and AsyncId once known), no credits. */
+export function composeCancel(request: { messageId: bigint; asyncId: bigint | undefined; treeId: number; sessionId: bigint }, signer: Signer | undefined): Buffer {
+  const header = encodeHeader({
+    command: Command.Cancel,
+    messageId: request.messageId,
+    creditCharge: 0,
+    credits: 0,
+    flags: signer === undefined ? 0 : HeaderFlag.Signed,
+    sessionId: request.sessionId,
+    ...(request.asyncId === undefined ? { treeId: request.treeId } : { asyncId: request.asyncId }),
+  });
+  const message = Buffer.concat([header, encodeCancelRequest()]);
+  if (signer !== undefined) applySignature(message, signer.algorithm, signer.key);
+  return message;
+}
+
+/** The error of a request cancelled while it was still queued. */
+export function cancelledBeforeSending(command: string, path: string | undefined): SmbError {
+  const status = NtStatus.Cancelled;
+  const statusName = ntStatusName(status);
+  return new SmbError(`${formatStatus(status, statusName)} on ${command}${path === undefined ? '' : ` ${path}`}: cancelled before it was sent`, {
+    status, statusName, command, ...(path === undefined ? {} : { path }),
+  });
+}
