@@ -1,7 +1,7 @@
 /**
  * Live progress of a matrix run: cells done / total, failures so far, estimated time left. On a
  * terminal one line is rewritten in place; in a CI log (no TTY) a line is printed every `every`
- * cells or every `intervalMs`, whichever comes first, so the log stays short and readable.
+ * cells or every `intervalMs` (10 s), whichever comes first, so the log stays short and readable.
  */
 import { formatDuration } from './render/summary.js';
 
@@ -25,6 +25,7 @@ export class ProgressLine {
   private readonly every: number;
   private readonly intervalMs: number;
   private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ProgressOptions) {
     this.now = options.now ?? Date.now;
@@ -60,8 +61,28 @@ export class ProgressLine {
     }
   }
 
-  /** Ends the in-place line on a terminal. */
+  /**
+   * In a CI log, a line every `intervalMs` even while no cell finishes (a long scenario), so a
+   * quiet log never looks hung. The timer does not keep the process alive.
+   */
+  startHeartbeat(): void {
+    if (this.options.tty || this.timer) return;
+    this.timer = setInterval(() => this.heartbeat(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Prints the status line when nothing was printed for `intervalMs`. */
+  heartbeat(): void {
+    const now = this.now();
+    if (this.done >= this.options.total || now - this.lastPrinted < this.intervalMs) return;
+    this.options.write(`${this.line()}\n`);
+    this.lastPrinted = now;
+  }
+
+  /** Stops the heartbeat and ends the in-place line on a terminal. */
   finish(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
     if (this.options.tty && this.done > 0) this.options.write('\n');
   }
 }

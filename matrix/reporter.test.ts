@@ -176,7 +176,7 @@ test('status names and commands come out of client error messages', () => {
   expect(parseStatus('Error: expect(received).toMatchObject(expected)\n\n- Expected\n+ Received\n-   "statusName": "STATUS_BAD_NETWORK_NAME",')).toEqual({ statusName: null, command: null });
 });
 
-test('progress in a CI log: one line per N cells or per interval, failures as they happen, time left', () => {
+test('progress in a CI log: one line per N cells or per 10 s, failures as they happen, time left', () => {
   let clock = 0;
   const out: string[] = [];
   const progress = new ProgressLine({ total: 6, tty: false, every: 3, intervalMs: 10_000, now: () => clock, write: (t) => out.push(t) });
@@ -188,13 +188,19 @@ test('progress in a CI log: one line per N cells or per interval, failures as th
   progress.cellDone();
   clock = 15_000;
   progress.cellDone();
-  clock = 15_500;
+  clock = 25_000;
+  progress.heartbeat(); // a long cell: nothing finished for 10 s
+  clock = 26_000;
+  progress.heartbeat(); // printed a second ago: quiet
+  clock = 26_500;
   progress.cellDone();
   progress.cellDone();
+  progress.heartbeat(); // all done: quiet
   expect(out).toEqual([
     '  ✗ smb-ts × t × s: STATUS_ACCESS_DENIED\n',
     'matrix: 3/6 cells, 1 failing, about 3 s left\n',
     'matrix: 4/6 cells, 1 failing, about 8 s left\n',
+    'matrix: 4/6 cells, 1 failing, about 13 s left\n',
     'matrix: 6/6 cells, 1 failing\n',
   ]);
 });

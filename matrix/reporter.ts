@@ -109,6 +109,7 @@ export default class MatrixReporter implements Reporter {
     if (this.options.progress !== false) {
       this.progress = new ProgressLine({ total: this.pending.size, tty: this.options.tty ?? process.stdout.isTTY === true, write: this.write });
       this.write(`matrix: ${this.pending.size} cells on ${this.targets.length} targets${config.shard ? ` (shard ${config.shard.current}/${config.shard.total})` : ''}\n`);
+      this.progress.startHeartbeat();
     }
   }
 
