@@ -21,6 +21,8 @@ export default defineConfig<{}, WorkerFixtures>({
   workers: Number(process.env.SMB_INTEROP_WORKERS) || Math.max(2, cpus().length),
   forbidOnly: !!process.env.CI,
   timeout: 180_000,
+  // A cell that fails and then passes on retry is recorded as flaky, with its pass rate.
+  retries: Number(process.env.SMB_INTEROP_RETRIES) || 0,
   // The matrix reporter writes results/<run-id>/; SMB_INTEROP_LIST=1 adds Playwright's per-test list.
   reporter: [...(process.env.SMB_INTEROP_LIST ? [['list'] as const] : []), ['./matrix/reporter.ts']],
   projects: targetSpecs(catalog, { providers: providersFromEnv() }).map((spec) => ({
