@@ -49,6 +49,28 @@ export class FrameReader {
     return this.frame?.length;
   }
 
+  /**
+   * Where the next socket read may go directly: the rest of a large frame being received, so
+   * its bytes land in place instead of being copied (then report them with `filled`).
+   */
+  directTarget(minimum: number): Buffer | undefined {
+    const frame = this.frame;
+    if (frame === undefined || frame.length - this.frameFill < minimum) return undefined;
+    return frame.subarray(this.frameFill);
+  }
+
+  /** `length` bytes were read straight into the buffer directTarget() returned. */
+  filled(length: number): void {
+    const frame = this.frame;
+    if (frame === undefined) throw new Error('FrameReader: filled() without a frame in progress');
+    this.frameFill += length;
+    if (this.frameFill === frame.length) {
+      this.frame = undefined;
+      this.frameFill = 0;
+      this.onFrame(frame);
+    }
+  }
+
   /** `reused`: the caller overwrites `chunk` afterwards, so no frame may be a view of it. */
   push(chunk: Buffer, reused = false): void {
     let at = 0;
@@ -97,18 +119,33 @@ function frameLength(header: Buffer): number {
   return header.readUInt32BE(0);
 }
 
-/** Received bytes land here, then are copied once into their frame (no buffer per socket read). */
+/**
+ * Socket reads go into one reused buffer and are copied into their frame, except the rest of a
+ * large frame, which is read straight into place (no buffer per read, no copy for bulk data).
+ */
 const READ_BUFFER_BYTES = 256 * 1024;
+const DIRECT_READ_MINIMUM = 16 * 1024;
 
 export class Transport {
   private closedWith: TransportError | ProtocolError | undefined;
   private closedByUs = false;
   private readonly reader: FrameReader;
+  private direct: Buffer | undefined;
 
-  /** The socket's onread callback: `buffer` is reused for the next read. */
+  private readBuffer(shared: Buffer): Buffer {
+    this.direct = this.reader.directTarget(DIRECT_READ_MINIMUM);
+    return this.direct ?? shared;
+  }
+
+  /** The socket's onread callback: `buffer` is the shared one (reused) or a frame's own bytes. */
   private received(buffer: Buffer, length: number): void {
     try {
-      this.reader.push(buffer.subarray(0, length), true);
+      if (this.direct !== undefined && buffer.buffer === this.direct.buffer && buffer.byteOffset === this.direct.byteOffset) {
+        this.direct = undefined;
+        this.reader.filled(length);
+      } else {
+        this.reader.push(buffer.subarray(0, length), true);
+      }
     } catch (error) {
       this.fail(error instanceof ProtocolError ? error : new TransportError(`bad data from ${this.peer}`, { cause: error }));
     }
@@ -133,10 +170,11 @@ export class Transport {
     const peer = `${options.host}:${options.port}`;
     return new Promise((resolve, reject) => {
       let transport: Transport | undefined;
+      const shared = Buffer.allocUnsafe(READ_BUFFER_BYTES);
       // onread works only when given to the constructor (not to connect()).
       const socket = new Socket(<SocketConstructorOpts>{
         onread: {
-          buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+          buffer: () => transport === undefined ? shared : transport.readBuffer(shared),
           callback: (length: number, received: Uint8Array) => {
             transport?.received(received as Buffer, length);
             return true;
