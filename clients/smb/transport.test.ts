@@ -161,6 +161,30 @@ test('the rest of a large frame can be read straight into it', () => {
   expect(reader.directTarget(1)).toBeUndefined();
 });
 
+test('a released large frame lends its memory to the next one; a kept one does not', () => {
+  const seen: Buffer[] = [];
+  let release = true;
+  const reader = new FrameReader((f) => {
+    seen.push(f);
+    return release;
+  });
+  const push = (payload: Buffer) => {
+    const wire = frame(payload);
+    const buffer = Buffer.alloc(8192);
+    for (let at = 0; at < wire.length; at += buffer.length) reader.push(buffer.subarray(0, wire.copy(buffer, 0, at, at + buffer.length)), true);
+  };
+  push(pattern(100_000, 1));
+  expect(seen[0]).toEqual(pattern(100_000, 1));
+  release = false;
+  push(pattern(90_000, 2));
+  expect(seen[1]!.buffer).toBe(seen[0]!.buffer);
+  expect(seen[1]).toEqual(pattern(90_000, 2));
+  push(pattern(90_000, 3));
+  expect(seen[2]!.buffer).not.toBe(seen[1]!.buffer);
+  expect(seen[1]).toEqual(pattern(90_000, 2)); // kept, so never overwritten
+  expect(seen[2]).toEqual(pattern(90_000, 3));
+});
+
 test('a frame header whose first byte is not zero is a ProtocolError that closes the transport', async () => {
   const peer = await listen();
   const sink = collector();

@@ -11,8 +11,12 @@ export const MAX_FRAME_BYTES = 0xffffff;
 const FRAME_HEADER_BYTES = 4;
 
 export interface TransportHandlers {
-  /** One whole message, without the 4-byte header. The buffer may be a view of a received chunk. */
-  onFrame(frame: Buffer): void;
+  /**
+   * One whole message, without the 4-byte header. The buffer may be a view of a received chunk.
+   * Returning true (exactly) says nothing keeps a view of it (an encrypted frame, once decrypted), so its
+   * memory may receive the next large frame.
+   */
+  onFrame(frame: Buffer): unknown;
   /** Called once, when the connection ends for any reason other than close() by this side. */
   onClose(error: TransportError | ProtocolError): void;
   /** The socket accepted everything buffered after send() returned false. */
@@ -36,8 +40,27 @@ export class FrameReader {
   private headerFill = 0;
   private frame: Buffer | undefined;
   private frameFill = 0;
+  /** A released large frame's memory, for the next large frame. */
+  private spare: Buffer | undefined;
 
-  constructor(private readonly onFrame: (frame: Buffer) => void) {}
+  constructor(private readonly onFrame: (frame: Buffer) => unknown) {}
+
+  private allocate(length: number): Buffer {
+    const spare = this.spare;
+    if (spare !== undefined && length >= REUSE_MINIMUM && length <= spare.length) {
+      this.spare = undefined;
+      return spare.subarray(0, length);
+    }
+    return Buffer.allocUnsafe(length);
+  }
+
+  /** Hands a completed frame on; keeps its memory when the receiver released it. */
+  private deliver(frame: Buffer, owned: boolean): void {
+    const released = this.onFrame(frame) === true;
+    if (owned && released && frame.length >= REUSE_MINIMUM && (this.spare === undefined || this.spare.length < frame.buffer.byteLength)) {
+      this.spare = Buffer.from(frame.buffer, frame.byteOffset, frame.buffer.byteLength - frame.byteOffset);
+    }
+  }
 
   /** Bytes received of the header or message not yet complete. */
   get pendingBytes(): number {
@@ -67,7 +90,7 @@ export class FrameReader {
     if (this.frameFill === frame.length) {
       this.frame = undefined;
       this.frameFill = 0;
-      this.onFrame(frame);
+      this.deliver(frame, true);
     }
   }
 
@@ -84,7 +107,7 @@ export class FrameReader {
             at += length;
             this.onFrame(view);
           } else {
-            this.frame = Buffer.allocUnsafe(length);
+            this.frame = this.allocate(length);
           }
         } else {
           const used = chunk.copy(this.header, this.headerFill, at, at + FRAME_HEADER_BYTES - this.headerFill);
@@ -92,7 +115,7 @@ export class FrameReader {
           at += used;
           if (this.headerFill < FRAME_HEADER_BYTES) return;
           this.headerFill = 0;
-          this.frame = Buffer.allocUnsafe(frameLength(this.header));
+          this.frame = this.allocate(frameLength(this.header));
         }
       }
       const frame = this.frame;
@@ -103,7 +126,7 @@ export class FrameReader {
       if (this.frameFill === frame.length) {
         this.frame = undefined;
         this.frameFill = 0;
-        this.onFrame(frame);
+        this.deliver(frame, true);
       }
     }
   }
@@ -125,6 +148,8 @@ function frameLength(header: Buffer): number {
  */
 const READ_BUFFER_BYTES = 256 * 1024;
 const DIRECT_READ_MINIMUM = 16 * 1024;
+/** Frames at least this large reuse the memory of a released one (fewer allocations, no page faults). */
+const REUSE_MINIMUM = 64 * 1024;
 
 export class Transport {
   private closedWith: TransportError | ProtocolError | undefined;
