@@ -16,7 +16,6 @@ import type { Negotiated, NegotiatePolicy } from './negotiation.js';
 import { messageEvent, notify } from './observer.js';
 import type { SmbObserver } from './observer.js';
 import { cancelledBeforeSending, composeCancel, composeRequests } from './outgoing.js';
-import type { Signer } from './outgoing.js';
 import { Transport } from './transport.js';
 import {
   Command,
@@ -31,7 +30,8 @@ import {
   splitCompound,
 } from './wire/index.js';
 import type { Header, NegotiateRequest } from './wire/index.js';
-import type { RequestOptions, SessionSecurity, SmbResponse } from './requests.js';
+import { signerOf } from './requests.js';
+import type { Batch, Outstanding, RequestOptions, SessionSecurity, SmbResponse } from './requests.js';
 
 export type { RequestOptions, SessionSecurity, SmbResponse } from './requests.js';
 
@@ -42,34 +42,6 @@ export interface ConnectionOptions extends NegotiatePolicy {
   observer?: SmbObserver | undefined;
 }
 
-
-interface Batch {
-  items: Outstanding[];
-  related: boolean;
-  credits: number;
-}
-
-interface Outstanding {
-  options: RequestOptions;
-  batch: Batch;
-  command: string;
-  credits: number;
-  charge: number;
-  resolve(response: SmbResponse): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout | undefined;
-  messageId: bigint | undefined;
-  holdsCredits: boolean;
-  encrypted: boolean;
-  signed: boolean;
-  asyncId: bigint | undefined;
-  request: Buffer | undefined;
-  cancelled: boolean;
-}
-
-function signerOf(security: SessionSecurity | undefined): Signer | undefined {
-  return security?.signingKey === undefined ? undefined : { algorithm: security.signingAlgorithm, key: security.signingKey };
-}
 
 export function formatSessionId(sessionId: bigint | undefined): string {
   return `0x${(sessionId ?? 0n).toString(16).padStart(16, '0')}`;
