@@ -6,7 +6,7 @@
 import {
   PreauthIntegrityHash,
   decryptMessage,
-  encryptMessageParts,
+  encryptMessageVector,
   parseTransformHeader,
   verifyMessageSignature,
 } from './crypto/index.js';
@@ -16,7 +16,6 @@ import type { Negotiated, NegotiatePolicy } from './negotiation.js';
 import { messageEvent, notify } from './observer.js';
 import type { SmbObserver } from './observer.js';
 import { cancelledBeforeSending, composeCancel, composeRequests } from './outgoing.js';
-import type { Signer } from './outgoing.js';
 import { Transport } from './transport.js';
 import {
   Command,
@@ -31,7 +30,8 @@ import {
   splitCompound,
 } from './wire/index.js';
 import type { Header, NegotiateRequest } from './wire/index.js';
-import type { RequestOptions, SessionSecurity, SmbResponse } from './requests.js';
+import { signerOf } from './requests.js';
+import type { Batch, Outstanding, RequestOptions, SessionSecurity, SmbResponse } from './requests.js';
 
 export type { RequestOptions, SessionSecurity, SmbResponse } from './requests.js';
 
@@ -42,34 +42,6 @@ export interface ConnectionOptions extends NegotiatePolicy {
   observer?: SmbObserver | undefined;
 }
 
-
-interface Batch {
-  items: Outstanding[];
-  related: boolean;
-  credits: number;
-}
-
-interface Outstanding {
-  options: RequestOptions;
-  batch: Batch;
-  command: string;
-  credits: number;
-  charge: number;
-  resolve(response: SmbResponse): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout | undefined;
-  messageId: bigint | undefined;
-  holdsCredits: boolean;
-  encrypted: boolean;
-  signed: boolean;
-  asyncId: bigint | undefined;
-  request: Buffer | undefined;
-  cancelled: boolean;
-}
-
-function signerOf(security: SessionSecurity | undefined): Signer | undefined {
-  return security?.signingKey === undefined ? undefined : { algorithm: security.signingAlgorithm, key: security.signingKey };
-}
 
 export function formatSessionId(sessionId: bigint | undefined): string {
   return `0x${(sessionId ?? 0n).toString(16).padStart(16, '0')}`;
@@ -358,7 +330,11 @@ export class Connection {
       const observer = this.options.observer;
       const { message, parts, views } = composeRequests(
         items.map((item, i) => ({ header: headers[i]!, body: item.options.body })),
-        { related: batch.related, whole: encrypt || observer !== undefined || first.options.keepRequest === true, signer: sign ? signerOf(security) : undefined },
+        {
+          related: batch.related,
+          whole: observer !== undefined || first.options.keepRequest === true || (encrypt && this.options.testFaults?.zeroInnerSessionIdWhenEncrypting === true),
+          signer: sign ? signerOf(security) : undefined,
+        },
       );
       for (const [i, view] of views.entries()) {
         const item = items[i]!;
@@ -371,8 +347,7 @@ export class Connection {
         item.signed = sign;
         this.outstanding.set(item.messageId!, item);
       }
-      if (message === undefined) this.transport.send(parts);
-      else this.sendMessage(message, encrypt ? security : undefined, first.command);
+      this.sendMessage(message ?? parts, encrypt ? security : undefined, first.command);
     } catch (error) {
       for (const item of items) {
         this.outstanding.delete(item.messageId!);
@@ -383,22 +358,24 @@ export class Connection {
     }
   }
 
-  /** Sends a clear message, sealed in a TRANSFORM message when `encryptFor` is given. */
-  private sendMessage(message: Buffer, encryptFor: SessionSecurity | undefined, command: string): void {
+  /** Sends a clear message (whole or in parts), sealed in a TRANSFORM message when `encryptFor` is given. */
+  private sendMessage(message: Buffer | readonly Buffer[], encryptFor: SessionSecurity | undefined, command: string): void {
+    const parts = Buffer.isBuffer(message) ? [message] : message;
     if (encryptFor === undefined) {
-      this.transport.send([message]);
+      this.transport.send(parts);
       return;
     }
     const { cipher, encryptionKey, nonces, sessionId } = encryptFor;
     if (cipher === undefined || encryptionKey === undefined || nonces === undefined) {
       throw new SecurityError(`cannot encrypt ${command}: the session ${formatSessionId(sessionId)} has no encryption key`);
     }
-    const sealed = encryptMessageParts({ cipher, key: encryptionKey, sessionId, nonce: nonces.next(), message });
-    this.transport.send([sealed.header, sealed.ciphertext]);
+    const sealed = encryptMessageVector({ cipher, key: encryptionKey, sessionId, nonce: nonces.next(), message: parts });
+    this.transport.send([sealed.header, ...sealed.ciphertext]);
   }
 
-  private onFrame(frame: Buffer): void {
-    if (this.failure !== undefined) return;
+  /** Returns true when nothing keeps a view of `frame` (it was decrypted into a new buffer). */
+  private onFrame(frame: Buffer): boolean {
+    if (this.failure !== undefined) return false;
     try {
       let message = frame;
       let transformSessionId: bigint | undefined;
@@ -413,8 +390,10 @@ export class Connection {
       // Compound responses (MS-SMB2 3.2.5.1.9): each element is its own signed message.
       for (const part of splitCompound(message)) this.onResponse(part, transformSessionId);
       this.pump();
+      return transformSessionId !== undefined;
     } catch (error) {
       this.fail(error instanceof Error ? error : new ProtocolError(String(error)));
+      return false;
     }
   }
 

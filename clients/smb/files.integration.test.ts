@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArgumentError, SmbError } from './errors.js';
-import { describeOnTarget } from './native-target.fixture.js';
+import { connectAs, describeOnTarget, recorder, transcript } from './native-target.fixture.js';
 
 /** Encrypted (CCM and GCM), signed and plain: the I/O paths differ in each. */
 const TARGETS = ['smb302-ccm', 'smb311-gcm', 'smb311-signing-gmac', 'smb202-legacy'];
@@ -172,6 +172,28 @@ for (const name of TARGETS) describeOnTarget(name, (context) => {
     }
     expect(readdirSync(join(root, '名前')).sort()).toEqual([...names].sort());
     expect((await tree.readdir('名前')).sort()).toEqual([...names].sort());
+  });
+
+  test('a small file is written and read in one round trip: CREATE + WRITE/READ + CLOSE compounded', async () => {
+    const { target, root } = context();
+    const observer = recorder();
+    const client = await connectAs(target, { observer, timeoutMs: 30_000 });
+    try {
+      const tree = await client.connectTree('data');
+      const data = randomBytes(5000);
+      const mark = observer.messages.length;
+      await tree.writeFile('compound.bin', data);
+      expect(readFileSync(join(root, 'compound.bin')).equals(data)).toBe(true);
+      expect((await tree.readFile('compound.bin')).equals(data)).toBe(true);
+      const sent = observer.messages.slice(mark).filter((m) => m.direction === 'send');
+      expect(sent.map((m) => m.command)).toEqual(['CREATE', 'WRITE', 'CLOSE', 'CREATE', 'READ', 'CLOSE']);
+      // Related: every element after the first carries SMB2_FLAGS_RELATED_OPERATIONS.
+      expect(sent.map((m) => (m.flags & 0x4) !== 0)).toEqual([false, true, true, false, true, true]);
+      const lines = transcript(observer.messages.slice(mark));
+      expect(lines.findIndex((l) => l.startsWith('receive'))).toBe(3); // all three sent before any answer
+    } finally {
+      await client.close();
+    }
   });
 
   test('16 files written and read in parallel on one connection', async () => {

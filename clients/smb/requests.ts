@@ -1,5 +1,6 @@
-/** What a request to the connection says, and what it gets back. */
+/** What a request to the connection says, what it gets back, and how the connection tracks it. */
 import type { Cipher, NonceGenerator, SigningAlgorithm } from './crypto/index.js';
+import type { Signer } from './outgoing.js';
 import type { Command, Header } from './wire/index.js';
 
 /** What the connection needs to sign, verify, encrypt and decrypt for one session. */
@@ -58,4 +59,34 @@ export interface SmbResponse {
   signatureVerified: boolean;
   /** The clear request message, when keepRequest was set. */
   request: Buffer | undefined;
+}
+
+/** Requests sent together (a compound chain, or one request alone). */
+export interface Batch {
+  items: Outstanding[];
+  related: boolean;
+  credits: number;
+}
+
+/** A request from enqueue to its final response, as the connection tracks it. */
+export interface Outstanding {
+  options: RequestOptions;
+  batch: Batch;
+  command: string;
+  credits: number;
+  charge: number;
+  resolve(response: SmbResponse): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout | undefined;
+  messageId: bigint | undefined;
+  holdsCredits: boolean;
+  encrypted: boolean;
+  signed: boolean;
+  asyncId: bigint | undefined;
+  request: Buffer | undefined;
+  cancelled: boolean;
+}
+
+export function signerOf(security: SessionSecurity | undefined): Signer | undefined {
+  return security?.signingKey === undefined ? undefined : { algorithm: security.signingAlgorithm, key: security.signingKey };
 }

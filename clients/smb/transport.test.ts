@@ -142,6 +142,49 @@ test('from a reused read buffer every frame is copied out, so overwriting the bu
   expect(reader.pendingBytes).toBe(0);
 });
 
+test('the rest of a large frame can be read straight into it', () => {
+  const frames: Buffer[] = [];
+  const reader = new FrameReader((f) => frames.push(f));
+  const payload = pattern(100_000, 4);
+  const wire = frame(payload);
+  reader.push(wire.subarray(0, 1000), true);
+  expect(reader.directTarget(200_000)).toBeUndefined();
+  const target = reader.directTarget(16_384)!;
+  expect(target.length).toBe(wire.length - 1000);
+  wire.copy(target, 0, 1000, 60_000);
+  reader.filled(59_000);
+  const rest = reader.directTarget(16_384)!;
+  wire.copy(rest, 0, 60_000);
+  reader.filled(wire.length - 60_000);
+  expect(frames).toEqual([payload]);
+  expect(frames[0]!.buffer).toBe(target.buffer);
+  expect(reader.directTarget(1)).toBeUndefined();
+});
+
+test('a released large frame lends its memory to the next one; a kept one does not', () => {
+  const seen: Buffer[] = [];
+  let release = true;
+  const reader = new FrameReader((f) => {
+    seen.push(f);
+    return release;
+  });
+  const push = (payload: Buffer) => {
+    const wire = frame(payload);
+    const buffer = Buffer.alloc(8192);
+    for (let at = 0; at < wire.length; at += buffer.length) reader.push(buffer.subarray(0, wire.copy(buffer, 0, at, at + buffer.length)), true);
+  };
+  push(pattern(100_000, 1));
+  expect(seen[0]).toEqual(pattern(100_000, 1));
+  release = false;
+  push(pattern(90_000, 2));
+  expect(seen[1]!.buffer).toBe(seen[0]!.buffer);
+  expect(seen[1]).toEqual(pattern(90_000, 2));
+  push(pattern(90_000, 3));
+  expect(seen[2]!.buffer).not.toBe(seen[1]!.buffer);
+  expect(seen[1]).toEqual(pattern(90_000, 2)); // kept, so never overwritten
+  expect(seen[2]).toEqual(pattern(90_000, 3));
+});
+
 test('a frame header whose first byte is not zero is a ProtocolError that closes the transport', async () => {
   const peer = await listen();
   const sink = collector();

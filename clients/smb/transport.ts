@@ -11,8 +11,12 @@ export const MAX_FRAME_BYTES = 0xffffff;
 const FRAME_HEADER_BYTES = 4;
 
 export interface TransportHandlers {
-  /** One whole message, without the 4-byte header. The buffer may be a view of a received chunk. */
-  onFrame(frame: Buffer): void;
+  /**
+   * One whole message, without the 4-byte header. The buffer may be a view of a received chunk.
+   * Returning true (exactly) says nothing keeps a view of it (an encrypted frame, once decrypted), so its
+   * memory may receive the next large frame.
+   */
+  onFrame(frame: Buffer): unknown;
   /** Called once, when the connection ends for any reason other than close() by this side. */
   onClose(error: TransportError | ProtocolError): void;
   /** The socket accepted everything buffered after send() returned false. */
@@ -36,8 +40,27 @@ export class FrameReader {
   private headerFill = 0;
   private frame: Buffer | undefined;
   private frameFill = 0;
+  /** A released large frame's memory, for the next large frame. */
+  private spare: Buffer | undefined;
 
-  constructor(private readonly onFrame: (frame: Buffer) => void) {}
+  constructor(private readonly onFrame: (frame: Buffer) => unknown) {}
+
+  private allocate(length: number): Buffer {
+    const spare = this.spare;
+    if (spare !== undefined && length >= REUSE_MINIMUM && length <= spare.length) {
+      this.spare = undefined;
+      return spare.subarray(0, length);
+    }
+    return Buffer.allocUnsafe(length);
+  }
+
+  /** Hands a completed frame on; keeps its memory when the receiver released it. */
+  private deliver(frame: Buffer, owned: boolean): void {
+    const released = this.onFrame(frame) === true;
+    if (owned && released && frame.length >= REUSE_MINIMUM && (this.spare === undefined || this.spare.length < frame.buffer.byteLength)) {
+      this.spare = Buffer.from(frame.buffer, frame.byteOffset, frame.buffer.byteLength - frame.byteOffset);
+    }
+  }
 
   /** Bytes received of the header or message not yet complete. */
   get pendingBytes(): number {
@@ -47,6 +70,28 @@ export class FrameReader {
   /** Length of the frame being received, when its header has arrived. */
   get expectedBytes(): number | undefined {
     return this.frame?.length;
+  }
+
+  /**
+   * Where the next socket read may go directly: the rest of a large frame being received, so
+   * its bytes land in place instead of being copied (then report them with `filled`).
+   */
+  directTarget(minimum: number): Buffer | undefined {
+    const frame = this.frame;
+    if (frame === undefined || frame.length - this.frameFill < minimum) return undefined;
+    return frame.subarray(this.frameFill);
+  }
+
+  /** `length` bytes were read straight into the buffer directTarget() returned. */
+  filled(length: number): void {
+    const frame = this.frame;
+    if (frame === undefined) throw new Error('FrameReader: filled() without a frame in progress');
+    this.frameFill += length;
+    if (this.frameFill === frame.length) {
+      this.frame = undefined;
+      this.frameFill = 0;
+      this.deliver(frame, true);
+    }
   }
 
   /** `reused`: the caller overwrites `chunk` afterwards, so no frame may be a view of it. */
@@ -62,7 +107,7 @@ export class FrameReader {
             at += length;
             this.onFrame(view);
           } else {
-            this.frame = Buffer.allocUnsafe(length);
+            this.frame = this.allocate(length);
           }
         } else {
           const used = chunk.copy(this.header, this.headerFill, at, at + FRAME_HEADER_BYTES - this.headerFill);
@@ -70,7 +115,7 @@ export class FrameReader {
           at += used;
           if (this.headerFill < FRAME_HEADER_BYTES) return;
           this.headerFill = 0;
-          this.frame = Buffer.allocUnsafe(frameLength(this.header));
+          this.frame = this.allocate(frameLength(this.header));
         }
       }
       const frame = this.frame;
@@ -81,7 +126,7 @@ export class FrameReader {
       if (this.frameFill === frame.length) {
         this.frame = undefined;
         this.frameFill = 0;
-        this.onFrame(frame);
+        this.deliver(frame, true);
       }
     }
   }
@@ -97,18 +142,35 @@ function frameLength(header: Buffer): number {
   return header.readUInt32BE(0);
 }
 
-/** Received bytes land here, then are copied once into their frame (no buffer per socket read). */
+/**
+ * Socket reads go into one reused buffer and are copied into their frame, except the rest of a
+ * large frame, which is read straight into place (no buffer per read, no copy for bulk data).
+ */
 const READ_BUFFER_BYTES = 256 * 1024;
+const DIRECT_READ_MINIMUM = 16 * 1024;
+/** Frames at least this large reuse the memory of a released one (fewer allocations, no page faults). */
+const REUSE_MINIMUM = 64 * 1024;
 
 export class Transport {
   private closedWith: TransportError | ProtocolError | undefined;
   private closedByUs = false;
   private readonly reader: FrameReader;
+  private direct: Buffer | undefined;
 
-  /** The socket's onread callback: `buffer` is reused for the next read. */
+  private readBuffer(shared: Buffer): Buffer {
+    this.direct = this.reader.directTarget(DIRECT_READ_MINIMUM);
+    return this.direct ?? shared;
+  }
+
+  /** The socket's onread callback: `buffer` is the shared one (reused) or a frame's own bytes. */
   private received(buffer: Buffer, length: number): void {
     try {
-      this.reader.push(buffer.subarray(0, length), true);
+      if (this.direct !== undefined && buffer.buffer === this.direct.buffer && buffer.byteOffset === this.direct.byteOffset) {
+        this.direct = undefined;
+        this.reader.filled(length);
+      } else {
+        this.reader.push(buffer.subarray(0, length), true);
+      }
     } catch (error) {
       this.fail(error instanceof ProtocolError ? error : new TransportError(`bad data from ${this.peer}`, { cause: error }));
     }
@@ -133,10 +195,11 @@ export class Transport {
     const peer = `${options.host}:${options.port}`;
     return new Promise((resolve, reject) => {
       let transport: Transport | undefined;
+      const shared = Buffer.allocUnsafe(READ_BUFFER_BYTES);
       // onread works only when given to the constructor (not to connect()).
       const socket = new Socket(<SocketConstructorOpts>{
         onread: {
-          buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+          buffer: () => transport === undefined ? shared : transport.readBuffer(shared),
           callback: (length: number, received: Uint8Array) => {
             transport?.received(received as Buffer, length);
             return true;

@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { ProtocolError, SecurityError } from '../errors.js';
 import { Cipher, cipherKeyLength, cipherName, cipherNonceLength } from './algorithms.js';
-import { aeadDecrypt, aeadEncrypt } from './aead.js';
+import { aeadDecrypt, aeadEncrypt, aeadEncryptParts } from './aead.js';
 
 // Byte-exact checks against Microsoft's published vectors go through these functions in
 // transform-frame.test.ts; this file covers the AEAD contract itself.
@@ -77,4 +77,18 @@ test.describe('aeadEncrypt / aeadDecrypt', () => {
     const { ciphertext } = aeadEncrypt(Cipher.Aes128Gcm, key, nonce, aad, plaintext);
     expect(() => aeadDecrypt(Cipher.Aes128Gcm, key, nonce, aad, ciphertext, Buffer.alloc(12))).toThrow(ProtocolError);
   });
+});
+
+test('a message encrypted in parts equals the same message encrypted whole, for all four ciphers', () => {
+  const parts = [Buffer.alloc(64, 1), Buffer.alloc(48, 2), Buffer.alloc(0), Buffer.alloc(70_001, 3)];
+  const aad = Buffer.alloc(32, 9);
+  for (const cipher of [Cipher.Aes128Ccm, Cipher.Aes128Gcm, Cipher.Aes256Ccm, Cipher.Aes256Gcm]) {
+    const key = Buffer.alloc(cipherKeyLength(cipher), 5);
+    const nonce = Buffer.alloc(cipherNonceLength(cipher), 6);
+    const whole = aeadEncrypt(cipher, key, nonce, aad, Buffer.concat(parts));
+    const split = aeadEncryptParts(cipher, key, nonce, aad, parts);
+    expect(Buffer.concat(split.ciphertext), cipherName(cipher)).toEqual(whole.ciphertext);
+    expect(split.tag, cipherName(cipher)).toEqual(whole.tag);
+  }
+  expect(() => aeadEncryptParts(Cipher.Aes128Gcm, Buffer.alloc(16), Buffer.alloc(12), aad, [Buffer.alloc(0)])).toThrow(ProtocolError);
 });

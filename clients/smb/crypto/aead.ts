@@ -62,6 +62,24 @@ export function formatSessionId(sessionId: bigint): string {
   return `0x${sessionId.toString(16).toUpperCase().padStart(16, '0')}`;
 }
 
+/**
+ * Like aeadEncrypt over the concatenation of `parts`. GCM takes them one by one (no join, one
+ * output per part); CCM needs the message in one update, so its parts are joined first.
+ */
+export function aeadEncryptParts(cipher: Cipher, key: Buffer, nonce: Buffer, aad: Buffer, parts: readonly Buffer[]): { ciphertext: Buffer[]; tag: Buffer } {
+  if (!isGcm(cipher)) {
+    const sealed = aeadEncrypt(cipher, key, nonce, aad, Buffer.concat(parts));
+    return { ciphertext: [sealed.ciphertext], tag: sealed.tag };
+  }
+  requireParameters(cipher, key, nonce);
+  requireContent(cipher, parts.some((part) => part.length > 0) ? Buffer.alloc(1) : Buffer.alloc(0));
+  const gcm = createCipheriv(gcmName(cipher), key, nonce, { authTagLength: AEAD_TAG_BYTES });
+  gcm.setAAD(aad);
+  const ciphertext = parts.filter((part) => part.length > 0).map((part) => gcm.update(part));
+  gcm.final();
+  return { ciphertext, tag: gcm.getAuthTag() };
+}
+
 export function aeadEncrypt(cipher: Cipher, key: Buffer, nonce: Buffer, aad: Buffer, plaintext: Buffer): AeadSealed {
   requireParameters(cipher, key, nonce);
   requireContent(cipher, plaintext);

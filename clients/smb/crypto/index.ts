@@ -34,7 +34,7 @@ export {
   verifyMessageSignature,
 } from './signing.js';
 export type { SignatureOptions } from './signing.js';
-export { AEAD_TAG_BYTES, aeadDecrypt, aeadEncrypt } from './aead.js';
+export { AEAD_TAG_BYTES, aeadDecrypt, aeadEncrypt, aeadEncryptParts } from './aead.js';
 export type { AeadFailureContext, AeadSealed } from './aead.js';
 export { NonceGenerator } from './nonce.js';
 export type { NonceGeneratorOptions } from './nonce.js';
@@ -45,6 +45,7 @@ export {
   decryptMessage,
   encryptMessage,
   encryptMessageParts,
+  encryptMessageVector,
   parseTransformHeader,
 } from './transform-frame.js';
 export type { DecryptMessageInput, DecryptedMessage, EncryptMessageInput, TransformHeader } from './transform-frame.js';

@@ -7,7 +7,7 @@
 import { ProtocolError } from '../errors.js';
 import { cipherName, cipherNonceLength } from './algorithms.js';
 import type { Cipher } from './algorithms.js';
-import { AEAD_TAG_BYTES, aeadDecrypt, aeadEncrypt, formatSessionId } from './aead.js';
+import { AEAD_TAG_BYTES, aeadDecrypt, aeadEncryptParts, formatSessionId } from './aead.js';
 
 export const TRANSFORM_HEADER_BYTES = 52;
 export const TRANSFORM_PROTOCOL_ID = Buffer.from([0xfd, 0x53, 0x4d, 0x42]);
@@ -82,9 +82,20 @@ function nonceField(cipher: Cipher, nonce: Buffer): Buffer {
 
 /** Header and ciphertext as two buffers, for a vectored socket write without a join. */
 export function encryptMessageParts(input: EncryptMessageInput): { header: Buffer; ciphertext: Buffer } {
+  const { header, ciphertext } = encryptMessageVector({ ...input, message: [input.message] });
+  return { header, ciphertext: ciphertext.length === 1 ? ciphertext[0]! : Buffer.concat(ciphertext) };
+}
+
+/**
+ * The message given in parts (SMB2 header, WRITE fields, the caller's data): with GCM each part
+ * is encrypted as it is, so a large WRITE is never joined into one plaintext buffer.
+ */
+export function encryptMessageVector(input: Omit<EncryptMessageInput, 'message'> & { message: readonly Buffer[] }): { header: Buffer; ciphertext: Buffer[] } {
   const { cipher, key, sessionId, message } = input;
-  if (message.length > MAX_ORIGINAL_MESSAGE_SIZE) {
-    throw new ProtocolError(`cannot encrypt ${String(message.length)} bytes: OriginalMessageSize is 32 bits`, {
+  let length = 0;
+  for (const part of message) length += part.length;
+  if (length > MAX_ORIGINAL_MESSAGE_SIZE) {
+    throw new ProtocolError(`cannot encrypt ${String(length)} bytes: OriginalMessageSize is 32 bits`, {
       field: 'TRANSFORM_HEADER.OriginalMessageSize',
     });
   }
@@ -92,11 +103,11 @@ export function encryptMessageParts(input: EncryptMessageInput): { header: Buffe
   const header = Buffer.alloc(TRANSFORM_HEADER_BYTES);
   TRANSFORM_PROTOCOL_ID.copy(header, 0);
   field.copy(header, NONCE_OFFSET);
-  header.writeUInt32LE(message.length, ORIGINAL_MESSAGE_SIZE_OFFSET);
+  header.writeUInt32LE(length, ORIGINAL_MESSAGE_SIZE_OFFSET);
   header.writeUInt16LE(TRANSFORM_FLAG_ENCRYPTED, FLAGS_OFFSET);
   header.writeBigUInt64LE(BigInt.asUintN(64, sessionId), SESSION_ID_OFFSET);
   const cipherNonce = field.subarray(0, cipherNonceLength(cipher));
-  const { ciphertext, tag } = aeadEncrypt(cipher, key, cipherNonce, header.subarray(AAD_OFFSET), message);
+  const { ciphertext, tag } = aeadEncryptParts(cipher, key, cipherNonce, header.subarray(AAD_OFFSET), message);
   tag.copy(header, SIGNATURE_OFFSET);
   return { header, ciphertext };
 }
