@@ -66,6 +66,8 @@ export interface TestFixtures {
 
 const TARGET_START_TIMEOUT_MS = 180_000;
 const CLIENT_TIMEOUT_MS = 20_000;
+/** smbd level 3 logs every failed request with its NTSTATUS and source line: what a red cell needs. */
+const SERVER_LOG_LEVEL = 3;
 
 function annotation(testInfo: TestInfo, type: string): string | undefined {
   return testInfo.annotations.find((a) => a.type === type)?.description;
@@ -88,7 +90,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
         if (spec === undefined) throw new Error(`${targetName} is not in the catalog`);
         state = spec.status.state === 'not-configured'
           ? { error: spec.status.reason, notConfigured: true }
-          : { target: await startTarget(spec) };
+          : { target: await startTarget(spec, { logLevel: SERVER_LOG_LEVEL }) };
       } catch (error) {
         state = { error: (error as Error).message, notConfigured: false };
       }

@@ -89,19 +89,21 @@ for (const fault of ['omitEncryptionCapability', 'zeroInnerSessionIdWhenEncrypti
       for (const cell of red) {
         expect([...cell.attachments.keys()].sort()).toEqual(expect.arrayContaining(['server.log', 'trace.pcapng', 'transcript.txt']));
       }
-      const first = red[0]!;
+      const first = red.find((c) => c.scenario === 'encryption/encrypted-tree-connect')!;
       const transcript = await attachmentText(first, 'transcript.txt');
+      const serverLog = await attachmentText(first, 'server.log');
       if (fault === 'omitEncryptionCapability') {
-        // The cause in the cell: the request's capabilities lack ENCRYPTION, and the server's refusal.
+        // The cause in the cell: NEGOTIATE without ENCRYPTION, and the server saying why it refused.
         expect(first.error).toMatch(/STATUS_ACCESS_DENIED \(0xC0000022\) on SESSION_SETUP/);
+        expect(transcript).toMatch(/send +NEGOTIATE .*capabilities DFS\|LEASING\|LARGE_MTU ciphers/);
+        expect(serverLog).toContain('reject session with dialect[0x0302] as encryption is required');
         expect(cells.find((c) => c.target === 'smb302-ccm@native' && c.scenario === 'negotiate/encryption-capability')?.status).toBe('failed');
       } else {
-        // The server drops the connection right after the first encrypted request.
-        expect(first.error).toMatch(/TREE_CONNECT|connection/i);
-        expect(transcript).toMatch(/TREE_CONNECT/);
+        // The encrypted TREE_CONNECT carries SessionId 0 inside; the server answers in the clear that the session is gone.
+        expect(first.error).toMatch(/STATUS_USER_SESSION_DELETED \(0xC0000203\) on TREE_CONNECT/);
+        expect(transcript).toMatch(/send +TREE_CONNECT +mid=\d+ +sid=0x0000000000000000 .*ENC/);
+        expect(serverLog).toMatch(/status\[NT_STATUS_USER_SESSION_DELETED\]/);
       }
-      const serverLog = await attachmentText(first, 'server.log');
-      expect(serverLog.length).toBeGreaterThan(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -96,16 +96,24 @@ export function targetSpecs(catalog: Catalog, selection: TargetSelection = {}): 
  * reason: TargetStartError (could not start, unreachable: an infrastructure error) or
  * TargetNotConfiguredError (a remote target whose variables are not set).
  */
-export async function startTarget(spec: TargetSpec, options: { env?: NodeJS.ProcessEnv } = {}): Promise<StartedTarget> {
+export interface StartOptions {
+  /** Where remote targets' credentials are looked up; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Samba's debug level (native and container); 3 shows each failed request with its NTSTATUS. */
+  logLevel?: number;
+}
+
+export async function startTarget(spec: TargetSpec, options: StartOptions = {}): Promise<StartedTarget> {
+  const logLevel = options.logLevel === undefined ? {} : { logLevel: options.logLevel };
   try {
     switch (spec.provider) {
       case 'native':
-        return await startNativeTarget(spec.profile);
+        return await startNativeTarget(spec.profile, logLevel);
       case 'container': {
         // Loaded on first use: testcontainers takes a quarter of a second to import, and runs
         // without container targets (every Playwright worker loads this module) should not pay it.
         const { startContainerTarget } = await import('./samba/container.js');
-        return await startContainerTarget(spec.profile, { image: spec.image ?? 'samba-4.17' });
+        return await startContainerTarget(spec.profile, { image: spec.image ?? 'samba-4.17', ...logLevel });
       }
       case 'remote':
         if (!spec.remote) throw new Error('the spec has no remote target configuration');

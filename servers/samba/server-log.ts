@@ -9,6 +9,8 @@ const HEADER = /^\[(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6
 interface Entry {
   time: number;
   text: string;
+  /** The time came from a Samba header; the lines after it, up to the next header, are its own. */
+  headed: boolean;
 }
 
 export function parseSambaTimestamp(line: string): number | undefined {
@@ -38,8 +40,9 @@ export class ServerLog {
   private addLine(line: string): void {
     const time = parseSambaTimestamp(line);
     const last = this.entries[this.entries.length - 1];
-    if (time === undefined && last) last.text += `\n${line}`;
-    else this.entries.push({ time: time ?? Date.now(), text: line });
+    // Without headers (smbd --debug-stdout prints none) each line is an entry timed on arrival.
+    if (time === undefined && last?.headed === true) last.text += `\n${line}`;
+    else this.entries.push({ time: time ?? Date.now(), text: line, headed: time !== undefined });
     this.size += line.length + 1;
     while (this.size > this.maxBytes && this.entries.length > 1) {
       this.size -= (this.entries.shift()?.text.length ?? 0) + 1;
