@@ -6,9 +6,10 @@
  * acknowledgement and the CLOSE.
  */
 import { Readable, Writable } from 'node:stream';
-import { ArgumentError } from './errors.js';
+import { ArgumentError, SmbError } from './errors.js';
 import { FileHandle } from './file.js';
-import { MAX_IO_SIZE, ioSize, ioWindow, readData, readRequest } from './io.js';
+import { MAX_IO_SIZE, ioSize, ioWindow, readData, readRequest, writeRequest } from './io.js';
+import { decodeWriteResponse } from './wire/index.js';
 import type { Tree } from './tree.js';
 
 export interface ReadStreamOptions {
@@ -118,6 +119,8 @@ class SmbWriteStream extends Writable {
     FileHandle.open(this.tree, this.path, this.flags).then((handle) => {
       this.handle = handle;
       this.chunk = ioSize(this.tree, 'write');
+      // 'a' starts at the end; the stream is then the only one moving its position.
+      this.position = this.flags === 'a' ? handle.sizeAtOpen : 0;
       callback();
     }, (error: unknown) => callback(error as Error));
   }
@@ -130,7 +133,10 @@ class SmbWriteStream extends Writable {
     const handle = this.handle!;
     const at = this.position;
     this.position += data.length;
-    const write = handle.write(data, at).then(() => undefined, (error: unknown) => {
+    const write = this.tree.request(writeRequest(handle.fileId, at, data, handle.path)).then((response) => {
+      const written = decodeWriteResponse(response.message).count;
+      if (written !== data.length) throw new SmbError(`WRITE ${handle.path}: the server wrote ${written} of ${data.length} bytes at offset ${at}`, { command: 'WRITE', path: handle.path });
+    }).catch((error: unknown) => {
       this.failure ??= error as Error;
     }).finally(() => {
       this.inFlight.delete(write);
