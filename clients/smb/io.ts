@@ -17,9 +17,9 @@ import {
 import type { FileId } from './wire/index.js';
 
 /** Larger requests did not go faster against Samba on loopback; see README "Performance". */
-export const MAX_IO_SIZE = Number(process.env.SMB_MAX_IO_SIZE ?? 1 << 20);
+export const MAX_IO_SIZE = 1 << 20;
 /** Bytes one transfer keeps in flight: many small requests on 2.0.2, a few large ones with LARGE_MTU. */
-export const IO_WINDOW_BYTES = Number(process.env.SMB_IO_WINDOW_BYTES ?? 8 << 20);
+export const IO_WINDOW_BYTES = 8 << 20;
 const SINGLE_CREDIT_SIZE = 65536;
 
 /** Requests of `size` bytes that one transfer keeps in flight. */
