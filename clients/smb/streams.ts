@@ -68,7 +68,7 @@ class SmbReadStream extends Readable {
     const refill = this.inFlight.length <= window / 2;
     while (refill && this.inFlight.length < window && this.next < this.limit) {
       const length = Math.min(chunk, this.limit - this.next);
-      const data = this.tree.request(readRequest(handle.fileId, this.next, length, handle.path)).then(readData);
+      const data = this.tree.request(readRequest(handle.fileId, this.next, length, handle.path)).then((response) => readData(response, length));
       data.catch(() => undefined);
       this.inFlight.push({ length, data });
       this.next += length;
