@@ -99,43 +99,42 @@ async function ours(target: StartedNativeTarget, api: 'streams' | 'handle', dire
   }
 }
 
-/** Local file → share in BLOCK pieces: reading block n+1 overlaps writing block n. */
+/**
+ * Copies in BLOCK pieces through two reused buffers: reading block n+1 overlaps writing block n.
+ * `read` returns the bytes it put in the buffer (0 at the end).
+ */
+async function copyInBlocks(
+  read: (buffer: Buffer, position: number) => Promise<number>,
+  write: (data: Buffer, position: number) => Promise<unknown>,
+): Promise<void> {
+  const buffers = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
+  let writing: Promise<unknown> = Promise.resolve();
+  for (let position = 0, turn = 0; ; turn++) {
+    const buffer = buffers[turn % 2]!;
+    const length = await read(buffer, position);
+    await writing;
+    if (length === 0) break;
+    writing = write(buffer.subarray(0, length), position);
+    position += length;
+  }
+  await writing;
+}
+
 async function putWithHandle(tree: Tree, local: string, remote: string): Promise<void> {
   const source = await open(local, 'r');
   try {
     await using target = await tree.open(remote, 'w');
-    const buffers = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
-    let writing: Promise<unknown> = Promise.resolve();
-    for (let position = 0, turn = 0; ; turn++) {
-      const buffer = buffers[turn % 2]!;
-      const { bytesRead } = await source.read(buffer, 0, BLOCK, position);
-      await writing;
-      if (bytesRead === 0) break;
-      writing = target.write(buffer.subarray(0, bytesRead), position);
-      position += bytesRead;
-    }
-    await writing;
+    await copyInBlocks(async (buffer, position) => (await source.read(buffer, 0, BLOCK, position)).bytesRead, (data, position) => target.write(data, position));
   } finally {
     await source.close();
   }
 }
 
-/** Share → local file in BLOCK pieces: writing block n locally overlaps reading block n+1. */
 async function getWithHandle(tree: Tree, remote: string, local: string): Promise<void> {
   const target = await open(local, 'w');
   try {
     await using source = await tree.open(remote, 'r');
-    const buffers = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
-    let writing: Promise<unknown> = Promise.resolve();
-    for (let position = 0, turn = 0; ; turn++) {
-      const buffer = buffers[turn % 2]!;
-      const length = await source.read(buffer, position);
-      await writing;
-      if (length === 0) break;
-      writing = target.write(buffer, 0, length, position);
-      position += length;
-    }
-    await writing;
+    await copyInBlocks((buffer, position) => source.read(buffer, position), (data, position) => target.write(data, 0, data.length, position));
   } finally {
     await target.close();
   }
