@@ -5,11 +5,15 @@
  *
  *   npm run bench -- [--rounds 3] [--size-mib 256] [--targets smb302-ccm,smb311-gcm,smb202-legacy]
  *
- * Prints MB/s (10^6 bytes per second) per direction, the ratio ours/smbclient of the medians,
- * and this process's peak RSS while our client streams the file.
+ * Our client is timed through two of its APIs: streams (fs stream piped into
+ * tree.createWriteStream, tree.createReadStream piped into an fs stream) and FileHandle
+ * (8 MiB blocks, two reused buffers, the local read or write of one block overlapping the
+ * remote transfer of the other). Prints MB/s (10^6 bytes per second) per direction, the ratio
+ * of each to smbclient (medians), and this process's peak RSS while our client streams.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -17,6 +21,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { runSmbclient } from '../clients/adapters/smbclient-cli.js';
 import { SmbClient } from '../clients/smb/index.js';
+import type { Tree } from '../clients/smb/index.js';
 import { findProfile, resolveProfiles } from '../servers/catalog/index.js';
 import { registerCleanup } from '../servers/cleanup.js';
 import { startNativeTarget } from '../servers/samba/native.js';
@@ -24,12 +29,16 @@ import type { StartedNativeTarget } from '../servers/samba/native.js';
 
 const MiB = 1 << 20;
 
+type Who = 'streams' | 'handle' | 'smbclient';
+const WHO: readonly Who[] = ['streams', 'handle', 'smbclient'];
+
 interface Row {
   target: string;
   direction: 'write' | 'read';
-  ours: number[];
-  smbclient: number[];
+  figures: Record<Who, number[]>;
 }
+
+const BLOCK = 8 * MiB;
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -72,16 +81,62 @@ async function timed(work: () => Promise<void>): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-async function ours(target: StartedNativeTarget, direction: 'write' | 'read', local: string, remote: string, rss: RssSampler): Promise<void> {
+/** One of our transfers on a fresh connection, through streams or a FileHandle. */
+async function ours(target: StartedNativeTarget, api: 'streams' | 'handle', direction: 'write' | 'read', local: string, remote: string, rss: RssSampler): Promise<void> {
   const user = target.user();
   const client = await SmbClient.connect({ host: target.host, port: target.port, username: user.username, password: user.password, timeoutMs: 60_000 });
   try {
     const tree = await client.connectTree('data');
+    if (api === 'handle') {
+      await (direction === 'write' ? putWithHandle(tree, local, remote) : getWithHandle(tree, remote, local));
+      return;
+    }
     await rss.during(() => direction === 'write'
       ? pipeline(createReadStream(local, { highWaterMark: MiB }), tree.createWriteStream(remote))
       : pipeline(tree.createReadStream(remote), createWriteStream(local)));
   } finally {
     await client.close();
+  }
+}
+
+/**
+ * Copies in BLOCK pieces through two reused buffers: reading block n+1 overlaps writing block n.
+ * `read` returns the bytes it put in the buffer (0 at the end).
+ */
+async function copyInBlocks(
+  read: (buffer: Buffer, position: number) => Promise<number>,
+  write: (data: Buffer, position: number) => Promise<unknown>,
+): Promise<void> {
+  const buffers = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
+  let writing: Promise<unknown> = Promise.resolve();
+  for (let position = 0, turn = 0; ; turn++) {
+    const buffer = buffers[turn % 2]!;
+    const length = await read(buffer, position);
+    await writing;
+    if (length === 0) break;
+    writing = write(buffer.subarray(0, length), position);
+    position += length;
+  }
+  await writing;
+}
+
+async function putWithHandle(tree: Tree, local: string, remote: string): Promise<void> {
+  const source = await open(local, 'r');
+  try {
+    await using target = await tree.open(remote, 'w');
+    await copyInBlocks(async (buffer, position) => (await source.read(buffer, 0, BLOCK, position)).bytesRead, (data, position) => target.write(data, position));
+  } finally {
+    await source.close();
+  }
+}
+
+async function getWithHandle(tree: Tree, remote: string, local: string): Promise<void> {
+  const target = await open(local, 'w');
+  try {
+    await using source = await tree.open(remote, 'r');
+    await copyInBlocks((buffer, position) => source.read(buffer, position), (data, position) => target.write(data, 0, data.length, position));
+  } finally {
+    await target.close();
   }
 }
 
@@ -100,27 +155,26 @@ async function smbclient(target: StartedNativeTarget, direction: 'write' | 'read
 async function benchTarget(name: string, rounds: number, size: number, source: string, work: string): Promise<{ rows: Row[]; peakRss: number }> {
   const target = await startNativeTarget(findProfile(resolveProfiles({}), name));
   try {
-    const rows: Row[] = [{ target: name, direction: 'write', ours: [], smbclient: [] }, { target: name, direction: 'read', ours: [], smbclient: [] }];
+    const rows: Row[] = (['write', 'read'] as const).map((direction) => ({ target: name, direction, figures: { streams: [], handle: [], smbclient: [] } }));
     const rss = new RssSampler();
     const expected = await fileDigest(source);
     const mbps = (seconds: number) => size / seconds / 1e6;
     for (let round = 0; round < rounds; round++) {
-      // Alternate who goes first, so neither always meets a cold or a warm server cache.
-      const order = round % 2 === 0 ? ['ours', 'smbclient'] as const : ['smbclient', 'ours'] as const;
+      // Rotate who goes first, so no one always meets a cold or a warm server cache.
+      const order = WHO.map((_, i) => WHO[(i + round) % WHO.length]!);
       for (const who of order) {
         const remote = `${who}-${round}.bin`;
         const back = join(work, `${who}-${round}.back`);
-        const write = who === 'ours'
-          ? await timed(() => ours(target, 'write', source, remote, rss))
-          : await timed(() => smbclient(target, 'write', source, remote, work));
-        const read = who === 'ours'
-          ? await timed(() => ours(target, 'read', back, remote, rss))
-          : await timed(() => smbclient(target, 'read', back, remote, work));
+        const run = (direction: 'write' | 'read', local: string) => timed(() => who === 'smbclient'
+          ? smbclient(target, direction, local, remote, work)
+          : ours(target, who, direction, local, remote, rss));
+        const write = await run('write', source);
+        const read = await run('read', back);
         if (await fileDigest(back) !== expected) throw new Error(`${name}: ${who} round ${round}: the file read back differs from the one written`);
         rmSync(back);
         rmSync(join(target.share('data').localPath ?? work, remote), { force: true });
-        rows[0]![who].push(mbps(write));
-        rows[1]![who].push(mbps(read));
+        rows[0]!.figures[who].push(mbps(write));
+        rows[1]!.figures[who].push(mbps(read));
         process.stderr.write(`${name} round ${round + 1}/${rounds} ${who}: write ${mbps(write).toFixed(0)} MB/s, read ${mbps(read).toFixed(0)} MB/s\n`);
       }
     }
@@ -147,13 +201,16 @@ async function main(): Promise<void> {
   try {
     const source = join(work, 'source.bin');
     await makeSource(source, size);
-    const lines = ['target           direction   ours MB/s   smbclient MB/s   ours/smbclient   our peak RSS'];
+    const lines = ['target          direction  streams MB/s  FileHandle MB/s  smbclient MB/s  streams/smbclient  FileHandle/smbclient  peak RSS (streams)'];
     for (const name of values.targets.split(',')) {
       const { rows, peakRss } = await benchTarget(name, rounds, size, source, work);
       for (const row of rows) {
-        const a = median(row.ours);
-        const b = median(row.smbclient);
-        lines.push(`${row.target.padEnd(17)}${row.direction.padEnd(12)}${a.toFixed(0).padStart(9)}${b.toFixed(0).padStart(17)}${(a / b).toFixed(2).padStart(17)}${`${(peakRss / MiB).toFixed(0)} MiB`.padStart(15)}`);
+        const [streams, handle, reference] = WHO.map((who) => median(row.figures[who]));
+        lines.push([
+          row.target.padEnd(16), row.direction.padEnd(9), streams!.toFixed(0).padStart(13), handle!.toFixed(0).padStart(17),
+          reference!.toFixed(0).padStart(16), (streams! / reference!).toFixed(2).padStart(19), (handle! / reference!).toFixed(2).padStart(22),
+          `${(peakRss / MiB).toFixed(0)} MiB`.padStart(20),
+        ].join(''));
       }
     }
     process.stdout.write(`${values['size-mib']} MiB file, ${rounds} rounds, medians; MB = 10^6 bytes\n${lines.join('\n')}\n`);

@@ -1,5 +1,6 @@
 /** readdir (QUERY_DIRECTORY until STATUS_NO_MORE_FILES, MS-SMB2 3.2.4.17), mkdir and rmdir. */
 import type { SmbResponse } from './connection.js';
+import { ProtocolError } from './errors.js';
 import { closeHandle, createRequest, onFile, toFileStat } from './handles.js';
 import type { DirEntry, OpenSpec, TreeRequest } from './handles.js';
 import { displayPath, toSharePath, toShareFilePath } from './paths.js';
@@ -43,7 +44,10 @@ function queryDirectory(tree: Tree, fileId: FileId, path: string, first: boolean
 
 function entriesOf(response: SmbResponse): DirEntry[] {
   if (response.status === NtStatus.NoMoreFiles) return [];
-  const entries = decodeDirectoryEntries(decodeQueryDirectoryResponse(response.message), ENTRY_CLASS);
+  const output = decodeQueryDirectoryResponse(response.message);
+  // The end is STATUS_NO_MORE_FILES; an empty success would have the listing loop forever.
+  if (output.length === 0) throw new ProtocolError('QUERY_DIRECTORY response: success with no entries', { field: 'QUERY_DIRECTORY response.OutputBufferLength', command: 'QUERY_DIRECTORY' });
+  const entries = decodeDirectoryEntries(output, ENTRY_CLASS);
   return entries
     .filter((entry) => entry.fileName !== '.' && entry.fileName !== '..')
     .map((entry) => toFileStat(entry.fileName, {

@@ -49,7 +49,7 @@ export interface FileStat {
 export type DirEntry = FileStat;
 
 /** Like node on POSIX: other opens may read, write and delete alongside ours. */
-export const SHARE_ALL = ShareAccess.Read | ShareAccess.Write | ShareAccess.Delete;
+const SHARE_ALL = ShareAccess.Read | ShareAccess.Write | ShareAccess.Delete;
 
 export interface TimesSizesAttributes {
   creationTime: bigint;

@@ -3,7 +3,7 @@
  * MAX_IO_SIZE; 64 KiB without LARGE_MTU, MS-SMB2 3.2.4.7), several requests in flight so one
  * transfer keeps the connection busy. The connection charges credits per request.
  */
-import { SmbError } from './errors.js';
+import { ProtocolError, SmbError } from './errors.js';
 import type { TreeRequest } from './handles.js';
 import type { Tree } from './tree.js';
 import {
@@ -17,9 +17,9 @@ import {
 import type { FileId } from './wire/index.js';
 
 /** Larger requests did not go faster against Samba on loopback; see README "Performance". */
-export const MAX_IO_SIZE = Number(process.env.SMB_MAX_IO_SIZE ?? 1 << 20);
+export const MAX_IO_SIZE = 1 << 20;
 /** Bytes one transfer keeps in flight: many small requests on 2.0.2, a few large ones with LARGE_MTU. */
-export const IO_WINDOW_BYTES = Number(process.env.SMB_IO_WINDOW_BYTES ?? 8 << 20);
+export const IO_WINDOW_BYTES = 8 << 20;
 const SINGLE_CREDIT_SIZE = 65536;
 
 /** Requests of `size` bytes that one transfer keeps in flight. */
@@ -54,9 +54,17 @@ export function writeRequest(fileId: FileId, position: number, data: Buffer, pat
   };
 }
 
-/** The data of a READ response (a view of the received message), empty at end of file. */
-export function readData(response: { status: number; message: Buffer }): Buffer {
-  return response.status === NtStatus.EndOfFile ? Buffer.alloc(0) : decodeReadResponse(response.message).data;
+/**
+ * The data of a READ response (a view of the received message), empty at end of file. More
+ * than the `length` asked for is a ProtocolError: a server must not make a reader overrun.
+ */
+export function readData(response: { status: number; message: Buffer }, length: number): Buffer {
+  if (response.status === NtStatus.EndOfFile) return Buffer.alloc(0);
+  const data = decodeReadResponse(response.message).data;
+  if (data.length > length) {
+    throw new ProtocolError(`READ response: DataLength ${data.length} exceeds the ${length} bytes requested`, { field: 'READ response.DataLength', command: 'READ' });
+  }
+  return data;
 }
 
 /** Runs task(0..count-1) with at most `window` running; the first failure wins, the rest stop starting. */
@@ -85,8 +93,7 @@ export async function readAt(tree: Tree, fileId: FileId, path: string, target: B
   await pipelined(count, ioWindow(chunk), async (i) => {
     const start = i * chunk;
     const length = Math.min(chunk, target.length - start);
-    const data = readData(await tree.request(readRequest(fileId, position + start, length, path)));
-    if (data.length > length) throw new SmbError(`READ ${path}: the server returned ${data.length} bytes for a ${length}-byte request`, { command: 'READ', path });
+    const data = readData(await tree.request(readRequest(fileId, position + start, length, path)), length);
     data.copy(target, start);
     got[i] = data.length;
   });

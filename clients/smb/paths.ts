@@ -31,12 +31,6 @@ export function baseName(sharePath: string): string {
   return sharePath.slice(sharePath.lastIndexOf('\\') + 1);
 }
 
-/** The parent of a share path; '' for names at the root. */
-export function parentOf(sharePath: string): string {
-  const at = sharePath.lastIndexOf('\\');
-  return at < 0 ? '' : sharePath.slice(0, at);
-}
-
 /** `\\host\share\dir\x.txt`: how errors name a file. */
 export function displayPath(treePath: string, sharePath: string): string {
   return sharePath === '' ? treePath : `${treePath}\\${sharePath}`;

@@ -6,9 +6,10 @@
  * acknowledgement and the CLOSE.
  */
 import { Readable, Writable } from 'node:stream';
-import { ArgumentError } from './errors.js';
+import { ArgumentError, SmbError } from './errors.js';
 import { FileHandle } from './file.js';
-import { MAX_IO_SIZE, ioSize, ioWindow, readData, readRequest } from './io.js';
+import { MAX_IO_SIZE, ioSize, ioWindow, readData, readRequest, writeRequest } from './io.js';
+import { decodeWriteResponse } from './wire/index.js';
 import type { Tree } from './tree.js';
 
 export interface ReadStreamOptions {
@@ -62,9 +63,12 @@ class SmbReadStream extends Readable {
     const handle = this.handle;
     if (handle === undefined || this.ended) return;
     const chunk = ioSize(this.tree, 'read');
-    while (this.inFlight.length < ioWindow(chunk) && this.next < this.limit) {
+    const window = ioWindow(chunk);
+    // Refill once half the window has come back: the new READs then leave in one socket write.
+    const refill = this.inFlight.length <= window / 2;
+    while (refill && this.inFlight.length < window && this.next < this.limit) {
       const length = Math.min(chunk, this.limit - this.next);
-      const data = this.tree.request(readRequest(handle.fileId, this.next, length, handle.path)).then(readData);
+      const data = this.tree.request(readRequest(handle.fileId, this.next, length, handle.path)).then((response) => readData(response, length));
       data.catch(() => undefined);
       this.inFlight.push({ length, data });
       this.next += length;
@@ -115,16 +119,24 @@ class SmbWriteStream extends Writable {
     FileHandle.open(this.tree, this.path, this.flags).then((handle) => {
       this.handle = handle;
       this.chunk = ioSize(this.tree, 'write');
+      // 'a' starts at the end; the stream is then the only one moving its position.
+      this.position = this.flags === 'a' ? handle.sizeAtOpen : 0;
       callback();
     }, (error: unknown) => callback(error as Error));
   }
 
-  /** Sends one WRITE; returns once another may be started (the window is not full). */
-  private send(data: Buffer): Promise<void> {
+  /**
+   * Sends one WRITE. Returns a promise to wait on when the window is full, else undefined, so a
+   * run of WRITEs is issued in one tick and leaves in one socket write.
+   */
+  private send(data: Buffer): Promise<void> | undefined {
     const handle = this.handle!;
     const at = this.position;
     this.position += data.length;
-    const write = handle.write(data, at).then(() => undefined, (error: unknown) => {
+    const write = this.tree.request(writeRequest(handle.fileId, at, data, handle.path)).then((response) => {
+      const written = decodeWriteResponse(response.message).count;
+      if (written !== data.length) throw new SmbError(`WRITE ${handle.path}: the server wrote ${written} of ${data.length} bytes at offset ${at}`, { command: 'WRITE', path: handle.path });
+    }).catch((error: unknown) => {
       this.failure ??= error as Error;
     }).finally(() => {
       this.inFlight.delete(write);
@@ -133,7 +145,7 @@ class SmbWriteStream extends Writable {
       resume?.();
     });
     this.inFlight.add(write);
-    if (this.inFlight.size < ioWindow(this.chunk)) return Promise.resolve();
+    if (this.inFlight.size < ioWindow(this.chunk)) return undefined;
     return new Promise((resolve) => { this.blocked = resolve; });
   }
 
@@ -142,7 +154,8 @@ class SmbWriteStream extends Writable {
     while (offset < data.length && this.failure === undefined) {
       if (this.staged === 0 && data.length - offset >= this.chunk) {
         // Whole requests straight from the caller's buffer: no copy.
-        await this.send(data.subarray(offset, offset + this.chunk));
+        const full = this.send(data.subarray(offset, offset + this.chunk));
+        if (full !== undefined) await full;
         offset += this.chunk;
         continue;
       }
@@ -150,17 +163,20 @@ class SmbWriteStream extends Writable {
       const copied = data.copy(this.staging, this.staged, offset);
       this.staged += copied;
       offset += copied;
-      if (this.staged === this.chunk) await this.flushStaging();
+      if (this.staged === this.chunk) {
+        const full = this.flushStaging();
+        if (full !== undefined) await full;
+      }
     }
     if (this.failure !== undefined) throw this.failure;
   }
 
-  private async flushStaging(): Promise<void> {
-    if (this.staging === undefined || this.staged === 0) return;
+  private flushStaging(): Promise<void> | undefined {
+    if (this.staging === undefined || this.staged === 0) return undefined;
     const full = this.staging.subarray(0, this.staged);
     this.staging = undefined;
     this.staged = 0;
-    await this.send(full);
+    return this.send(full);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {

@@ -2,6 +2,7 @@
  * readFile, writeFile and appendFile. A file that fits in one READ or WRITE takes a single
  * round trip: CREATE + READ/WRITE + CLOSE as one related compound (MS-SMB2 3.2.4.1.4).
  */
+import { constants } from 'node:buffer';
 import { SmbError } from './errors.js';
 import { FileHandle, openSpec } from './file.js';
 import { onFile } from './handles.js';
@@ -9,6 +10,8 @@ import { ioSize, readAt, readData, readRequest, writeAt, writeRequest } from './
 import { toShareFilePath } from './paths.js';
 import type { Tree } from './tree.js';
 import { decodeWriteResponse } from './wire/index.js';
+
+const MAX_LENGTH = constants.MAX_LENGTH;
 
 export type FileData = Buffer | Uint8Array | string;
 
@@ -21,9 +24,10 @@ export async function readFile(tree: Tree, path: string): Promise<Buffer> {
   const sharePath = toShareFilePath(path, 'readFile');
   const chunk = ioSize(tree, 'read');
   const { create, responses } = await onFile(tree, sharePath, openSpec('r'), (fileId, display) => [readRequest(fileId, 0, chunk, display)]);
-  const first = readData(responses[0]!);
+  const first = readData(responses[0]!, chunk);
   const size = Number(create.endOfFile);
   if (size <= first.length || first.length < chunk) return first;
+  if (size > MAX_LENGTH) throw new SmbError(`readFile ${path}: ${size} bytes do not fit in one Buffer (at most ${MAX_LENGTH}); use createReadStream`, { path });
   // Larger than one READ: keep the first chunk, read the rest through a new handle.
   const whole = Buffer.allocUnsafe(size);
   first.copy(whole);
