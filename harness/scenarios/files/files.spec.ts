@@ -8,8 +8,9 @@ import { failureOf, onDisk, patternBytes, sha256 } from '../helpers.js';
 /** Portable: every scenario here runs for the TypeScript client and for smbclient. */
 forEachClient((client, suffix) => {
   test.describe(`files${suffix}`, () => {
-    for (const [slug, size] of [['empty', 0], ['small', 1000], ['unaligned', 1024 * 1024 + 4093]] as const) {
-      test(`a ${slug} file (${size} bytes) round-trips byte-exact, also on the server's disk${suffix}`, scenario({ id: `files/round-trip-${slug}`, client }), async ({ adapter }) => {
+    const sizes = [['empty', 'an empty file', 0], ['small', 'a small file', 1000], ['unaligned', 'a file of unaligned size', 1024 * 1024 + 4093]] as const;
+    for (const [slug, what, size] of sizes) {
+      test(`${what} (${size} bytes) round-trips byte-exact, also on the server's disk${suffix}`, scenario({ id: `files/round-trip-${slug}`, client }), async ({ adapter }) => {
         const { session, dir, local } = adapter;
         const data = patternBytes(size, size + 1);
         await session.writeFile(`${dir}/${slug}.bin`, data);
@@ -45,15 +46,15 @@ forEachClient((client, suffix) => {
       expect(sha256(await session.readFile(`${dir}/from-disk.bin`))).toBe(sha256(data));
     });
 
-    const names = {
-      cjk: '漢字かなカナ한국어.txt',
-      emoji: 'emoji-😀🚀🧪.txt',
-      combining: 'combining-e\u0301a\u0308o\u0302.txt',
-      spaces: 'with  two spaces (and parens).txt',
-      'long-255': `${'n'.repeat(251)}.txt`,
-    } as const;
-    for (const [slug, name] of Object.entries(names)) {
-      test(`a file named ${slug === 'long-255' ? 'with 255 characters' : `in ${slug}`} round-trips with its exact name${suffix}`, scenario({ id: `files/name-${slug}`, client }), async ({ adapter }) => {
+    const names = [
+      ['cjk', 'in Chinese, Japanese and Korean script', '漢字かなカナ한국어.txt'],
+      ['emoji', 'with emoji', 'emoji-😀🚀🧪.txt'],
+      ['combining', 'with combining marks', 'combining-e\u0301a\u0308o\u0302.txt'],
+      ['spaces', 'with spaces and parentheses', 'with  two spaces (and parens).txt'],
+      ['long-255', 'of 255 characters', `${'n'.repeat(251)}.txt`],
+    ] as const;
+    for (const [slug, how, name] of names) {
+      test(`a file named ${how} round-trips with its exact name${suffix}`, scenario({ id: `files/name-${slug}`, client }), async ({ adapter }) => {
         const { session, dir } = adapter;
         const data = Buffer.from(`content of ${slug}`);
         await session.writeFile(`${dir}/${name}`, data);
