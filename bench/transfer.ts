@@ -3,7 +3,12 @@
  * the same server, the same 256 MiB file, alternating, several rounds. Each transfer is
  * file-to-file and starts from a fresh connection (smbclient connects for every command too).
  *
- *   npm run bench -- [--rounds 3] [--size-mib 256] [--targets smb302-ccm,smb311-gcm,smb202-legacy]
+ *   npm run bench -- [--rounds 5] [--size-mib 256] [--targets smb302-ccm,smb311-gcm,smb202-legacy] [--local-dir DIR]
+ *
+ * The local files (the source and what is read back) live in DIR, by default /dev/shm where it
+ * exists: both clients then read and write local memory, and the disk's write-back, which
+ * varies from second to second on a shared machine, stays out of the comparison. The server's
+ * share stays where the target keeps it (on disk).
  *
  * Our client is timed through two of its APIs: streams (fs stream piped into
  * tree.createWriteStream, tree.createReadStream piped into an fs stream) and FileHandle
@@ -12,10 +17,10 @@
  * of each to smbclient (medians), and this process's peak RSS while our client streams.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -184,19 +189,29 @@ async function benchTarget(name: string, rounds: number, size: number, source: s
   }
 }
 
+function defaultLocalDir(): string {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return tmpdir();
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      rounds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '5' },
       'size-mib': { type: 'string', default: '256' },
       targets: { type: 'string', default: 'smb302-ccm,smb311-gcm,smb202-legacy' },
+      'local-dir': { type: 'string' },
     },
   });
   const rounds = Number(values.rounds);
   const size = Number(values['size-mib']) * MiB;
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a positive integer, got ${values.rounds}`);
   if (!Number.isInteger(size) || size < 1) throw new Error(`--size-mib: expected a positive integer, got ${values['size-mib']}`);
-  const work = mkdtempSync(join(tmpdir(), 'smb-bench-'));
+  const work = mkdtempSync(join(values['local-dir'] ?? defaultLocalDir(), 'smb-bench-'));
   const unregister = registerCleanup(() => rmSync(work, { recursive: true, force: true }));
   try {
     const source = join(work, 'source.bin');
@@ -213,7 +228,7 @@ async function main(): Promise<void> {
         ].join(''));
       }
     }
-    process.stdout.write(`${values['size-mib']} MiB file, ${rounds} rounds, medians; MB = 10^6 bytes\n${lines.join('\n')}\n`);
+    process.stdout.write(`${values['size-mib']} MiB file, ${rounds} rounds, medians; MB = 10^6 bytes; local files in ${dirname(work)}\n${lines.join('\n')}\n`);
   } finally {
     rmSync(work, { recursive: true, force: true });
     unregister();

@@ -1,6 +1,8 @@
 /**
  * Node streams over a file. The readable keeps a window of READs in flight (ioWindow) ahead of the
- * consumer and pushes each response's data without copying; the writable coalesces small
+ * consumer and pushes each response's data without copying when it is at least PUSH_BYTES long;
+ * smaller responses (64 KiB without LARGE_MTU) are gathered into chunks of that size first, so
+ * the consumer (a file, a socket) sees a few large writes rather than many small ones. The writable coalesces small
  * writes into request-sized ones, keeps a window of WRITEs in flight and holds further data
  * back (backpressure) until one is acknowledged. 'finish' comes after the last
  * acknowledgement and the CLOSE.
@@ -25,6 +27,9 @@ export interface WriteStreamOptions {
   flags?: 'w' | 'a';
 }
 
+/** The smallest chunk the readable pushes, end of file aside. */
+export const PUSH_BYTES = 1 << 20;
+
 function settle(error: Error | null, handle: FileHandle | undefined, callback: (error?: Error | null) => void): void {
   if (handle === undefined) {
     callback(error);
@@ -40,6 +45,8 @@ class SmbReadStream extends Readable {
   private readonly inFlight: Array<{ length: number; data: Promise<Buffer> }> = [];
   private waiting = false;
   private ended = false;
+  private gathering: Buffer | undefined;
+  private gathered = 0;
 
   constructor(private readonly tree: Tree, private readonly path: string, private readonly options: ReadStreamOptions) {
     // Room for a few responses, so a slow consumer and the network overlap.
@@ -76,6 +83,9 @@ class SmbReadStream extends Readable {
     const head = this.inFlight[0];
     if (head === undefined) {
       this.ended = true;
+      const rest = this.gathering?.subarray(0, this.gathered);
+      this.gathering = undefined;
+      if (rest !== undefined && rest.length > 0) this.push(rest);
       this.push(null);
       return;
     }
@@ -90,9 +100,29 @@ class SmbReadStream extends Readable {
         this.inFlight.length = 0;
         this.next = this.limit;
       }
-      if (data.length > 0 && !this.push(data)) return;
+      const chunk = this.collect(data);
+      if (chunk !== undefined && !this.push(chunk)) return;
       this._read();
     }, (error: unknown) => this.destroy(error as Error));
+  }
+
+  /** `data` itself when it is large enough, else a full chunk of gathered data once there is one. */
+  private collect(data: Buffer): Buffer | undefined {
+    if (data.length === 0) return undefined;
+    if (this.gathered === 0 && data.length >= PUSH_BYTES) return data;
+    // Here every response is shorter than PUSH_BYTES (the request size is), so the rest fits.
+    this.gathering ??= Buffer.allocUnsafe(PUSH_BYTES);
+    const copied = data.copy(this.gathering, this.gathered);
+    this.gathered += copied;
+    if (this.gathered < PUSH_BYTES) return undefined;
+    const full = this.gathering;
+    this.gathering = undefined;
+    this.gathered = 0;
+    if (copied < data.length) {
+      this.gathering = Buffer.allocUnsafe(PUSH_BYTES);
+      this.gathered = data.copy(this.gathering, 0, copied);
+    }
+    return full;
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
