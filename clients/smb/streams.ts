@@ -2,10 +2,10 @@
  * Node streams over a file. The readable keeps a window of READs in flight (ioWindow) ahead of the
  * consumer and pushes each response's data without copying when it is at least PUSH_BYTES long;
  * smaller responses (64 KiB without LARGE_MTU) are gathered into chunks of that size first, so
- * the consumer (a file, a socket) sees a few large writes rather than many small ones. The writable coalesces small
- * writes into request-sized ones, keeps a window of WRITEs in flight and holds further data
- * back (backpressure) until one is acknowledged. 'finish' comes after the last
- * acknowledgement and the CLOSE.
+ * the consumer (a file, a socket) sees a few large writes rather than many small ones. The
+ * writable coalesces small writes into request-sized ones, keeps a window of WRITEs in flight
+ * and holds further data back (backpressure) until one is acknowledged. 'finish' comes after
+ * the last acknowledgement and the CLOSE.
  */
 import { Readable, Writable } from 'node:stream';
 import { ArgumentError, SmbError } from './errors.js';
@@ -85,6 +85,7 @@ class SmbReadStream extends Readable {
       this.ended = true;
       const rest = this.gathering?.subarray(0, this.gathered);
       this.gathering = undefined;
+      this.gathered = 0;
       if (rest !== undefined && rest.length > 0) this.push(rest);
       this.push(null);
       return;
