@@ -83,9 +83,7 @@ class SmbReadStream extends Readable {
     const head = this.inFlight[0];
     if (head === undefined) {
       this.ended = true;
-      const rest = this.gathering?.subarray(0, this.gathered);
-      this.gathering = undefined;
-      this.gathered = 0;
+      const rest = this.takeGathered();
       if (rest !== undefined && rest.length > 0) this.push(rest);
       this.push(null);
       return;
@@ -116,14 +114,18 @@ class SmbReadStream extends Readable {
     const copied = data.copy(this.gathering, this.gathered);
     this.gathered += copied;
     if (this.gathered < PUSH_BYTES) return undefined;
-    const full = this.gathering;
+    const full = this.takeGathered();
+    // What did not fit starts the next chunk.
+    if (copied < data.length) this.collect(data.subarray(copied));
+    return full;
+  }
+
+  /** The data gathered so far (undefined when nothing was); the next chunk starts empty. */
+  private takeGathered(): Buffer | undefined {
+    const taken = this.gathering?.subarray(0, this.gathered);
     this.gathering = undefined;
     this.gathered = 0;
-    if (copied < data.length) {
-      this.gathering = Buffer.allocUnsafe(PUSH_BYTES);
-      this.gathered = data.copy(this.gathering, 0, copied);
-    }
-    return full;
+    return taken;
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
