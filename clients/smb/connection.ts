@@ -5,25 +5,33 @@
  */
 import {
   PreauthIntegrityHash,
+  TRANSFORM_HEADER_BYTES,
   decryptMessage,
   encryptMessageVector,
+  isGcm,
+  openMessageDecipher,
   parseTransformHeader,
   verifyMessageSignature,
 } from './crypto/index.js';
+import type { AeadDecipher } from './crypto/index.js';
 import { NegotiationError, ProtocolError, SecurityError, SmbError, TimeoutError, TransportError, formatStatus } from './errors.js';
 import { buildNegotiateRequest, encodeNegotiate, interpretNegotiateResponse, offeredList } from './negotiation.js';
 import type { Negotiated, NegotiatePolicy } from './negotiation.js';
 import { messageEvent, notify } from './observer.js';
 import type { SmbObserver } from './observer.js';
 import { cancelledBeforeSending, composeCancel, composeRequests } from './outgoing.js';
+import { PlacedRead } from './placement.js';
 import { Transport } from './transport.js';
+import type { RoutedFrame } from './transport.js';
 import {
   Command,
   HeaderFlag,
   NtStatus,
+  READ_RESPONSE_DATA_OFFSET,
   classifyMessage,
   commandName,
   decodeHeader,
+  decodeReadResponseHead,
   isError,
   isResponse,
   ntStatusName,
@@ -95,6 +103,7 @@ export class Connection {
         onFrame: (frame) => connection.onFrame(frame),
         onClose: (error) => connection.fail(error),
         onDrain: () => connection.pump(),
+        route: (prefix, frameLength) => connection.route(prefix, frameLength),
       },
     );
     return connection;
@@ -397,7 +406,56 @@ export class Connection {
     }
   }
 
-  private onResponse(message: Buffer, transformSessionId: bigint | undefined): void {
+  /**
+   * FrameRouter: a large READ response to a request that gave `readInto` goes straight into that
+   * buffer (PlacedRead). Only a successful, unsigned, single response with its data right after
+   * the fixed fields qualifies, clear or GCM-encrypted; anything else (CCM, signed, compound,
+   * an observer watching, whatever looks odd) is received whole and judged the usual way.
+   */
+  private route(prefix: Buffer, frameLength: number): RoutedFrame | undefined {
+    if (this.failure !== undefined || this.options.observer !== undefined) return undefined;
+    try {
+      let head = prefix;
+      let messageLength = frameLength;
+      let decipher: AeadDecipher | undefined;
+      let transformSessionId: bigint | undefined;
+      if (classifyMessage(prefix) === 'transform') {
+        transformSessionId = parseTransformHeader(prefix).sessionId;
+        const security = this.sessions.get(transformSessionId);
+        if (security?.cipher === undefined || security.decryptionKey === undefined || !isGcm(security.cipher)) return undefined;
+        decipher = openMessageDecipher({ cipher: security.cipher, key: security.decryptionKey, head: prefix, frameLength });
+        head = decipher.update(prefix.subarray(TRANSFORM_HEADER_BYTES));
+        messageLength = frameLength - TRANSFORM_HEADER_BYTES;
+      }
+      const header = decodeHeader(head);
+      if (header.command !== Command.Read || !isResponse(header) || header.status !== NtStatus.Success || header.nextCommand !== 0
+        || (header.flags & HeaderFlag.Signed) !== 0 || (transformSessionId !== undefined && header.sessionId !== transformSessionId)) return undefined;
+      const item = this.outstanding.get(header.messageId);
+      const wanted = item?.options.readInto;
+      if (item === undefined || wanted === undefined || item.command !== 'READ') return undefined;
+      const { dataOffset, dataLength } = decodeReadResponseHead(head);
+      if (dataOffset !== READ_RESPONSE_DATA_OFFSET || dataOffset + dataLength !== messageLength) return undefined;
+      if (dataLength > (typeof wanted === 'function' ? item.options.payloadSize ?? 0 : wanted.length)) return undefined;
+      const into = typeof wanted === 'function' ? wanted(dataLength) : wanted;
+      const message = head.subarray(0, dataOffset);
+      const placed = new PlacedRead(into.subarray(0, dataLength), decipher, () => this.failure === undefined && this.outstanding.get(header.messageId) === item, (read) => {
+        try {
+          read.verify();
+          this.onResponse(message, transformSessionId, read.data);
+          this.pump();
+        } catch (error) {
+          this.fail(error instanceof Error ? error : new ProtocolError(String(error)));
+        }
+      });
+      // A clear frame's first data bytes came with the prefix.
+      if (decipher === undefined) placed.place(prefix.subarray(dataOffset));
+      return placed;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private onResponse(message: Buffer, transformSessionId: bigint | undefined, placed?: Buffer): void {
     const header = decodeHeader(message);
     const encrypted = transformSessionId !== undefined;
     if (!isResponse(header)) throw new ProtocolError(`received a ${commandName(header.command)} request from the server`);
@@ -441,7 +499,7 @@ export class Connection {
       item.reject(SmbError.fromStatus(status, ntStatusName(status), command, item.options.path));
       return;
     }
-    item.resolve({ header, message, status, encrypted, signatureVerified, request: item.request });
+    item.resolve({ header, message, status, encrypted, signatureVerified, request: item.request, placed });
   }
 
   /** Verifies a signed response when the session's key is known; a bad signature ends the connection. */

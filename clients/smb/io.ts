@@ -34,7 +34,8 @@ export function ioSize(tree: Tree, kind: 'read' | 'write'): number {
   return Math.max(1, Math.min(max, cap));
 }
 
-export function readRequest(fileId: FileId, position: number, length: number, path: string): TreeRequest {
+/** `into`: where the data should go (RequestOptions.readInto); a large response is then received into it. */
+export function readRequest(fileId: FileId, position: number, length: number, path: string, into?: Buffer | ((length: number) => Buffer)): TreeRequest {
   return {
     command: Command.Read,
     body: encodeReadRequest({ fileId, offset: BigInt(position), length }),
@@ -42,6 +43,7 @@ export function readRequest(fileId: FileId, position: number, length: number, pa
     // Reading at or past the end is an answer (0 bytes), not a failure.
     okStatuses: [NtStatus.EndOfFile],
     path,
+    ...(into === undefined ? {} : { readInto: into }),
   };
 }
 
@@ -58,8 +60,10 @@ export function writeRequest(fileId: FileId, position: number, data: Buffer, pat
  * The data of a READ response (a view of the received message), empty at end of file. More
  * than the `length` asked for is a ProtocolError: a server must not make a reader overrun.
  */
-export function readData(response: { status: number; message: Buffer }, length: number): Buffer {
+export function readData(response: { status: number; message: Buffer; placed?: Buffer | undefined }, length: number): Buffer {
   if (response.status === NtStatus.EndOfFile) return Buffer.alloc(0);
+  // Received in place: the connection checked it against the request.
+  if (response.placed !== undefined) return response.placed;
   const data = decodeReadResponse(response.message).data;
   if (data.length > length) {
     throw new ProtocolError(`READ response: DataLength ${data.length} exceeds the ${length} bytes requested`, { field: 'READ response.DataLength', command: 'READ' });
@@ -93,8 +97,9 @@ export async function readAt(tree: Tree, fileId: FileId, path: string, target: B
   await pipelined(count, ioWindow(chunk), async (i) => {
     const start = i * chunk;
     const length = Math.min(chunk, target.length - start);
-    const data = readData(await tree.request(readRequest(fileId, position + start, length, path)), length);
-    data.copy(target, start);
+    const into = target.subarray(start, start + length);
+    const data = readData(await tree.request(readRequest(fileId, position + start, length, path, into)), length);
+    if (data.buffer !== into.buffer || data.byteOffset !== into.byteOffset) data.copy(into);
     got[i] = data.length;
   });
   let total = 0;

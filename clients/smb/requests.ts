@@ -47,6 +47,13 @@ export interface RequestOptions {
    * 3.2.4.24); the request then ends with the server's answer, usually STATUS_CANCELLED.
    */
   signal?: AbortSignal;
+  /**
+   * READ: where the data should go, or a function giving memory for the data when a response
+   * can be received in place (called with its DataLength, at most payloadSize). A large
+   * response may then be received straight into it, and `placed` says so; its contents count
+   * only once the request resolved.
+   */
+  readInto?: Buffer | ((length: number) => Buffer);
 }
 
 export interface SmbResponse {
@@ -59,6 +66,8 @@ export interface SmbResponse {
   signatureVerified: boolean;
   /** The clear request message, when keepRequest was set. */
   request: Buffer | undefined;
+  /** READ with readInto: the data, received in place (a view of readInto); `message` then ends before the data. */
+  placed?: Buffer | undefined;
 }
 
 /** Requests sent together (a compound chain, or one request alone). */

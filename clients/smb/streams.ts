@@ -1,8 +1,9 @@
 /**
  * Node streams over a file. The readable keeps a window of READs in flight (ioWindow) ahead of the
- * consumer and pushes each response's data without copying when it is at least PUSH_BYTES long;
- * smaller responses (64 KiB without LARGE_MTU) are gathered into chunks of that size first, so
- * the consumer (a file, a socket) sees a few large writes rather than many small ones. The
+ * consumer and pushes chunks of PUSH_BYTES: one READ's data each with LARGE_MTU, several READs
+ * of 64 KiB received into one chunk without, so the consumer (a file, a socket) sees a few large
+ * writes rather than many small ones. Responses land in the chunk in place where the
+ * connection allows (PlacedRead), else they are the message itself or a copy of its data. The
  * writable coalesces small writes into request-sized ones, keeps a window of WRITEs in flight
  * and holds further data back (backpressure) until one is acknowledged. 'finish' comes after
  * the last acknowledgement and the CLOSE.
@@ -38,15 +39,20 @@ function settle(error: Error | null, handle: FileHandle | undefined, callback: (
   handle.close().then(() => callback(error), (closeError: unknown) => callback(error ?? (closeError as Error)));
 }
 
+/** READs of one pushed chunk: one READ with LARGE_MTU, PUSH_BYTES / 64 KiB without. */
+interface ChunkReads {
+  length: number;
+  /** The chunk's data, shorter than `length` when the file ended early. */
+  data: Promise<Buffer>;
+}
+
 class SmbReadStream extends Readable {
   private handle: FileHandle | undefined;
   private next: number;
   private limit = 0;
-  private readonly inFlight: Array<{ length: number; data: Promise<Buffer> }> = [];
+  private readonly inFlight: ChunkReads[] = [];
   private waiting = false;
   private ended = false;
-  private gathering: Buffer | undefined;
-  private gathered = 0;
 
   constructor(private readonly tree: Tree, private readonly path: string, private readonly options: ReadStreamOptions) {
     // Room for a few responses, so a slow consumer and the network overlap.
@@ -66,25 +72,59 @@ class SmbReadStream extends Readable {
     }, (error: unknown) => callback(error as Error));
   }
 
+  /**
+   * Sends the READs of the next chunk. A READ as large as a chunk gets memory of its own only
+   * if its response can be received in place (else the data stays a view of the message);
+   * smaller READs share one chunk buffer, each receiving into its own part of it.
+   */
+  private readChunk(handle: FileHandle, size: number): ChunkReads {
+    const at = this.next;
+    if (size >= PUSH_BYTES) {
+      const length = Math.min(size, this.limit - at);
+      this.next += length;
+      const data = this.tree.request(readRequest(handle.fileId, at, length, handle.path, (n) => Buffer.allocUnsafe(n))).then((response) => readData(response, length));
+      return { length, data };
+    }
+    const length = Math.min(PUSH_BYTES, this.limit - at);
+    this.next += length;
+    const chunk = Buffer.allocUnsafe(length);
+    const parts: Array<Promise<number>> = [];
+    for (let offset = 0; offset < length; offset += size) {
+      const into = chunk.subarray(offset, Math.min(length, offset + size));
+      parts.push(this.tree.request(readRequest(handle.fileId, at + offset, into.length, handle.path, into)).then((response) => {
+        const data = readData(response, into.length);
+        if (data.buffer !== into.buffer || data.byteOffset !== into.byteOffset) data.copy(into);
+        return data.length;
+      }));
+    }
+    const data = Promise.all(parts).then((counts) => {
+      // Up to the first short READ: the file ended there.
+      let total = 0;
+      for (const count of counts) {
+        total += count;
+        if (count < size) break;
+      }
+      return chunk.subarray(0, Math.min(total, length));
+    });
+    return { length, data };
+  }
+
   override _read(): void {
     const handle = this.handle;
     if (handle === undefined || this.ended) return;
-    const chunk = ioSize(this.tree, 'read');
-    const window = ioWindow(chunk);
+    const size = ioSize(this.tree, 'read');
+    const perChunk = Math.max(1, Math.floor(PUSH_BYTES / size));
+    const window = Math.max(2, Math.floor(ioWindow(size) / perChunk));
     // Refill once half the window has come back: the new READs then leave in one socket write.
     const refill = this.inFlight.length <= window / 2;
     while (refill && this.inFlight.length < window && this.next < this.limit) {
-      const length = Math.min(chunk, this.limit - this.next);
-      const data = this.tree.request(readRequest(handle.fileId, this.next, length, handle.path)).then((response) => readData(response, length));
-      data.catch(() => undefined);
-      this.inFlight.push({ length, data });
-      this.next += length;
+      const reads = this.readChunk(handle, size);
+      reads.data.catch(() => undefined);
+      this.inFlight.push(reads);
     }
     const head = this.inFlight[0];
     if (head === undefined) {
       this.ended = true;
-      const rest = this.takeGathered();
-      if (rest !== undefined && rest.length > 0) this.push(rest);
       this.push(null);
       return;
     }
@@ -99,33 +139,9 @@ class SmbReadStream extends Readable {
         this.inFlight.length = 0;
         this.next = this.limit;
       }
-      const chunk = this.collect(data);
-      if (chunk !== undefined && !this.push(chunk)) return;
+      if (data.length > 0 && !this.push(data)) return;
       this._read();
     }, (error: unknown) => this.destroy(error as Error));
-  }
-
-  /** `data` itself when it is large enough, else a full chunk of gathered data once there is one. */
-  private collect(data: Buffer): Buffer | undefined {
-    if (data.length === 0) return undefined;
-    if (this.gathered === 0 && data.length >= PUSH_BYTES) return data;
-    // Here every response is shorter than PUSH_BYTES (the request size is), so the rest fits.
-    this.gathering ??= Buffer.allocUnsafe(PUSH_BYTES);
-    const copied = data.copy(this.gathering, this.gathered);
-    this.gathered += copied;
-    if (this.gathered < PUSH_BYTES) return undefined;
-    const full = this.takeGathered();
-    // What did not fit starts the next chunk.
-    if (copied < data.length) this.collect(data.subarray(copied));
-    return full;
-  }
-
-  /** The data gathered so far (undefined when nothing was); the next chunk starts empty. */
-  private takeGathered(): Buffer | undefined {
-    const taken = this.gathering?.subarray(0, this.gathered);
-    this.gathering = undefined;
-    this.gathered = 0;
-    return taken;
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

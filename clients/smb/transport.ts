@@ -21,6 +21,8 @@ export interface TransportHandlers {
   onClose(error: TransportError | ProtocolError): void;
   /** The socket accepted everything buffered after send() returned false. */
   onDrain?(): void;
+  /** Takes the bytes of large frames it recognises (FrameRouter). */
+  route?: FrameRouter;
 }
 
 export interface TransportConnectOptions {
@@ -30,20 +32,55 @@ export interface TransportConnectOptions {
 }
 
 /**
+ * Where the bytes of one large frame go instead of a buffer of its own (READ data straight into
+ * the reader's buffer). The FrameReader hands over every byte after the prefix, in order, then
+ * calls finish().
+ */
+export interface RoutedFrame {
+  /** Memory the next bytes may be received into in place (at least `minimum` bytes), or undefined: use push(). */
+  target(minimum: number): Buffer | undefined;
+  /** `length` bytes were received into the buffer target() returned last. */
+  filled(length: number): void;
+  /** The next bytes, in memory the caller reuses afterwards. */
+  push(chunk: Buffer): void;
+  /** Every byte of the frame has arrived. */
+  finish(): void;
+}
+
+/**
+ * Asked once the first ROUTE_PREFIX_BYTES of a frame of at least ROUTE_MINIMUM bytes have
+ * arrived; undefined receives the frame as usual. `prefix` belongs to the router from then on.
+ */
+export type FrameRouter = (prefix: Buffer, frameLength: number) => RoutedFrame | undefined;
+
+/** A TRANSFORM_HEADER (52), an SMB2 header (64) and a READ response's fixed part (16). */
+export const ROUTE_PREFIX_BYTES = 132;
+/** Smaller frames are not worth routing. */
+export const ROUTE_MINIMUM = 4096;
+
+/**
  * Reassembles frames from arbitrary chunks. A frame inside one chunk is handed on as a view
  * (unless the chunk is `reused`); a frame spanning chunks is copied once into a buffer of its
  * exact size, allocated when its length is known, so an 8 MiB frame arriving in 64 KiB
- * chunks costs one 8 MiB copy, not a growing concatenation.
+ * chunks costs one 8 MiB copy, not a growing concatenation. With a router, a large frame's
+ * first bytes are shown to it first, and it may take the rest (RoutedFrame).
  */
 export class FrameReader {
   private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
   private headerFill = 0;
   private frame: Buffer | undefined;
   private frameFill = 0;
+  /** The start of a large frame, collected for the router. */
+  private prefix: Buffer | undefined;
+  private prefixFill = 0;
+  /** The length of the frame being received when it is collected as a prefix or routed. */
+  private frameLength = 0;
+  private routed: RoutedFrame | undefined;
+  private routedLeft = 0;
   /** A released large frame's memory, for the next large frame. */
   private spare: Buffer | undefined;
 
-  constructor(private readonly onFrame: (frame: Buffer) => unknown) {}
+  constructor(private readonly onFrame: (frame: Buffer) => unknown, private readonly router?: FrameRouter) {}
 
   private allocate(length: number): Buffer {
     const spare = this.spare;
@@ -64,12 +101,16 @@ export class FrameReader {
 
   /** Bytes received of the header or message not yet complete. */
   get pendingBytes(): number {
-    return this.frame === undefined ? this.headerFill : this.frameFill;
+    if (this.frame !== undefined) return this.frameFill;
+    if (this.prefix !== undefined) return this.prefixFill;
+    if (this.routed !== undefined) return this.frameLength - this.routedLeft;
+    return this.headerFill;
   }
 
   /** Length of the frame being received, when its header has arrived. */
   get expectedBytes(): number | undefined {
-    return this.frame?.length;
+    if (this.frame !== undefined) return this.frame.length;
+    return this.prefix !== undefined || this.routed !== undefined ? this.frameLength : undefined;
   }
 
   /**
@@ -77,6 +118,10 @@ export class FrameReader {
    * its bytes land in place instead of being copied (then report them with `filled`).
    */
   directTarget(minimum: number): Buffer | undefined {
+    if (this.routed !== undefined) {
+      const target = this.routed.target(minimum);
+      return target === undefined || target.length < minimum ? undefined : target.subarray(0, this.routedLeft);
+    }
     const frame = this.frame;
     if (frame === undefined || frame.length - this.frameFill < minimum) return undefined;
     return frame.subarray(this.frameFill);
@@ -84,6 +129,12 @@ export class FrameReader {
 
   /** `length` bytes were read straight into the buffer directTarget() returned. */
   filled(length: number): void {
+    if (this.routed !== undefined) {
+      this.routed.filled(length);
+      this.routedLeft -= length;
+      if (this.routedLeft === 0) this.finishRouted();
+      return;
+    }
     const frame = this.frame;
     if (frame === undefined) throw new Error('FrameReader: filled() without a frame in progress');
     this.frameFill += length;
@@ -94,28 +145,73 @@ export class FrameReader {
     }
   }
 
+  /** A frame's length is known: receive it as a view, a prefix for the router, or into its own buffer. */
+  private begin(length: number, chunk: Buffer, at: number, reused: boolean): number {
+    if (this.router !== undefined && length >= ROUTE_MINIMUM) {
+      this.prefix = Buffer.allocUnsafe(ROUTE_PREFIX_BYTES);
+      this.prefixFill = 0;
+      this.frameLength = length;
+      return at;
+    }
+    if (!reused && chunk.length - at >= length) {
+      this.onFrame(chunk.subarray(at, at + length));
+      return at + length;
+    }
+    this.frame = this.allocate(length);
+    return at;
+  }
+
+  /** The prefix is complete: the router takes the rest, or the frame gets its own buffer. */
+  private route(): void {
+    const prefix = this.prefix!;
+    this.prefix = undefined;
+    const routed = this.router!(prefix, this.frameLength);
+    if (routed !== undefined) {
+      this.routed = routed;
+      this.routedLeft = this.frameLength - ROUTE_PREFIX_BYTES;
+      if (this.routedLeft === 0) this.finishRouted();
+      return;
+    }
+    this.frame = this.allocate(this.frameLength);
+    this.frameFill = prefix.copy(this.frame, 0);
+  }
+
+  private finishRouted(): void {
+    const routed = this.routed!;
+    this.routed = undefined;
+    routed.finish();
+  }
+
   /** `reused`: the caller overwrites `chunk` afterwards, so no frame may be a view of it. */
   push(chunk: Buffer, reused = false): void {
     let at = 0;
     while (at < chunk.length) {
+      if (this.routed !== undefined) {
+        const take = Math.min(this.routedLeft, chunk.length - at);
+        this.routed.push(chunk.subarray(at, at + take));
+        at += take;
+        this.routedLeft -= take;
+        if (this.routedLeft === 0) this.finishRouted();
+        continue;
+      }
+      if (this.prefix !== undefined) {
+        const used = chunk.copy(this.prefix, this.prefixFill, at, at + ROUTE_PREFIX_BYTES - this.prefixFill);
+        this.prefixFill += used;
+        at += used;
+        if (this.prefixFill === ROUTE_PREFIX_BYTES) this.route();
+        continue;
+      }
       if (this.frame === undefined) {
         if (this.headerFill === 0 && chunk.length - at >= FRAME_HEADER_BYTES) {
           const length = frameLength(chunk.subarray(at, at + FRAME_HEADER_BYTES));
-          at += FRAME_HEADER_BYTES;
-          if (!reused && chunk.length - at >= length) {
-            const view = chunk.subarray(at, at + length);
-            at += length;
-            this.onFrame(view);
-          } else {
-            this.frame = this.allocate(length);
-          }
+          at = this.begin(length, chunk, at + FRAME_HEADER_BYTES, reused);
         } else {
           const used = chunk.copy(this.header, this.headerFill, at, at + FRAME_HEADER_BYTES - this.headerFill);
           this.headerFill += used;
           at += used;
           if (this.headerFill < FRAME_HEADER_BYTES) return;
           this.headerFill = 0;
-          this.frame = this.allocate(frameLength(this.header));
+          at = this.begin(frameLength(this.header), chunk, at, reused);
         }
       }
       const frame = this.frame;
@@ -181,7 +277,7 @@ export class Transport {
     readonly peer: string,
     private readonly handlers: TransportHandlers,
   ) {
-    this.reader = new FrameReader((frame) => handlers.onFrame(frame));
+    this.reader = new FrameReader((frame) => handlers.onFrame(frame), handlers.route);
     socket.on('drain', () => handlers.onDrain?.());
     socket.on('error', (error: NodeJS.ErrnoException) => {
       const what = error.code === 'ECONNRESET' ? 'reset by the server' : `failed: ${error.code ?? error.message}`;

@@ -98,6 +98,47 @@ export function aeadEncrypt(cipher: Cipher, key: Buffer, nonce: Buffer, aad: Buf
   return { ciphertext, tag: ccm.getAuthTag() };
 }
 
+/** Decryption of a message given in pieces as it arrives; the tag is checked at the end. */
+export interface AeadDecipher {
+  /** The plaintext of the next ciphertext bytes (as many bytes as given). */
+  update(ciphertext: Buffer): Buffer;
+  /** Checks the tag: SecurityError naming the cipher (and session) when it does not match. */
+  final(): void;
+}
+
+function tagMismatch(cipher: Cipher, context: AeadFailureContext, cause: unknown): SecurityError {
+  const session = context.sessionId === undefined ? '' : ` for session ${formatSessionId(context.sessionId)}`;
+  return new SecurityError(
+    `${cipherName(cipher)} decryption failed${session}: authentication tag mismatch (altered message or wrong key)`,
+    { cause },
+  );
+}
+
+/**
+ * Incremental decryption, GCM only (CCM needs the whole message in one call). Plaintext comes
+ * out before the tag is checked: a caller must not act on it until final() returned.
+ */
+export function aeadDecipherGcm(cipher: Cipher, key: Buffer, nonce: Buffer, aad: Buffer, tag: Buffer, context: AeadFailureContext = {}): AeadDecipher {
+  requireParameters(cipher, key, nonce);
+  if (!isGcm(cipher)) throw new ProtocolError(`${cipherName(cipher)} cannot decrypt a message in pieces`, { field: 'CipherId' });
+  if (tag.length !== AEAD_TAG_BYTES) {
+    throw new ProtocolError(`${cipherName(cipher)} tag has ${String(tag.length)} bytes, needs 16`, { field: 'Signature' });
+  }
+  const decipher = createDecipheriv(gcmName(cipher), key, nonce, { authTagLength: AEAD_TAG_BYTES });
+  decipher.setAuthTag(tag);
+  decipher.setAAD(aad);
+  return {
+    update: (ciphertext) => decipher.update(ciphertext),
+    final: () => {
+      try {
+        decipher.final();
+      } catch (cause) {
+        throw tagMismatch(cipher, context, cause);
+      }
+    },
+  };
+}
+
 /** The plaintext, or a SecurityError naming the cipher (and session) when the tag is wrong. */
 export function aeadDecrypt(
   cipher: Cipher,
@@ -126,10 +167,6 @@ export function aeadDecrypt(
     decipher.final();
     return plaintext;
   } catch (cause) {
-    const session = context.sessionId === undefined ? '' : ` for session ${formatSessionId(context.sessionId)}`;
-    throw new SecurityError(
-      `${cipherName(cipher)} decryption failed${session}: authentication tag mismatch (altered message or wrong key)`,
-      { cause },
-    );
+    throw tagMismatch(cipher, context, cause);
   }
 }

@@ -34,8 +34,8 @@ export {
   verifyMessageSignature,
 } from './signing.js';
 export type { SignatureOptions } from './signing.js';
-export { AEAD_TAG_BYTES, aeadDecrypt, aeadEncrypt, aeadEncryptParts } from './aead.js';
-export type { AeadFailureContext, AeadSealed } from './aead.js';
+export { AEAD_TAG_BYTES, aeadDecipherGcm, aeadDecrypt, aeadEncrypt, aeadEncryptParts } from './aead.js';
+export type { AeadDecipher, AeadFailureContext, AeadSealed } from './aead.js';
 export { NonceGenerator } from './nonce.js';
 export type { NonceGeneratorOptions } from './nonce.js';
 export {
@@ -46,7 +46,8 @@ export {
   encryptMessage,
   encryptMessageParts,
   encryptMessageVector,
+  openMessageDecipher,
   parseTransformHeader,
 } from './transform-frame.js';
-export type { DecryptMessageInput, DecryptedMessage, EncryptMessageInput, TransformHeader } from './transform-frame.js';
+export type { DecryptMessageInput, DecryptedMessage, EncryptMessageInput, MessageDecipherInput, TransformHeader } from './transform-frame.js';
 export { PREAUTH_INTEGRITY_HASH_BYTES, PreauthIntegrityHash } from './preauth.js';

@@ -7,7 +7,8 @@
 import { ProtocolError } from '../errors.js';
 import { cipherName, cipherNonceLength } from './algorithms.js';
 import type { Cipher } from './algorithms.js';
-import { AEAD_TAG_BYTES, aeadDecrypt, aeadEncryptParts, formatSessionId } from './aead.js';
+import { AEAD_TAG_BYTES, aeadDecipherGcm, aeadDecrypt, aeadEncryptParts, formatSessionId } from './aead.js';
+import type { AeadDecipher } from './aead.js';
 
 export const TRANSFORM_HEADER_BYTES = 52;
 export const TRANSFORM_PROTOCOL_ID = Buffer.from([0xfd, 0x53, 0x4d, 0x42]);
@@ -139,6 +140,17 @@ export interface DecryptedMessage {
  */
 export function decryptMessage(input: DecryptMessageInput): DecryptedMessage {
   const { cipher, key, frame } = input;
+  const header = checkedTransformHeader(frame, frame.length - TRANSFORM_HEADER_BYTES);
+  const nonce = Buffer.from(header.nonceField.subarray(0, cipherNonceLength(cipher)));
+  const aad = frame.subarray(AAD_OFFSET, TRANSFORM_HEADER_BYTES);
+  const message = aeadDecrypt(cipher, key, nonce, aad, frame.subarray(TRANSFORM_HEADER_BYTES), header.signature, {
+    sessionId: header.sessionId,
+  });
+  return { message, sessionId: header.sessionId, nonce };
+}
+
+/** The header of an encrypted message with `encryptedBytes` after it: ProtocolError unless Flags and OriginalMessageSize agree. */
+function checkedTransformHeader(frame: Buffer, encryptedBytes: number): TransformHeader {
   const header = parseTransformHeader(frame);
   const session = formatSessionId(header.sessionId);
   if (header.flags !== TRANSFORM_FLAG_ENCRYPTED) {
@@ -146,17 +158,35 @@ export function decryptMessage(input: DecryptMessageInput): DecryptedMessage {
       field: 'TRANSFORM_HEADER.Flags',
     });
   }
-  const ciphertext = frame.subarray(TRANSFORM_HEADER_BYTES);
-  if (header.originalMessageSize !== ciphertext.length) {
+  if (header.originalMessageSize !== encryptedBytes) {
     throw new ProtocolError(
-      `TRANSFORM_HEADER OriginalMessageSize is ${String(header.originalMessageSize)} but ${String(ciphertext.length)} encrypted bytes follow (session ${session})`,
+      `TRANSFORM_HEADER OriginalMessageSize is ${String(header.originalMessageSize)} but ${String(encryptedBytes)} encrypted bytes follow (session ${session})`,
       { field: 'TRANSFORM_HEADER.OriginalMessageSize' },
     );
   }
+  return header;
+}
+
+export interface MessageDecipherInput {
+  /** A GCM cipher: CCM needs the whole message at once. */
+  cipher: Cipher;
+  key: Buffer;
+  /** The start of the frame: at least its 52-byte TRANSFORM_HEADER. */
+  head: Buffer;
+  /** The whole frame's length: header and ciphertext. */
+  frameLength: number;
+}
+
+/**
+ * Decrypts an encrypted message piece by piece as it is received (the bytes after the
+ * TRANSFORM_HEADER, in order), so a large one needs no buffer of its own. The header is checked
+ * as decryptMessage checks it; the tag only by final(), so nothing decrypted may be trusted
+ * before that.
+ */
+export function openMessageDecipher(input: MessageDecipherInput): AeadDecipher {
+  const { cipher, key, head, frameLength } = input;
+  const header = checkedTransformHeader(head, frameLength - TRANSFORM_HEADER_BYTES);
   const nonce = Buffer.from(header.nonceField.subarray(0, cipherNonceLength(cipher)));
-  const aad = frame.subarray(AAD_OFFSET, TRANSFORM_HEADER_BYTES);
-  const message = aeadDecrypt(cipher, key, nonce, aad, ciphertext, header.signature, {
-    sessionId: header.sessionId,
-  });
-  return { message, sessionId: header.sessionId, nonce };
+  const aad = Buffer.from(head.subarray(AAD_OFFSET, TRANSFORM_HEADER_BYTES));
+  return aeadDecipherGcm(cipher, key, nonce, aad, Buffer.from(header.signature), { sessionId: header.sessionId });
 }

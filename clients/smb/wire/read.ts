@@ -90,3 +90,15 @@ export function decodeReadResponse(message: Buffer, bodyOffset = SMB2_HEADER_SIZ
   const data = optionalSlice(base, dataOffset, dataLength, RESPONSE, 'DataOffset');
   return { data, dataRemaining, flags };
 }
+
+/**
+ * DataOffset and DataLength of a READ response whose data has not arrived yet: `head` holds its
+ * SMB2 header and the 16-byte fixed part of the body.
+ */
+export function decodeReadResponseHead(head: Buffer, bodyOffset = SMB2_HEADER_SIZE): { dataOffset: number; dataLength: number } {
+  const r = new Reader(head, RESPONSE, bodyOffset);
+  r.structureSize(17);
+  const dataOffset = r.u8('DataOffset');
+  r.skip(1, 'Reserved');
+  return { dataOffset, dataLength: r.u32('DataLength') };
+}
