@@ -77,6 +77,8 @@ export class Connection {
   private nextMessageId = 0n;
   private failure: Error | undefined;
   private pumpScheduled = false;
+  /** The READ whose response is being received in place, while it is. */
+  private placing: Outstanding | undefined;
 
   private constructor(readonly options: ConnectionOptions) {
     this.peer = `${options.host}:${options.port}`;
@@ -255,6 +257,13 @@ export class Connection {
   private startTimer(item: Outstanding, ms: number): void {
     clearTimeout(item.timer);
     item.timer = setTimeout(() => {
+      if (this.placing === item) {
+        // The socket's next read may already be aimed at the reader's buffer, so the request
+        // cannot end while the connection lives on; nothing else can arrive before this frame anyway.
+        const where = item.options.path === undefined ? '' : ` ${item.options.path}`;
+        this.fail(new TimeoutError(`no response to ${item.command}${where} from ${this.peer} within ${ms} ms: the server stopped in the middle of sending it, so the connection is closed`, { command: item.command }));
+        return;
+      }
       const queued = this.queue.indexOf(item.batch);
       if (queued >= 0) this.queue.splice(queued, 1);
       const affected = queued >= 0 ? item.batch.items : [item];
@@ -439,6 +448,7 @@ export class Connection {
       const into = typeof wanted === 'function' ? wanted(dataLength) : wanted;
       const message = head.subarray(0, dataOffset);
       const placed = new PlacedRead(into.subarray(0, dataLength), decipher, () => this.failure === undefined && this.outstanding.get(header.messageId) === item, (read) => {
+        this.placing = undefined;
         try {
           read.verify();
           this.onResponse(message, transformSessionId, read.data);
@@ -449,6 +459,7 @@ export class Connection {
       });
       // A clear frame's first data bytes came with the prefix.
       if (decipher === undefined) placed.place(prefix.subarray(dataOffset));
+      this.placing = item;
       return placed;
     } catch {
       return undefined;

@@ -4,8 +4,8 @@ import type { Server, Socket } from 'node:net';
 import { once } from 'node:events';
 import { Connection } from './connection.js';
 import { ProtocolError, TimeoutError, TransportError } from './errors.js';
-import { FrameReader, Transport } from './transport.js';
-import type { TransportHandlers } from './transport.js';
+import { FrameReader, ROUTE_MINIMUM, ROUTE_PREFIX_BYTES, Transport } from './transport.js';
+import type { RoutedFrame, TransportHandlers } from './transport.js';
 import { Command, encodeEchoRequest } from './wire/index.js';
 
 /** A 4-byte direct TCP header followed by the payload. */
@@ -267,4 +267,68 @@ test('connecting to a closed port is a TransportError naming host:port', async (
   const error = await Transport.connect({ host: '127.0.0.1', port, connectTimeoutMs: 2000 }, sink.handlers).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(TransportError);
   expect((error as Error).message).toBe(`cannot connect to 127.0.0.1:${port}: ECONNREFUSED`);
+});
+
+/** A router that takes frames whose first byte is 0x52 ('R'), collecting what it is given. */
+function takingRouter(offerMemory: boolean) {
+  const taken: Array<{ prefix: Buffer; length: number; body: Buffer; pieces: number; inPlace: number; finished: boolean }> = [];
+  const router = (prefix: Buffer, length: number): RoutedFrame | undefined => {
+    if (prefix[0] !== 0x52) return undefined;
+    const record = { prefix: Buffer.from(prefix), length, body: Buffer.alloc(length - ROUTE_PREFIX_BYTES), pieces: 0, inPlace: 0, finished: false };
+    let at = 0;
+    taken.push(record);
+    return {
+      target: (minimum) => (offerMemory && record.body.length - at >= minimum ? record.body.subarray(at) : undefined),
+      filled: (n) => { at += n; record.inPlace += n; },
+      push: (chunk) => { at += chunk.copy(record.body, at); record.pieces++; },
+      finish: () => { expect(at).toBe(record.body.length); record.finished = true; },
+    };
+  };
+  return { taken, router };
+}
+
+test('a router takes a large frame after its prefix, in order, however the bytes are chunked; other frames arrive whole', () => {
+  const routed = Buffer.concat([Buffer.from('R'), pattern(100_000, 5)]);
+  const declined = Buffer.concat([Buffer.from('X'), pattern(50_000, 6)]);
+  const small = Buffer.concat([Buffer.from('R'), pattern(ROUTE_MINIMUM - 2, 7)]);
+  const wire = Buffer.concat([frame(small), frame(routed), frame(declined), frame(routed)]);
+  for (const chunk of [1, 3, 131, 132, 133, 4096, 65536, wire.length]) {
+    const frames: Buffer[] = [];
+    const { taken, router } = takingRouter(false);
+    const reader = new FrameReader((f) => frames.push(Buffer.from(f)), router);
+    const buffer = Buffer.alloc(chunk);
+    for (let at = 0; at < wire.length; at += chunk) {
+      reader.push(buffer.subarray(0, wire.copy(buffer, 0, at, at + chunk)), true);
+      buffer.fill(0xee);
+    }
+    // Too small to be shown to the router, and declined by it: both as usual, prefix included.
+    expect(frames).toEqual([small, declined]);
+    expect(taken.map((t) => [t.length, t.finished])).toEqual([[routed.length, true], [routed.length, true]]);
+    for (const t of taken) expect(Buffer.concat([t.prefix, t.body]).equals(routed)).toBe(true);
+    expect(reader.pendingBytes).toBe(0);
+  }
+});
+
+test('a routed frame offering memory has the socket read straight into it', () => {
+  const routed = Buffer.concat([Buffer.from('R'), pattern(200_000, 8)]);
+  const wire = frame(routed);
+  const { taken, router } = takingRouter(true);
+  const reader = new FrameReader(() => { throw new Error('the frame should have been routed'); }, router);
+  reader.push(wire.subarray(0, 1000), true);
+  expect(reader.expectedBytes).toBe(routed.length);
+  for (let at = 1000; at < wire.length;) {
+    const target = reader.directTarget(16_384);
+    if (target === undefined) {
+      reader.push(wire.subarray(at), true);
+      break;
+    }
+    const length = wire.copy(target, 0, at, at + 60_000);
+    reader.filled(length);
+    at += length;
+  }
+  const [only] = taken;
+  expect(only?.finished).toBe(true);
+  expect(only!.inPlace).toBeGreaterThan(150_000);
+  expect(Buffer.concat([only!.prefix, only!.body]).equals(routed)).toBe(true);
+  expect(reader.directTarget(1)).toBeUndefined();
 });

@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { ProtocolError, SecurityError } from '../errors.js';
 import { Cipher, cipherName } from './algorithms.js';
-import { decryptMessage, encryptMessage, encryptMessageParts, parseTransformHeader } from './transform-frame.js';
+import { decryptMessage, encryptMessage, encryptMessageParts, openMessageDecipher, parseTransformHeader } from './transform-frame.js';
 
 const hex = (...lines: string[]): Buffer => Buffer.from(lines.join(''), 'hex');
 
@@ -371,4 +371,41 @@ test.describe('encrypted messages: round trips for the four ciphers', () => {
       expect(opened.nonce.equals(nonce)).toBe(true);
     });
   }
+});
+
+test.describe('encrypted messages decrypted piece by piece as they arrive (GCM)', () => {
+  const gcm = VECTORS.find((vector) => vector.cipher === Cipher.Aes128Gcm);
+  if (gcm === undefined) throw new Error('no GCM vector');
+  const key = hex(gcm.key);
+  const open = (frame: Buffer) => openMessageDecipher({ cipher: gcm.cipher, key, head: frame.subarray(0, 52), frameLength: frame.length });
+
+  test('the published GCM vector, in pieces of every size, gives its plaintext byte for byte', () => {
+    for (const piece of [1, 7, 16, 33, gcm.frame.length]) {
+      const decipher = open(gcm.frame);
+      const out: Buffer[] = [];
+      for (let at = 52; at < gcm.frame.length; at += piece) out.push(decipher.update(gcm.frame.subarray(at, Math.min(gcm.frame.length, at + piece))));
+      decipher.final();
+      expect(Buffer.concat(out).toString('hex')).toBe(gcm.plaintext.toString('hex'));
+    }
+  });
+
+  test('a changed ciphertext byte or tag fails only at final(), as a SecurityError naming cipher and session', () => {
+    for (const offset of [4, gcm.frame.length - 1]) {
+      const tampered = Buffer.from(gcm.frame);
+      tampered[offset] = (tampered[offset] ?? 0) ^ 0x01;
+      const decipher = open(tampered);
+      decipher.update(tampered.subarray(52));
+      expect(() => decipher.final()).toThrow(SecurityError);
+      expect(() => open(tampered).final()).toThrow('AES-128-GCM decryption failed for session 0x0000100000000025');
+    }
+  });
+
+  test('the header is checked as decryptMessage checks it; CCM is refused', () => {
+    expect(() => openMessageDecipher({ cipher: gcm.cipher, key, head: gcm.frame.subarray(0, 52), frameLength: gcm.frame.length + 1 })).toThrow(/OriginalMessageSize/);
+    const badFlags = Buffer.from(gcm.frame.subarray(0, 52));
+    badFlags.writeUInt16LE(2, 42);
+    expect(() => openMessageDecipher({ cipher: gcm.cipher, key, head: badFlags, frameLength: gcm.frame.length })).toThrow(/Flags/);
+    expect(() => openMessageDecipher({ cipher: gcm.cipher, key, head: gcm.frame.subarray(0, 40), frameLength: gcm.frame.length })).toThrow(ProtocolError);
+    expect(() => openMessageDecipher({ cipher: Cipher.Aes128Ccm, key, head: gcm.frame.subarray(0, 52), frameLength: gcm.frame.length })).toThrow('AES-128-CCM cannot decrypt a message in pieces');
+  });
 });

@@ -1,0 +1,195 @@
+/** READ responses received in place (RequestOptions.readInto), against a scripted server. */
+import { test, expect } from '@playwright/test';
+import { Connection } from './connection.js';
+import { Cipher, NonceGenerator, encryptMessage } from './crypto/index.js';
+import { SecurityError, TimeoutError } from './errors.js';
+import { FakeServer, S2C_KEY, echo, options, security, signed } from './scripted-server.fixture.js';
+import type { Received } from './scripted-server.fixture.js';
+import type { RequestOptions, SessionSecurity } from './connection.js';
+import { Command, decodeReadResponse, encodeReadRequest, encodeReadResponse } from './wire/index.js';
+
+const SESSION = 0x1234n;
+
+function pattern(length: number, seed: number): Buffer {
+  const out = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) out[i] = (i * 7 + seed) & 0xff;
+  return out;
+}
+
+function readOptions(into: Buffer | ((length: number) => Buffer), length: number, extra: Partial<RequestOptions> = {}): RequestOptions {
+  return {
+    command: Command.Read, body: encodeReadRequest({ fileId: { persistent: 1n, volatile: 2n }, offset: 0n, length }),
+    payloadSize: length, readInto: into, ...extra,
+  };
+}
+
+/** A READ response carrying `data` (the data right after the 16-byte body, at 0x50). */
+function readResponse(request: Received, data: Buffer): Buffer {
+  return FakeServer.response(request, { body: encodeReadResponse(data) });
+}
+
+/** Sends a frame in pieces of `piece` bytes, a macrotask apart, so the client sees them as separate reads. */
+async function sendInPieces(fake: FakeServer, message: Buffer, piece: number): Promise<void> {
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(message.length);
+  const wire = Buffer.concat([header, message]);
+  for (let at = 0; at < wire.length; at += piece) {
+    fake.socket?.write(wire.subarray(at, at + piece));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+test('a large clear READ response lands in the reader\'s buffer; a small one stays in its message', async () => {
+  const big = pattern(150_000, 1);
+  const small = pattern(1000, 2);
+  const fake = await FakeServer.start((request, server) => server.send(readResponse(request, fake.requests.length === 1 ? big : small)));
+  const connection = await Connection.open(options(fake.port));
+  try {
+    const into = Buffer.alloc(200_000, 0xee);
+    const placed = await connection.request(readOptions(into, into.length));
+    expect(placed.placed?.buffer).toBe(into.buffer);
+    expect(placed.placed?.byteOffset).toBe(into.byteOffset);
+    expect(placed.placed?.equals(big)).toBe(true);
+    expect(into.subarray(big.length).every((byte) => byte === 0xee)).toBe(true);
+    // The message ends where the data would start.
+    expect(placed.message.length).toBe(0x50);
+
+    const whole = await connection.request(readOptions(Buffer.alloc(5000, 0xee), 5000));
+    expect(whole.placed).toBeUndefined();
+    expect(decodeReadResponse(whole.message).data.equals(small)).toBe(true);
+  } finally {
+    connection.close();
+    await fake.stop();
+  }
+});
+
+test('memory is asked for only when a response is received in place, and of its DataLength', async () => {
+  const fake = await FakeServer.start((request, server) => server.send(readResponse(request, pattern(70_000, 3))));
+  const connection = await Connection.open(options(fake.port));
+  try {
+    const asked: number[] = [];
+    const response = await connection.request(readOptions((length) => {
+      asked.push(length);
+      return Buffer.alloc(length);
+    }, 100_000));
+    expect(asked).toEqual([70_000]);
+    expect(response.placed?.equals(pattern(70_000, 3))).toBe(true);
+  } finally {
+    connection.close();
+    await fake.stop();
+  }
+});
+
+test('a GCM-encrypted READ response is decrypted into the reader\'s buffer as it arrives; a wrong tag fails it and closes', async () => {
+  const data = pattern(300_000, 4);
+  let tamper = false;
+  const serverNonces = new NonceGenerator(Cipher.Aes128Gcm);
+  const fake = await FakeServer.start((request, server) => {
+    const frame = encryptMessage({ cipher: Cipher.Aes128Gcm, key: S2C_KEY, sessionId: SESSION, nonce: serverNonces.next(), message: readResponse(request, data) });
+    if (tamper) frame[frame.length - 1]! ^= 1;
+    void sendInPieces(server, frame, 50_000);
+  });
+  const connection = await Connection.open(options(fake.port));
+  connection.registerSession(security({ encryptData: true }));
+  try {
+    const into = Buffer.alloc(data.length);
+    const response = await connection.request(readOptions(into, into.length, { sessionId: SESSION }));
+    expect(response.encrypted).toBe(true);
+    expect(response.placed?.buffer).toBe(into.buffer);
+    expect(into.equals(data)).toBe(true);
+
+    tamper = true;
+    const error = await connection.request(readOptions(Buffer.alloc(data.length), data.length, { sessionId: SESSION })).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(SecurityError);
+    expect(error.message).toContain('authentication tag mismatch');
+    expect(connection.closed).toBe(true);
+  } finally {
+    connection.close();
+    await fake.stop();
+  }
+});
+
+test('CCM, a signed response and an observer: received whole, verified as always, the data still right', async () => {
+  const data = pattern(90_000, 5);
+  const ccmNonces = new NonceGenerator(Cipher.Aes128Ccm);
+  const gcmNonces = new NonceGenerator(Cipher.Aes128Gcm);
+  let mode: 'ccm' | 'gcm' | 'signed' | 'clear' = 'ccm';
+  const fake = await FakeServer.start((request, server) => {
+    const message = readResponse(request, data);
+    if (mode === 'ccm' || mode === 'gcm') {
+      const cipher = mode === 'ccm' ? Cipher.Aes128Ccm : Cipher.Aes128Gcm;
+      server.send(encryptMessage({ cipher, key: S2C_KEY, sessionId: SESSION, nonce: (mode === 'ccm' ? ccmNonces : gcmNonces).next(), message }));
+    } else {
+      server.send(mode === 'signed' ? signed(message) : message);
+    }
+  });
+  const seen: number[] = [];
+  // One connection at a time: the scripted server answers on the newest.
+  const readOn = async (sessionSecurity: SessionSecurity, observe = false) => {
+    const connection = await Connection.open(options(fake.port, observe ? { observer: { onMessage: (event) => seen.push(event.bytes.length) } } : {}));
+    connection.registerSession(sessionSecurity);
+    try {
+      return await connection.request(readOptions(Buffer.alloc(data.length), data.length, { sessionId: SESSION }));
+    } finally {
+      connection.close();
+    }
+  };
+  try {
+    // CCM decrypts a message in one piece only. (The scripted server reads GCM only: this
+    // session's requests go clear, its responses come in CCM.)
+    const fromCcm = await readOn(security({ signingRequired: false, cipher: Cipher.Aes128Ccm, nonces: new NonceGenerator(Cipher.Aes128Ccm) }));
+    expect(fromCcm).toMatchObject({ encrypted: true, placed: undefined });
+    expect(decodeReadResponse(fromCcm.message).data.equals(data)).toBe(true);
+
+    // An observer sees every clear message whole, so nothing is placed while one watches.
+    mode = 'gcm';
+    const fromWatched = await readOn(security({ encryptData: true }), true);
+    expect(fromWatched).toMatchObject({ encrypted: true, placed: undefined });
+    expect(decodeReadResponse(fromWatched.message).data.equals(data)).toBe(true);
+    expect(seen).toContain(0x50 + data.length);
+
+    mode = 'signed';
+    const fromSigned = await readOn(security({ signingRequired: true }));
+    expect(fromSigned).toMatchObject({ signatureVerified: true, placed: undefined });
+    expect(decodeReadResponse(fromSigned.message).data.equals(data)).toBe(true);
+
+    // Unsigned in a session that signs: refused, placed or not.
+    mode = 'clear';
+    const error = await readOn(security({ signingRequired: true })).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(SecurityError);
+    expect(error.message).toContain('unsigned response in a session that signs');
+  } finally {
+    await fake.stop();
+  }
+});
+
+test('a server that stops in the middle of a placed READ response: TimeoutError, the connection closes, the buffer stays as it was', async () => {
+  const data = pattern(200_000, 6);
+  let rest: (() => void) | undefined;
+  const fake = await FakeServer.start((request, server) => {
+    const message = readResponse(request, data);
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(message.length);
+    const wire = Buffer.concat([header, message]);
+    server.socket?.write(wire.subarray(0, 20_000));
+    rest = () => server.socket?.write(wire.subarray(20_000));
+  });
+  const connection = await Connection.open(options(fake.port));
+  try {
+    const into = Buffer.alloc(data.length, 0xee);
+    const error = await connection.request(readOptions(into, into.length, { timeoutMs: 300, path: '\\\\h\\s\\big.bin' })).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error.message).toContain('no response to READ \\\\h\\s\\big.bin');
+    expect(error.message).toContain('stopped in the middle of sending it, so the connection is closed');
+    expect(connection.closed).toBe(true);
+    const before = Buffer.from(into);
+    // What came in time may be there; nothing after it.
+    expect(before.subarray(20_000).every((byte) => byte === 0xee)).toBe(true);
+    rest!();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(into.equals(before)).toBe(true);
+  } finally {
+    connection.close();
+    await fake.stop();
+  }
+});
