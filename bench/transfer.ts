@@ -3,12 +3,15 @@
  * the same server, the same 256 MiB file, alternating, several rounds. Each transfer is
  * file-to-file and starts from a fresh connection (smbclient connects for every command too).
  *
- *   npm run bench -- [--rounds 5] [--size-mib 256] [--targets smb302-ccm,smb311-gcm,smb202-legacy] [--local-dir DIR]
+ *   npm run bench -- [--rounds 7] [--warmup 1] [--size-mib 256] [--targets smb302-ccm,smb311-gcm,smb202-legacy]
+ *                    [--local-dir DIR] [--server-dir DIR]
  *
- * The local files (the source and what is read back) live in DIR, by default /dev/shm where it
- * exists: both clients then read and write local memory, and the disk's write-back, which
- * varies from second to second on a shared machine, stays out of the comparison. The server's
- * share stays where the target keeps it (on disk).
+ * The local files (the source and what is read back) live in --local-dir, the target's
+ * directory with its share in --server-dir, both by default /dev/shm where it exists: both
+ * clients then read and write memory on both ends, and the disk's write-back, which varies
+ * from second to second on a shared machine and lands on whichever transfer runs then, stays
+ * out of a comparison of the clients. Each client first makes `--warmup` untimed round trips
+ * (caches, and this process's compiled code, as a long-running program has them).
  *
  * Our client is timed through two of its APIs: streams (fs stream piped into
  * tree.createWriteStream, tree.createReadStream piped into an fs stream) and FileHandle
@@ -80,7 +83,9 @@ class RssSampler {
   }
 }
 
+/** Starts from a collected heap (with --expose-gc), so no transfer pays for the garbage of the checks between them. */
 async function timed(work: () => Promise<void>): Promise<number> {
+  (globalThis as { gc?: () => void }).gc?.();
   const start = process.hrtime.bigint();
   await work();
   return Number(process.hrtime.bigint() - start) / 1e9;
@@ -157,16 +162,26 @@ async function smbclient(target: StartedNativeTarget, direction: 'write' | 'read
   if (result.code !== 0) throw new Error(`smbclient ${direction} on ${target.name} failed (${result.status ?? `exit ${result.code}`}): ${result.stderr.trim() || result.stdout.trim()}`);
 }
 
-async function benchTarget(name: string, rounds: number, size: number, source: string, work: string): Promise<{ rows: Row[]; peakRss: number }> {
-  const target = await startNativeTarget(findProfile(resolveProfiles({}), name));
+interface BenchSettings {
+  rounds: number;
+  warmup: number;
+  size: number;
+  source: string;
+  work: string;
+  serverDir: string;
+}
+
+async function benchTarget(name: string, settings: BenchSettings): Promise<{ rows: Row[]; peakRss: number }> {
+  const { rounds, warmup, size, source, work } = settings;
+  const target = await startNativeTarget(findProfile(resolveProfiles({}), name), { parentDir: settings.serverDir });
   try {
     const rows: Row[] = (['write', 'read'] as const).map((direction) => ({ target: name, direction, figures: { streams: [], handle: [], smbclient: [] } }));
     const rss = new RssSampler();
     const expected = await fileDigest(source);
     const mbps = (seconds: number) => size / seconds / 1e6;
-    for (let round = 0; round < rounds; round++) {
+    for (let round = -warmup; round < rounds; round++) {
       // Rotate who goes first, so no one always meets a cold or a warm server cache.
-      const order = WHO.map((_, i) => WHO[(i + round) % WHO.length]!);
+      const order = WHO.map((_, i) => WHO[(i + round + warmup) % WHO.length]!);
       for (const who of order) {
         const remote = `${who}-${round}.bin`;
         const back = join(work, `${who}-${round}.back`);
@@ -178,9 +193,11 @@ async function benchTarget(name: string, rounds: number, size: number, source: s
         if (await fileDigest(back) !== expected) throw new Error(`${name}: ${who} round ${round}: the file read back differs from the one written`);
         rmSync(back);
         rmSync(join(target.share('data').localPath ?? work, remote), { force: true });
+        const label = round < 0 ? 'warm-up' : `round ${round + 1}/${rounds}`;
+        process.stderr.write(`${name} ${label} ${who}: write ${mbps(write).toFixed(0)} MB/s, read ${mbps(read).toFixed(0)} MB/s\n`);
+        if (round < 0) continue;
         rows[0]!.figures[who].push(mbps(write));
         rows[1]!.figures[who].push(mbps(read));
-        process.stderr.write(`${name} round ${round + 1}/${rounds} ${who}: write ${mbps(write).toFixed(0)} MB/s, read ${mbps(read).toFixed(0)} MB/s\n`);
       }
     }
     return { rows, peakRss: rss.peak };
@@ -201,16 +218,21 @@ function defaultLocalDir(): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      rounds: { type: 'string', default: '5' },
+      rounds: { type: 'string', default: '7' },
+      warmup: { type: 'string', default: '1' },
       'size-mib': { type: 'string', default: '256' },
       targets: { type: 'string', default: 'smb302-ccm,smb311-gcm,smb202-legacy' },
       'local-dir': { type: 'string' },
+      'server-dir': { type: 'string' },
     },
   });
   const rounds = Number(values.rounds);
+  const warmup = Number(values.warmup);
   const size = Number(values['size-mib']) * MiB;
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a positive integer, got ${values.rounds}`);
+  if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`--warmup: expected a non-negative integer, got ${values.warmup}`);
   if (!Number.isInteger(size) || size < 1) throw new Error(`--size-mib: expected a positive integer, got ${values['size-mib']}`);
+  const serverDir = values['server-dir'] ?? defaultLocalDir();
   const work = mkdtempSync(join(values['local-dir'] ?? defaultLocalDir(), 'smb-bench-'));
   const unregister = registerCleanup(() => rmSync(work, { recursive: true, force: true }));
   try {
@@ -218,7 +240,7 @@ async function main(): Promise<void> {
     await makeSource(source, size);
     const lines = ['target          direction  streams MB/s  FileHandle MB/s  smbclient MB/s  streams/smbclient  FileHandle/smbclient  peak RSS (streams)'];
     for (const name of values.targets.split(',')) {
-      const { rows, peakRss } = await benchTarget(name, rounds, size, source, work);
+      const { rows, peakRss } = await benchTarget(name, { rounds, warmup, size, source, work, serverDir });
       for (const row of rows) {
         const [streams, handle, reference] = WHO.map((who) => median(row.figures[who]));
         lines.push([
@@ -228,7 +250,7 @@ async function main(): Promise<void> {
         ].join(''));
       }
     }
-    process.stdout.write(`${values['size-mib']} MiB file, ${rounds} rounds, medians; MB = 10^6 bytes; local files in ${dirname(work)}\n${lines.join('\n')}\n`);
+    process.stdout.write(`${values['size-mib']} MiB file, ${rounds} rounds after ${warmup} untimed, medians; MB = 10^6 bytes; local files in ${dirname(work)}, the server's share in ${serverDir}\n${lines.join('\n')}\n`);
   } finally {
     rmSync(work, { recursive: true, force: true });
     unregister();

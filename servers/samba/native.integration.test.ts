@@ -194,6 +194,29 @@ test('stop() cleans up when the caller throws, and is safe to call twice', async
   await expectGone(footprint(t!));
 });
 
+test('a target made in a chosen directory keeps its share there and leaves nothing there after stop()', async () => {
+  const parent = mkdtempSync(join(tmpdir(), 'smb-interop-parent-'));
+  try {
+    // mkdtemp makes it 0700: the target's accounts could not reach their shares.
+    await expect(startNativeTarget(profile('smb202-legacy'), { parentDir: parent })).rejects.toThrow(`parentDir ${parent} (mode 700) is not searchable by other users`);
+    chmodSync(parent, 0o755);
+    const t = await startNativeTarget(profile('smb202-legacy'), { parentDir: parent });
+    const share = t.share('data').localPath!;
+    try {
+      expect(t.root.startsWith(`${parent}/`)).toBe(true);
+      expect(share.startsWith(`${t.root}/`)).toBe(true);
+      writeFileSync(join(share, 'oracle.txt'), 'on the server side');
+      const listed = await runSmbclient({ host: t.host, port: t.port, share: 'data', username: t.user().username, password: t.user().password, commands: 'ls', timeoutMs: 10_000 });
+      expect(listed.stdout).toContain('oracle.txt');
+    } finally {
+      await t.stop();
+    }
+    await expectGone(footprint(t));
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
+  }
+});
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`a process holding a target that gets ${signal} leaves nothing behind`, async () => {
     const child = spawn(process.execPath, ['bin/smb-interop.js', 'serve', 'smb311-gcm', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -123,6 +123,11 @@ export interface NativeOptions {
   debugEncryption?: boolean;
   startTimeoutMs?: number;
   host?: string;
+  /**
+   * Where the target's directory (configuration, state, shares) is made; default the OS temp
+   * dir. The target's accounts must be able to pass through it (o+x).
+   */
+  parentDir?: string;
 }
 
 /** Builds and starts one smbd for a profile, testcontainers-style: configure, then start(). */
@@ -130,7 +135,7 @@ export class NativeSambaServer {
   private options: Required<NativeOptions>;
 
   constructor(private readonly profile: Profile, options: NativeOptions = {}) {
-    this.options = { logLevel: 2, debugEncryption: false, startTimeoutMs: 10_000, host: '127.0.0.1', ...options };
+    this.options = { logLevel: 2, debugEncryption: false, startTimeoutMs: 10_000, host: '127.0.0.1', parentDir: tmpdir(), ...options };
   }
 
   withLogLevel(level: number): this {
@@ -153,9 +158,18 @@ export class NativeSambaServer {
     const name = `${this.profile.name}@native`;
     const smbd = findSmbd();
     if (!smbd) throw new TargetStartError(name, `smbd was not found on PATH or in /usr/sbin; ${INSTALL_HINT}`);
-    sweepStaleNativeTargets();
+    const parent = this.options.parentDir;
+    let parentMode: number;
+    try {
+      parentMode = statSync(parent).mode;
+    } catch (error) {
+      throw new TargetStartError(name, `parentDir ${parent}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    // smbd serves the shares as the target's own accounts, which must reach them.
+    if ((parentMode & 0o001) === 0) throw new TargetStartError(name, `parentDir ${parent} (mode ${(parentMode & 0o7777).toString(8)}) is not searchable by other users, so the target's accounts could not reach their shares; use a directory like the temp dir (mode 1777) or chmod o+x`);
+    sweepStaleNativeTargets(this.options.parentDir);
 
-    const root = await mkdtemp(join(tmpdir(), `${DIR_PREFIX}${this.profile.name}-`));
+    const root = await mkdtemp(join(this.options.parentDir, `${DIR_PREFIX}${this.profile.name}-`));
     const instance = randomBytes(3).toString('hex');
     const owner: OwnerRecord = { pid: process.pid, accounts: [] };
     const writeOwner = () => writeFileSync(join(root, OWNER_FILE), JSON.stringify(owner));
