@@ -41,7 +41,9 @@ export function composeRequests(elements: readonly OutgoingElement[], options: {
   let composed: Composed;
   if (elements.length === 1) {
     const { header, body } = elements[0]!;
-    const parts = [encodeHeader({ ...header, flags: (header.flags ?? 0) | flags }), ...(Buffer.isBuffer(body) ? [body] : body)];
+    const parts = [encodeHeader(flags === 0 ? header : { ...header, flags: (header.flags ?? 0) | flags })];
+    if (Buffer.isBuffer(body)) parts.push(body);
+    else for (const part of body) parts.push(part);
     const message = options.whole || signer !== undefined ? Buffer.concat(parts) : undefined;
     composed = { message, parts, views: message === undefined ? [] : [message] };
   } else {

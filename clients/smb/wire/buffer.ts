@@ -128,7 +128,8 @@ export class Writer {
     size: number,
     readonly structure: string,
   ) {
-    this.buffer = Buffer.alloc(size);
+    // Small structures come from Node's shared pool (a header per request adds up); zeroed, as fields left alone must be.
+    this.buffer = Buffer.allocUnsafe(size).fill(0);
   }
 
   private integer(value: number, max: number, field: string): void {

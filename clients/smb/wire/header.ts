@@ -84,7 +84,8 @@ export function encodeHeader(fields: HeaderFields): Buffer {
     w.u32(fields.reserved ?? 0, 'Reserved').u32(fields.treeId ?? 0, 'TreeId');
   }
   w.u64(fields.sessionId ?? 0n, 'SessionId');
-  w.bytes(fields.signature ?? Buffer.alloc(SIGNATURE_SIZE), 'Signature', SIGNATURE_SIZE);
+  if (fields.signature === undefined) w.zeros(SIGNATURE_SIZE);
+  else w.bytes(fields.signature, 'Signature', SIGNATURE_SIZE);
   return w.buffer;
 }
 
