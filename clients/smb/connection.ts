@@ -10,10 +10,11 @@ import {
   encryptMessageVector,
   isGcm,
   openMessageDecipher,
+  openSignatureCheck,
   parseTransformHeader,
   verifyMessageSignature,
 } from './crypto/index.js';
-import type { AeadDecipher } from './crypto/index.js';
+import type { AeadDecipher, SignatureCheck } from './crypto/index.js';
 import { NegotiationError, ProtocolError, SecurityError, SmbError, TimeoutError, TransportError, formatStatus } from './errors.js';
 import { buildNegotiateRequest, encodeNegotiate, interpretNegotiateResponse, offeredList } from './negotiation.js';
 import type { Negotiated, NegotiatePolicy } from './negotiation.js';
@@ -417,9 +418,10 @@ export class Connection {
 
   /**
    * FrameRouter: a large READ response to a request that gave `readInto` goes straight into that
-   * buffer (PlacedRead). Only a successful, unsigned, single response with its data right after
-   * the fixed fields qualifies, clear or GCM-encrypted; anything else (CCM, signed, compound,
-   * an observer watching, whatever looks odd) is received whole and judged the usual way.
+   * buffer (PlacedRead). Only a successful single response with its data right after the fixed
+   * fields qualifies: clear, signed (verified over the bytes as they arrive) or GCM-encrypted;
+   * anything else (CCM, compound, an observer watching, whatever looks odd) is received whole
+   * and judged the usual way.
    */
   private route(prefix: Buffer, frameLength: number): RoutedFrame | undefined {
     if (this.failure !== undefined || this.options.observer !== undefined) return undefined;
@@ -438,20 +440,31 @@ export class Connection {
       }
       const header = decodeHeader(head);
       if (header.command !== Command.Read || !isResponse(header) || header.status !== NtStatus.Success || header.nextCommand !== 0
-        || (header.flags & HeaderFlag.Signed) !== 0 || (transformSessionId !== undefined && header.sessionId !== transformSessionId)) return undefined;
+        || (transformSessionId !== undefined && header.sessionId !== transformSessionId)) return undefined;
       const item = this.outstanding.get(header.messageId);
       const wanted = item?.options.readInto;
       if (item === undefined || wanted === undefined || item.command !== 'READ') return undefined;
       const { dataOffset, dataLength } = decodeReadResponseHead(head);
       if (dataOffset !== READ_RESPONSE_DATA_OFFSET || dataOffset + dataLength !== messageLength) return undefined;
       if (dataLength > (typeof wanted === 'function' ? item.options.payloadSize ?? 0 : wanted.length)) return undefined;
-      const into = typeof wanted === 'function' ? wanted(dataLength) : wanted;
       const message = head.subarray(0, dataOffset);
-      const placed = new PlacedRead(into.subarray(0, dataLength), decipher, () => this.failure === undefined && this.outstanding.get(header.messageId) === item, (read) => {
+      let check: SignatureCheck | undefined;
+      const sessionId = item.options.sessionId ?? 0n;
+      if ((header.flags & HeaderFlag.Signed) !== 0) {
+        // As checkSignature: the request's session signs a READ response.
+        const security = this.sessions.get(sessionId);
+        if (decipher !== undefined || security?.signingKey === undefined) return undefined;
+        check = openSignatureCheck(security.signingAlgorithm, security.signingKey, message);
+      }
+      const into = typeof wanted === 'function' ? wanted(dataLength) : wanted;
+      const placed = new PlacedRead(into.subarray(0, dataLength), decipher, check, () => this.failure === undefined && this.outstanding.get(header.messageId) === item, (read) => {
         this.placing = undefined;
         try {
           read.verify();
-          this.onResponse(message, transformSessionId, read.data);
+          if (check !== undefined && !read.signatureMatches()) {
+            throw new SecurityError(`bad signature on READ response (message id ${header.messageId}, session ${formatSessionId(sessionId)})`, { command: 'READ' });
+          }
+          this.onResponse(message, transformSessionId, read.data, check !== undefined);
           this.pump();
         } catch (error) {
           this.fail(error instanceof Error ? error : new ProtocolError(String(error)));
@@ -466,7 +479,8 @@ export class Connection {
     }
   }
 
-  private onResponse(message: Buffer, transformSessionId: bigint | undefined, placed?: Buffer): void {
+  /** `placed`: the data of a READ received in place; `verified`: its signature already checked (route). */
+  private onResponse(message: Buffer, transformSessionId: bigint | undefined, placed?: Buffer, verified = false): void {
     const header = decodeHeader(message);
     const encrypted = transformSessionId !== undefined;
     if (!isResponse(header)) throw new ProtocolError(`received a ${commandName(header.command)} request from the server`);
@@ -483,7 +497,7 @@ export class Connection {
       throw new SecurityError(`${command} response: SessionId ${formatSessionId(header.sessionId)} differs from its TRANSFORM_HEADER's ${formatSessionId(transformSessionId)}`);
     }
     const isInterim = header.status === NtStatus.Pending && header.isAsync;
-    const signatureVerified = !encrypted && !isInterim && this.checkSignature(item, header, message);
+    const signatureVerified = !encrypted && !isInterim && (verified || this.checkSignature(item, header, message));
     if (isInterim) {
       // MS-SMB2 3.2.5.1.5: keep waiting for the final response under the same MessageId.
       item.asyncId = header.asyncId;

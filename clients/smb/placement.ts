@@ -1,10 +1,11 @@
 /**
  * READ data received in place: a large READ response whose request named a buffer for its data
  * (RequestOptions.readInto) is taken off the socket straight into that buffer, or decrypted into
- * it piece by piece as it arrives (GCM), so it needs no frame buffer and no copy afterwards.
+ * it piece by piece as it arrives (GCM), so it needs no frame buffer and no copy afterwards; a
+ * signed one has its signature computed over the bytes as they arrive.
  * The connection decides which frames qualify (Connection.route); this is what receives one.
  */
-import type { AeadDecipher } from './crypto/index.js';
+import type { AeadDecipher, SignatureCheck } from './crypto/index.js';
 import type { RoutedFrame } from './transport.js';
 
 export class PlacedRead implements RoutedFrame {
@@ -13,6 +14,7 @@ export class PlacedRead implements RoutedFrame {
   /**
    * @param into exactly the response's DataLength bytes of the reader's buffer
    * @param decipher set for an encrypted response: the bytes that arrive are ciphertext
+   * @param check set for a signed response: it is given every clear byte after the fixed fields
    * @param live false once the request is over (timed out, connection failing): bytes still
    *   arriving are then consumed without touching `into`, which its owner may be reusing
    * @param done the whole response arrived
@@ -20,6 +22,7 @@ export class PlacedRead implements RoutedFrame {
   constructor(
     private readonly into: Buffer,
     private readonly decipher: AeadDecipher | undefined,
+    private readonly check: SignatureCheck | undefined,
     private readonly live: () => boolean,
     private readonly done: (read: PlacedRead) => void,
   ) {}
@@ -40,12 +43,14 @@ export class PlacedRead implements RoutedFrame {
   }
 
   filled(length: number): void {
+    this.check?.update(this.into.subarray(this.placed, this.placed + length));
     this.placed += length;
   }
 
   push(chunk: Buffer): void {
     // Decrypting continues after the request is over: the tag check at the end needs every byte.
     const clear = this.decipher === undefined ? chunk : this.decipher.update(chunk);
+    this.check?.update(clear);
     if (this.live()) clear.copy(this.into, this.placed);
     this.placed += clear.length;
   }
@@ -57,5 +62,10 @@ export class PlacedRead implements RoutedFrame {
   /** Checks the tag of an encrypted response (SecurityError when it does not match). */
   verify(): void {
     this.decipher?.final();
+  }
+
+  /** For a signed response: whether its signature matched the bytes received. */
+  signatureMatches(): boolean {
+    return this.check?.verify() ?? false;
   }
 }

@@ -30,10 +30,11 @@ export {
   SMB2_HEADER_BYTES,
   applySignature,
   gmacSigningNonce,
+  openSignatureCheck,
   signMessage,
   verifyMessageSignature,
 } from './signing.js';
-export type { SignatureOptions } from './signing.js';
+export type { SignatureCheck, SignatureOptions } from './signing.js';
 export { AEAD_TAG_BYTES, aeadDecipherGcm, aeadDecrypt, aeadEncrypt, aeadEncryptParts } from './aead.js';
 export type { AeadDecipher, AeadFailureContext, AeadSealed } from './aead.js';
 export { NonceGenerator } from './nonce.js';

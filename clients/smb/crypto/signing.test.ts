@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { ProtocolError } from '../errors.js';
-import { SigningAlgorithm } from './algorithms.js';
-import { applySignature, gmacSigningNonce, signMessage, verifyMessageSignature } from './signing.js';
+import { SigningAlgorithm, signingAlgorithmName } from './algorithms.js';
+import { applySignature, gmacSigningNonce, openSignatureCheck, signMessage, verifyMessageSignature } from './signing.js';
 
 const hex = (...lines: string[]): Buffer => Buffer.from(lines.join(''), 'hex');
 const upper = (value: Buffer): string => value.toString('hex').toUpperCase();
@@ -209,4 +209,34 @@ test.describe('signing: behaviour common to all algorithms', () => {
     expect(() => signMessage(SigningAlgorithm.HmacSha256, Buffer.alloc(0), FINAL_RESPONSE.message)).toThrow(ProtocolError);
     expect(() => signMessage(7 as SigningAlgorithm, key, FINAL_RESPONSE.message)).toThrow(ProtocolError);
   });
+});
+
+test.describe('signatures checked piece by piece as a message arrives', () => {
+  test('the published CMAC messages verify from a 64-byte start and the rest in pieces of every size', () => {
+    for (const example of PUBLISHED_CMAC_EXAMPLES) {
+      for (const piece of [1, 5, 16, 1000]) {
+        const check = openSignatureCheck(SigningAlgorithm.AesCmac, hex(example.key), example.message.subarray(0, 64));
+        for (let at = 64; at < example.message.length; at += piece) check.update(example.message.subarray(at, Math.min(example.message.length, at + piece)));
+        expect(check.verify()).toBe(true);
+      }
+    }
+  });
+
+  for (const algorithm of [SigningAlgorithm.HmacSha256, SigningAlgorithm.AesCmac, SigningAlgorithm.AesGmac]) {
+    test(`${signingAlgorithmName(algorithm)}: the same verdict as verifyMessageSignature, for an intact and a changed message`, () => {
+      const key = hex(MASTER_SIGNING_KEY);
+      const message = Buffer.alloc(70_000);
+      for (let i = 0; i < message.length; i++) message[i] = (i * 13) & 0xff;
+      message.writeUInt32LE(0x424d53fe, 0);
+      applySignature(message, algorithm, key);
+      for (const changed of [undefined, 10, 70, 69_999]) {
+        const copy = Buffer.from(message);
+        if (changed !== undefined) copy[changed] = (copy[changed] ?? 0) ^ 1;
+        const check = openSignatureCheck(algorithm, key, copy.subarray(0, 80));
+        for (let at = 80; at < copy.length; at += 4096) check.update(copy.subarray(at, Math.min(copy.length, at + 4096)));
+        expect(check.verify()).toBe(changed === undefined);
+        expect(verifyMessageSignature(algorithm, key, copy)).toBe(changed === undefined);
+      }
+    });
+  }
 });

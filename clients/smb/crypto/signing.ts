@@ -77,29 +77,35 @@ export function gmacSigningNonce(message: Buffer, options: SignatureOptions = {}
   return nonce;
 }
 
-function hmacSha256Signature(key: Buffer, message: Buffer): Buffer {
-  const hmac = createHmac('sha256', key);
-  for (const part of macInput(message)) hmac.update(part);
-  return hmac.digest().subarray(0, SIGNATURE_BYTES);
-}
-
-function cmacSignature(key: Buffer, message: Buffer): Buffer {
-  const cmac = new AesCmac(key);
-  for (const part of macInput(message)) cmac.update(part);
-  return cmac.digest();
+/** A MAC over a message given in pieces. */
+interface Mac {
+  update(part: Buffer): void;
+  /** The 16-byte signature. */
+  digest(): Buffer;
 }
 
 // RFC 4543: GMAC is GCM with everything as additional authenticated data and no plaintext.
-function gmacSignature(key: Buffer, message: Buffer, options: SignatureOptions): Buffer {
-  const gcm = createCipheriv('aes-128-gcm', key, gmacSigningNonce(message, options), {
-    authTagLength: SIGNATURE_BYTES,
-  });
-  for (const part of macInput(message)) gcm.setAAD(part);
-  gcm.final();
-  return gcm.getAuthTag();
+function macOf(algorithm: SigningAlgorithm, key: Buffer, header: Buffer, options: SignatureOptions): Mac {
+  switch (algorithm) {
+    case SigningAlgorithm.HmacSha256: {
+      const hmac = createHmac('sha256', key);
+      return { update: (part) => { hmac.update(part); }, digest: () => hmac.digest().subarray(0, SIGNATURE_BYTES) };
+    }
+    case SigningAlgorithm.AesCmac: {
+      const cmac = new AesCmac(key);
+      return { update: (part) => { cmac.update(part); }, digest: () => cmac.digest() };
+    }
+    case SigningAlgorithm.AesGmac: {
+      const gcm = createCipheriv('aes-128-gcm', key, gmacSigningNonce(header, options), { authTagLength: SIGNATURE_BYTES });
+      return { update: (part) => { gcm.setAAD(part); }, digest: () => { gcm.final(); return gcm.getAuthTag(); } };
+    }
+    default:
+      throw new ProtocolError(`cannot sign with ${signingAlgorithmName(algorithm)}`, {
+        field: 'SigningAlgorithmId',
+      });
+  }
 }
 
-/** The 16-byte signature of a whole SMB2 message (one message of a compound, with its padding). */
 export function signMessage(
   algorithm: SigningAlgorithm,
   key: Buffer,
@@ -108,21 +114,32 @@ export function signMessage(
 ): Buffer {
   requireHeader(message);
   requireKey(algorithm, key);
-  switch (algorithm) {
-    case SigningAlgorithm.HmacSha256:
-      return hmacSha256Signature(key, message);
-    case SigningAlgorithm.AesCmac:
-      return cmacSignature(key, message);
-    case SigningAlgorithm.AesGmac:
-      return gmacSignature(key, message, options);
-    default:
-      throw new ProtocolError(`cannot sign with ${signingAlgorithmName(algorithm)}`, {
-        field: 'SigningAlgorithmId',
-      });
-  }
+  const mac = macOf(algorithm, key, message, options);
+  for (const part of macInput(message)) mac.update(part);
+  return mac.digest();
 }
 
-/** Writes the signature into header bytes 48..63 and changes nothing else (not even Flags). */
+/** Verification of a received message whose bytes after its start arrive in pieces. */
+export interface SignatureCheck {
+  /** The next bytes of the message. */
+  update(part: Buffer): void;
+  /** Whether the Signature field in the start holds the right signature; compared in constant time. */
+  verify(): boolean;
+}
+
+/**
+ * Starts verifying a message from its first bytes (`head`, at least the 64-byte header); the
+ * rest follows through update(). Same result as verifyMessageSignature over the whole message.
+ */
+export function openSignatureCheck(algorithm: SigningAlgorithm, key: Buffer, head: Buffer, options: SignatureOptions = {}): SignatureCheck {
+  requireHeader(head);
+  requireKey(algorithm, key);
+  const mac = macOf(algorithm, key, head, options);
+  for (const part of macInput(head)) mac.update(part);
+  const received = Buffer.from(head.subarray(SIGNATURE_OFFSET, SIGNATURE_OFFSET + SIGNATURE_BYTES));
+  return { update: (part) => mac.update(part), verify: () => timingSafeEqual(mac.digest(), received) };
+}
+
 export function applySignature(
   message: Buffer,
   algorithm: SigningAlgorithm,
