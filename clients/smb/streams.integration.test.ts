@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SmbError } from './errors.js';
+import { ioSize, readRequest } from './io.js';
 import { describeOnTarget } from './native-target.fixture.js';
 
 const TARGETS = ['smb302-ccm', 'smb311-gcm', 'smb311-signing-gmac', 'smb202-legacy'];
@@ -76,6 +77,29 @@ for (const name of TARGETS) describeOnTarget(name, (context) => {
     expect(received.digest()).toBe(expected);
     expect(upGrowth, 'RSS growth while writing').toBeLessThan(150 * MiB);
     expect(downGrowth, 'RSS growth while reading').toBeLessThan(150 * MiB);
+  });
+
+  test('READ responses from smbd land in the reader\'s buffer (except with CCM), equal to the bytes on disk', async () => {
+    const { tree, root } = context();
+    const data = randomBytes(2 * MiB);
+    await tree.writeFile('placed.bin', data);
+    expect(readFileSync(join(root, 'placed.bin')).equals(data)).toBe(true);
+    await using handle = await tree.open('placed.bin', 'r');
+    const size = ioSize(tree, 'read');
+    const into = Buffer.alloc(size, 0xee);
+    const response = await tree.request(readRequest(handle.fileId, MiB, size, handle.path, into));
+    // CCM decrypts only whole messages; clear, signed and GCM responses are received in place.
+    if (name === 'smb302-ccm') {
+      expect(response.placed).toBeUndefined();
+    } else {
+      expect(response.placed?.buffer).toBe(into.buffer);
+      expect(response.placed?.byteOffset).toBe(into.byteOffset);
+    }
+    expect(response.signatureVerified).toBe(name === 'smb311-signing-gmac');
+    const buffer = Buffer.alloc(MiB + 10);
+    expect(await handle.read(buffer, MiB - 10)).toBe(MiB + 10);
+    expect(buffer.equals(data.subarray(MiB - 10))).toBe(true);
+    if (response.placed !== undefined) expect(into.equals(data.subarray(MiB, MiB + size))).toBe(true);
   });
 
   test('stream ranges, append and errors', async () => {
