@@ -24,11 +24,17 @@ export function stripControlCharacters(text: string): string {
   return stripAnsi(text).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '');
 }
 
-/** Inline Markdown text: characters with a meaning in GitHub Markdown are backslash-escaped, lines joined. */
+/**
+ * Inline Markdown text: characters with a meaning in GitHub Markdown are backslash-escaped, lines
+ * joined. `#`, `+`, `-` and `!` mean something only where a line starts (a heading, a list item;
+ * `!` only before `[`, which is escaped), so they are escaped there only: `4.22.3+dfsg` stays
+ * readable. Parentheses make a link only after `]`, which is escaped, so they stay too.
+ */
 export function escapeMarkdown(text: string): string {
   return stripControlCharacters(text)
     .replace(/\r?\n/g, ' ')
-    .replace(/[\\`*_{}[\]<>()#+!|~]/g, (c) => `\\${c}`);
+    .replace(/[\\`*_{}[\]<>|~]/g, (c) => `\\${c}`)
+    .replace(/^[#+\-!]/, (c) => `\\${c}`);
 }
 
 /** A URL for a run-relative path: each segment percent-encoded. */

@@ -60,6 +60,28 @@ test('summary.md without a previous run has no regressions section; Markdown in 
   expect(text).not.toMatch(/\n# heading/);
 });
 
+test('summary.md: a Debian version string stays as it is; what could start a heading or a list is escaped there only', () => {
+  const edited = structuredClone(current);
+  edited.targets[0]!.serverVersion = '4.22.3+dfsg-1~bpo12+1';
+  const failed = edited.cells.find((c) => c.outcome === 'failed')!;
+  failed.error = { message: '+ not a list, # not a heading, - nor this', statusName: null, command: null };
+  failed.failingStep = null;
+  const text = renderMarkdown(edited);
+  expect(text).toContain('| 4.22.3+dfsg-1\\~bpo12+1 |');
+  expect(text).toContain('— \\+ not a list, # not a heading, - nor this');
+});
+
+test('summary.md: the signing column marks an algorithm that is negotiated but not in use', () => {
+  const edited = structuredClone(current);
+  const target = edited.targets.find((t) => t.name === 'smb311-gcm@native')!;
+  const declared = { dialect: '2.0.2', cipher: null, signingAlgorithm: 'HMAC-SHA256', preauthIntegrity: false, encryption: false, signing: false, encryptedShares: [] };
+  target.declared = declared;
+  const row = renderMarkdown(edited).split('\n').find((line) => line.startsWith('| smb311-gcm@native |'));
+  expect(row).toContain('| 2.0.2 | none | HMAC-SHA256 (not in use) |');
+  target.declared = { ...declared, signing: true };
+  expect(renderMarkdown(edited)).toContain('| 2.0.2 | none | HMAC-SHA256 |');
+});
+
 function child(el: XmlElement, name: string): XmlElement | undefined {
   return el.children.find((c) => c.name === name);
 }

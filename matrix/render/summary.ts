@@ -45,6 +45,12 @@ export interface TargetSummary {
   signing: string;
 }
 
+/** The signing algorithm, marked when the session neither signs nor encrypts (signing optional and unused). */
+function signingOf(settings: { signingAlgorithm: string | null; signing: boolean; encryption: boolean }): string {
+  if (settings.signingAlgorithm === null) return settings.signing ? 'yes' : 'none';
+  return settings.signing || settings.encryption ? settings.signingAlgorithm : `${settings.signingAlgorithm} (not in use)`;
+}
+
 export function summarizeTargets(matrix: Matrix): TargetSummary[] {
   return matrix.targets.map((target) => {
     const cells = matrix.cells.filter((c) => c.target === target.name);
@@ -56,7 +62,7 @@ export function summarizeTargets(matrix: Matrix): TargetSummary[] {
       total: cells.length,
       dialect: settings?.dialect ?? 'unknown',
       cipher: settings ? (settings.cipher ?? 'none') : 'unknown',
-      signing: settings ? (settings.signingAlgorithm ?? (settings.signing ? 'yes' : 'none')) : 'unknown',
+      signing: settings ? signingOf(settings) : 'unknown',
     };
   });
 }
