@@ -254,8 +254,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a positive integer, got ${values.rounds}`);
   if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`--warmup: expected a non-negative integer, got ${values.warmup}`);
   if (!Number.isInteger(size) || size < 1) throw new Error(`--size-mib: expected a positive integer, got ${values['size-mib']}`);
-  const serverDir = values['server-dir'] ?? defaultLocalDir();
-  const work = mkdtempSync(join(values['local-dir'] ?? defaultLocalDir(), 'smb-bench-'));
+  const inMemory = defaultLocalDir();
+  const serverDir = values['server-dir'] ?? inMemory;
+  const work = mkdtempSync(join(values['local-dir'] ?? inMemory, 'smb-bench-'));
   const unregister = registerCleanup(() => rmSync(work, { recursive: true, force: true }));
   try {
     const source = join(work, 'source.bin');

@@ -471,7 +471,7 @@ export class Connection {
         }
       });
       // A clear frame's first data bytes came with the prefix.
-      if (decipher === undefined) placed.place(prefix.subarray(dataOffset));
+      if (decipher === undefined) placed.push(prefix.subarray(dataOffset));
       this.placing = item;
       return placed;
     } catch {

@@ -71,6 +71,16 @@ export function readData(response: { status: number; message: Buffer; placed?: B
   return data;
 }
 
+/**
+ * Makes sure `into` holds a READ response's data (a response received in place already does;
+ * otherwise the data is copied from the message) and returns its length.
+ */
+export function readDataInto(response: { status: number; message: Buffer; placed?: Buffer | undefined }, into: Buffer): number {
+  const data = readData(response, into.length);
+  if (data.buffer !== into.buffer || data.byteOffset !== into.byteOffset) data.copy(into);
+  return data.length;
+}
+
 /** Runs task(0..count-1) with at most `window` running; the first failure wins, the rest stop starting. */
 export async function pipelined(count: number, window: number, task: (index: number) => Promise<void>): Promise<void> {
   let next = 0;
@@ -98,9 +108,7 @@ export async function readAt(tree: Tree, fileId: FileId, path: string, target: B
     const start = i * chunk;
     const length = Math.min(chunk, target.length - start);
     const into = target.subarray(start, start + length);
-    const data = readData(await tree.request(readRequest(fileId, position + start, length, path, into)), length);
-    if (data.buffer !== into.buffer || data.byteOffset !== into.byteOffset) data.copy(into);
-    got[i] = data.length;
+    got[i] = readDataInto(await tree.request(readRequest(fileId, position + start, length, path, into)), into);
   });
   let total = 0;
   for (const [i, n] of got.entries()) {

@@ -32,11 +32,6 @@ export class PlacedRead implements RoutedFrame {
     return this.into;
   }
 
-  /** Bytes the caller supplied at the start (those that arrived with the frame's first bytes). */
-  place(bytes: Buffer): void {
-    this.push(bytes);
-  }
-
   target(minimum: number): Buffer | undefined {
     if (this.decipher !== undefined || !this.live() || this.into.length - this.placed < minimum) return undefined;
     return this.into.subarray(this.placed);

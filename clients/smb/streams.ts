@@ -11,7 +11,7 @@
 import { Readable, Writable } from 'node:stream';
 import { ArgumentError, SmbError } from './errors.js';
 import { FileHandle } from './file.js';
-import { MAX_IO_SIZE, ioSize, ioWindow, readData, readRequest, writeRequest } from './io.js';
+import { MAX_IO_SIZE, ioSize, ioWindow, readData, readDataInto, readRequest, writeRequest } from './io.js';
 import { decodeWriteResponse } from './wire/index.js';
 import type { Tree } from './tree.js';
 
@@ -91,11 +91,7 @@ class SmbReadStream extends Readable {
     const parts: Array<Promise<number>> = [];
     for (let offset = 0; offset < length; offset += size) {
       const into = chunk.subarray(offset, Math.min(length, offset + size));
-      parts.push(this.tree.request(readRequest(handle.fileId, at + offset, into.length, handle.path, into)).then((response) => {
-        const data = readData(response, into.length);
-        if (data.buffer !== into.buffer || data.byteOffset !== into.byteOffset) data.copy(into);
-        return data.length;
-      }));
+      parts.push(this.tree.request(readRequest(handle.fileId, at + offset, into.length, handle.path, into)).then((response) => readDataInto(response, into)));
     }
     const data = Promise.all(parts).then((counts) => {
       // Up to the first short READ: the file ended there.

@@ -131,8 +131,7 @@ export class FrameReader {
   filled(length: number): void {
     if (this.routed !== undefined) {
       this.routed.filled(length);
-      this.routedLeft -= length;
-      if (this.routedLeft === 0) this.finishRouted();
+      this.routedDone(length);
       return;
     }
     const frame = this.frame;
@@ -176,6 +175,12 @@ export class FrameReader {
     this.frameFill = prefix.copy(this.frame, 0);
   }
 
+  /** `length` more bytes of the routed frame were handed over; the last ones finish it. */
+  private routedDone(length: number): void {
+    this.routedLeft -= length;
+    if (this.routedLeft === 0) this.finishRouted();
+  }
+
   private finishRouted(): void {
     const routed = this.routed!;
     this.routed = undefined;
@@ -190,8 +195,7 @@ export class FrameReader {
         const take = Math.min(this.routedLeft, chunk.length - at);
         this.routed.push(chunk.subarray(at, at + take));
         at += take;
-        this.routedLeft -= take;
-        if (this.routedLeft === 0) this.finishRouted();
+        this.routedDone(take);
         continue;
       }
       if (this.prefix !== undefined) {

@@ -106,6 +106,12 @@ export interface AeadDecipher {
   final(): void;
 }
 
+function requireTag(cipher: Cipher, tag: Buffer): void {
+  if (tag.length !== AEAD_TAG_BYTES) {
+    throw new ProtocolError(`${cipherName(cipher)} tag has ${String(tag.length)} bytes, needs 16`, { field: 'Signature' });
+  }
+}
+
 function tagMismatch(cipher: Cipher, context: AeadFailureContext, cause: unknown): SecurityError {
   const session = context.sessionId === undefined ? '' : ` for session ${formatSessionId(context.sessionId)}`;
   return new SecurityError(
@@ -121,9 +127,7 @@ function tagMismatch(cipher: Cipher, context: AeadFailureContext, cause: unknown
 export function aeadDecipherGcm(cipher: Cipher, key: Buffer, nonce: Buffer, aad: Buffer, tag: Buffer, context: AeadFailureContext = {}): AeadDecipher {
   requireParameters(cipher, key, nonce);
   if (!isGcm(cipher)) throw new ProtocolError(`${cipherName(cipher)} cannot decrypt a message in pieces`, { field: 'CipherId' });
-  if (tag.length !== AEAD_TAG_BYTES) {
-    throw new ProtocolError(`${cipherName(cipher)} tag has ${String(tag.length)} bytes, needs 16`, { field: 'Signature' });
-  }
+  requireTag(cipher, tag);
   const decipher = createDecipheriv(gcmName(cipher), key, nonce, { authTagLength: AEAD_TAG_BYTES });
   decipher.setAuthTag(tag);
   decipher.setAAD(aad);
@@ -150,11 +154,7 @@ export function aeadDecrypt(
   context: AeadFailureContext = {},
 ): Buffer {
   requireParameters(cipher, key, nonce);
-  if (tag.length !== AEAD_TAG_BYTES) {
-    throw new ProtocolError(`${cipherName(cipher)} tag has ${String(tag.length)} bytes, needs 16`, {
-      field: 'Signature',
-    });
-  }
+  requireTag(cipher, tag);
   requireContent(cipher, ciphertext);
   const decipher = isGcm(cipher)
     ? createDecipheriv(gcmName(cipher), key, nonce, { authTagLength: AEAD_TAG_BYTES })

@@ -106,6 +106,7 @@ function macOf(algorithm: SigningAlgorithm, key: Buffer, header: Buffer, options
   }
 }
 
+/** The 16-byte signature of a whole SMB2 message (one message of a compound, with its padding). */
 export function signMessage(
   algorithm: SigningAlgorithm,
   key: Buffer,
@@ -140,6 +141,7 @@ export function openSignatureCheck(algorithm: SigningAlgorithm, key: Buffer, hea
   return { update: (part) => mac.update(part), verify: () => timingSafeEqual(mac.digest(), received) };
 }
 
+/** Writes the signature into header bytes 48..63 and changes nothing else (not even Flags). */
 export function applySignature(
   message: Buffer,
   algorithm: SigningAlgorithm,
