@@ -332,3 +332,45 @@ test('a routed frame offering memory has the socket read straight into it', () =
   expect(Buffer.concat([only!.prefix, only!.body]).equals(routed)).toBe(true);
   expect(reader.directTarget(1)).toBeUndefined();
 });
+
+test('after a frame read in place, reads between frames stop where the next prefix ends, so its data too lands in place', () => {
+  const routed = Buffer.concat([Buffer.from('R'), pattern(70_000, 9)]);
+  const small = Buffer.concat([Buffer.from('X'), pattern(100, 10)]);
+  const wire = Buffer.concat([frame(routed), frame(routed), frame(small), frame(routed)]);
+  const frames: Buffer[] = [];
+  const { taken, router } = takingRouter(true);
+  const reader = new FrameReader((f) => frames.push(Buffer.from(f)), router);
+  // As the transport does: into place when there is a place, else up to boundaryRead() bytes (or 64 KiB).
+  const bounds: Array<number | undefined> = [];
+  for (let at = 0; at < wire.length;) {
+    const target = reader.directTarget(16_384);
+    if (target !== undefined) {
+      const length = wire.copy(target, 0, at, at + 65_536);
+      reader.filled(length);
+      at += length;
+      continue;
+    }
+    const bound = reader.boundaryRead();
+    bounds.push(bound);
+    const chunk = wire.subarray(at, Math.min(wire.length, at + (bound ?? 65_536)));
+    reader.push(Buffer.from(chunk), true);
+    at += chunk.length;
+  }
+  expect(frames).toEqual([small]);
+  expect(taken).toHaveLength(3);
+  for (const t of taken) expect(Buffer.concat([t.prefix, t.body]).equals(routed)).toBe(true);
+  // The first frame arrives with an unbounded read (nothing was read in place yet). The second
+  // frame's prefix comes with the first one's tail, in a read that stops where that prefix ends:
+  // all its data but its own short tail is read in place. The small frame ends the run, so the
+  // last frame starts with an unbounded read again.
+  const body = routed.length - ROUTE_PREFIX_BYTES;
+  expect(bounds[0]).toBeUndefined();
+  expect(taken[0]!.inPlace).toBe(0);
+  expect(taken[1]!.inPlace).toBe(65_536);
+  // Each tail read ends where the next prefix does.
+  expect(bounds[1]).toBe(body - (65_536 - 4 - ROUTE_PREFIX_BYTES) + 4 + ROUTE_PREFIX_BYTES);
+  expect(bounds[2]).toBe(body - 65_536 + 4 + ROUTE_PREFIX_BYTES);
+  expect(bounds).toContain(undefined);
+  expect(taken[2]!.inPlace).toBe(0);
+  expect(reader.boundaryRead()).toBe(4 + ROUTE_PREFIX_BYTES);
+});

@@ -79,6 +79,11 @@ export class FrameReader {
   private routedLeft = 0;
   /** A released large frame's memory, for the next large frame. */
   private spare: Buffer | undefined;
+  /**
+   * The last large frame was read into place: the next one likely is too (a run of READ
+   * responses), so reads between frames stop where its prefix ends (boundaryRead).
+   */
+  private inPlaceRun = false;
 
   constructor(private readonly onFrame: (frame: Buffer) => unknown, private readonly router?: FrameRouter) {}
 
@@ -127,6 +132,20 @@ export class FrameReader {
     return frame.subarray(this.frameFill);
   }
 
+  /**
+   * How many bytes the next socket read should take when directTarget() has no place for it:
+   * undefined (as many as there are), or, during a run of frames read into place, only up to
+   * the end of the next frame's routing prefix. The rest of that frame is then read into place
+   * instead of arriving with the prefix and being copied.
+   */
+  boundaryRead(): number | undefined {
+    if (!this.inPlaceRun || this.frame !== undefined) return undefined;
+    // The last bytes of a frame being read into place (too few for a read of their own) come with the next prefix.
+    if (this.routed !== undefined) return this.routedLeft + FRAME_HEADER_BYTES + ROUTE_PREFIX_BYTES;
+    if (this.prefix !== undefined) return ROUTE_PREFIX_BYTES - this.prefixFill;
+    return FRAME_HEADER_BYTES - this.headerFill + ROUTE_PREFIX_BYTES;
+  }
+
   /** `length` bytes were read straight into the buffer directTarget() returned. */
   filled(length: number): void {
     if (this.routed !== undefined) {
@@ -146,6 +165,7 @@ export class FrameReader {
 
   /** A frame's length is known: receive it as a view, a prefix for the router, or into its own buffer. */
   private begin(length: number, chunk: Buffer, at: number, reused: boolean): number {
+    if (length < ROUTE_MINIMUM) this.inPlaceRun = false;
     if (this.router !== undefined && length >= ROUTE_MINIMUM) {
       this.prefix = Buffer.allocUnsafe(ROUTE_PREFIX_BYTES);
       this.prefixFill = 0;
@@ -165,6 +185,7 @@ export class FrameReader {
     const prefix = this.prefix!;
     this.prefix = undefined;
     const routed = this.router!(prefix, this.frameLength);
+    this.inPlaceRun = routed?.target(0) !== undefined;
     if (routed !== undefined) {
       this.routed = routed;
       this.routedLeft = this.frameLength - ROUTE_PREFIX_BYTES;
@@ -259,7 +280,9 @@ export class Transport {
 
   private readBuffer(shared: Buffer): Buffer {
     this.direct = this.reader.directTarget(DIRECT_READ_MINIMUM);
-    return this.direct ?? shared;
+    if (this.direct !== undefined) return this.direct;
+    const bounded = this.reader.boundaryRead();
+    return bounded === undefined ? shared : shared.subarray(0, bounded);
   }
 
   /** The socket's onread callback: `buffer` is the shared one (reused) or a frame's own bytes. */
