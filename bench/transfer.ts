@@ -16,20 +16,22 @@
  * Our client is timed through two of its APIs: streams (fs stream piped into
  * tree.createWriteStream, tree.createReadStream piped into an fs stream) and FileHandle
  * (8 MiB blocks, two reused buffers, the local read or write of one block overlapping the
- * remote transfer of the other). Prints MB/s (10^6 bytes per second) per direction, the ratio
- * of each to smbclient (medians), and this process's peak RSS while our client streams.
+ * remote transfer of the other), in a process of its own (bench/client-process.ts), as
+ * smbclient runs in its own. Prints MB/s (10^6 bytes per second) per direction, the ratio of
+ * each to smbclient (medians), and that process's peak RSS while our client streams.
  */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, constants, createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { accessSync, constants, createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { runSmbclient } from '../clients/adapters/smbclient-cli.js';
-import { SmbClient } from '../clients/smb/index.js';
-import type { Tree } from '../clients/smb/index.js';
+import type { TransferJob, TransferResult } from './client-process.js';
 import { findProfile, resolveProfiles } from '../servers/catalog/index.js';
 import { registerCleanup } from '../servers/cleanup.js';
 import { startNativeTarget } from '../servers/samba/native.js';
@@ -45,8 +47,6 @@ interface Row {
   direction: 'write' | 'read';
   figures: Record<Who, number[]>;
 }
-
-const BLOCK = 8 * MiB;
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -69,43 +69,7 @@ async function makeSource(path: string, size: number): Promise<void> {
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
 }
 
-/** The kernel's record of this process's peak RSS (VmHWM), in bytes; undefined off Linux. */
-function highWaterMark(): number | undefined {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    return match === null ? undefined : Number(match[1]) * 1024;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Peak RSS of this process while `work` runs. On Linux the kernel keeps it: its high-water mark
- * is reset to the current RSS before (`5` into /proc/self/clear_refs) and read after, so nothing
- * runs during the transfer; a 10 ms sampling timer there cost the streamed transfers 10-20%.
- * Elsewhere it is sampled.
- */
-class PeakRss {
-  peak = 0;
-  async during<T>(work: () => Promise<T>): Promise<T> {
-    let kernel = false;
-    try {
-      writeFileSync('/proc/self/clear_refs', '5');
-      kernel = highWaterMark() !== undefined;
-    } catch {
-      // Not Linux, or no access: sample instead.
-    }
-    const timer = kernel ? undefined : setInterval(() => { this.peak = Math.max(this.peak, process.memoryUsage.rss()); }, 10);
-    try {
-      return await work();
-    } finally {
-      clearInterval(timer);
-      this.peak = Math.max(this.peak, (kernel ? highWaterMark() : undefined) ?? process.memoryUsage.rss());
-    }
-  }
-}
-
-/** Starts from a collected heap (with --expose-gc), so no transfer pays for the garbage of the checks between them. */
+/** smbclient's time, from a collected heap here (with --expose-gc), as our client's transfers start from one in theirs. */
 async function timed(work: () => Promise<void>): Promise<number> {
   (globalThis as { gc?: () => void }).gc?.();
   const start = process.hrtime.bigint();
@@ -113,62 +77,52 @@ async function timed(work: () => Promise<void>): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-/** One of our transfers on a fresh connection, through streams or a FileHandle. */
-async function ours(target: StartedNativeTarget, api: 'streams' | 'handle', direction: 'write' | 'read', local: string, remote: string, rss: PeakRss): Promise<void> {
-  const user = target.user();
-  const client = await SmbClient.connect({ host: target.host, port: target.port, username: user.username, password: user.password, timeoutMs: 60_000 });
-  try {
-    const tree = await client.connectTree('data');
-    if (api === 'handle') {
-      await (direction === 'write' ? putWithHandle(tree, local, remote) : getWithHandle(tree, remote, local));
-      return;
-    }
-    await rss.during(() => direction === 'write'
-      ? pipeline(createReadStream(local, { highWaterMark: MiB }), tree.createWriteStream(remote))
-      : pipeline(tree.createReadStream(remote), createWriteStream(local)));
-  } finally {
-    await client.close();
-  }
-}
+/** Longest one transfer may take before the benchmark gives up on it. */
+const TRANSFER_TIMEOUT_MS = 600_000;
 
-/**
- * Copies in BLOCK pieces through two reused buffers: reading block n+1 overlaps writing block n.
- * `read` returns the bytes it put in the buffer (0 at the end).
- */
-async function copyInBlocks(
-  read: (buffer: Buffer, position: number) => Promise<number>,
-  write: (data: Buffer, position: number) => Promise<unknown>,
-): Promise<void> {
-  const buffers = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
-  let writing: Promise<unknown> = Promise.resolve();
-  for (let position = 0, turn = 0; ; turn++) {
-    const buffer = buffers[turn % 2]!;
-    const length = await read(buffer, position);
-    await writing;
-    if (length === 0) break;
-    writing = write(buffer.subarray(0, length), position);
-    position += length;
-  }
-  await writing;
-}
+/** The process our client's transfers run in (bench/client-process.ts), one per benchmark run. */
+class ClientProcess {
+  private readonly child: ChildProcess;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: (result: TransferResult) => void; reject: (error: Error) => void }>();
+  private exited: string | undefined;
+  /** Peak RSS of the client's process over its streamed transfers. */
+  peakRss = 0;
 
-async function putWithHandle(tree: Tree, local: string, remote: string): Promise<void> {
-  const source = await open(local, 'r');
-  try {
-    await using target = await tree.open(remote, 'w');
-    await copyInBlocks(async (buffer, position) => (await source.read(buffer, 0, BLOCK, position)).bytesRead, (data, position) => target.write(data, position));
-  } finally {
-    await source.close();
+  constructor() {
+    const script = join(dirname(fileURLToPath(import.meta.url)), 'client-process.js');
+    this.child = fork(script, [], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child.on('message', (result: TransferResult) => {
+      this.waiting.get(result.id)?.resolve(result);
+      this.waiting.delete(result.id);
+    });
+    this.child.on('exit', (code, signal) => {
+      this.exited = signal === null ? `exit code ${code}` : `signal ${signal}`;
+      for (const { reject } of this.waiting.values()) reject(new Error(`the client's benchmark process ended (${this.exited})`));
+      this.waiting.clear();
+    });
   }
-}
 
-async function getWithHandle(tree: Tree, remote: string, local: string): Promise<void> {
-  const target = await open(local, 'w');
-  try {
-    await using source = await tree.open(remote, 'r');
-    await copyInBlocks((buffer, position) => source.read(buffer, position), (data, position) => target.write(data, 0, data.length, position));
-  } finally {
-    await target.close();
+  /** Runs one transfer there; resolves with its duration in seconds. */
+  async transfer(job: Omit<TransferJob, 'id'>): Promise<number> {
+    if (this.exited !== undefined) throw new Error(`the client's benchmark process ended (${this.exited})`);
+    const id = this.nextId++;
+    let timer: NodeJS.Timeout | undefined;
+    const result = await new Promise<TransferResult>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`${job.api} ${job.direction} of ${job.remote} took longer than ${TRANSFER_TIMEOUT_MS / 1000} s`));
+      }, TRANSFER_TIMEOUT_MS);
+      this.child.send({ ...job, id });
+    }).finally(() => clearTimeout(timer));
+    if ('error' in result) throw new Error(`${job.api} ${job.direction} of ${job.remote}: ${result.error}`);
+    if (result.peakRss !== undefined) this.peakRss = Math.max(this.peakRss, result.peakRss);
+    return result.seconds;
+  }
+
+  stop(): void {
+    if (this.exited === undefined) this.child.kill();
   }
 }
 
@@ -196,9 +150,12 @@ interface BenchSettings {
 async function benchTarget(name: string, settings: BenchSettings): Promise<{ rows: Row[]; peakRss: number }> {
   const { rounds, warmup, size, source, work } = settings;
   const target = await startNativeTarget(findProfile(resolveProfiles({}), name), { parentDir: settings.serverDir });
+  // A fresh process per target: the peak RSS reported is that target's.
+  const client = new ClientProcess();
+  const unregister = registerCleanup(() => client.stop());
   try {
     const rows: Row[] = (['write', 'read'] as const).map((direction) => ({ target: name, direction, figures: { streams: [], handle: [], smbclient: [] } }));
-    const rss = new PeakRss();
+    const user = target.user();
     const expected = await fileDigest(source);
     const mbps = (seconds: number) => size / seconds / 1e6;
     for (let round = -warmup; round < rounds; round++) {
@@ -207,9 +164,9 @@ async function benchTarget(name: string, settings: BenchSettings): Promise<{ row
       for (const who of order) {
         const remote = `${who}-${round}.bin`;
         const back = join(work, `${who}-${round}.back`);
-        const run = (direction: 'write' | 'read', local: string) => timed(() => who === 'smbclient'
-          ? smbclient(target, direction, local, remote, work)
-          : ours(target, who, direction, local, remote, rss));
+        const run = (direction: 'write' | 'read', local: string) => who === 'smbclient'
+          ? timed(() => smbclient(target, direction, local, remote, work))
+          : client.transfer({ api: who, direction, local, remote, host: target.host, port: target.port, share: 'data', username: user.username, password: user.password });
         const write = await run('write', source);
         const read = await run('read', back);
         if (await fileDigest(back) !== expected) throw new Error(`${name}: ${who} round ${round}: the file read back differs from the one written`);
@@ -222,8 +179,10 @@ async function benchTarget(name: string, settings: BenchSettings): Promise<{ row
         rows[1]!.figures[who].push(mbps(read));
       }
     }
-    return { rows, peakRss: rss.peak };
+    return { rows, peakRss: client.peakRss };
   } finally {
+    client.stop();
+    unregister();
     await target.stop();
   }
 }
@@ -269,7 +228,7 @@ async function main(): Promise<void> {
         lines.push([
           row.target.padEnd(16), row.direction.padEnd(9), streams!.toFixed(0).padStart(13), handle!.toFixed(0).padStart(17),
           reference!.toFixed(0).padStart(16), (streams! / reference!).toFixed(2).padStart(19), (handle! / reference!).toFixed(2).padStart(22),
-          `${(peakRss / MiB).toFixed(0)} MiB`.padStart(20),
+          (peakRss > 0 ? `${(peakRss / MiB).toFixed(0)} MiB` : 'n/a').padStart(20),
         ].join(''));
       }
     }
