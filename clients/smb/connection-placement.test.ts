@@ -98,6 +98,16 @@ test('a GCM-encrypted READ response is decrypted into the reader\'s buffer as it
     expect(response.placed?.buffer).toBe(into.buffer);
     expect(into.equals(data)).toBe(true);
 
+    // Memory on demand is not asked for: the decrypted message is memory of its own already.
+    const asked: number[] = [];
+    const onDemand = await connection.request(readOptions((length) => {
+      asked.push(length);
+      return Buffer.alloc(length);
+    }, data.length, { sessionId: SESSION }));
+    expect(asked).toEqual([]);
+    expect(onDemand.placed).toBeUndefined();
+    expect(decodeReadResponse(onDemand.message).data.equals(data)).toBe(true);
+
     tamper = true;
     const error = await connection.request(readOptions(Buffer.alloc(data.length), data.length, { sessionId: SESSION })).catch((e: unknown) => e as Error);
     expect(error).toBeInstanceOf(SecurityError);

@@ -444,6 +444,10 @@ export class Connection {
       const item = this.outstanding.get(header.messageId);
       const wanted = item?.options.readInto;
       if (item === undefined || wanted === undefined || item.command !== 'READ') return undefined;
+      // Memory asked for on demand: for an encrypted response, the decrypted message received
+      // whole can be that memory (its data a view of it), one allocation instead of two, since
+      // node:crypto returns what it decrypts in memory of its own.
+      if (decipher !== undefined && typeof wanted === 'function') return undefined;
       const { dataOffset, dataLength } = decodeReadResponseHead(head);
       if (dataOffset !== READ_RESPONSE_DATA_OFFSET || dataOffset + dataLength !== messageLength) return undefined;
       if (dataLength > (typeof wanted === 'function' ? item.options.payloadSize ?? 0 : wanted.length)) return undefined;

@@ -49,7 +49,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /**
    * READ: where the data should go, or a function giving memory for the data when a response
-   * can be received in place (called with its DataLength, at most payloadSize). A large
+   * can be received in place (called with its DataLength, at most payloadSize; not for an
+   * encrypted response, whose decrypted message is memory of its own already). A large
    * response may then be received straight into it, and `placed` says so; its contents count
    * only once the request resolved.
    */
