@@ -80,7 +80,7 @@ async function timed(work: () => Promise<void>): Promise<number> {
 /** Longest one transfer may take before the benchmark gives up on it. */
 const TRANSFER_TIMEOUT_MS = 600_000;
 
-/** The process our client's transfers run in (bench/client-process.ts), one per benchmark run. */
+/** The process our client's transfers run in (bench/client-process.ts), one per target benchmarked. */
 class ClientProcess {
   private readonly child: ChildProcess;
   private nextId = 0;
