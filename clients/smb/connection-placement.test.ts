@@ -1,7 +1,8 @@
 /** READ responses received in place (RequestOptions.readInto), against a scripted server. */
 import { test, expect } from '@playwright/test';
 import { Connection } from './connection.js';
-import { Cipher, NonceGenerator, encryptMessage } from './crypto/index.js';
+import { Cipher, NonceGenerator, encryptMessage, openMessageDecipher } from './crypto/index.js';
+import { DECRYPT_PIECE, PlacedRead } from './placement.js';
 import { SecurityError, TimeoutError } from './errors.js';
 import { FakeServer, S2C_KEY, echo, options, security, signed } from './scripted-server.fixture.js';
 import type { Received } from './scripted-server.fixture.js';
@@ -80,7 +81,7 @@ test('memory is asked for only when a response is received in place, and of its 
   }
 });
 
-test('a GCM-encrypted READ response is decrypted into the reader\'s buffer as it arrives; a wrong tag fails it and closes', async () => {
+test('a GCM-encrypted READ response is received into the reader\'s buffer and decrypted there; a wrong tag fails it and closes', async () => {
   const data = pattern(300_000, 4);
   let tamper = false;
   const serverNonces = new NonceGenerator(Cipher.Aes128Gcm);
@@ -222,4 +223,38 @@ test('a placed READ response with a bad signature fails with SecurityError and c
     connection.close();
     await fake.stop();
   }
+});
+
+test('PlacedRead: ciphertext received in place and pushed, over several decrypt pieces, reads back as the plaintext; a flipped byte fails the tag', () => {
+  const data = pattern(2 * DECRYPT_PIECE + 12_345, 6);
+  const frame = encryptMessage({ cipher: Cipher.Aes128Gcm, key: S2C_KEY, sessionId: SESSION, nonce: new NonceGenerator(Cipher.Aes128Gcm).next(), message: data });
+  const receive = (wire: Buffer): { into: Buffer; read: PlacedRead; done: number } => {
+    const into = Buffer.alloc(data.length);
+    const state = { into, read: undefined as unknown as PlacedRead, done: 0 };
+    state.read = new PlacedRead(into, openMessageDecipher({ cipher: Cipher.Aes128Gcm, key: S2C_KEY, head: wire.subarray(0, 52), frameLength: wire.length }), undefined, () => true, () => { state.done++; });
+    // As the transport does: some reads land in place (target/filled), some arrive in its own buffer (push).
+    let at = 52;
+    for (let turn = 0; at < wire.length; turn++) {
+      const length = Math.min(wire.length - at, 100_000 + turn * 7_919);
+      const target = turn % 3 === 2 ? undefined : state.read.target(1);
+      if (target === undefined) {
+        state.read.push(Buffer.from(wire.subarray(at, at + length)));
+      } else {
+        wire.copy(target, 0, at, at + length);
+        state.read.filled(length);
+      }
+      at += length;
+    }
+    state.read.finish();
+    return state;
+  };
+  const good = receive(frame);
+  expect(good.done).toBe(1);
+  good.read.verify();
+  expect(good.read.data.equals(data)).toBe(true);
+
+  const tampered = Buffer.from(frame);
+  tampered[52 + DECRYPT_PIECE + 5]! ^= 1;
+  const bad = receive(tampered);
+  expect(() => bad.read.verify()).toThrow(SecurityError);
 });

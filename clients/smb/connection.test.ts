@@ -89,6 +89,31 @@ test('STATUS_PENDING: the request keeps waiting, and pendingTimeoutMs decides ho
   }
 });
 
+test('deadlines: a short timeout behind a long one expires on time, answered requests are unaffected, close stops the timer', async () => {
+  // Echo ids 0-2 are answered; the ones after never are.
+  const fake = await FakeServer.start((request, server) => {
+    if (request.header.messageId < 3n) server.send(FakeServer.response(request, { credits: 1 }));
+  });
+  const connection = await Connection.open(options(fake.port));
+  try {
+    for (let i = 0; i < 3; i++) expect((await echo(connection, { timeoutMs: 100 })).status).toBe(0);
+    const long = echo(connection, { timeoutMs: 5_000 }).catch((e: unknown) => e as Error);
+    const started = performance.now();
+    const short = await echo(connection, { timeoutMs: 150 }).catch((e: unknown) => e as Error);
+    const waited = performance.now() - started;
+    expect(short).toBeInstanceOf(TimeoutError);
+    expect(short.message).toBe(`no response to ECHO from 127.0.0.1:${fake.port} within 150 ms`);
+    expect(waited).toBeGreaterThanOrEqual(145);
+    expect(waited).toBeLessThan(2_000);
+    connection.close();
+    const ended = await long;
+    expect(ended.message).toContain('closed by the client');
+  } finally {
+    connection.close();
+    await fake.stop();
+  }
+});
+
 test('signing: requests are signed, good signatures verify, a bad one fails everything pending and closes', async () => {
   let answer: 'good' | 'unsigned' | 'bad' = 'good';
   const fake = await FakeServer.start((request, server) => {

@@ -80,6 +80,9 @@ export class Connection {
   private pumpScheduled = false;
   /** The READ whose response is being received in place, while it is. */
   private placing: Outstanding | undefined;
+  /** The one timer for every request's deadline (startTimer), and when it fires. */
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepAt = 0;
 
   private constructor(readonly options: ConnectionOptions) {
     this.peer = `${options.host}:${options.port}`;
@@ -195,7 +198,7 @@ export class Connection {
       return new Promise<SmbResponse>((resolve, reject) => {
         const item: Outstanding = {
           options, batch, command: commandName(options.command), credits: Math.max(1, charge), charge,
-          resolve, reject, timer: undefined, messageId: undefined, holdsCredits: false, encrypted: false,
+          resolve, reject, deadline: undefined, waitMs: 0, messageId: undefined, holdsCredits: false, encrypted: false,
           signed: false, asyncId: undefined, request: undefined, cancelled: false,
         };
         batch.items.push(item);
@@ -233,7 +236,7 @@ export class Connection {
     if (queued >= 0 || item.messageId === undefined) {
       if (queued >= 0) this.queue.splice(queued, 1);
       for (const other of item.batch.items) {
-        clearTimeout(other.timer);
+        other.deadline = undefined;
         other.reject(cancelledBeforeSending(other.command, other.options.path));
       }
       return;
@@ -255,29 +258,70 @@ export class Connection {
     }
   }
 
+  /**
+   * Gives `item` `ms` more to be answered. One timer per connection serves every request: it is
+   * set for the earliest deadline when that moves earlier, and otherwise left alone (a request
+   * answered in time costs no timer of its own), so when it fires it may find nothing expired
+   * and only sets itself for the next deadline.
+   */
   private startTimer(item: Outstanding, ms: number): void {
-    clearTimeout(item.timer);
-    item.timer = setTimeout(() => {
-      if (this.placing === item) {
-        // The socket's next read may already be aimed at the reader's buffer, so the request
-        // cannot end while the connection lives on; nothing else can arrive before this frame anyway.
-        const where = item.options.path === undefined ? '' : ` ${item.options.path}`;
-        this.fail(new TimeoutError(`no response to ${item.command}${where} from ${this.peer} within ${ms} ms: the server stopped in the middle of sending it, so the connection is closed`, { command: item.command }));
-        return;
-      }
-      const queued = this.queue.indexOf(item.batch);
-      if (queued >= 0) this.queue.splice(queued, 1);
-      const affected = queued >= 0 ? item.batch.items : [item];
-      for (const expired of affected) {
-        clearTimeout(expired.timer);
-        if (expired.messageId !== undefined) this.outstanding.delete(expired.messageId);
-        this.releaseCredits(expired);
-        const where = expired.options.path === undefined ? '' : ` ${expired.options.path}`;
-        const state = expired.asyncId === undefined ? '' : ' (the server answered STATUS_PENDING)';
-        expired.reject(new TimeoutError(`no response to ${expired.command}${where} from ${this.peer} within ${ms} ms${state}`, { command: expired.command }));
-      }
-      this.pump();
-    }, ms);
+    const deadline = performance.now() + ms;
+    item.deadline = deadline;
+    item.waitMs = ms;
+    if (this.sweepTimer === undefined || deadline < this.sweepAt) this.armSweep(deadline);
+  }
+
+  private armSweep(at: number): void {
+    clearTimeout(this.sweepTimer);
+    this.sweepAt = at;
+    this.sweepTimer = setTimeout(() => this.sweep(), Math.max(0, Math.ceil(at - performance.now())));
+  }
+
+  /** Fails the requests whose deadline passed and sets the timer for the next one. */
+  private sweep(): void {
+    this.sweepTimer = undefined;
+    if (this.failure !== undefined) return;
+    const now = performance.now();
+    let next = Infinity;
+    const expired: Outstanding[] = [];
+    for (const item of this.outstanding.values()) {
+      if (item.deadline === undefined) continue;
+      if (item.deadline <= now) expired.push(item);
+      else next = Math.min(next, item.deadline);
+    }
+    for (const batch of this.queue) {
+      // A queued batch expires together: its elements are one frame.
+      if (batch.items.some((item) => item.deadline !== undefined && item.deadline <= now)) expired.push(batch.items.find((item) => item.deadline !== undefined && item.deadline <= now)!);
+      else for (const item of batch.items) if (item.deadline !== undefined) next = Math.min(next, item.deadline);
+    }
+    for (const item of expired) {
+      if (this.failure !== undefined) return;
+      this.expire(item);
+    }
+    if (this.failure === undefined && next !== Infinity) this.armSweep(next);
+    if (expired.length > 0) this.pump();
+  }
+
+  private expire(item: Outstanding): void {
+    const ms = item.waitMs;
+    if (this.placing === item) {
+      // The socket's next read may already be aimed at the reader's buffer, so the request
+      // cannot end while the connection lives on; nothing else can arrive before this frame anyway.
+      const where = item.options.path === undefined ? '' : ` ${item.options.path}`;
+      this.fail(new TimeoutError(`no response to ${item.command}${where} from ${this.peer} within ${ms} ms: the server stopped in the middle of sending it, so the connection is closed`, { command: item.command }));
+      return;
+    }
+    const queued = this.queue.indexOf(item.batch);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    const affected = queued >= 0 ? item.batch.items : [item];
+    for (const expired of affected) {
+      expired.deadline = undefined;
+      if (expired.messageId !== undefined) this.outstanding.delete(expired.messageId);
+      this.releaseCredits(expired);
+      const where = expired.options.path === undefined ? '' : ` ${expired.options.path}`;
+      const state = expired.asyncId === undefined ? '' : ' (the server answered STATUS_PENDING)';
+      expired.reject(new TimeoutError(`no response to ${expired.command}${where} from ${this.peer} within ${ms} ms${state}`, { command: expired.command }));
+    }
   }
 
   private releaseCredits(item: Outstanding): void {
@@ -314,7 +358,7 @@ export class Connection {
           const commands = head.items.map((item) => item.command).join('+');
           const error = new ProtocolError(`${commands} needs ${head.credits} credits but the server granted only ${this.credits} and none are outstanding`);
           for (const item of head.items) {
-            clearTimeout(item.timer);
+            item.deadline = undefined;
             item.reject(error);
           }
           continue;
@@ -371,7 +415,7 @@ export class Connection {
       for (const item of items) {
         this.outstanding.delete(item.messageId!);
         this.releaseCredits(item);
-        clearTimeout(item.timer);
+        item.deadline = undefined;
         item.reject(error as Error);
       }
     }
@@ -507,13 +551,13 @@ export class Connection {
       item.asyncId = header.asyncId;
       this.releaseCredits(item);
       const extend = item.options.pendingTimeoutMs;
-      if (extend === null) clearTimeout(item.timer);
+      if (extend === null) item.deadline = undefined;
       else if (extend !== undefined) this.startTimer(item, extend);
       return;
     }
     this.outstanding.delete(header.messageId);
     this.releaseCredits(item);
-    clearTimeout(item.timer);
+    item.deadline = undefined;
     const status = header.status;
     const unprotected = item.encrypted && !encrypted ? 'an unencrypted response to an encrypted request'
       : !encrypted && !signatureVerified && (item.signed || this.sessions.get(item.options.sessionId ?? 0n)?.signingRequired === true)
@@ -555,8 +599,10 @@ export class Connection {
     const waiting = [...this.outstanding.values(), ...this.queue.flatMap((batch) => batch.items)];
     this.outstanding.clear();
     this.queue.length = 0;
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
     for (const item of waiting) {
-      clearTimeout(item.timer);
+      item.deadline = undefined;
       item.reject(error);
     }
   }

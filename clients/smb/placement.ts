@@ -1,15 +1,23 @@
 /**
  * READ data received in place: a large READ response whose request named a buffer for its data
- * (RequestOptions.readInto) is taken off the socket straight into that buffer, or decrypted into
- * it piece by piece as it arrives (GCM), so it needs no frame buffer and no copy afterwards; a
- * signed one has its signature computed over the bytes as they arrive.
+ * (RequestOptions.readInto) is taken off the socket straight into that buffer, so it needs no
+ * frame buffer and no copy afterwards; a signed one has its signature computed over the bytes as
+ * they arrive. An encrypted one (GCM) is received into the buffer as ciphertext and decrypted
+ * there once whole, in pieces of DECRYPT_PIECE: node:crypto returns every update in memory of
+ * its own, and pieces of the socket's read sizes (tens to hundreds of KiB, freed only when V8
+ * collects them) kept the allocator mapping fresh pages, which cost more than the AES itself.
  * The connection decides which frames qualify (Connection.route); this is what receives one.
  */
 import type { AeadDecipher, SignatureCheck } from './crypto/index.js';
 import type { RoutedFrame } from './transport.js';
 
+/** The most ciphertext one node:crypto update is given (its output is a buffer that size). */
+export const DECRYPT_PIECE = 1 << 20;
+
 export class PlacedRead implements RoutedFrame {
   private placed = 0;
+  /** Encrypted: the bytes before this are clear (decrypted in place), from here to `placed` ciphertext. */
+  private clear = 0;
 
   /**
    * @param into exactly the response's DataLength bytes of the reader's buffer
@@ -33,7 +41,7 @@ export class PlacedRead implements RoutedFrame {
   }
 
   target(minimum: number): Buffer | undefined {
-    if (this.decipher !== undefined || !this.live() || this.into.length - this.placed < minimum) return undefined;
+    if (!this.live() || this.into.length - this.placed < minimum) return undefined;
     return this.into.subarray(this.placed);
   }
 
@@ -43,18 +51,31 @@ export class PlacedRead implements RoutedFrame {
   }
 
   push(chunk: Buffer): void {
-    // Decrypting continues after the request is over: the tag check at the end needs every byte.
-    const clear = this.decipher === undefined ? chunk : this.decipher.update(chunk);
-    this.check?.update(clear);
-    if (this.live()) clear.copy(this.into, this.placed);
-    this.placed += clear.length;
+    if (!this.live()) {
+      // The request is over and `into` is its owner's again; the connection is failing, so
+      // the bytes are only consumed (the frame's tag no longer decides anything).
+      this.placed += chunk.length;
+      this.clear = this.placed;
+      return;
+    }
+    chunk.copy(this.into, this.placed);
+    this.check?.update(chunk);
+    this.placed += chunk.length;
   }
 
   finish(): void {
+    const decipher = this.decipher;
+    if (decipher !== undefined && this.live()) {
+      for (let at = this.clear; at < this.placed; at += DECRYPT_PIECE) {
+        const end = Math.min(this.placed, at + DECRYPT_PIECE);
+        decipher.update(this.into.subarray(at, end)).copy(this.into, at);
+      }
+      this.clear = this.placed;
+    }
     this.done(this);
   }
 
-  /** Checks the tag of an encrypted response (SecurityError when it does not match). */
+  /** Checks the tag of an encrypted response (SecurityError when it does not match); `data` counts only after this. */
   verify(): void {
     this.decipher?.final();
   }

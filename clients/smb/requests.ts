@@ -87,7 +87,10 @@ export interface Outstanding {
   charge: number;
   resolve(response: SmbResponse): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout | undefined;
+  /** When the request times out (performance.now() ms), or undefined while it may wait as long as the server takes. */
+  deadline: number | undefined;
+  /** The wait that `deadline` ends, for the error message. */
+  waitMs: number;
   messageId: bigint | undefined;
   holdsCredits: boolean;
   encrypted: boolean;
