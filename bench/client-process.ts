@@ -16,6 +16,7 @@ import type { Tree } from '../clients/smb/index.js';
 
 const MiB = 1 << 20;
 const BLOCK = 8 * MiB;
+const BLOCKS_IN_FLIGHT = 3;
 
 export interface TransferJob {
   id: number;
@@ -56,24 +57,44 @@ function resetHighWaterMark(): boolean {
 }
 
 /**
- * Copies in BLOCK pieces through two reused buffers: reading block n+1 overlaps writing block n.
+ * Copies in BLOCK pieces through BLOCKS_IN_FLIGHT reused buffers: block i goes into buffer
+ * i % BLOCKS_IN_FLIGHT once that buffer's previous block has been written, so several blocks
+ * are on their way at once. With one block at a time the server idles at the end of each
+ * while the last responses of the block come back (measured: 2.0.2 and GCM writes 10% slower).
  * `read` returns the bytes it put in the buffer (0 at the end).
  */
 async function copyInBlocks(
   read: (buffer: Buffer, position: number) => Promise<number>,
   write: (data: Buffer, position: number) => Promise<unknown>,
 ): Promise<void> {
-  const buffers = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
-  let writing: Promise<unknown> = Promise.resolve();
-  for (let position = 0, turn = 0; ; turn++) {
-    const buffer = buffers[turn % 2]!;
-    const length = await read(buffer, position);
-    await writing;
-    if (length === 0) break;
-    writing = write(buffer.subarray(0, length), position);
-    position += length;
+  const buffers = Array.from({ length: BLOCKS_IN_FLIGHT }, () => Buffer.allocUnsafe(BLOCK));
+  const free: Array<Promise<unknown>> = buffers.map(() => Promise.resolve());
+  const reads: Array<Promise<number>> = [];
+  const started: Array<Promise<unknown>> = [];
+  const startRead = (block: number): void => {
+    const slot = block % BLOCKS_IN_FLIGHT;
+    const reading = free[slot]!.then(() => read(buffers[slot]!, block * BLOCK));
+    reads[block] = reading;
+    started.push(reading);
+  };
+  try {
+    for (let block = 0; block < BLOCKS_IN_FLIGHT; block++) startRead(block);
+    for (let block = 0; ; block++) {
+      const length = await reads[block]!;
+      if (length === 0) break;
+      const slot = block % BLOCKS_IN_FLIGHT;
+      const writing = write(buffers[slot]!.subarray(0, length), block * BLOCK);
+      free[slot] = writing;
+      started.push(writing);
+      if (length < BLOCK) break;
+      startRead(block + BLOCKS_IN_FLIGHT);
+    }
+  } finally {
+    // Nothing may still be using the files when the caller closes them.
+    const settled = await Promise.allSettled(started);
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
   }
-  await writing;
 }
 
 async function putWithHandle(tree: Tree, local: string, remote: string): Promise<void> {

@@ -35,16 +35,11 @@ export function ioSize(tree: Tree, kind: 'read' | 'write'): number {
 }
 
 /** `into`: where the data should go (RequestOptions.readInto); a large response is then received into it. */
+/** Reading at or past the end is an answer (0 bytes), not a failure. */
+const READ_OK_STATUSES: readonly number[] = [NtStatus.EndOfFile];
+
 export function readRequest(fileId: FileId, position: number, length: number, path: string, into?: Buffer | ((length: number) => Buffer)): TreeRequest {
-  return {
-    command: Command.Read,
-    body: encodeReadRequest({ fileId, offset: BigInt(position), length }),
-    payloadSize: length,
-    // Reading at or past the end is an answer (0 bytes), not a failure.
-    okStatuses: [NtStatus.EndOfFile],
-    path,
-    ...(into === undefined ? {} : { readInto: into }),
-  };
+  return { command: Command.Read, body: encodeReadRequest({ fileId, offset: BigInt(position), length }), payloadSize: length, okStatuses: READ_OK_STATUSES, path, readInto: into };
 }
 
 export function writeRequest(fileId: FileId, position: number, data: Buffer, path: string): TreeRequest {

@@ -181,26 +181,31 @@ export class Session {
 
   /** A request in this session; refused once the session is logged off. */
   request(options: Omit<RequestOptions, 'sessionId'>): Promise<SmbResponse> {
-    return this.compound([options], { related: false })[0]!;
+    if (this.loggedOff) return Promise.reject(this.loggedOffError(options.command));
+    return this.connection.request({ ...options, sessionId: this.id });
+  }
+
+  /** A request on one of this session's trees (Tree.request): the options are copied once, here. */
+  requestOnTree(options: Omit<RequestOptions, 'sessionId' | 'treeId'>, treeId: number, encrypt: boolean, path: string): Promise<SmbResponse> {
+    if (this.loggedOff) return Promise.reject(this.loggedOffError(options.command));
+    return this.connection.request({ ...options, sessionId: this.id, treeId, encrypt, path });
   }
 
   /** A compound chain in this session (Connection.compound); one promise per element. */
   compound(requests: ReadonlyArray<Omit<RequestOptions, 'sessionId'>>, options: { related: boolean }): Promise<SmbResponse>[] {
-    if (this.loggedOff) {
-      return requests.map((request) => {
-        const command = commandName(request.command);
-        const status = NtStatus.UserSessionDeleted;
-        return Promise.reject(
-          new SmbError(`${formatStatus(status, ntStatusName(status))} on ${command}: session ${formatSessionId(this.id)} was logged off`, {
-            status,
-            statusName: ntStatusName(status),
-            command,
-          }),
-        );
-      });
-    }
+    if (this.loggedOff) return requests.map((request) => Promise.reject(this.loggedOffError(request.command)));
     const withSession = requests.map((request) => ({ ...request, sessionId: this.id }));
     return requests.length === 1 ? [this.connection.request(withSession[0]!)] : this.connection.compound(withSession, options);
+  }
+
+  private loggedOffError(commandCode: number): SmbError {
+    const command = commandName(commandCode);
+    const status = NtStatus.UserSessionDeleted;
+    return new SmbError(`${formatStatus(status, ntStatusName(status))} on ${command}: session ${formatSessionId(this.id)} was logged off`, {
+      status,
+      statusName: ntStatusName(status),
+      command,
+    });
   }
 
   /** LOGOFF; afterwards every use of the session is an error. Idempotent. */

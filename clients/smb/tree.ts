@@ -106,7 +106,7 @@ export class Tree {
         }),
       );
     }
-    return this.session.request({ ...options, treeId: this.id, encrypt: this.encrypted, path: options.path ?? this.path });
+    return this.session.requestOnTree(options, this.id, this.encrypted, options.path ?? this.path);
   }
 
   // The path-based file API, like node:fs/promises. Paths are relative to the share, `/` or `\`.
