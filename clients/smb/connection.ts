@@ -290,8 +290,9 @@ export class Connection {
       else next = Math.min(next, item.deadline);
     }
     for (const batch of this.queue) {
-      // A queued batch expires together: its elements are one frame.
-      if (batch.items.some((item) => item.deadline !== undefined && item.deadline <= now)) expired.push(batch.items.find((item) => item.deadline !== undefined && item.deadline <= now)!);
+      // A queued batch expires together (expire() takes all of it): its elements are one frame.
+      const late = batch.items.find((item) => item.deadline !== undefined && item.deadline <= now);
+      if (late !== undefined) expired.push(late);
       else for (const item of batch.items) if (item.deadline !== undefined) next = Math.min(next, item.deadline);
     }
     for (const item of expired) {

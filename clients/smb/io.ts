@@ -34,10 +34,10 @@ export function ioSize(tree: Tree, kind: 'read' | 'write'): number {
   return Math.max(1, Math.min(max, cap));
 }
 
-/** `into`: where the data should go (RequestOptions.readInto); a large response is then received into it. */
 /** Reading at or past the end is an answer (0 bytes), not a failure. */
 const READ_OK_STATUSES: readonly number[] = [NtStatus.EndOfFile];
 
+/** `into`: where the data should go (RequestOptions.readInto); a large response is then received into it. */
 export function readRequest(fileId: FileId, position: number, length: number, path: string, into?: Buffer | ((length: number) => Buffer)): TreeRequest {
   return { command: Command.Read, body: encodeReadRequest({ fileId, offset: BigInt(position), length }), payloadSize: length, okStatuses: READ_OK_STATUSES, path, readInto: into };
 }
