@@ -43,6 +43,12 @@ export interface SmbClientOptions {
   /** Connect timeout and per-request timeout; default 30 s. */
   timeoutMs?: number;
   observer?: SmbObserver;
+  /**
+   * At most this many READs and WRITEs of up to 64 KiB (the size without LARGE_MTU) in flight
+   * together go out as one compound chain, which servers answer with less work per request;
+   * default 8, 1 sends every request alone.
+   */
+  ioChain?: number;
   /** Deliberate protocol faults for tests that prove a harness detects them. Never set in real use. */
   testFaults?: TestFaults;
 }
@@ -123,6 +129,7 @@ export class SmbClient {
       signing,
       observer: options.observer,
       testFaults: options.testFaults,
+      ioChain: options.ioChain,
     });
     try {
       const session = await Session.establish(connection, {

@@ -59,7 +59,7 @@ test('a related compound: one frame, 8-byte aligned NextCommand, own MessageIds,
     const response = answerChain(request);
     for (const part of splitCompound(response)) signed(part);
     server.send(response);
-  });
+  }, { wholeChains: true });
   const connection = await Connection.open(options(fake.port));
   connection.registerSession(security());
   try {
@@ -91,7 +91,7 @@ test('an encrypted compound travels in one TRANSFORM message and its elements ar
   const fake = await FakeServer.start((request, server) => {
     const clear = request.header.command === Command.Echo ? FakeServer.response(request, { credits: 10 }) : answerChain(request);
     server.send(encryptMessage({ cipher: Cipher.Aes128Gcm, key: S2C_KEY, sessionId: 0x1234n, nonce: serverNonces.next(), message: clear }));
-  });
+  }, { wholeChains: true });
   const connection = await Connection.open(options(fake.port));
   connection.registerSession(security({ encryptData: true }));
   try {

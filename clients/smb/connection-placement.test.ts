@@ -29,17 +29,6 @@ function readResponse(request: Received, data: Buffer): Buffer {
   return FakeServer.response(request, { body: encodeReadResponse(data) });
 }
 
-/** Sends a frame in pieces of `piece` bytes, a macrotask apart, so the client sees them as separate reads. */
-async function sendInPieces(fake: FakeServer, message: Buffer, piece: number): Promise<void> {
-  const header = Buffer.alloc(4);
-  header.writeUInt32BE(message.length);
-  const wire = Buffer.concat([header, message]);
-  for (let at = 0; at < wire.length; at += piece) {
-    fake.socket?.write(wire.subarray(at, at + piece));
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
-
 test('a large clear READ response lands in the reader\'s buffer; a small one stays in its message', async () => {
   const big = pattern(150_000, 1);
   const small = pattern(1000, 2);
@@ -88,7 +77,7 @@ test('a GCM-encrypted READ response is received into the reader\'s buffer and de
   const fake = await FakeServer.start((request, server) => {
     const frame = encryptMessage({ cipher: Cipher.Aes128Gcm, key: S2C_KEY, sessionId: SESSION, nonce: serverNonces.next(), message: readResponse(request, data) });
     if (tamper) frame[frame.length - 1]! ^= 1;
-    void sendInPieces(server, frame, 50_000);
+    void server.sendInPieces(frame, 50_000);
   });
   const connection = await Connection.open(options(fake.port));
   connection.registerSession(security({ encryptData: true }));
@@ -210,7 +199,7 @@ test('a placed READ response with a bad signature fails with SecurityError and c
   const fake = await FakeServer.start((request, server) => {
     const message = signed(readResponse(request, data));
     message[message.length - 1]! ^= 1;
-    void sendInPieces(server, message, 30_000);
+    void server.sendInPieces(message, 30_000);
   });
   const connection = await Connection.open(options(fake.port));
   connection.registerSession(security({ signingRequired: true }));

@@ -21,7 +21,7 @@ import type { Negotiated, NegotiatePolicy } from './negotiation.js';
 import { messageEvent, notify } from './observer.js';
 import type { SmbObserver } from './observer.js';
 import { cancelledBeforeSending, composeCancel, composeRequests } from './outgoing.js';
-import { PlacedRead } from './placement.js';
+import { PlacedChain, PlacedRead } from './placement.js';
 import { Transport } from './transport.js';
 import type { RoutedFrame } from './transport.js';
 import {
@@ -49,6 +49,11 @@ export interface ConnectionOptions extends NegotiatePolicy {
   /** Connect timeout and default per-request timeout. */
   timeoutMs: number;
   observer?: SmbObserver | undefined;
+  /**
+   * At most this many READs and WRITEs of up to 64 KiB queued together go out as one compound
+   * chain (IO_CHAIN by default); 1 sends each alone.
+   */
+  ioChain?: number | undefined;
 }
 
 
@@ -60,6 +65,14 @@ const UNSOLICITED_MESSAGE_ID = 0xffffffffffffffffn;
 /** The credit balance the client asks the server to keep it at. */
 const TARGET_CREDITS = 512;
 const MAX_CREDIT_REQUEST = 0xffff;
+/**
+ * READs and WRITEs of at most CHAINED_IO_BYTES queued one after another go out IO_CHAIN to a
+ * compound chain (sendQueued). Samba serves every message of a chain but the last without
+ * handing it to its I/O threads, and reads and answers the chain as one frame: with 64 KiB
+ * requests (no LARGE_MTU), smbd then spends about half the CPU per byte (README "Performance").
+ */
+export const IO_CHAIN = 8;
+const CHAINED_IO_BYTES = 65536;
 
 export class Connection {
   readonly peer: string;
@@ -80,6 +93,11 @@ export class Connection {
   private pumpScheduled = false;
   /** The READ whose response is being received in place, while it is. */
   private placing: Outstanding | undefined;
+  /**
+   * A chain of responses is arriving: requests made meanwhile (the transfer's next READs,
+   * one per response received) wait for its end and go out together, as a chain again.
+   */
+  private receivingChain = false;
   /** The one timer for every request's deadline (startTimer), and when it fires. */
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweepAt = 0;
@@ -346,7 +364,7 @@ export class Connection {
 
   /** Sends queued requests while credits allow and the socket is not congested. */
   private pump(): void {
-    if (this.failure !== undefined || this.queue.length === 0) return;
+    if (this.failure !== undefined || this.queue.length === 0 || this.receivingChain) return;
     this.transport.batch(() => this.sendQueued());
   }
 
@@ -367,8 +385,46 @@ export class Connection {
         return;
       }
       this.queue.shift();
-      this.dispatch(head);
+      this.dispatch(this.chainFrom(head));
     }
+  }
+
+  /**
+   * `head` and the READs and WRITEs queued right after it as one unrelated chain (IO_CHAIN),
+   * while credits allow; `head` alone when it is not such a request. The elements keep their
+   * own MessageIds, credits, deadlines and answers (MS-SMB2 3.2.4.1.4: unrelated elements
+   * succeed or fail on their own).
+   */
+  private chainFrom(head: Batch): Batch {
+    const limit = this.options.ioChain ?? IO_CHAIN;
+    const first = head.items[0]!;
+    if (limit < 2 || !this.chainable(head, first)) return head;
+    const items = [first];
+    let credits = head.credits;
+    while (items.length < limit && this.queue.length > 0) {
+      const next = this.queue[0]!;
+      if (!this.chainable(next, first) || credits + next.credits > this.credits) break;
+      this.queue.shift();
+      items.push(next.items[0]!);
+      credits += next.credits;
+    }
+    return items.length === 1 ? head : { items, related: false, credits };
+  }
+
+  /**
+   * A lone READ or WRITE of up to CHAINED_IO_BYTES in `first`'s session, protected as `first` is,
+   * and not in a session that signs: a signed chain is signed message by message over a joined
+   * copy, which bulk data is better without.
+   */
+  private chainable(batch: Batch, first: Outstanding): boolean {
+    if (batch.items.length !== 1 || batch.related) return false;
+    const { options } = batch.items[0]!;
+    if ((options.command !== Command.Read && options.command !== Command.Write) || (options.payloadSize ?? 0) > CHAINED_IO_BYTES) return false;
+    if (options.keepRequest === true || options.sign === true || options.encrypt !== first.options.encrypt) return false;
+    const sessionId = options.sessionId ?? 0n;
+    if (sessionId !== (first.options.sessionId ?? 0n)) return false;
+    const security = this.sessions.get(sessionId);
+    return !(security?.signingKey !== undefined && security.signingRequired);
   }
 
   private dispatch(batch: Batch): void {
@@ -463,68 +519,112 @@ export class Connection {
 
   /**
    * FrameRouter: a large READ response to a request that gave `readInto` goes straight into that
-   * buffer (PlacedRead). Only a successful single response with its data right after the fixed
-   * fields qualifies: clear, signed (verified over the bytes as they arrive) or GCM-encrypted;
-   * anything else (CCM, compound, an observer watching, whatever looks odd) is received whole
-   * and judged the usual way.
+   * buffer (PlacedRead). Only a successful response with its data right after the fixed fields
+   * qualifies: clear, signed (verified over the bytes as they arrive) or GCM-encrypted, alone in
+   * its frame or (clear) in a chain of responses, whose other messages are received whole
+   * (PlacedChain); anything else (CCM, an encrypted chain, an observer watching, whatever looks
+   * odd) is received whole and judged the usual way.
    */
   private route(prefix: Buffer, frameLength: number): RoutedFrame | undefined {
     if (this.failure !== undefined || this.options.observer !== undefined) return undefined;
+    let chain: PlacedChain;
     try {
-      let head = prefix;
-      let messageLength = frameLength;
-      let decipher: AeadDecipher | undefined;
-      let transformSessionId: bigint | undefined;
       if (classifyMessage(prefix) === 'transform') {
-        transformSessionId = parseTransformHeader(prefix).sessionId;
+        const transformSessionId = parseTransformHeader(prefix).sessionId;
         const security = this.sessions.get(transformSessionId);
         if (security?.cipher === undefined || security.decryptionKey === undefined || !isGcm(security.cipher)) return undefined;
-        decipher = openMessageDecipher({ cipher: security.cipher, key: security.decryptionKey, head: prefix, frameLength });
-        head = decipher.update(prefix.subarray(TRANSFORM_HEADER_BYTES));
-        messageLength = frameLength - TRANSFORM_HEADER_BYTES;
+        const decipher = openMessageDecipher({ cipher: security.cipher, key: security.decryptionKey, head: prefix, frameLength });
+        const head = decipher.update(prefix.subarray(TRANSFORM_HEADER_BYTES));
+        const header = decodeHeader(head);
+        if (header.nextCommand !== 0 || header.sessionId !== transformSessionId) return undefined;
+        return this.placeRead(head, header, frameLength - TRANSFORM_HEADER_BYTES, 0, decipher, transformSessionId)?.read;
       }
-      const header = decodeHeader(head);
-      if (header.command !== Command.Read || !isResponse(header) || header.status !== NtStatus.Success || header.nextCommand !== 0
-        || (transformSessionId !== undefined && header.sessionId !== transformSessionId)) return undefined;
-      const item = this.outstanding.get(header.messageId);
-      const wanted = item?.options.readInto;
-      if (item === undefined || wanted === undefined || item.command !== 'READ') return undefined;
-      // Memory asked for on demand: for an encrypted response, the decrypted message received
-      // whole can be that memory (its data a view of it), one allocation instead of two, since
-      // node:crypto returns what it decrypts in memory of its own.
-      if (decipher !== undefined && typeof wanted === 'function') return undefined;
-      const { dataOffset, dataLength } = decodeReadResponseHead(head);
-      if (dataOffset !== READ_RESPONSE_DATA_OFFSET || dataOffset + dataLength !== messageLength) return undefined;
-      if (dataLength > (typeof wanted === 'function' ? item.options.payloadSize ?? 0 : wanted.length)) return undefined;
-      const message = head.subarray(0, dataOffset);
-      let check: SignatureCheck | undefined;
-      const sessionId = item.options.sessionId ?? 0n;
-      if ((header.flags & HeaderFlag.Signed) !== 0) {
-        // As checkSignature: the request's session signs a READ response.
-        const security = this.sessions.get(sessionId);
-        if (decipher !== undefined || security?.signingKey === undefined) return undefined;
-        check = openSignatureCheck(security.signingAlgorithm, security.signingKey, message);
+      const header = decodeHeader(prefix);
+      if (header.nextCommand === 0) {
+        const read = this.placeRead(prefix, header, frameLength, 0)?.read;
+        // The first data bytes came with the prefix.
+        read?.push(prefix.subarray(READ_RESPONSE_DATA_OFFSET));
+        return read;
       }
-      const into = typeof wanted === 'function' ? wanted(dataLength) : wanted;
-      const placed = new PlacedRead(into.subarray(0, dataLength), decipher, check, () => this.failure === undefined && this.outstanding.get(header.messageId) === item, (read) => {
-        this.placing = undefined;
-        try {
-          read.verify();
-          if (check !== undefined && !read.signatureMatches()) {
-            throw new SecurityError(`bad signature on READ response (message id ${header.messageId}, session ${formatSessionId(sessionId)})`, { command: 'READ' });
-          }
-          this.onResponse(message, transformSessionId, read.data, check !== undefined);
+      if (this.placeable(header) === undefined) return undefined;
+      chain = new PlacedChain(frameLength, {
+        place: (head, length, last) => this.placeRead(head, decodeHeader(head), length, last ? 0 : 7),
+        whole: (message) => this.onChained(message),
+        end: () => {
+          this.receivingChain = false;
           this.pump();
-        } catch (error) {
-          this.fail(error instanceof Error ? error : new ProtocolError(String(error)));
-        }
+        },
       });
-      // A clear frame's first data bytes came with the prefix.
-      if (decipher === undefined) placed.push(prefix.subarray(dataOffset));
-      this.placing = item;
-      return placed;
     } catch {
       return undefined;
+    }
+    // From here the prefix is the chain's: a malformed chain fails the connection (through the transport).
+    this.receivingChain = true;
+    chain.push(prefix);
+    return chain;
+  }
+
+  /** The outstanding READ a response may be received in place for, if it may. */
+  private placeable(header: Header): Outstanding | undefined {
+    if (header.command !== Command.Read || !isResponse(header) || header.status !== NtStatus.Success) return undefined;
+    const item = this.outstanding.get(header.messageId);
+    if (item === undefined || item.options.readInto === undefined || item.command !== 'READ') return undefined;
+    return item;
+  }
+
+  /**
+   * Where a READ response's data goes when it can be received in place (route). `head`: the
+   * clear message's first 80 bytes (header and fixed fields), kept as the response's message;
+   * `length`: the message's bytes, of which up to `padding` may follow the data (a chain's
+   * alignment); `decipher`: set when the bytes that follow arrive encrypted.
+   */
+  private placeRead(head: Buffer, header: Header, length: number, padding: number, decipher?: AeadDecipher, transformSessionId?: bigint): { read: PlacedRead; dataLength: number } | undefined {
+    const item = this.placeable(header);
+    const wanted = item?.options.readInto;
+    if (item === undefined || wanted === undefined) return undefined;
+    // Memory asked for on demand: for an encrypted response, the decrypted message received
+    // whole can be that memory (its data a view of it), one allocation instead of two, since
+    // node:crypto returns what it decrypts in memory of its own.
+    if (decipher !== undefined && typeof wanted === 'function') return undefined;
+    const { dataOffset, dataLength } = decodeReadResponseHead(head);
+    const end = dataOffset + dataLength;
+    if (dataOffset !== READ_RESPONSE_DATA_OFFSET || end > length || length - end > padding) return undefined;
+    if (dataLength > (typeof wanted === 'function' ? item.options.payloadSize ?? 0 : wanted.length)) return undefined;
+    const message = head.subarray(0, dataOffset);
+    let check: SignatureCheck | undefined;
+    const sessionId = item.options.sessionId ?? 0n;
+    if ((header.flags & HeaderFlag.Signed) !== 0) {
+      // As checkSignature: the request's session signs a READ response.
+      const security = this.sessions.get(sessionId);
+      if (decipher !== undefined || security?.signingKey === undefined) return undefined;
+      check = openSignatureCheck(security.signingAlgorithm, security.signingKey, message);
+    }
+    const into = typeof wanted === 'function' ? wanted(dataLength) : wanted;
+    const read = new PlacedRead(into.subarray(0, dataLength), decipher, check, () => this.failure === undefined && this.outstanding.get(header.messageId) === item, (placed) => {
+      this.placing = undefined;
+      try {
+        placed.verify();
+        if (check !== undefined && !placed.signatureMatches()) {
+          throw new SecurityError(`bad signature on READ response (message id ${header.messageId}, session ${formatSessionId(sessionId)})`, { command: 'READ' });
+        }
+        this.onResponse(message, transformSessionId, placed.data, check !== undefined);
+        this.pump();
+      } catch (error) {
+        this.fail(error instanceof Error ? error : new ProtocolError(String(error)));
+      }
+    });
+    this.placing = item;
+    return { read, dataLength };
+  }
+
+  /** A message of a chain received whole around READs received in place (PlacedChain). */
+  private onChained(message: Buffer): void {
+    if (this.failure !== undefined) return;
+    try {
+      this.onResponse(message, undefined);
+      this.pump();
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new ProtocolError(String(error)));
     }
   }
 

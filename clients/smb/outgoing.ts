@@ -1,12 +1,12 @@
 /**
- * Building the bytes of outgoing requests: a single message (kept in parts when nothing needs
- * it whole, so WRITE data is not copied), a compound chain with each element signed on its own
- * (MS-SMB2 3.2.4.1.4), and CANCEL (MS-SMB2 3.2.4.24).
+ * Building the bytes of outgoing requests: a single message or a compound chain (MS-SMB2
+ * 3.2.4.1.4), kept in parts when nothing needs it whole so WRITE data is not copied, with each
+ * element of a signed chain signed on its own; and CANCEL (MS-SMB2 3.2.4.24).
  */
 import { applySignature } from './crypto/index.js';
 import type { SigningAlgorithm } from './crypto/index.js';
 import { SmbError, formatStatus } from './errors.js';
-import { Command, HeaderFlag, NtStatus, buildCompound, encodeCancelRequest, encodeHeader, ntStatusName } from './wire/index.js';
+import { Command, HeaderFlag, NtStatus, buildCompound, buildCompoundVector, encodeCancelRequest, encodeHeader, ntStatusName } from './wire/index.js';
 import type { HeaderFields } from './wire/index.js';
 
 export interface Signer {
@@ -27,13 +27,9 @@ export interface Composed {
   views: Buffer[];
 }
 
-function bodyOf(body: Buffer | readonly Buffer[]): Buffer {
-  return Buffer.isBuffer(body) ? body : Buffer.concat(body);
-}
-
 /**
- * One element: header + body, joined only when `whole` (signing, encryption, an observer or
- * keepRequest need the message in one piece). Several: a chain, always whole.
+ * Header + body, joined only when `whole` (an observer or keepRequest need each message in one
+ * piece) or when signing (a signature is computed over, and written into, the message).
  */
 export function composeRequests(elements: readonly OutgoingElement[], options: { related: boolean; whole: boolean; signer: Signer | undefined }): Composed {
   const { signer } = options;
@@ -41,17 +37,16 @@ export function composeRequests(elements: readonly OutgoingElement[], options: {
   let composed: Composed;
   if (elements.length === 1) {
     const { header, body } = elements[0]!;
-    const parts = [encodeHeader(flags === 0 ? header : { ...header, flags: (header.flags ?? 0) | flags })];
+    const parts = [encodeHeader(header, flags)];
     if (Buffer.isBuffer(body)) parts.push(body);
     else for (const part of body) parts.push(part);
     const message = options.whole || signer !== undefined ? Buffer.concat(parts) : undefined;
     composed = { message, parts, views: message === undefined ? [] : [message] };
-  } else {
-    const chain = buildCompound(
-      elements.map((element) => ({ header: { ...element.header, flags: (element.header.flags ?? 0) | flags }, body: bodyOf(element.body) })),
-      { related: options.related },
-    );
+  } else if (options.whole || signer !== undefined) {
+    const chain = buildCompound(elements, { related: options.related, flags });
     composed = { message: chain.message, parts: [chain.message], views: chain.parts };
+  } else {
+    composed = { message: undefined, parts: buildCompoundVector(elements, { related: options.related, flags }).pieces, views: [] };
   }
   if (signer !== undefined) for (const view of composed.views) applySignature(view, signer.algorithm, signer.key);
   return composed;

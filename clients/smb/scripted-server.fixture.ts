@@ -14,6 +14,7 @@ import {
   encodeEchoRequest,
   encodeEchoResponse,
   encodeHeader,
+  splitCompound,
 } from './wire/index.js';
 import type { Header } from './wire/index.js';
 
@@ -33,10 +34,13 @@ export const S2C_KEY = Buffer.alloc(16, 0x33);
 /** A scripted SMB2 peer: decodes each request and lets the test decide what to answer. */
 export class FakeServer {
   readonly requests: Received[] = [];
+  /** The length of every compound chain received. */
+  readonly chains: number[] = [];
   socket: Socket | undefined;
   private constructor(readonly server: Server, readonly port: number) {}
 
-  static async start(handler: Handler): Promise<FakeServer> {
+  /** `wholeChains`: hand a compound chain on as one request (its first header decoded) instead of message by message. */
+  static async start(handler: Handler, { wholeChains = false } = {}): Promise<FakeServer> {
     const server = createServer();
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -52,9 +56,14 @@ export class FakeServer {
           message = opened.message;
           transformSessionId = opened.sessionId;
         }
-        const received = { header: decodeHeader(message), message, transformSessionId };
-        fake.requests.push(received);
-        handler(received, fake);
+        // A chain's messages are handed on one by one (the test answers each on its own).
+        const messages = wholeChains ? [message] : splitCompound(message);
+        if (messages.length > 1) fake.chains.push(messages.length);
+        for (const element of messages) {
+          const received = { header: decodeHeader(element), message: element, transformSessionId };
+          fake.requests.push(received);
+          handler(received, fake);
+        }
       });
       socket.on('data', (chunk: Buffer) => reader.push(chunk));
       socket.on('error', () => {});
@@ -66,6 +75,17 @@ export class FakeServer {
     const header = Buffer.alloc(4);
     header.writeUInt32BE(message.length);
     this.socket?.write(Buffer.concat([header, message]));
+  }
+
+  /** Sends a frame in pieces of `piece` bytes, a macrotask apart, so the client sees them as separate reads. */
+  async sendInPieces(message: Buffer, piece: number): Promise<void> {
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(message.length);
+    const wire = Buffer.concat([header, message]);
+    for (let at = 0; at < wire.length; at += piece) {
+      this.socket?.write(wire.subarray(at, at + piece));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
   }
 
   /** A response to `request`: same command, MessageId and SessionId. */

@@ -185,10 +185,18 @@ export class Session {
     return this.connection.request({ ...options, sessionId: this.id });
   }
 
-  /** A request on one of this session's trees (Tree.request): the options are copied once, here. */
+  /**
+   * A request on one of this session's trees (Tree.request). The options are copied once, here,
+   * field by field: every request then has one shape, which keeps the connection's property
+   * reads on its hot path monomorphic (a spread's result takes the shape of its source).
+   */
   requestOnTree(options: Omit<RequestOptions, 'sessionId' | 'treeId'>, treeId: number, encrypt: boolean, path: string): Promise<SmbResponse> {
     if (this.loggedOff) return Promise.reject(this.loggedOffError(options.command));
-    return this.connection.request({ ...options, sessionId: this.id, treeId, encrypt, path });
+    return this.connection.request({
+      command: options.command, body: options.body, sessionId: this.id, treeId, payloadSize: options.payloadSize, encrypt,
+      sign: options.sign, timeoutMs: options.timeoutMs, pendingTimeoutMs: options.pendingTimeoutMs, okStatuses: options.okStatuses,
+      path, keepRequest: options.keepRequest, signal: options.signal, readInto: options.readInto,
+    });
   }
 
   /** A compound chain in this session (Connection.compound); one promise per element. */

@@ -43,6 +43,11 @@ export interface RoutedFrame {
   filled(length: number): void;
   /** The next bytes, in memory the caller reuses afterwards. */
   push(chunk: Buffer): void;
+  /**
+   * When target() has no place for the next bytes: the most the next socket read should take
+   * (the header of a chained message, so the data after it lands in place); undefined for no limit.
+   */
+  boundary?(): number | undefined;
   /** Every byte of the frame has arrived. */
   finish(): void;
 }
@@ -140,8 +145,12 @@ export class FrameReader {
    */
   boundaryRead(): number | undefined {
     if (!this.inPlaceRun || this.frame !== undefined) return undefined;
-    // The last bytes of a frame being read into place (too few for a read of their own) come with the next prefix.
-    if (this.routed !== undefined) return this.routedLeft + FRAME_HEADER_BYTES + ROUTE_PREFIX_BYTES;
+    if (this.routed !== undefined) {
+      const inner = this.routed.boundary?.();
+      if (inner !== undefined) return Math.min(inner, this.routedLeft);
+      // The last bytes of a frame being read into place (too few for a read of their own) come with the next prefix.
+      return this.routedLeft + FRAME_HEADER_BYTES + ROUTE_PREFIX_BYTES;
+    }
     if (this.prefix !== undefined) return ROUTE_PREFIX_BYTES - this.prefixFill;
     return FRAME_HEADER_BYTES - this.headerFill + ROUTE_PREFIX_BYTES;
   }

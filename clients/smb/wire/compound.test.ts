@@ -1,11 +1,12 @@
 import { test, expect } from '@playwright/test';
 import { RELATED_FILE_ID } from './buffer.js';
 import { decodeCloseRequest, encodeCloseRequest, encodeCloseResponse } from './close.js';
-import { buildCompound, splitCompound } from './compound.js';
+import { buildCompound, buildCompoundVector, splitCompound } from './compound.js';
 import { Command } from './constants.js';
 import { encodeCreateRequest } from './create.js';
 import { HeaderFlag, decodeHeader, encodeHeader } from './header.js';
 import { decodeReadRequest, encodeReadRequest, encodeReadResponse, decodeReadResponse } from './read.js';
+import { decodeWriteRequest, encodeWriteRequestHeader } from './write.js';
 import { expectProtocolError } from './test-builder.js';
 
 test('related CREATE + READ + CLOSE chain: aligned, NextCommand set, related flag, related FileId', () => {
@@ -34,6 +35,28 @@ test('related CREATE + READ + CLOSE chain: aligned, NextCommand set, related fla
   expect(decodeCloseRequest(messages[2] ?? Buffer.alloc(0)).fileId).toEqual(RELATED_FILE_ID);
   expect(decodeHeader(messages[2] ?? Buffer.alloc(0)).nextCommand).toBe(0);
   expect(messages[2]?.buffer).toBe(message.buffer);
+});
+
+test('a chain in pieces is the same bytes as the chain joined, and keeps WRITE data as given', () => {
+  const data = [Buffer.alloc(65_536, 0xa1), Buffer.alloc(1001, 0xb2), Buffer.alloc(3, 0xc3)];
+  const elements = data.map((payload, i) => ({
+    header: { command: Command.Write, messageId: BigInt(20 + i), treeId: 7, sessionId: 9n },
+    body: [encodeWriteRequestHeader({ fileId: { persistent: 1n, volatile: 2n }, offset: BigInt(i * 65_536) }, payload.length), payload],
+  }));
+  const { pieces, sizes } = buildCompoundVector(elements, { related: false });
+  const joined = Buffer.concat(pieces);
+  expect(joined.equals(buildCompound(elements, { related: false }).message)).toBe(true);
+  // 64 + 48 + 65536 is aligned; 64 + 48 + 1001 = 1113 pads to 1120; the last is not padded.
+  expect(sizes).toEqual([65_648, 1120, 64 + 48 + 3]);
+  expect(pieces.filter((piece) => data.some((payload) => payload === piece))).toHaveLength(3);
+  const messages = splitCompound(joined);
+  expect(messages.map((m) => m.length)).toEqual(sizes);
+  for (const [i, message] of messages.entries()) {
+    const write = decodeWriteRequest(message);
+    expect(write.offset).toBe(BigInt(i * 65_536));
+    expect(write.data.equals(data[i]!)).toBe(true);
+  }
+  expect(joined.subarray(65_648 + 1113, 65_648 + 1120).every((byte) => byte === 0)).toBe(true);
 });
 
 test('unrelated chains leave the related flag clear', () => {

@@ -9,7 +9,8 @@ import type { HeaderFields } from './header.js';
 export interface CompoundPart {
   /** NextCommand is filled in, and RelatedOperations for related chains. */
   header: HeaderFields;
-  body: Buffer;
+  /** The body, whole or in parts (a WRITE's fixed part and its data). */
+  body: Buffer | readonly Buffer[];
 }
 
 export interface Compound {
@@ -19,27 +20,54 @@ export interface Compound {
   parts: Buffer[];
 }
 
+export interface ChainOptions {
+  related: boolean;
+  /** Set in every message's Flags besides its own (SMB2_FLAGS_SIGNED for a signed chain). */
+  flags?: number;
+}
+
+/** Zero bytes that pad a message of a chain to the next 8-byte boundary. */
+const PADDING = Buffer.alloc(7);
+
+function bodyLength(body: Buffer | readonly Buffer[]): number {
+  if (Buffer.isBuffer(body)) return body.length;
+  let length = 0;
+  for (const part of body) length += part.length;
+  return length;
+}
+
 /**
- * Builds a chain. With `related`, every message after the first carries
- * SMB2_FLAGS_RELATED_OPERATIONS, so it inherits the SessionId, TreeId and (with
- * RELATED_FILE_ID in the body) the FileId of the one before.
+ * A chain as the pieces of its frame, in order (each header, its body's parts, its padding),
+ * without copying any body: for a chain nothing needs in one piece (unsigned, nothing
+ * watching). `sizes` are the messages' lengths including their padding. With `related`, every
+ * message after the first carries SMB2_FLAGS_RELATED_OPERATIONS, so it inherits the SessionId,
+ * TreeId and (with RELATED_FILE_ID in the body) the FileId of the one before.
  */
-export function buildCompound(parts: readonly CompoundPart[], options: { related: boolean }): Compound {
-  const sizes = parts.map((part, i) => {
-    const length = SMB2_HEADER_SIZE + part.body.length;
-    return i < parts.length - 1 ? alignUp(length) : length;
-  });
-  const message = Buffer.alloc(sizes.reduce((a, b) => a + b, 0));
+export function buildCompoundVector(parts: readonly CompoundPart[], options: ChainOptions): { pieces: Buffer[]; sizes: number[] } {
+  const flags = options.flags ?? 0;
+  const pieces: Buffer[] = [];
+  const sizes: number[] = [];
+  for (const [i, part] of parts.entries()) {
+    const length = SMB2_HEADER_SIZE + bodyLength(part.body);
+    const isLast = i === parts.length - 1;
+    const size = isLast ? length : alignUp(length);
+    const related = options.related && i > 0 ? HeaderFlag.RelatedOperations : 0;
+    pieces.push(encodeHeader(part.header, (flags | related) >>> 0, isLast ? 0 : size));
+    if (Buffer.isBuffer(part.body)) pieces.push(part.body);
+    else for (const piece of part.body) pieces.push(piece);
+    if (size > length) pieces.push(PADDING.subarray(0, size - length));
+    sizes.push(size);
+  }
+  return { pieces, sizes };
+}
+
+/** A chain in one buffer (buildCompoundVector joined), with a view of each message to sign. */
+export function buildCompound(parts: readonly CompoundPart[], options: ChainOptions): Compound {
+  const { pieces, sizes } = buildCompoundVector(parts, options);
+  const message = Buffer.concat(pieces);
   const views: Buffer[] = [];
   let offset = 0;
-  for (const [i, part] of parts.entries()) {
-    const size = sizes[i] ?? 0;
-    const isLast = i === parts.length - 1;
-    let flags = part.header.flags ?? 0;
-    if (options.related && i > 0) flags = (flags | HeaderFlag.RelatedOperations) >>> 0;
-    const header = encodeHeader({ ...part.header, flags, nextCommand: isLast ? 0 : size });
-    header.copy(message, offset);
-    part.body.copy(message, offset + SMB2_HEADER_SIZE);
+  for (const size of sizes) {
     views.push(message.subarray(offset, offset + size));
     offset += size;
   }
@@ -49,30 +77,34 @@ export function buildCompound(parts: readonly CompoundPart[], options: { related
 const STRUCTURE = 'compound';
 
 /**
- * Splits a received frame into its messages (views, each starting at its header). A
- * NextCommand that points backwards, into its own header, off alignment or past the end is a
- * ProtocolError. A single non-compound message comes back as a one-element list.
+ * Checks the NextCommand of the `index`th message of a chain, which starts at `offset` of a
+ * `frameLength`-byte frame: one that points backwards, into its own header, off alignment or
+ * past the end is a ProtocolError.
+ */
+export function checkNextCommand(next: number, offset: number, frameLength: number, index: number): void {
+  const field = `[${index}].NextCommand`;
+  if (next < SMB2_HEADER_SIZE) throw protocolError(STRUCTURE, field, `${next} points inside the message's own header`);
+  if (next % 8 !== 0) throw protocolError(STRUCTURE, field, `${next} is not 8-byte aligned`);
+  if (offset + next + SMB2_HEADER_SIZE > frameLength) {
+    throw protocolError(STRUCTURE, field, `${next} at offset ${offset} points past the ${frameLength}-byte frame`);
+  }
+}
+
+/**
+ * Splits a received frame into its messages (views, each starting at its header), checking
+ * each NextCommand (checkNextCommand). A single non-compound message comes back as a
+ * one-element list.
  */
 export function splitCompound(frame: Buffer): Buffer[] {
   const messages: Buffer[] = [];
   let offset = 0;
   for (;;) {
-    const header = decodeHeader(frame, offset);
-    const next = header.nextCommand;
+    const next = decodeHeader(frame, offset).nextCommand;
     if (next === 0) {
       messages.push(frame.subarray(offset));
       return messages;
     }
-    const field = `[${messages.length}].NextCommand`;
-    if (next < SMB2_HEADER_SIZE) {
-      throw protocolError(STRUCTURE, field, `${next} points inside the message's own header`);
-    }
-    if (next % 8 !== 0) {
-      throw protocolError(STRUCTURE, field, `${next} is not 8-byte aligned`);
-    }
-    if (offset + next + SMB2_HEADER_SIZE > frame.length) {
-      throw protocolError(STRUCTURE, field, `${next} at offset ${offset} points past the ${frame.length}-byte frame`);
-    }
+    checkNextCommand(next, offset, frame.length, messages.length);
     messages.push(frame.subarray(offset, offset + next));
     offset += next;
   }

@@ -60,10 +60,15 @@ export interface Header {
 
 const STRUCTURE = 'SMB2 header';
 
-export function encodeHeader(fields: HeaderFields): Buffer {
+/**
+ * `extraFlags` are set in Flags besides `fields.flags`, and `nextCommand` replaces
+ * `fields.nextCommand`: what signing and chaining add to a request's header, without a copy of
+ * its fields.
+ */
+export function encodeHeader(fields: HeaderFields, extraFlags = 0, nextCommand = fields.nextCommand ?? 0): Buffer {
   const w = new Writer(SMB2_HEADER_SIZE, STRUCTURE);
   const isAsync = fields.asyncId !== undefined;
-  let flags = fields.flags ?? 0;
+  let flags = ((fields.flags ?? 0) | extraFlags) >>> 0;
   if (isAsync) flags = (flags | HeaderFlag.AsyncCommand) >>> 0;
   w.bytes(SMB2_PROTOCOL_ID, 'ProtocolId');
   w.u16(SMB2_HEADER_SIZE, 'StructureSize');
@@ -76,7 +81,7 @@ export function encodeHeader(fields: HeaderFields): Buffer {
   w.u16(fields.command, 'Command');
   w.u16(fields.credits ?? 0, 'CreditRequest');
   w.u32(flags, 'Flags');
-  w.u32(fields.nextCommand ?? 0, 'NextCommand');
+  w.u32(nextCommand, 'NextCommand');
   w.u64(fields.messageId, 'MessageId');
   if (isAsync) {
     w.u64(fields.asyncId ?? 0n, 'AsyncId');
