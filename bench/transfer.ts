@@ -69,7 +69,7 @@ async function makeSource(path: string, size: number): Promise<void> {
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
 }
 
-/** smbclient's time, from a collected heap here (with --expose-gc), as our client's transfers start from one in theirs. */
+/** smbclient's time, this process's heap collected first (with --expose-gc), so nothing here competes with it for the CPU. */
 async function timed(work: () => Promise<void>): Promise<number> {
   (globalThis as { gc?: () => void }).gc?.();
   const start = process.hrtime.bigint();
