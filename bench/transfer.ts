@@ -16,9 +16,10 @@
  * Our client is timed through two of its APIs: streams (fs stream piped into
  * tree.createWriteStream, tree.createReadStream piped into an fs stream) and FileHandle
  * (8 MiB blocks, two reused buffers, the local read or write of one block overlapping the
- * remote transfer of the other), in a process of its own (bench/client-process.ts), as
- * smbclient runs in its own. Prints MB/s (10^6 bytes per second) per direction, the ratio of
- * each to smbclient (medians), and that process's peak RSS while our client streams.
+ * remote transfer of the other), each API in a process of its own (bench/client-process.ts), as
+ * smbclient runs in its own: the streams' peak RSS is then theirs alone, not also what the
+ * allocator kept of the FileHandle transfers' buffers. Prints MB/s (10^6 bytes per second) per
+ * direction, the ratio of each to smbclient (medians), and the streams process's peak RSS.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -80,13 +81,13 @@ async function timed(work: () => Promise<void>): Promise<number> {
 /** Longest one transfer may take before the benchmark gives up on it. */
 const TRANSFER_TIMEOUT_MS = 600_000;
 
-/** The process our client's transfers run in (bench/client-process.ts), one per target benchmarked. */
+/** A process our client's transfers run in (bench/client-process.ts), one per API and target benchmarked. */
 class ClientProcess {
   private readonly child: ChildProcess;
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: (result: TransferResult) => void; reject: (error: Error) => void }>();
   private exited: string | undefined;
-  /** Peak RSS of the client's process over its streamed transfers. */
+  /** Peak RSS of the process over its streamed transfers. */
   peakRss = 0;
 
   constructor() {
@@ -150,9 +151,12 @@ interface BenchSettings {
 async function benchTarget(name: string, settings: BenchSettings): Promise<{ rows: Row[]; peakRss: number }> {
   const { rounds, warmup, size, source, work } = settings;
   const target = await startNativeTarget(findProfile(resolveProfiles({}), name), { parentDir: settings.serverDir });
-  // A fresh process per target: the peak RSS reported is that target's.
-  const client = new ClientProcess();
-  const unregister = registerCleanup(() => client.stop());
+  // Fresh processes per target, one per API: the peak RSS reported is that target's streams'.
+  const clients = { streams: new ClientProcess(), handle: new ClientProcess() };
+  const unregister = registerCleanup(() => {
+    clients.streams.stop();
+    clients.handle.stop();
+  });
   try {
     const rows: Row[] = (['write', 'read'] as const).map((direction) => ({ target: name, direction, figures: { streams: [], handle: [], smbclient: [] } }));
     const user = target.user();
@@ -166,7 +170,7 @@ async function benchTarget(name: string, settings: BenchSettings): Promise<{ row
         const back = join(work, `${who}-${round}.back`);
         const run = (direction: 'write' | 'read', local: string) => who === 'smbclient'
           ? timed(() => smbclient(target, direction, local, remote, work))
-          : client.transfer({ api: who, direction, local, remote, host: target.host, port: target.port, share: 'data', username: user.username, password: user.password });
+          : clients[who].transfer({ api: who, direction, local, remote, host: target.host, port: target.port, share: 'data', username: user.username, password: user.password });
         const write = await run('write', source);
         const read = await run('read', back);
         if (await fileDigest(back) !== expected) throw new Error(`${name}: ${who} round ${round}: the file read back differs from the one written`);
@@ -179,9 +183,10 @@ async function benchTarget(name: string, settings: BenchSettings): Promise<{ row
         rows[1]!.figures[who].push(mbps(read));
       }
     }
-    return { rows, peakRss: client.peakRss };
+    return { rows, peakRss: clients.streams.peakRss };
   } finally {
-    client.stop();
+    clients.streams.stop();
+    clients.handle.stop();
     unregister();
     await target.stop();
   }
