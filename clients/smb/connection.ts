@@ -66,10 +66,11 @@ const UNSOLICITED_MESSAGE_ID = 0xffffffffffffffffn;
 const TARGET_CREDITS = 512;
 const MAX_CREDIT_REQUEST = 0xffff;
 /**
- * READs and WRITEs of at most CHAINED_IO_BYTES queued one after another go out IO_CHAIN to a
- * compound chain (sendQueued). Samba serves every message of a chain but the last without
- * handing it to its I/O threads, and reads and answers the chain as one frame: with 64 KiB
- * requests (no LARGE_MTU), smbd then spends about half the CPU per byte (README "Performance").
+ * READs and WRITEs of at most CHAINED_IO_BYTES queued one after another go out as compound
+ * chains of up to IO_CHAIN (chainFrom). Samba serves every message of a chain but the last
+ * without handing it to its I/O threads, and reads and answers the chain as one frame: with
+ * 64 KiB requests (no LARGE_MTU), smbd then spends about half the CPU per byte (README
+ * "Performance").
  */
 export const IO_CHAIN = 8;
 const CHAINED_IO_BYTES = 65536;

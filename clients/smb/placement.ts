@@ -7,7 +7,9 @@
  * zero-filled memory of its own, and pieces that small come back from the allocator already
  * mapped and still in cache (measured on 256 MiB: 1 MiB pieces took 2.5 times as long, in
  * page faults and zero-filling; in whole transfers they cost 10% more client CPU).
- * The connection decides which frames qualify (Connection.route); this is what receives one.
+ * A compound chain of responses is received message by message (PlacedChain), each READ in it
+ * this way. The connection decides which frames qualify (Connection.route); this is what
+ * receives one.
  */
 import type { AeadDecipher, SignatureCheck } from './crypto/index.js';
 import type { RoutedFrame } from './transport.js';
