@@ -1,7 +1,8 @@
 /**
  * Large reads and writes: split by the negotiated MaxReadSize/MaxWriteSize (capped at
  * MAX_IO_SIZE; 64 KiB without LARGE_MTU, MS-SMB2 3.2.4.7), several requests in flight so one
- * transfer keeps the connection busy. The connection charges credits per request.
+ * transfer keeps the connection busy. The connection charges credits per request, and sends
+ * those of 64 KiB made together as compound chains (Connection, IO_CHAIN).
  */
 import { ProtocolError, SmbError } from './errors.js';
 import type { TreeRequest } from './handles.js';
