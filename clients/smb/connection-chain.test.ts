@@ -247,3 +247,45 @@ test('a chain whose NextCommand points past its frame closes the connection with
     await fake.stop();
   }
 });
+
+test('a chain with a message shorter than a READ\'s head between two READs, arriving in small pieces: each answered, the READs placed', async () => {
+  const chained = new Set<bigint>();
+  const fake = await FakeServer.start((request, server) => {
+    if (chained.has(request.header.messageId)) return;
+    if (request.header.command === Command.Echo) {
+      server.send(answer(request, 64));
+      return;
+    }
+    // The chain's READ, ECHO (64 + 4 bytes, padded to 72) and READ, answered in one frame when its first arrives.
+    const ids = [0n, 1n, 2n].map((i) => ({ ...request, header: { ...request.header, messageId: request.header.messageId + i } }));
+    for (const id of ids) chained.add(id.header.messageId);
+    const { message } = buildCompound([
+      { header: { command: Command.Read, messageId: ids[0]!.header.messageId, credits: 1, flags: HeaderFlag.ServerToRedir }, body: encodeReadResponse(content(0, 5000)) },
+      { header: { command: Command.Echo, messageId: ids[1]!.header.messageId, credits: 1, flags: HeaderFlag.ServerToRedir }, body: Buffer.from([4, 0, 0, 0]) },
+      { header: { command: Command.Read, messageId: ids[2]!.header.messageId, credits: 1, flags: HeaderFlag.ServerToRedir }, body: encodeReadResponse(content(9000, 20_000)) },
+    ], { related: false });
+    void server.sendInPieces(message, 61);
+  });
+  const connection = await Connection.open(options(fake.port));
+  try {
+    await echo(connection);
+    const first = Buffer.alloc(5000);
+    const last = Buffer.alloc(20_000);
+    const replies = await Promise.all(connection.compound([
+      read(first, 0, first.length),
+      { command: Command.Echo, body: Buffer.from([4, 0, 0, 0]) },
+      read(last, 9000, last.length),
+    ], { related: false }));
+    expect(replies.map((reply) => reply.header.command)).toEqual([Command.Read, Command.Echo, Command.Read]);
+    expect(replies[1]!.message.length).toBe(72);
+    expect(replies[0]!.placed?.buffer).toBe(first.buffer);
+    expect(replies[2]!.placed?.buffer).toBe(last.buffer);
+    expect(first.equals(content(0, 5000))).toBe(true);
+    expect(last.equals(content(9000, 20_000))).toBe(true);
+    // The connection goes on: the next request is sent and answered.
+    await echo(connection);
+  } finally {
+    connection.close();
+    await fake.stop();
+  }
+});
