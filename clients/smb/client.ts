@@ -3,6 +3,7 @@
  * attach to shares. Everything below (connection, session, tree) is reachable for the file layer.
  */
 import { Connection } from './connection.js';
+import { ArgumentError } from './errors.js';
 import {
   ALL_DIALECTS,
   DEFAULT_CIPHERS,
@@ -116,6 +117,9 @@ export class SmbClient {
 
   /** TCP connect, NEGOTIATE and SESSION_SETUP. On failure nothing is left open. */
   static async connect(options: SmbClientOptions): Promise<SmbClient> {
+    if (options.ioChain !== undefined && (!Number.isInteger(options.ioChain) || options.ioChain < 1)) {
+      throw new ArgumentError(`SmbClient.connect: ioChain must be a whole number of requests, 1 or more (1 sends every request alone), got ${String(options.ioChain)}`);
+    }
     const encryption = options.encryption ?? 'auto';
     const signing = options.signing ?? 'auto';
     const connection = await Connection.connect({

@@ -1,7 +1,8 @@
 /** READs and WRITEs sent as compound chains, and chains of READ responses received in place, against a scripted server. */
 import { test, expect } from '@playwright/test';
 import { Connection } from './connection.js';
-import { ProtocolError, SecurityError, SmbError } from './errors.js';
+import { SmbClient } from './client.js';
+import { ArgumentError, ProtocolError, SecurityError, SmbError } from './errors.js';
 import { FakeServer, echo, options, security, signed } from './scripted-server.fixture.js';
 import type { Received } from './scripted-server.fixture.js';
 import type { RequestOptions, SmbResponse } from './connection.js';
@@ -287,5 +288,13 @@ test('a chain with a message shorter than a READ\'s head between two READs, arri
   } finally {
     connection.close();
     await fake.stop();
+  }
+});
+
+test('SmbClient.connect refuses an ioChain that is not a whole number of at least 1, naming the option, before connecting', async () => {
+  for (const ioChain of [0, -1, 2.5, Number.NaN]) {
+    const error = await SmbClient.connect({ host: '127.0.0.1', port: 9, ioChain }).then(() => new Error('connected'), (e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(ArgumentError);
+    expect(error.message).toBe(`SmbClient.connect: ioChain must be a whole number of requests, 1 or more (1 sends every request alone), got ${String(ioChain)}`);
   }
 });
