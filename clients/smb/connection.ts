@@ -549,7 +549,7 @@ export class Connection {
       }
       if (this.placeable(header) === undefined) return undefined;
       chain = new PlacedChain(frameLength, {
-        place: (head, length, last) => this.placeRead(head, decodeHeader(head), length, last ? 0 : 7),
+        place: (head, header, length, last) => this.placeRead(head, header, length, last ? 0 : 7),
         whole: (message) => this.onChained(message),
         end: () => {
           this.receivingChain = false;

@@ -13,7 +13,8 @@
  */
 import type { AeadDecipher, SignatureCheck } from './crypto/index.js';
 import type { RoutedFrame } from './transport.js';
-import { checkNextCommand, decodeHeader, protocolError } from './wire/index.js';
+import { READ_RESPONSE_DATA_OFFSET, SMB2_HEADER_SIZE, checkNextCommand, decodeHeader, protocolError } from './wire/index.js';
+import type { Header } from './wire/index.js';
 
 /** The most ciphertext one node:crypto update is given (its output is a buffer that size). */
 export const DECRYPT_PIECE = 64 * 1024;
@@ -96,17 +97,16 @@ export class PlacedRead implements RoutedFrame {
 }
 
 /** An SMB2 header and a READ response's fixed part: what decides where a READ's data goes. */
-const READ_HEAD_BYTES = 80;
-const HEADER_BYTES = 64;
+const READ_HEAD_BYTES = READ_RESPONSE_DATA_OFFSET;
 
 /** What a chain of responses asks the connection, message by message. */
 export interface ChainHooks {
   /**
-   * A message's first bytes: its header and, when it is long enough, the 16 bytes after it
-   * (`head`, the chain's to give away). Returns where its data goes, and how many bytes of the
-   * message that data is, or undefined to receive the message whole.
+   * A message's first bytes: its header (`header`, decoded) and, when it is long enough, the 16
+   * bytes after it (`head`, the chain's to give away). Returns where its data goes, and how many
+   * bytes of the message that data is, or undefined to receive the message whole.
    */
-  place(head: Buffer, length: number, last: boolean): { read: PlacedRead; dataLength: number } | undefined;
+  place(head: Buffer, header: Header, length: number, last: boolean): { read: PlacedRead; dataLength: number } | undefined;
   /** A message received whole (with its trailing padding, as a signature covers it). */
   whole(message: Buffer): void;
   /** The frame's last byte arrived. */
@@ -127,6 +127,8 @@ export class PlacedChain implements RoutedFrame {
   private index = 0;
   private head = Buffer.allocUnsafe(READ_HEAD_BYTES);
   private headFill = 0;
+  /** The current message's header, once its first 64 bytes are in. */
+  private header: Header | undefined;
   private read: PlacedRead | undefined;
   private dataLeft = 0;
   private padLeft = 0;
@@ -174,12 +176,7 @@ export class PlacedChain implements RoutedFrame {
         chunk.copy(this.whole, this.wholeFill, at, at + take);
         this.wholeFill += take;
         at += take;
-        if (this.wholeFill === this.whole.length) {
-          const message = this.whole;
-          this.whole = undefined;
-          this.next();
-          this.hooks.whole(message);
-        }
+        if (this.wholeFill === this.whole.length) this.endWhole();
       } else {
         at += this.collectHead(chunk, at);
       }
@@ -195,16 +192,17 @@ export class PlacedChain implements RoutedFrame {
 
   /** Takes bytes of the current message's head; once it is in, decides where the rest goes. Returns the bytes taken. */
   private collectHead(chunk: Buffer, at: number): number {
-    const wanted = (this.length === 0 ? HEADER_BYTES : Math.min(READ_HEAD_BYTES, this.length)) - this.headFill;
+    const wanted = (this.length === 0 ? SMB2_HEADER_SIZE : Math.min(READ_HEAD_BYTES, this.length)) - this.headFill;
     const take = Math.min(wanted, chunk.length - at);
     chunk.copy(this.head, this.headFill, at, at + take);
     this.headFill += take;
     if (take < wanted) return take;
     if (this.length === 0) {
-      const next = decodeHeader(this.head.subarray(0, HEADER_BYTES)).nextCommand;
+      this.header = decodeHeader(this.head.subarray(0, SMB2_HEADER_SIZE));
+      const next = this.header.nextCommand;
       const rest = this.frameLength - this.start;
       if (next === 0) {
-        if (rest < HEADER_BYTES) throw protocolError('compound', `[${this.index}]`, `needs ${HEADER_BYTES} bytes but ${rest} are left of the frame`);
+        if (rest < SMB2_HEADER_SIZE) throw protocolError('compound', `[${this.index}]`, `needs ${SMB2_HEADER_SIZE} bytes but ${rest} are left of the frame`);
       } else {
         checkNextCommand(next, this.start, this.frameLength, this.index);
       }
@@ -216,7 +214,7 @@ export class PlacedChain implements RoutedFrame {
     this.head = Buffer.allocUnsafe(READ_HEAD_BYTES);
     this.headFill = 0;
     const last = this.start + this.length === this.frameLength;
-    const placed = this.length >= READ_HEAD_BYTES ? this.hooks.place(head, this.length, last) : undefined;
+    const placed = this.length >= READ_HEAD_BYTES ? this.hooks.place(head, this.header!, this.length, last) : undefined;
     if (placed !== undefined) {
       this.read = placed.read;
       this.dataLeft = placed.dataLength;
@@ -225,14 +223,16 @@ export class PlacedChain implements RoutedFrame {
     } else {
       this.whole = Buffer.allocUnsafe(this.length);
       this.wholeFill = head.copy(this.whole, 0);
-      if (this.wholeFill === this.length) {
-        const message = this.whole;
-        this.whole = undefined;
-        this.next();
-        this.hooks.whole(message);
-      }
+      if (this.wholeFill === this.length) this.endWhole();
     }
     return take;
+  }
+
+  private endWhole(): void {
+    const message = this.whole!;
+    this.whole = undefined;
+    this.next();
+    this.hooks.whole(message);
   }
 
   private endPlaced(): void {
@@ -245,6 +245,7 @@ export class PlacedChain implements RoutedFrame {
   private next(): void {
     this.start += this.length;
     this.length = 0;
+    this.header = undefined;
     this.index++;
   }
 }
