@@ -42,3 +42,8 @@ else
   npm ci --no-audit --no-fund
   cp package-lock.json node_modules/.smb-interop-lock
 fi
+
+# The optional native AEAD (in-place decryption, clients/smb/crypto/native.ts); the client works
+# without it, slower, so a failed build is reported, not fatal.
+step "native AEAD (npm run build:native)"
+npm run --silent build:native || echo "!! native AEAD not built: the client decrypts through node:crypto"

@@ -499,6 +499,7 @@ export class Connection {
     if (this.failure !== undefined) return false;
     try {
       let message = frame;
+      let released = false;
       let transformSessionId: bigint | undefined;
       if (classifyMessage(frame) === 'transform') {
         transformSessionId = parseTransformHeader(frame).sessionId;
@@ -506,12 +507,15 @@ export class Connection {
         if (security?.cipher === undefined || security.decryptionKey === undefined) {
           throw new SecurityError(`encrypted message for session ${formatSessionId(transformSessionId)}, which has no decryption key`);
         }
-        message = decryptMessage({ cipher: security.cipher, key: security.decryptionKey, frame }).message;
+        const opened = decryptMessage({ cipher: security.cipher, key: security.decryptionKey, frame, inPlace: true });
+        message = opened.message;
+        // Decrypted into new memory, nothing keeps a view of the frame; in place, the message is the frame.
+        released = !opened.inPlace;
       }
       // Compound responses (MS-SMB2 3.2.5.1.9): each element is its own signed message.
       for (const part of splitCompound(message)) this.onResponse(part, transformSessionId);
       this.pump();
-      return transformSessionId !== undefined;
+      return released;
     } catch (error) {
       this.fail(error instanceof Error ? error : new ProtocolError(String(error)));
       return false;

@@ -8,6 +8,7 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { CipherCCMTypes, CipherGCMTypes } from 'node:crypto';
 import { ProtocolError, SecurityError } from '../errors.js';
 import { Cipher, cipherKeyLength, cipherName, cipherNonceLength, isCipher, isGcm } from './algorithms.js';
+import { nativeAead } from './native.js';
 
 export const AEAD_TAG_BYTES = 16;
 
@@ -98,10 +99,20 @@ export function aeadEncrypt(cipher: Cipher, key: Buffer, nonce: Buffer, aad: Buf
   return { ciphertext, tag: ccm.getAuthTag() };
 }
 
+/**
+ * The most ciphertext one node:crypto update is given when decrypting in place (its output is a
+ * buffer that size, copied back): pieces that small come back from the allocator already mapped
+ * and still in cache (measured on 256 MiB: 1 MiB pieces took 2.5 times as long, in page faults
+ * and zero-filling).
+ */
+export const DECRYPT_PIECE = 64 * 1024;
+
 /** Decryption of a message given in pieces as it arrives; the tag is checked at the end. */
 export interface AeadDecipher {
-  /** The plaintext of the next ciphertext bytes (as many bytes as given). */
+  /** The plaintext of the next ciphertext bytes (as many bytes as given), in new memory. */
   update(ciphertext: Buffer): Buffer;
+  /** Decrypts the next ciphertext bytes where they are. */
+  decryptInPlace(bytes: Buffer): void;
   /** Checks the tag: SecurityError naming the cipher (and session) when it does not match. */
   final(): void;
 }
@@ -128,11 +139,31 @@ export function aeadDecipherGcm(cipher: Cipher, key: Buffer, nonce: Buffer, aad:
   requireParameters(cipher, key, nonce);
   if (!isGcm(cipher)) throw new ProtocolError(`${cipherName(cipher)} cannot decrypt a message in pieces`, { field: 'CipherId' });
   requireTag(cipher, tag);
+  const native = nativeAead();
+  if (native !== undefined) {
+    const gcm = native.gcmDecipher(key, nonce, aad);
+    return {
+      update: (ciphertext) => {
+        const plaintext = Buffer.from(ciphertext);
+        native.gcmUpdate(gcm, plaintext);
+        return plaintext;
+      },
+      decryptInPlace: (bytes) => native.gcmUpdate(gcm, bytes),
+      final: () => {
+        if (!native.gcmFinal(gcm, tag)) throw tagMismatch(cipher, context, undefined);
+      },
+    };
+  }
   const decipher = createDecipheriv(gcmName(cipher), key, nonce, { authTagLength: AEAD_TAG_BYTES });
   decipher.setAuthTag(tag);
   decipher.setAAD(aad);
   return {
     update: (ciphertext) => decipher.update(ciphertext),
+    decryptInPlace: (bytes) => {
+      for (let at = 0; at < bytes.length; at += DECRYPT_PIECE) {
+        decipher.update(bytes.subarray(at, Math.min(bytes.length, at + DECRYPT_PIECE))).copy(bytes, at);
+      }
+    },
     final: () => {
       try {
         decipher.final();
@@ -169,4 +200,35 @@ export function aeadDecrypt(
   } catch (cause) {
     throw tagMismatch(cipher, context, cause);
   }
+}
+
+/**
+ * Like aeadDecrypt, but with the native AEAD the plaintext replaces the ciphertext in `bytes`
+ * (`inPlace`: the result is `bytes`); without it the plaintext is new memory and `bytes` is
+ * left as it was. On a tag mismatch (SecurityError) `bytes` may hold neither.
+ */
+export function aeadDecryptInPlace(
+  cipher: Cipher,
+  key: Buffer,
+  nonce: Buffer,
+  aad: Buffer,
+  bytes: Buffer,
+  tag: Buffer,
+  context: AeadFailureContext = {},
+): { plaintext: Buffer; inPlace: boolean } {
+  const native = nativeAead();
+  if (native === undefined) return { plaintext: aeadDecrypt(cipher, key, nonce, aad, bytes, tag, context), inPlace: false };
+  requireParameters(cipher, key, nonce);
+  requireTag(cipher, tag);
+  requireContent(cipher, bytes);
+  let matches: boolean;
+  if (isGcm(cipher)) {
+    const gcm = native.gcmDecipher(key, nonce, aad);
+    native.gcmUpdate(gcm, bytes);
+    matches = native.gcmFinal(gcm, tag);
+  } else {
+    matches = native.ccmDecrypt(key, nonce, aad, bytes, tag);
+  }
+  if (!matches) throw tagMismatch(cipher, context, undefined);
+  return { plaintext: bytes, inPlace: true };
 }

@@ -35,7 +35,9 @@ export {
   verifyMessageSignature,
 } from './signing.js';
 export type { SignatureCheck, SignatureOptions } from './signing.js';
-export { AEAD_TAG_BYTES, aeadDecipherGcm, aeadDecrypt, aeadEncrypt, aeadEncryptParts } from './aead.js';
+export { AEAD_TAG_BYTES, DECRYPT_PIECE, aeadDecipherGcm, aeadDecrypt, aeadDecryptInPlace, aeadEncrypt, aeadEncryptParts } from './aead.js';
+export { aeadBackend } from './native.js';
+export type { AeadBackend } from './native.js';
 export type { AeadDecipher, AeadFailureContext, AeadSealed } from './aead.js';
 export { NonceGenerator } from './nonce.js';
 export type { NonceGeneratorOptions } from './nonce.js';

@@ -2,6 +2,7 @@ import { test, expect } from '@playwright/test';
 import { ProtocolError, SecurityError } from '../errors.js';
 import { Cipher, cipherName } from './algorithms.js';
 import { decryptMessage, encryptMessage, encryptMessageParts, openMessageDecipher, parseTransformHeader } from './transform-frame.js';
+import { aeadBackend, useNodeCrypto } from './native.js';
 
 const hex = (...lines: string[]): Buffer => Buffer.from(lines.join(''), 'hex');
 
@@ -408,4 +409,66 @@ test.describe('encrypted messages decrypted piece by piece as they arrive (GCM)'
     expect(() => openMessageDecipher({ cipher: gcm.cipher, key, head: gcm.frame.subarray(0, 40), frameLength: gcm.frame.length })).toThrow(ProtocolError);
     expect(() => openMessageDecipher({ cipher: Cipher.Aes128Ccm, key, head: gcm.frame.subarray(0, 52), frameLength: gcm.frame.length })).toThrow('AES-128-CCM cannot decrypt a message in pieces');
   });
+});
+
+test.describe('decryption in place, native AEAD and node:crypto alike', () => {
+  test('the native AEAD is built and loaded (npm run build:native), unless SMB_INTEROP_NATIVE_CRYPTO=0', () => {
+    if (process.env.SMB_INTEROP_NATIVE_CRYPTO === '0') expect(aeadBackend).toEqual({ name: 'node:crypto', reason: 'SMB_INTEROP_NATIVE_CRYPTO=0' });
+    else expect(aeadBackend).toEqual({ name: 'native' });
+  });
+
+  for (const backend of ['native', 'node:crypto'] as const) {
+    test.describe(backend, () => {
+      test.beforeEach(() => {
+        test.skip(backend === 'native' && aeadBackend.name !== 'native', `native AEAD not loaded: ${aeadBackend.reason ?? ''}`);
+        useNodeCrypto(backend === 'node:crypto');
+      });
+      test.afterEach(() => useNodeCrypto(false));
+
+      for (const vector of VECTORS) {
+        test(`${vector.name}: decrypted in place gives the plaintext, in the frame's own memory when native`, () => {
+          const frame = Buffer.from(vector.frame);
+          const opened = decryptMessage({ cipher: vector.cipher, key: hex(vector.key), frame, inPlace: true });
+          expect(opened.message.toString('hex')).toBe(vector.plaintext.toString('hex'));
+          expect(opened.inPlace).toBe(backend === 'native');
+          expect(opened.message.buffer === frame.buffer && opened.message.byteOffset === frame.byteOffset + 52).toBe(backend === 'native');
+          if (backend === 'node:crypto') expect(frame.equals(vector.frame)).toBe(true);
+        });
+
+        test(`${vector.name}: a changed ciphertext byte or tag, decrypted in place, is a SecurityError naming cipher and session`, () => {
+          for (const offset of [4, 19, 52, vector.frame.length - 1]) {
+            const tampered = Buffer.from(vector.frame);
+            tampered[offset] = (tampered[offset] ?? 0) ^ 0x01;
+            expect(() => decryptMessage({ cipher: vector.cipher, key: hex(vector.key), frame: tampered, inPlace: true })).toThrow(
+              `${cipherName(vector.cipher)} decryption failed for session 0x${vector.sessionId.toString(16).toUpperCase().padStart(16, '0')}`,
+            );
+          }
+        });
+      }
+
+      test('the GCM vector decrypted in place piece by piece, in pieces of every size, gives its plaintext', () => {
+        const gcm = VECTORS.find((vector) => vector.cipher === Cipher.Aes128Gcm);
+        if (gcm === undefined) throw new Error('no GCM vector');
+        for (const piece of [1, 7, 16, 33, gcm.frame.length]) {
+          const frame = Buffer.from(gcm.frame);
+          const decipher = openMessageDecipher({ cipher: gcm.cipher, key: hex(gcm.key), head: frame.subarray(0, 52), frameLength: frame.length });
+          for (let at = 52; at < frame.length; at += piece) decipher.decryptInPlace(frame.subarray(at, Math.min(frame.length, at + piece)));
+          decipher.final();
+          expect(frame.subarray(52).toString('hex')).toBe(gcm.plaintext.toString('hex'));
+        }
+      });
+
+      test('a large GCM message decrypted in place in uneven pieces equals the one node:crypto decrypts whole', () => {
+        const key = Buffer.alloc(16, 0x21);
+        const message = Buffer.alloc(3 * 65_536 + 4_321);
+        for (let i = 0; i < message.length; i++) message[i] = (i * 131 + 7) & 0xff;
+        const frame = encryptMessage({ cipher: Cipher.Aes128Gcm, key, sessionId: 0x77n, nonce: Buffer.alloc(12, 3), message });
+        const copy = Buffer.from(frame);
+        const decipher = openMessageDecipher({ cipher: Cipher.Aes128Gcm, key, head: copy.subarray(0, 52), frameLength: copy.length });
+        for (const [from, to] of [[52, 60_000], [60_000, 200_001], [200_001, copy.length]] as const) decipher.decryptInPlace(copy.subarray(from, to));
+        decipher.final();
+        expect(copy.subarray(52).equals(message)).toBe(true);
+      });
+    });
+  }
 });

@@ -7,7 +7,7 @@
 import { ProtocolError } from '../errors.js';
 import { cipherName, cipherNonceLength } from './algorithms.js';
 import type { Cipher } from './algorithms.js';
-import { AEAD_TAG_BYTES, aeadDecipherGcm, aeadDecrypt, aeadEncryptParts, formatSessionId } from './aead.js';
+import { AEAD_TAG_BYTES, aeadDecipherGcm, aeadDecrypt, aeadDecryptInPlace, aeadEncryptParts, formatSessionId } from './aead.js';
 import type { AeadDecipher } from './aead.js';
 
 export const TRANSFORM_HEADER_BYTES = 52;
@@ -125,6 +125,11 @@ export interface DecryptMessageInput {
   key: Buffer;
   /** One whole encrypted message as received: TRANSFORM_HEADER and ciphertext. */
   frame: Buffer;
+  /**
+   * Decrypt where the ciphertext is, when the native AEAD is there (DecryptedMessage.inPlace
+   * tells): the frame then holds the plaintext, and is no longer the ciphertext received.
+   */
+  inPlace?: boolean;
 }
 
 export interface DecryptedMessage {
@@ -132,6 +137,8 @@ export interface DecryptedMessage {
   sessionId: bigint;
   /** The cipher nonce (11 or 12 bytes) the sender used. */
   nonce: Buffer;
+  /** `message` is a view of the frame, decrypted where it was (DecryptMessageInput.inPlace). */
+  inPlace: boolean;
 }
 
 /**
@@ -143,10 +150,13 @@ export function decryptMessage(input: DecryptMessageInput): DecryptedMessage {
   const header = checkedTransformHeader(frame, frame.length - TRANSFORM_HEADER_BYTES);
   const nonce = Buffer.from(header.nonceField.subarray(0, cipherNonceLength(cipher)));
   const aad = frame.subarray(AAD_OFFSET, TRANSFORM_HEADER_BYTES);
-  const message = aeadDecrypt(cipher, key, nonce, aad, frame.subarray(TRANSFORM_HEADER_BYTES), header.signature, {
-    sessionId: header.sessionId,
-  });
-  return { message, sessionId: header.sessionId, nonce };
+  const ciphertext = frame.subarray(TRANSFORM_HEADER_BYTES);
+  if (input.inPlace === true) {
+    const opened = aeadDecryptInPlace(cipher, key, nonce, aad, ciphertext, header.signature, { sessionId: header.sessionId });
+    return { message: opened.plaintext, sessionId: header.sessionId, nonce, inPlace: opened.inPlace };
+  }
+  const message = aeadDecrypt(cipher, key, nonce, aad, ciphertext, header.signature, { sessionId: header.sessionId });
+  return { message, sessionId: header.sessionId, nonce, inPlace: false };
 }
 
 /** The header of an encrypted message with `encryptedBytes` after it: ProtocolError unless Flags and OriginalMessageSize agree. */
