@@ -33,3 +33,5 @@ export {
   TransportError,
 } from './errors.js';
 export type { SmbErrorCode, SmbErrorDetails } from './errors.js';
+export { aeadBackend } from './crypto/index.js';
+export type { AeadBackend } from './crypto/index.js';
