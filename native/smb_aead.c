@@ -7,7 +7,6 @@
  */
 #include <node_api.h>
 #include <openssl/evp.h>
-#include <string.h>
 
 #define TAG_BYTES 16
 
@@ -76,21 +75,24 @@ static napi_value gcm_decipher(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-static EVP_CIPHER_CTX *context_of(napi_env env, napi_value value) {
+/* The arguments (context, bytes) of gcmUpdate and gcmFinal: the context, or NULL when they are not that. */
+static EVP_CIPHER_CTX *context_and_bytes(napi_env env, napi_callback_info info, unsigned char **data, size_t *length) {
+  size_t argc = 2;
+  napi_value argv[2];
   void *ctx = NULL;
-  if (napi_get_value_external(env, value, &ctx) != napi_ok) return NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_value_external(env, argv[0], &ctx) != napi_ok || !bytes_of(env, argv[1], data, length)) {
+    return NULL;
+  }
   return (EVP_CIPHER_CTX *)ctx;
 }
 
 /* gcmUpdate(context, bytes): decrypts bytes where they are. */
 static napi_value gcm_update(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  EVP_CIPHER_CTX *ctx = argc == 2 ? context_of(env, argv[0]) : NULL;
   unsigned char *data;
   size_t length;
-  if (ctx == NULL || !bytes_of(env, argv[1], &data, &length)) return throw_error(env, "gcmUpdate(context, bytes)");
+  EVP_CIPHER_CTX *ctx = context_and_bytes(env, info, &data, &length);
+  if (ctx == NULL) return throw_error(env, "gcmUpdate(context, bytes)");
   while (length > 0) {
     int piece = length > (1u << 30) ? (1 << 30) : (int)length;
     int written = 0;
@@ -103,13 +105,10 @@ static napi_value gcm_update(napi_env env, napi_callback_info info) {
 
 /* gcmFinal(context, tag16): whether the tag matches. */
 static napi_value gcm_final(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  EVP_CIPHER_CTX *ctx = argc == 2 ? context_of(env, argv[0]) : NULL;
   unsigned char *tag;
   size_t tag_length;
-  if (ctx == NULL || !bytes_of(env, argv[1], &tag, &tag_length) || tag_length != TAG_BYTES) return throw_error(env, "gcmFinal(context, tag16)");
+  EVP_CIPHER_CTX *ctx = context_and_bytes(env, info, &tag, &tag_length);
+  if (ctx == NULL || tag_length != TAG_BYTES) return throw_error(env, "gcmFinal(context, tag16)");
   unsigned char scratch[16];
   int written = 0;
   int ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_BYTES, tag) == 1 && EVP_DecryptFinal_ex(ctx, scratch, &written) == 1;

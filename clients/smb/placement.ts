@@ -14,8 +14,6 @@ import type { RoutedFrame } from './transport.js';
 import { READ_RESPONSE_DATA_OFFSET, SMB2_HEADER_SIZE, checkNextCommand, decodeHeader, protocolError } from './wire/index.js';
 import type { Header } from './wire/index.js';
 
-export { DECRYPT_PIECE } from './crypto/index.js';
-
 export class PlacedRead implements RoutedFrame {
   private placed = 0;
   /** Encrypted: the bytes before this are clear (decrypted in place), from here to `placed` ciphertext. */
