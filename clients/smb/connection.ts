@@ -523,6 +523,16 @@ export class Connection {
   }
 
   /**
+   * Whether large READ responses on a tree that is (or is not) encrypted can be received in
+   * place (see route): not while an observer watches, and not with CCM.
+   */
+  receivesInPlace(encrypted: boolean): boolean {
+    if (this.options.observer !== undefined) return false;
+    const cipher = this.negotiated.cipher;
+    return !encrypted || (cipher !== undefined && isGcm(cipher));
+  }
+
+  /**
    * FrameRouter: a large READ response to a request that gave `readInto` goes straight into that
    * buffer (PlacedRead). Only a successful response with its data right after the fixed fields
    * qualifies: clear, signed (verified over the bytes as they arrive) or GCM-encrypted, alone in

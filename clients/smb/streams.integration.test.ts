@@ -111,8 +111,11 @@ for (const name of TARGETS) describeOnTarget(name, (context) => {
       write(chunk: Buffer, _encoding, callback) { parts.push(chunk); callback(); },
     }));
     expect(Buffer.concat(parts).equals(data.subarray(10, 2 * MiB + 100))).toBe(true);
-    // Whatever the request size (64 KiB on 2.0.2), the consumer gets 1 MiB chunks and the rest.
-    expect(parts.map((part) => part.length)).toEqual([MiB, MiB, 90]);
+    // Where responses land in place, one READ (up to 8 MiB) answers the whole range and is pushed
+    // as it came; with CCM the READs are of 1 MiB, and on 2.0.2 (no LARGE_MTU) the 64 KiB ones
+    // are gathered into 1 MiB chunks, so the consumer never sees small ones.
+    const oneRead = name !== 'smb302-ccm' && tree.session.connection.negotiated.supportsMultiCredit;
+    expect(parts.map((part) => part.length)).toEqual(oneRead ? [2 * MiB + 90] : [MiB, MiB, 90]);
 
     await pipeline(Readable.from([Buffer.from('one '), Buffer.from('two')]), tree.createWriteStream('log.txt'));
     await pipeline(Readable.from([Buffer.from(' three')]), tree.createWriteStream('log.txt', { flags: 'a' }));

@@ -1,7 +1,7 @@
 /**
  * Node streams over a file. The readable keeps a window of READs in flight (ioWindow) ahead of the
- * consumer and pushes chunks of PUSH_BYTES: one READ's data each with LARGE_MTU, several READs
- * of 64 KiB received into one chunk without, so the consumer (a file, a socket) sees a few large
+ * consumer and pushes chunks of at least PUSH_BYTES: one READ's data each with LARGE_MTU (up to
+ * MAX_READ_SIZE), several READs of 64 KiB received into one chunk of PUSH_BYTES without, so the consumer (a file, a socket) sees a few large
  * writes rather than many small ones. Responses land in the chunk in place where the
  * connection allows (PlacedRead), else they are the message itself or a copy of its data. The
  * writable coalesces small writes into request-sized ones, keeps a window of WRITEs in flight
@@ -11,7 +11,7 @@
 import { Readable, Writable } from 'node:stream';
 import { ArgumentError, SmbError } from './errors.js';
 import { FileHandle } from './file.js';
-import { MAX_IO_SIZE, ioSize, ioWindow, readData, readDataInto, readRequest, writeRequest } from './io.js';
+import { ioSize, ioWindow, readData, readDataInto, readRequest, streamReadSize, writeRequest } from './io.js';
 import { decodeWriteResponse } from './wire/index.js';
 import type { Tree } from './tree.js';
 
@@ -56,7 +56,7 @@ class SmbReadStream extends Readable {
 
   constructor(private readonly tree: Tree, private readonly path: string, private readonly options: ReadStreamOptions) {
     // Room for a few responses, so a slow consumer and the network overlap.
-    super({ highWaterMark: options.highWaterMark ?? 4 * MAX_IO_SIZE });
+    super({ highWaterMark: options.highWaterMark ?? 4 * PUSH_BYTES });
     this.next = options.start ?? 0;
     for (const [field, value] of [['start', options.start], ['end', options.end]] as const) {
       if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) throw new ArgumentError(`createReadStream ${path}: ${field} ${value} is not a non-negative integer`, { path });
@@ -108,7 +108,7 @@ class SmbReadStream extends Readable {
   override _read(): void {
     const handle = this.handle;
     if (handle === undefined || this.ended) return;
-    const size = ioSize(this.tree, 'read');
+    const size = streamReadSize(this.tree);
     const perChunk = Math.max(1, Math.floor(PUSH_BYTES / size));
     const window = Math.max(2, Math.floor(ioWindow(size) / perChunk));
     // Refill once half the window has come back: the new READs then leave in one socket write.
