@@ -1,12 +1,13 @@
 /**
  * Node streams over a file. The readable keeps a window of READs in flight (ioWindow) ahead of the
  * consumer and pushes chunks of at least PUSH_BYTES: one READ's data each with LARGE_MTU (up to
- * MAX_READ_SIZE), several READs of 64 KiB received into one chunk of PUSH_BYTES without, so the consumer (a file, a socket) sees a few large
- * writes rather than many small ones. Responses land in the chunk in place where the
- * connection allows (PlacedRead), else they are the message itself or a copy of its data. The
- * writable coalesces small writes into request-sized ones, keeps a window of WRITEs in flight
- * and holds further data back (backpressure) until one is acknowledged. 'finish' comes after
- * the last acknowledgement and the CLOSE.
+ * MAX_STREAM_READ_SIZE, streamReadSize), several READs of 64 KiB received into one chunk of
+ * PUSH_BYTES without, so the consumer (a file, a socket) sees a few large writes rather than many
+ * small ones. Responses land in the chunk in place where the connection allows (PlacedRead), else
+ * they are the message itself or a copy of its data. The writable coalesces small writes into
+ * request-sized ones, keeps a window of WRITEs in flight and holds further data back
+ * (backpressure) until one is acknowledged. 'finish' comes after the last acknowledgement and the
+ * CLOSE.
  */
 import { Readable, Writable } from 'node:stream';
 import { ArgumentError, SmbError } from './errors.js';
