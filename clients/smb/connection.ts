@@ -538,7 +538,8 @@ export class Connection {
    * qualifies: clear, signed (verified over the bytes as they arrive) or GCM-encrypted, alone in
    * its frame or (clear) in a chain of responses, whose other messages are received whole
    * (PlacedChain); anything else (CCM, an encrypted chain, an observer watching, whatever looks
-   * odd) is received whole and judged the usual way.
+   * odd) is received whole and judged the usual way. receivesInPlace predicts this for the
+   * read stream's READ size and must change with it.
    */
   private route(prefix: Buffer, frameLength: number): RoutedFrame | undefined {
     if (this.failure !== undefined || this.options.observer !== undefined) return undefined;
