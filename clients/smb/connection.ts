@@ -7,6 +7,7 @@ import {
   PreauthIntegrityHash,
   TRANSFORM_HEADER_BYTES,
   decryptMessage,
+  encryptMessageInto,
   encryptMessageVector,
   isGcm,
   openMessageDecipher,
@@ -22,6 +23,7 @@ import { messageEvent, notify } from './observer.js';
 import type { SmbObserver } from './observer.js';
 import { cancelledBeforeSending, composeCancel, composeRequests } from './outgoing.js';
 import { PlacedChain, PlacedRead } from './placement.js';
+import { SendBuffers } from './send-buffers.js';
 import { Transport } from './transport.js';
 import type { RoutedFrame } from './transport.js';
 import {
@@ -102,6 +104,8 @@ export class Connection {
   /** The one timer for every request's deadline (startTimer), and when it fires. */
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweepAt = 0;
+  /** Frames for large encrypted messages, back here once the socket has taken them. */
+  private readonly sendBuffers = new SendBuffers();
 
   private constructor(readonly options: ConnectionOptions) {
     this.peer = `${options.host}:${options.port}`;
@@ -490,7 +494,15 @@ export class Connection {
     if (cipher === undefined || encryptionKey === undefined || nonces === undefined) {
       throw new SecurityError(`cannot encrypt ${command}: the session ${formatSessionId(sessionId)} has no encryption key`);
     }
-    const sealed = encryptMessageVector({ cipher, key: encryptionKey, sessionId, nonce: nonces.next(), message: parts });
+    const input = { cipher, key: encryptionKey, sessionId, nonce: nonces.next(), message: parts };
+    // With the native AEAD: sealed into a frame that is reused once sent.
+    const buffers = this.sendBuffers;
+    const frame = encryptMessageInto(input, (length) => buffers.take(length));
+    if (frame !== undefined) {
+      this.transport.send([frame], () => buffers.give(frame));
+      return;
+    }
+    const sealed = encryptMessageVector(input);
     this.transport.send([sealed.header, ...sealed.ciphertext]);
   }
 
@@ -713,6 +725,7 @@ export class Connection {
     if (this.failure !== undefined) return;
     this.failure = error;
     this.transport.close();
+    this.sendBuffers.clear();
     const waiting = [...this.outstanding.values(), ...this.queue.flatMap((batch) => batch.items)];
     this.outstanding.clear();
     this.queue.length = 0;

@@ -374,3 +374,41 @@ test('after a frame read in place, reads between frames stop where the next pref
   expect(taken[2]!.inPlace).toBe(0);
   expect(reader.boundaryRead()).toBe(4 + ROUTE_PREFIX_BYTES);
 });
+
+test("send()'s written callback comes, in order, only once the socket has taken the message, or once the connection ended", async () => {
+  const peer = await listen();
+  const transport = await Transport.connect({ host: '127.0.0.1', port: peer.port, connectTimeoutMs: 2000 }, { onFrame: () => {}, onClose: () => {} });
+  try {
+    const socket = await peer.socket;
+    socket.pause();
+    // 64 MiB: far more than loopback's socket buffers hold while the peer reads nothing.
+    const block = Buffer.alloc(1024 * 1024, 0x5a);
+    const count = 64;
+    const written: number[] = [];
+    for (let i = 0; i < count; i++) transport.send([Buffer.alloc(64), block], () => written.push(i));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(written.length).toBeLessThan(count);
+    let received = 0;
+    socket.on('data', (d: Buffer) => (received += d.length));
+    socket.resume();
+    await until(() => written.length === count, 10_000);
+    expect(written).toEqual(Array.from({ length: count }, (_, i) => i));
+    await until(() => received === count * (4 + 64 + block.length), 10_000);
+
+    // Ended with messages queued: Node then reports the write in progress (which may hold
+    // several of them) as done, and fails the rest; either way each is reported at most once, in order.
+    socket.pause();
+    const late: number[] = [];
+    for (let i = 0; i < count; i++) transport.send([block], () => late.push(i));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const before = late.length;
+    expect(before).toBeLessThan(count);
+    transport.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(late.length).toBeGreaterThanOrEqual(before);
+    expect(late).toEqual(Array.from({ length: late.length }, (_, i) => i));
+  } finally {
+    transport.close();
+    await closePeer(peer);
+  }
+});

@@ -376,8 +376,11 @@ export class Transport {
   /**
    * Frames and writes one message given as parts (header, body, payload) without joining them.
    * Returns false when the caller should wait for onDrain (the message is still sent).
+   * `written` is called once the socket is done with the parts' memory, so it may be used again:
+   * every byte was taken, or the connection ended (Node then reports the write in progress as
+   * done, and may never report the messages behind it).
    */
-  send(parts: readonly Buffer[]): boolean {
+  send(parts: readonly Buffer[], written?: () => void): boolean {
     if (this.closed) throw this.closedWith ?? new TransportError(`connection to ${this.peer} is closed`);
     let length = 0;
     for (const part of parts) length += part.length;
@@ -389,8 +392,10 @@ export class Transport {
     const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
     header.writeUInt32BE(length, 0);
     this.socket.cork();
-    let ok = this.socket.write(header);
-    for (const part of parts) ok = this.socket.write(part);
+    // The last write's callback comes after the ones before it: once the socket is done with them all.
+    const done = written === undefined ? undefined : (error?: Error | null) => { if (error == null) written(); };
+    let ok = this.socket.write(header, parts.length === 0 ? done : undefined);
+    for (let i = 0; i < parts.length; i++) ok = this.socket.write(parts[i]!, i === parts.length - 1 ? done : undefined);
     this.socket.uncork();
     return ok;
   }

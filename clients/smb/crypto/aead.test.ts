@@ -1,7 +1,8 @@
 import { test, expect } from '@playwright/test';
 import { ProtocolError, SecurityError } from '../errors.js';
 import { Cipher, cipherKeyLength, cipherName, cipherNonceLength } from './algorithms.js';
-import { aeadDecrypt, aeadEncrypt, aeadEncryptParts } from './aead.js';
+import { aeadDecrypt, aeadEncrypt, aeadEncryptInto, aeadEncryptParts } from './aead.js';
+import { aeadBackend, useNodeCrypto } from './native.js';
 
 // Byte-exact checks against Microsoft's published vectors go through these functions in
 // transform-frame.test.ts; this file covers the AEAD contract itself.
@@ -91,4 +92,42 @@ test('a message encrypted in parts equals the same message encrypted whole, for 
     expect(split.tag, cipherName(cipher)).toEqual(whole.tag);
   }
   expect(() => aeadEncryptParts(Cipher.Aes128Gcm, Buffer.alloc(16), Buffer.alloc(12), aad, [Buffer.alloc(0)])).toThrow(ProtocolError);
+});
+
+test.describe('aeadEncryptInto (native AEAD)', () => {
+  test.beforeEach(() => {
+    test.skip(aeadBackend.name !== 'native', `native AEAD not loaded: ${aeadBackend.reason ?? ''}`);
+  });
+
+  test('equals aeadEncrypt for the four ciphers, from parts elsewhere or already in place (CCM gathers them)', () => {
+    const aad = Buffer.alloc(32, 9);
+    for (const cipher of ALL_CIPHERS) {
+      const { key, nonce } = parameters(cipher);
+      const parts = [Buffer.alloc(64, 1), Buffer.alloc(0), Buffer.alloc(70_001, 3), Buffer.alloc(5, 4)];
+      const whole = aeadEncrypt(cipher, key, nonce, aad, Buffer.concat(parts));
+      const out = Buffer.alloc(whole.ciphertext.length, 0xcc);
+      expect(aeadEncryptInto(cipher, key, nonce, aad, parts, out), cipherName(cipher)).toEqual(whole.tag);
+      expect(out.equals(whole.ciphertext), cipherName(cipher)).toBe(true);
+      // The plaintext already where the ciphertext goes: encrypted there.
+      const inPlace = Buffer.concat(parts);
+      const views = [inPlace.subarray(0, 64), inPlace.subarray(64)];
+      expect(aeadEncryptInto(cipher, key, nonce, aad, views, inPlace), cipherName(cipher)).toEqual(whole.tag);
+      expect(inPlace.equals(whole.ciphertext), cipherName(cipher)).toBe(true);
+      expect(aeadDecrypt(cipher, key, nonce, aad, out, whole.tag).equals(Buffer.concat(parts)), cipherName(cipher)).toBe(true);
+    }
+  });
+
+  test('out of another length than the parts is a ProtocolError; node:crypto gives undefined and writes nothing', () => {
+    const { key, nonce, aad } = parameters(Cipher.Aes128Gcm);
+    expect(() => aeadEncryptInto(Cipher.Aes128Gcm, key, nonce, aad, [Buffer.alloc(10)], Buffer.alloc(9))).toThrow('10 bytes of plaintext cannot be encrypted into 9 bytes');
+    expect(() => aeadEncryptInto(Cipher.Aes128Ccm, parameters(Cipher.Aes128Ccm).key, parameters(Cipher.Aes128Ccm).nonce, aad, [Buffer.alloc(10)], Buffer.alloc(11))).toThrow(ProtocolError);
+    useNodeCrypto(true);
+    try {
+      const out = Buffer.alloc(10, 0x77);
+      expect(aeadEncryptInto(Cipher.Aes128Gcm, key, nonce, aad, [Buffer.alloc(10)], out)).toBeUndefined();
+      expect(out.equals(Buffer.alloc(10, 0x77))).toBe(true);
+    } finally {
+      useNodeCrypto(false);
+    }
+  });
 });

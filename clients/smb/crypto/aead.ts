@@ -81,6 +81,37 @@ export function aeadEncryptParts(cipher: Cipher, key: Buffer, nonce: Buffer, aad
   return { ciphertext, tag: gcm.getAuthTag() };
 }
 
+/**
+ * With the native AEAD: encrypts the concatenation of `parts` into `out`, which must be exactly
+ * as long (and must not overlap a part, except where that part lies at its own place in it), and
+ * returns the tag. Undefined without the native AEAD (nothing written): node:crypto cannot write
+ * into given memory, so the caller uses aeadEncryptParts.
+ */
+export function aeadEncryptInto(cipher: Cipher, key: Buffer, nonce: Buffer, aad: Buffer, parts: readonly Buffer[], out: Buffer): Buffer | undefined {
+  const native = nativeAead();
+  if (native === undefined) return undefined;
+  requireParameters(cipher, key, nonce);
+  let length = 0;
+  for (const part of parts) length += part.length;
+  if (length !== out.length) {
+    throw new ProtocolError(`${cipherName(cipher)}: ${String(length)} bytes of plaintext cannot be encrypted into ${String(out.length)} bytes`, { field: 'OriginalMessageSize' });
+  }
+  requireContent(cipher, out);
+  const tag = Buffer.allocUnsafe(AEAD_TAG_BYTES);
+  if (isGcm(cipher)) {
+    native.gcmEncrypt(key, nonce, aad, parts, out, tag);
+    return tag;
+  }
+  // CCM takes the message in one piece: the parts are gathered into `out` and encrypted there.
+  let at = 0;
+  for (const part of parts) {
+    if (part.buffer !== out.buffer || part.byteOffset !== out.byteOffset + at) part.copy(out, at);
+    at += part.length;
+  }
+  native.ccmEncrypt(key, nonce, aad, out, tag);
+  return tag;
+}
+
 export function aeadEncrypt(cipher: Cipher, key: Buffer, nonce: Buffer, aad: Buffer, plaintext: Buffer): AeadSealed {
   requireParameters(cipher, key, nonce);
   requireContent(cipher, plaintext);

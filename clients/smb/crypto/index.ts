@@ -35,7 +35,7 @@ export {
   verifyMessageSignature,
 } from './signing.js';
 export type { SignatureCheck, SignatureOptions } from './signing.js';
-export { AEAD_TAG_BYTES, DECRYPT_PIECE, aeadDecipherGcm, aeadDecrypt, aeadDecryptInPlace, aeadEncrypt, aeadEncryptParts } from './aead.js';
+export { AEAD_TAG_BYTES, DECRYPT_PIECE, aeadDecipherGcm, aeadDecrypt, aeadDecryptInPlace, aeadEncrypt, aeadEncryptInto, aeadEncryptParts } from './aead.js';
 export { aeadBackend } from './native.js';
 export type { AeadBackend } from './native.js';
 export type { AeadDecipher, AeadFailureContext, AeadSealed } from './aead.js';
@@ -47,6 +47,7 @@ export {
   TRANSFORM_PROTOCOL_ID,
   decryptMessage,
   encryptMessage,
+  encryptMessageInto,
   encryptMessageParts,
   encryptMessageVector,
   openMessageDecipher,

@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { ProtocolError, SecurityError } from '../errors.js';
-import { Cipher, cipherName } from './algorithms.js';
-import { decryptMessage, encryptMessage, encryptMessageParts, openMessageDecipher, parseTransformHeader } from './transform-frame.js';
+import { Cipher, cipherKeyLength, cipherName, cipherNonceLength } from './algorithms.js';
+import { decryptMessage, encryptMessage, encryptMessageInto, encryptMessageParts, encryptMessageVector, openMessageDecipher, parseTransformHeader } from './transform-frame.js';
 import { aeadBackend, useNodeCrypto } from './native.js';
 
 const hex = (...lines: string[]): Buffer => Buffer.from(lines.join(''), 'hex');
@@ -471,4 +471,67 @@ test.describe('decryption in place, native AEAD and node:crypto alike', () => {
       });
     });
   }
+});
+
+test.describe('encryption into given memory (native AEAD)', () => {
+  test.beforeEach(() => {
+    test.skip(aeadBackend.name !== 'native', `native AEAD not loaded: ${aeadBackend.reason ?? ''}`);
+  });
+
+  for (const vector of VECTORS) {
+    if (vector.nonce === undefined) continue;
+    const nonce = vector.nonce;
+    test(`${vector.name}: sealed into memory full of other bytes, byte for byte`, () => {
+      const memory = Buffer.alloc(vector.frame.length + 10, 0xee);
+      const lengths: number[] = [];
+      const frame = encryptMessageInto({ cipher: vector.cipher, key: hex(vector.key), sessionId: vector.sessionId, nonce: hex(nonce), message: [vector.plaintext] }, (length) => {
+        lengths.push(length);
+        return memory.subarray(5, 5 + length);
+      });
+      expect(lengths).toEqual([vector.frame.length]);
+      expect(frame?.buffer).toBe(memory.buffer);
+      expect(frame?.toString('hex')).toBe(vector.frame.toString('hex'));
+      expect(memory.subarray(0, 5).equals(Buffer.alloc(5, 0xee)) && memory.subarray(5 + vector.frame.length).equals(Buffer.alloc(5, 0xee))).toBe(true);
+    });
+  }
+
+  test('a message in parts sealed into memory equals the one node:crypto seals, for the four ciphers', () => {
+    const data = Buffer.alloc(3 * 65_536 + 4_321);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 131 + 7) & 0xff;
+    const parts = [Buffer.alloc(64, 0xfe), Buffer.alloc(48, 0x31), Buffer.alloc(0), data];
+    for (const cipher of [Cipher.Aes128Ccm, Cipher.Aes128Gcm, Cipher.Aes256Ccm, Cipher.Aes256Gcm]) {
+      const input = { cipher, key: Buffer.alloc(cipherKeyLength(cipher), 0x21), sessionId: 0x1122334455667788n, nonce: Buffer.alloc(cipherNonceLength(cipher), 0x09), message: parts };
+      const native = encryptMessageInto(input, (length) => Buffer.alloc(length, 0xaa));
+      useNodeCrypto(true);
+      try {
+        const sealed = encryptMessageVector(input);
+        expect(native?.equals(Buffer.concat([sealed.header, ...sealed.ciphertext])), cipherName(cipher)).toBe(true);
+        expect(decryptMessage({ cipher, key: input.key, frame: native! }).message.equals(Buffer.concat(parts)), cipherName(cipher)).toBe(true);
+      } finally {
+        useNodeCrypto(false);
+      }
+    }
+  });
+
+  test('without the native AEAD nothing is allocated and the caller is told so (undefined)', () => {
+    useNodeCrypto(true);
+    try {
+      let asked = 0;
+      const frame = encryptMessageInto({ cipher: Cipher.Aes128Gcm, key: Buffer.alloc(16), sessionId: 1n, nonce: Buffer.alloc(12), message: [Buffer.alloc(100)] }, (length) => {
+        asked++;
+        return Buffer.alloc(length);
+      });
+      expect(frame).toBeUndefined();
+      expect(asked).toBe(0);
+    } finally {
+      useNodeCrypto(false);
+    }
+  });
+
+  test('memory of the wrong length, a bad key or an empty message is refused, naming the problem', () => {
+    const input = { cipher: Cipher.Aes128Gcm, key: Buffer.alloc(16), sessionId: 1n, nonce: Buffer.alloc(12), message: [Buffer.alloc(100)] };
+    expect(() => encryptMessageInto(input, (length) => Buffer.alloc(length - 1))).toThrow('a frame of 152 bytes was asked for, 151 given');
+    expect(() => encryptMessageInto({ ...input, key: Buffer.alloc(15) }, (length) => Buffer.alloc(length))).toThrow(ProtocolError);
+    expect(() => encryptMessageInto({ ...input, message: [Buffer.alloc(0)] }, (length) => Buffer.alloc(length))).toThrow('refusing to encrypt or decrypt an empty message');
+  });
 });

@@ -7,7 +7,8 @@
 import { ProtocolError } from '../errors.js';
 import { cipherName, cipherNonceLength } from './algorithms.js';
 import type { Cipher } from './algorithms.js';
-import { AEAD_TAG_BYTES, aeadDecipherGcm, aeadDecrypt, aeadDecryptInPlace, aeadEncryptParts, formatSessionId } from './aead.js';
+import { AEAD_TAG_BYTES, aeadDecipherGcm, aeadDecrypt, aeadDecryptInPlace, aeadEncryptInto, aeadEncryptParts, formatSessionId } from './aead.js';
+import { nativeAead } from './native.js';
 import type { AeadDecipher } from './aead.js';
 
 export const TRANSFORM_HEADER_BYTES = 52;
@@ -87,12 +88,11 @@ export function encryptMessageParts(input: EncryptMessageInput): { header: Buffe
   return { header, ciphertext: ciphertext.length === 1 ? ciphertext[0]! : Buffer.concat(ciphertext) };
 }
 
-/**
- * The message given in parts (SMB2 header, WRITE fields, the caller's data): with GCM each part
- * is encrypted as it is, so a large WRITE is never joined into one plaintext buffer.
- */
-export function encryptMessageVector(input: Omit<EncryptMessageInput, 'message'> & { message: readonly Buffer[] }): { header: Buffer; ciphertext: Buffer[] } {
-  const { cipher, key, sessionId, message } = input;
+type VectorInput = Omit<EncryptMessageInput, 'message'> & { message: readonly Buffer[] };
+
+/** Lays out a TRANSFORM_HEADER in `header` (52 bytes, Signature zero) for the message; returns the cipher nonce. */
+function writeTransformHeader(header: Buffer, input: VectorInput): Buffer {
+  const { cipher, sessionId, message } = input;
   let length = 0;
   for (const part of message) length += part.length;
   if (length > MAX_ORIGINAL_MESSAGE_SIZE) {
@@ -101,16 +101,45 @@ export function encryptMessageVector(input: Omit<EncryptMessageInput, 'message'>
     });
   }
   const field = nonceField(cipher, input.nonce);
-  const header = Buffer.alloc(TRANSFORM_HEADER_BYTES);
+  header.fill(0);
   TRANSFORM_PROTOCOL_ID.copy(header, 0);
   field.copy(header, NONCE_OFFSET);
   header.writeUInt32LE(length, ORIGINAL_MESSAGE_SIZE_OFFSET);
   header.writeUInt16LE(TRANSFORM_FLAG_ENCRYPTED, FLAGS_OFFSET);
   header.writeBigUInt64LE(BigInt.asUintN(64, sessionId), SESSION_ID_OFFSET);
-  const cipherNonce = field.subarray(0, cipherNonceLength(cipher));
-  const { ciphertext, tag } = aeadEncryptParts(cipher, key, cipherNonce, header.subarray(AAD_OFFSET), message);
+  return field.subarray(0, cipherNonceLength(cipher));
+}
+
+/**
+ * The message given in parts (SMB2 header, WRITE fields, the caller's data): with GCM each part
+ * is encrypted as it is, so a large WRITE is never joined into one plaintext buffer.
+ */
+export function encryptMessageVector(input: VectorInput): { header: Buffer; ciphertext: Buffer[] } {
+  const header = Buffer.alloc(TRANSFORM_HEADER_BYTES);
+  const cipherNonce = writeTransformHeader(header, input);
+  const { ciphertext, tag } = aeadEncryptParts(input.cipher, input.key, cipherNonce, header.subarray(AAD_OFFSET), input.message);
   tag.copy(header, SIGNATURE_OFFSET);
   return { header, ciphertext };
+}
+
+/**
+ * Like encryptMessageVector, but sealed into one frame (TRANSFORM_HEADER, then the ciphertext)
+ * of the memory `allocate` gives for its length, with the native AEAD: a sender can then reuse
+ * its frames once sent, and encrypting allocates nothing per byte. Undefined without the native
+ * AEAD, before anything is allocated.
+ */
+export function encryptMessageInto(input: VectorInput, allocate: (frameLength: number) => Buffer): Buffer | undefined {
+  if (nativeAead() === undefined) return undefined;
+  let length = 0;
+  for (const part of input.message) length += part.length;
+  const frame = allocate(TRANSFORM_HEADER_BYTES + length);
+  if (frame.length !== TRANSFORM_HEADER_BYTES + length) throw new RangeError(`encryptMessageInto: a frame of ${String(TRANSFORM_HEADER_BYTES + length)} bytes was asked for, ${String(frame.length)} given`);
+  const header = frame.subarray(0, TRANSFORM_HEADER_BYTES);
+  const cipherNonce = writeTransformHeader(header, input);
+  const tag = aeadEncryptInto(input.cipher, input.key, cipherNonce, header.subarray(AAD_OFFSET), input.message, frame.subarray(TRANSFORM_HEADER_BYTES));
+  if (tag === undefined) throw new Error('encryptMessageInto: the native AEAD was set aside while encrypting');
+  tag.copy(header, SIGNATURE_OFFSET);
+  return frame;
 }
 
 /** TRANSFORM_HEADER followed by the encrypted message, ready to frame for the transport. */
