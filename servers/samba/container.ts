@@ -26,7 +26,8 @@ import {
   removeContainersSync, sweepStaleContainers, withTimeout,
 } from './container-engine.js';
 import { ensureSambaImage } from './container-images.js';
-import { freeLoopbackPort, TargetStartError } from './native.js';
+import { FOREIGN_LISTENER_MS, freeLoopbackPort, portTakenMessage, portWasTaken, TargetStartError } from './native.js';
+import { LISTENER_HELD_IN_CONTAINER } from './listener.js';
 import { ServerLog } from './server-log.js';
 import { renderSmbConf } from './smb-conf.js';
 import { parseSmbstatusJson } from './smbstatus.js';
@@ -174,7 +175,7 @@ export class ContainerSambaServer {
         const started = await this.startContainer(name, imageTag, instance, hostRoot, port);
         if (started instanceof TargetStartError) {
           lastError = started;
-          if (!/Address already in use|bind failed|No sockets available/i.test(started.logTail)) break;
+          if (!/Address already in use|bind failed|No sockets available/i.test(started.logTail) && !portWasTaken(started)) break;
           continue;
         }
         const { containerId, log, stopLogs } = started;
@@ -236,9 +237,21 @@ export class ContainerSambaServer {
     }
     const containerId = container.getId();
     const { log, stopLogs } = await followLogs(containerId);
+    let foreignSince: number | undefined;
     while (Date.now() < deadline) {
       const probe = await tcpProbe(host, port, 500);
-      if (probe.ok) return { containerId, log, stopLogs };
+      if (probe.ok) {
+        // Answered: by this container's smbd, or by another server that took the port first (listener.ts).
+        const held = await execInContainer(containerId, ['sh', '-c', LISTENER_HELD_IN_CONTAINER, 'sh', String(port)], { timeoutMs: 10_000 });
+        // 0: ours; 1: not ours; anything else: the check could not run, so the probe decides.
+        if (held.code !== 1) return { containerId, log, stopLogs };
+        foreignSince ??= Date.now();
+        if (Date.now() - foreignSince > FOREIGN_LISTENER_MS) {
+          stopLogs();
+          await removeContainer(containerId);
+          return new TargetStartError(name, portTakenMessage(host, port), log.tail());
+        }
+      }
       const state = await withTimeout(docker().getContainer(containerId).inspect(), 10_000, `inspecting container ${containerId.slice(0, 12)}`);
       if (!state.State.Running) {
         stopLogs();

@@ -11,6 +11,7 @@ import type { ServerSession, StartedShare, StartedTarget, TargetUser } from '../
 import {
   accountName, addSambaUser, createUnixAccount, deleteUnixAccount, deleteUnixAccountSync, randomPassword, run,
 } from './accounts.js';
+import { claimPort, listenerHeldBy } from './listener.js';
 import { ServerLog } from './server-log.js';
 import { renderSmbConf } from './smb-conf.js';
 import { parseSmbstatusJson } from './smbstatus.js';
@@ -92,7 +93,15 @@ export function sweepStaleNativeTargets(base = tmpdir()): number {
   return swept;
 }
 
-export function freeLoopbackPort(host = '127.0.0.1'): Promise<number> {
+export async function freeLoopbackPort(host = '127.0.0.1'): Promise<number> {
+  // Never the same port twice from this process: targets starting together get different ones.
+  for (let attempt = 0; ; attempt++) {
+    const port = await anyFreePort(host);
+    if (claimPort(port) || attempt >= 20) return port;
+  }
+}
+
+function anyFreePort(host: string): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -102,6 +111,20 @@ export function freeLoopbackPort(host = '127.0.0.1'): Promise<number> {
       server.close(() => resolvePort(port));
     });
   });
+}
+
+/** How long a port may answer from another server before a start tries another port. */
+export const FOREIGN_LISTENER_MS = 1000;
+const PORT_TAKEN = 'answers, but not from this smbd';
+
+/** The TargetStartError message when another server holds the port picked (retried on another port). */
+export function portTakenMessage(host: string, port: number): string {
+  return `${host}:${port} ${PORT_TAKEN} (another server took the port first)`;
+}
+
+/** Whether a start failed because another server holds its port (then another port is tried). */
+export function portWasTaken(error: TargetStartError): boolean {
+  return error.message.includes(PORT_TAKEN);
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {
@@ -247,7 +270,7 @@ export class NativeSambaServer {
         }
         lastError = ready;
         killGroupSync(child.pid);
-        if (!/Address already in use|bind failed/i.test(log.text())) break;
+        if (!/Address already in use|bind failed/i.test(log.text()) && !portWasTaken(ready)) break;
       }
       throw lastError ?? new TargetStartError(name, 'smbd did not start');
     } catch (error) {
@@ -263,9 +286,16 @@ export class NativeSambaServer {
     child.once('exit', (code, signal) => (exited = signal ? `signal ${signal}` : `exit code ${code}`));
     child.once('error', (err) => (exited = err.message));
     const deadline = started + this.options.startTimeoutMs;
+    let foreignSince: number | undefined;
     while (Date.now() < deadline) {
       if (exited) return new TargetStartError(name, `smbd ended during startup (${exited})`, log.tail());
-      if (await canConnect(this.options.host, port)) return true;
+      if (await canConnect(this.options.host, port)) {
+        // Answered: by this smbd, or by another server that took the port first (listener.ts).
+        const held = child.pid === undefined ? undefined : listenerHeldBy(child.pid, port);
+        if (held !== false) return true;
+        foreignSince ??= Date.now();
+        if (Date.now() - foreignSince > FOREIGN_LISTENER_MS) return new TargetStartError(name, portTakenMessage(this.options.host, port), log.tail());
+      }
       await new Promise((r) => setTimeout(r, 15));
     }
     return new TargetStartError(name, `smbd did not accept connections on ${this.options.host}:${port} within ${this.options.startTimeoutMs} ms`, log.tail());
