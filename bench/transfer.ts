@@ -19,7 +19,8 @@
  * remote transfer of the other), each API in a process of its own (bench/client-process.ts), as
  * smbclient runs in its own: the streams' peak RSS is then theirs alone, not also what the
  * allocator kept of the FileHandle transfers' buffers. Prints MB/s (10^6 bytes per second) per
- * direction, the ratio of each to smbclient (medians), and the streams process's peak RSS.
+ * direction, the ratio of each to smbclient (medians), and the streams process's peak RSS; then,
+ * round by round, the median of the per-round ratios and the rounds this client was ahead in.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -68,6 +69,16 @@ async function makeSource(path: string, size: number): Promise<void> {
     if (!out.write(randomBytes(Math.min(MiB, size - written)))) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
   }
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+}
+
+/**
+ * The ratios of one API to smbclient round by round (a round's transfers run seconds apart, so
+ * the machine's drift over a run cancels out), their median, and in how many rounds this client
+ * was the faster.
+ */
+function pairedRatios(row: Row, who: 'streams' | 'handle'): { median: number; ahead: string } {
+  const ratios = row.figures[who].map((mbps, round) => mbps / row.figures.smbclient[round]!);
+  return { median: median(ratios), ahead: `${ratios.filter((ratio) => ratio > 1).length}/${ratios.length}` };
 }
 
 /** smbclient's time, this process's heap collected first (with --expose-gc), so nothing here competes with it for the CPU. */
@@ -226,9 +237,15 @@ async function main(): Promise<void> {
     const source = join(work, 'source.bin');
     await makeSource(source, size);
     const lines = ['target          direction  streams MB/s  FileHandle MB/s  smbclient MB/s  streams/smbclient  FileHandle/smbclient  peak RSS (streams)'];
+    const paired = ['target          direction  streams/smbclient  ahead  FileHandle/smbclient  ahead'];
     for (const name of values.targets.split(',')) {
       const { rows, peakRss } = await benchTarget(name, { rounds, warmup, size, source, work, serverDir });
       for (const row of rows) {
+        const [streamsPaired, handlePaired] = (['streams', 'handle'] as const).map((who) => pairedRatios(row, who));
+        paired.push([
+          row.target.padEnd(16), row.direction.padEnd(9), streamsPaired!.median.toFixed(2).padStart(19), streamsPaired!.ahead.padStart(7),
+          handlePaired!.median.toFixed(2).padStart(22), handlePaired!.ahead.padStart(7),
+        ].join(''));
         const [streams, handle, reference] = WHO.map((who) => median(row.figures[who]));
         lines.push([
           row.target.padEnd(16), row.direction.padEnd(9), streams!.toFixed(0).padStart(13), handle!.toFixed(0).padStart(17),
@@ -238,6 +255,7 @@ async function main(): Promise<void> {
       }
     }
     process.stdout.write(`${values['size-mib']} MiB file, ${rounds} rounds after ${warmup} untimed, medians; MB = 10^6 bytes; local files in ${dirname(work)}, the server's share in ${serverDir}\n${lines.join('\n')}\n`);
+    process.stdout.write(`\nround by round: the median of each round's ratio (the clients take turns within a round), and the rounds this client was ahead in\n${paired.join('\n')}\n`);
   } finally {
     rmSync(work, { recursive: true, force: true });
     unregister();
