@@ -26,7 +26,7 @@ import {
   removeContainersSync, sweepStaleContainers, withTimeout,
 } from './container-engine.js';
 import { ensureSambaImage } from './container-images.js';
-import { FOREIGN_LISTENER_MS, freeLoopbackPort, portTakenMessage, portWasTaken, TargetStartError } from './native.js';
+import { FOREIGN_LISTENER_MS, freeLoopbackPort, PortTakenError, TargetStartError } from './native.js';
 import { LISTENER_HELD_IN_CONTAINER } from './listener.js';
 import { ServerLog } from './server-log.js';
 import { renderSmbConf } from './smb-conf.js';
@@ -175,7 +175,7 @@ export class ContainerSambaServer {
         const started = await this.startContainer(name, imageTag, instance, hostRoot, port);
         if (started instanceof TargetStartError) {
           lastError = started;
-          if (!/Address already in use|bind failed|No sockets available/i.test(started.logTail) && !portWasTaken(started)) break;
+          if (!/Address already in use|bind failed|No sockets available/i.test(started.logTail) && !(started instanceof PortTakenError)) break;
           continue;
         }
         const { containerId, log, stopLogs } = started;
@@ -249,7 +249,7 @@ export class ContainerSambaServer {
         if (Date.now() - foreignSince > FOREIGN_LISTENER_MS) {
           stopLogs();
           await removeContainer(containerId);
-          return new TargetStartError(name, portTakenMessage(host, port), log.tail());
+          return new PortTakenError(name, host, port, log.tail());
         }
       }
       const state = await withTimeout(docker().getContainer(containerId).inspect(), 10_000, `inspecting container ${containerId.slice(0, 12)}`);

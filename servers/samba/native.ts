@@ -35,6 +35,16 @@ export class TargetStartError extends Error {
   }
 }
 
+/** How long a port may answer from another server before a start tries another port. */
+export const FOREIGN_LISTENER_MS = 1000;
+
+/** A start that found its port held by another server (listener.ts): it is retried on another port. */
+export class PortTakenError extends TargetStartError {
+  constructor(target: string, host: string, port: number, logTail = '') {
+    super(target, `${host}:${port} answers, but not from this smbd (another server took the port first)`, logTail);
+  }
+}
+
 export function findSmbd(): string | undefined {
   const override = process.env.SMB_INTEROP_SMBD;
   if (override) return existsSync(override) ? override : undefined;
@@ -113,19 +123,6 @@ function anyFreePort(host: string): Promise<number> {
   });
 }
 
-/** How long a port may answer from another server before a start tries another port. */
-export const FOREIGN_LISTENER_MS = 1000;
-const PORT_TAKEN = 'answers, but not from this smbd';
-
-/** The TargetStartError message when another server holds the port picked (retried on another port). */
-export function portTakenMessage(host: string, port: number): string {
-  return `${host}:${port} ${PORT_TAKEN} (another server took the port first)`;
-}
-
-/** Whether a start failed because another server holds its port (then another port is tried). */
-export function portWasTaken(error: TargetStartError): boolean {
-  return error.message.includes(PORT_TAKEN);
-}
 
 function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolveOk) => {
@@ -270,7 +267,7 @@ export class NativeSambaServer {
         }
         lastError = ready;
         killGroupSync(child.pid);
-        if (!/Address already in use|bind failed/i.test(log.text()) && !portWasTaken(ready)) break;
+        if (!/Address already in use|bind failed/i.test(log.text()) && !(ready instanceof PortTakenError)) break;
       }
       throw lastError ?? new TargetStartError(name, 'smbd did not start');
     } catch (error) {
@@ -294,7 +291,7 @@ export class NativeSambaServer {
         const held = child.pid === undefined ? undefined : listenerHeldBy(child.pid, port);
         if (held !== false) return true;
         foreignSince ??= Date.now();
-        if (Date.now() - foreignSince > FOREIGN_LISTENER_MS) return new TargetStartError(name, portTakenMessage(this.options.host, port), log.tail());
+        if (Date.now() - foreignSince > FOREIGN_LISTENER_MS) return new PortTakenError(name, this.options.host, port, log.tail());
       }
       await new Promise((r) => setTimeout(r, 15));
     }
