@@ -90,9 +90,8 @@ export function encryptMessageParts(input: EncryptMessageInput): { header: Buffe
 
 type VectorInput = Omit<EncryptMessageInput, 'message'> & { message: readonly Buffer[] };
 
-/** Lays out a TRANSFORM_HEADER in `header` (52 bytes, Signature zero) for the message; returns the cipher nonce. */
-function writeTransformHeader(header: Buffer, input: VectorInput): Buffer {
-  const { cipher, sessionId, message } = input;
+/** The message's length, which OriginalMessageSize must hold (ProtocolError when it cannot). */
+function originalMessageSize(message: readonly Buffer[]): number {
   let length = 0;
   for (const part of message) length += part.length;
   if (length > MAX_ORIGINAL_MESSAGE_SIZE) {
@@ -100,6 +99,12 @@ function writeTransformHeader(header: Buffer, input: VectorInput): Buffer {
       field: 'TRANSFORM_HEADER.OriginalMessageSize',
     });
   }
+  return length;
+}
+
+/** Lays out a TRANSFORM_HEADER in `header` (52 bytes, Signature zero) for a message of `length` bytes; returns the cipher nonce. */
+function writeTransformHeader(header: Buffer, input: VectorInput, length: number): Buffer {
+  const { cipher, sessionId } = input;
   const field = nonceField(cipher, input.nonce);
   header.fill(0);
   TRANSFORM_PROTOCOL_ID.copy(header, 0);
@@ -116,7 +121,7 @@ function writeTransformHeader(header: Buffer, input: VectorInput): Buffer {
  */
 export function encryptMessageVector(input: VectorInput): { header: Buffer; ciphertext: Buffer[] } {
   const header = Buffer.alloc(TRANSFORM_HEADER_BYTES);
-  const cipherNonce = writeTransformHeader(header, input);
+  const cipherNonce = writeTransformHeader(header, input, originalMessageSize(input.message));
   const { ciphertext, tag } = aeadEncryptParts(input.cipher, input.key, cipherNonce, header.subarray(AAD_OFFSET), input.message);
   tag.copy(header, SIGNATURE_OFFSET);
   return { header, ciphertext };
@@ -130,12 +135,11 @@ export function encryptMessageVector(input: VectorInput): { header: Buffer; ciph
  */
 export function encryptMessageInto(input: VectorInput, allocate: (frameLength: number) => Buffer): Buffer | undefined {
   if (nativeAead() === undefined) return undefined;
-  let length = 0;
-  for (const part of input.message) length += part.length;
+  const length = originalMessageSize(input.message);
   const frame = allocate(TRANSFORM_HEADER_BYTES + length);
   if (frame.length !== TRANSFORM_HEADER_BYTES + length) throw new RangeError(`encryptMessageInto: a frame of ${String(TRANSFORM_HEADER_BYTES + length)} bytes was asked for, ${String(frame.length)} given`);
   const header = frame.subarray(0, TRANSFORM_HEADER_BYTES);
-  const cipherNonce = writeTransformHeader(header, input);
+  const cipherNonce = writeTransformHeader(header, input, length);
   const tag = aeadEncryptInto(input.cipher, input.key, cipherNonce, header.subarray(AAD_OFFSET), input.message, frame.subarray(TRANSFORM_HEADER_BYTES));
   if (tag === undefined) throw new Error('encryptMessageInto: the native AEAD was set aside while encrypting');
   tag.copy(header, SIGNATURE_OFFSET);
