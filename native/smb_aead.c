@@ -154,26 +154,23 @@ static int ccm_arguments(napi_env env, napi_callback_info info, const char *name
  * matches (when it does not, the bytes are not plaintext and must not be used).
  */
 static napi_value ccm_decrypt(napi_env env, napi_callback_info info) {
-  struct ccm_call call;
-  if (!ccm_arguments(env, info, "ccmDecrypt", &call)) return NULL;
-  const EVP_CIPHER *cipher = call.cipher;
-  unsigned char *key = call.key, *nonce = call.nonce, *aad = call.aad, *data = call.data, *tag = call.tag;
-  size_t aad_length = call.aad_length, length = call.length;
+  struct ccm_call c;
+  if (!ccm_arguments(env, info, "ccmDecrypt", &c)) return NULL;
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
   if (ctx == NULL) return throw_error(env, "ccmDecrypt: out of memory");
   int written = 0;
-  int ready = EVP_DecryptInit_ex(ctx, cipher, NULL, NULL, NULL) == 1 &&
+  int ready = EVP_DecryptInit_ex(ctx, c.cipher, NULL, NULL, NULL) == 1 &&
               EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_SET_IVLEN, 11, NULL) == 1 &&
-              EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_SET_TAG, TAG_BYTES, tag) == 1 &&
-              EVP_DecryptInit_ex(ctx, NULL, NULL, key, nonce) == 1 &&
-              EVP_DecryptUpdate(ctx, NULL, &written, NULL, (int)length) == 1 &&
-              (aad_length == 0 || EVP_DecryptUpdate(ctx, NULL, &written, aad, (int)aad_length) == 1);
+              EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_SET_TAG, TAG_BYTES, c.tag) == 1 &&
+              EVP_DecryptInit_ex(ctx, NULL, NULL, c.key, c.nonce) == 1 &&
+              EVP_DecryptUpdate(ctx, NULL, &written, NULL, (int)c.length) == 1 &&
+              (c.aad_length == 0 || EVP_DecryptUpdate(ctx, NULL, &written, c.aad, (int)c.aad_length) == 1);
   if (!ready) {
     EVP_CIPHER_CTX_free(ctx);
     return throw_error(env, "ccmDecrypt: OpenSSL refused the key or nonce");
   }
   /* CCM checks the tag in this one update: it fails when the tag does not match. */
-  int ok = EVP_DecryptUpdate(ctx, data, &written, data, (int)length) == 1;
+  int ok = EVP_DecryptUpdate(ctx, c.data, &written, c.data, (int)c.length) == 1;
   EVP_CIPHER_CTX_free(ctx);
   napi_value result;
   napi_get_boolean(env, ok, &result);
@@ -256,25 +253,22 @@ static napi_value gcm_encrypt(napi_env env, napi_callback_info info) {
 
 /* ccmEncrypt(key, nonce11, aad, bytes, tag16): encrypts bytes where they are and writes the tag. */
 static napi_value ccm_encrypt(napi_env env, napi_callback_info info) {
-  struct ccm_call call;
-  if (!ccm_arguments(env, info, "ccmEncrypt", &call)) return NULL;
-  const EVP_CIPHER *cipher = call.cipher;
-  unsigned char *key = call.key, *nonce = call.nonce, *aad = call.aad, *data = call.data, *tag = call.tag;
-  size_t aad_length = call.aad_length, length = call.length;
+  struct ccm_call c;
+  if (!ccm_arguments(env, info, "ccmEncrypt", &c)) return NULL;
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
   if (ctx == NULL) return throw_error(env, "ccmEncrypt: out of memory");
   int written = 0;
   unsigned char scratch[16];
   /* CCM takes the message in one update, after its length and the AAD. */
-  int ok = EVP_EncryptInit_ex(ctx, cipher, NULL, NULL, NULL) == 1 &&
+  int ok = EVP_EncryptInit_ex(ctx, c.cipher, NULL, NULL, NULL) == 1 &&
            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_SET_IVLEN, 11, NULL) == 1 &&
            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_SET_TAG, TAG_BYTES, NULL) == 1 &&
-           EVP_EncryptInit_ex(ctx, NULL, NULL, key, nonce) == 1 &&
-           EVP_EncryptUpdate(ctx, NULL, &written, NULL, (int)length) == 1 &&
-           (aad_length == 0 || EVP_EncryptUpdate(ctx, NULL, &written, aad, (int)aad_length) == 1) &&
-           EVP_EncryptUpdate(ctx, data, &written, data, (int)length) == 1 && written == (int)length &&
+           EVP_EncryptInit_ex(ctx, NULL, NULL, c.key, c.nonce) == 1 &&
+           EVP_EncryptUpdate(ctx, NULL, &written, NULL, (int)c.length) == 1 &&
+           (c.aad_length == 0 || EVP_EncryptUpdate(ctx, NULL, &written, c.aad, (int)c.aad_length) == 1) &&
+           EVP_EncryptUpdate(ctx, c.data, &written, c.data, (int)c.length) == 1 && written == (int)c.length &&
            EVP_EncryptFinal_ex(ctx, scratch, &written) == 1 &&
-           EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_GET_TAG, TAG_BYTES, tag) == 1;
+           EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_GET_TAG, TAG_BYTES, c.tag) == 1;
   EVP_CIPHER_CTX_free(ctx);
   if (!ok) return throw_error(env, "ccmEncrypt: OpenSSL failed");
   return NULL;
