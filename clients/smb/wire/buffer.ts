@@ -73,6 +73,8 @@ export class Reader {
 /**
  * A view of `length` bytes at `offset` of `buffer`, or a ProtocolError such as
  * `NEGOTIATE response: SecurityBufferOffset 4000 + length 80 exceeds message length 200`.
+ * `fixedEnd`: where the variable part can start at the earliest (the end of the header and the
+ * fixed fields), so that an offset cannot hand back the header's own bytes as data.
  */
 export function sliceChecked(
   buffer: Buffer,
@@ -80,7 +82,11 @@ export function sliceChecked(
   length: number,
   structure: string,
   offsetField: string,
+  fixedEnd = 0,
 ): Buffer {
+  if (offset < fixedEnd) {
+    throw protocolError(structure, offsetField, `${offset} points before the end of the fixed fields at ${fixedEnd}`);
+  }
   if (offset < 0 || offset + length > buffer.length) {
     throw protocolError(
       structure,
@@ -98,9 +104,10 @@ export function optionalSlice(
   length: number,
   structure: string,
   offsetField: string,
+  fixedEnd = 0,
 ): Buffer {
   if (length === 0) return buffer.subarray(0, 0);
-  return sliceChecked(buffer, offset, length, structure, offsetField);
+  return sliceChecked(buffer, offset, length, structure, offsetField, fixedEnd);
 }
 
 /** Rejects a count of fixed-size elements that could not fit in the bytes left. */
@@ -317,5 +324,5 @@ export function decodeOutputBufferResponse(message: Buffer, structure: string, b
   r.structureSize(9);
   const offset = r.u16('OutputBufferOffset');
   const length = r.u32('OutputBufferLength');
-  return optionalSlice(fromHeader(message, bodyOffset), offset, length, structure, 'OutputBufferOffset');
+  return optionalSlice(fromHeader(message, bodyOffset), offset, length, structure, 'OutputBufferOffset', SMB2_HEADER_SIZE + 8);
 }

@@ -67,6 +67,11 @@ export function decodeCreateContexts(chain: Buffer, structure: string): CreateCo
       throw protocolError(structure, field('Next'), `${next} at offset ${start} leaves the ${chain.length}-byte chain`);
     }
     const context = chain.subarray(start, end);
+    for (const [name, offset, length] of [['NameOffset', nameOffset, nameLength], ['DataOffset', dataOffset, dataLength]] as const) {
+      if (length > 0 && offset < CONTEXT_HEADER_SIZE) {
+        throw protocolError(structure, field(name), `${offset} points before the end of the context header at ${CONTEXT_HEADER_SIZE}`);
+      }
+    }
     const name = new Reader(context, structure, nameOffset).bytes(nameLength, field('NameOffset'));
     const data = dataLength === 0 ? context.subarray(0, 0) : new Reader(context, structure, dataOffset).bytes(dataLength, field('DataOffset'));
     contexts.push({ name: name.toString('latin1'), data });

@@ -140,7 +140,7 @@ export function decodeCreateResponse(message: Buffer, bodyOffset = SMB2_HEADER_S
   const fileId = readFileId(r);
   const contextsOffset = r.u32('CreateContextsOffset');
   const contextsLength = r.u32('CreateContextsLength');
-  const chain = optionalSlice(base, contextsOffset, contextsLength, RESPONSE, 'CreateContextsOffset');
+  const chain = optionalSlice(base, contextsOffset, contextsLength, RESPONSE, 'CreateContextsOffset', SMB2_HEADER_SIZE + RESPONSE_FIXED);
   return {
     oplockLevel,
     flags,

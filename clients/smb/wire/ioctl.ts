@@ -157,8 +157,8 @@ export function decodeIoctlResponse(message: Buffer, bodyOffset = SMB2_HEADER_SI
   return {
     ctlCode,
     fileId,
-    input: optionalSlice(base, inputOffset, inputCount, RESPONSE, 'InputOffset'),
-    output: optionalSlice(base, outputOffset, outputCount, RESPONSE, 'OutputOffset'),
+    input: optionalSlice(base, inputOffset, inputCount, RESPONSE, 'InputOffset', SMB2_HEADER_SIZE + RESPONSE_FIXED),
+    output: optionalSlice(base, outputOffset, outputCount, RESPONSE, 'OutputOffset', SMB2_HEADER_SIZE + RESPONSE_FIXED),
     flags,
   };
 }

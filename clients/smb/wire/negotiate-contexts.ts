@@ -194,11 +194,12 @@ export function decodeNegotiateContexts(
   offset: number,
   count: number,
   structure: string,
+  fixedEnd = 0,
 ): NegotiateContext[] {
   if (offset % 8 !== 0) {
     throw protocolError(structure, 'NegotiateContextOffset', `${offset} is not 8-byte aligned`);
   }
-  sliceChecked(message, offset, 0, structure, 'NegotiateContextOffset');
+  sliceChecked(message, offset, 0, structure, 'NegotiateContextOffset', fixedEnd);
   checkCount(count, CONTEXT_HEADER_SIZE, message.length - offset, structure, 'NegotiateContextCount');
   const contexts: NegotiateContext[] = [];
   const r = new Reader(message, structure, offset);

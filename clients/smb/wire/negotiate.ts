@@ -139,13 +139,13 @@ export function decodeNegotiateResponse(message: Buffer, bodyOffset = SMB2_HEADE
   const securityOffset = r.u16('SecurityBufferOffset');
   const securityLength = r.u16('SecurityBufferLength');
   const contextOffset = r.u32('NegotiateContextOffset');
-  const securityBuffer = optionalSlice(base, securityOffset, securityLength, RESPONSE, 'SecurityBufferOffset');
+  const securityBuffer = optionalSlice(base, securityOffset, securityLength, RESPONSE, 'SecurityBufferOffset', SMB2_HEADER_SIZE + RESPONSE_FIXED);
   let negotiateContexts: NegotiateContext[] = [];
   if (dialectRevision === Dialect.Smb311) {
     if (contextCount === 0) {
       throw protocolError(RESPONSE, 'NegotiateContextCount', 'is 0 but dialect 3.1.1 requires contexts');
     }
-    negotiateContexts = decodeNegotiateContexts(base, contextOffset, contextCount, RESPONSE);
+    negotiateContexts = decodeNegotiateContexts(base, contextOffset, contextCount, RESPONSE, SMB2_HEADER_SIZE + RESPONSE_FIXED);
   }
   return {
     securityMode,

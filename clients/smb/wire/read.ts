@@ -87,7 +87,7 @@ export function decodeReadResponse(message: Buffer, bodyOffset = SMB2_HEADER_SIZ
   const dataLength = r.u32('DataLength');
   const dataRemaining = r.u32('DataRemaining');
   const flags = r.u32('Flags');
-  const data = optionalSlice(base, dataOffset, dataLength, RESPONSE, 'DataOffset');
+  const data = optionalSlice(base, dataOffset, dataLength, RESPONSE, 'DataOffset', READ_RESPONSE_DATA_OFFSET);
   return { data, dataRemaining, flags };
 }
 

@@ -78,5 +78,5 @@ export function decodeSessionSetupResponse(message: Buffer, bodyOffset = SMB2_HE
   const sessionFlags = r.u16('SessionFlags');
   const offset = r.u16('SecurityBufferOffset');
   const length = r.u16('SecurityBufferLength');
-  return { sessionFlags, securityBuffer: optionalSlice(base, offset, length, RESPONSE, 'SecurityBufferOffset') };
+  return { sessionFlags, securityBuffer: optionalSlice(base, offset, length, RESPONSE, 'SecurityBufferOffset', SMB2_HEADER_SIZE + RESPONSE_FIXED) };
 }
