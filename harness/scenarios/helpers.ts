@@ -48,3 +48,57 @@ export async function failureOf(promise: Promise<unknown>): Promise<Error & { st
     (error: Error) => error,
   );
 }
+
+/**
+ * What the iterations of a loop saw, checked without Playwright: each `expect` is a Playwright
+ * step, which inside a loop of thousands costs minutes (harness/expect-in-loops.ts finds them).
+ * Record each iteration's check here and assert once after the loop:
+ * `expect(checks.failures, 'operations that saw another size').toEqual([])`. The first `keep`
+ * failures are kept, each naming its iteration and what it saw, then a count of the rest.
+ */
+export class LoopChecks {
+  private readonly kept: string[] = [];
+  private failedCount = 0;
+  private checkedCount = 0;
+
+  constructor(private readonly keep = 10) {}
+
+  /** Records a failure at `where` unless `actual` is `expected` (Object.is); returns whether it was. */
+  equal<T>(where: string, actual: T, expected: T): boolean {
+    return this.that(where, Object.is(actual, expected), () => `saw ${String(actual)}, expected ${String(expected)}`);
+  }
+
+  /** Records a failure at `where`, described by `saw()`, unless `ok`; returns `ok`. */
+  that(where: string, ok: boolean, saw: () => string): boolean {
+    this.checkedCount++;
+    if (!ok) {
+      this.failedCount++;
+      if (this.kept.length < this.keep) this.kept.push(`${where}: ${saw()}`);
+    }
+    return ok;
+  }
+
+  /** Checks made so far (passed or not). */
+  get checked(): number {
+    return this.checkedCount;
+  }
+
+  get failed(): boolean {
+    return this.failedCount > 0;
+  }
+
+  /** The kept failures, then `... and N more` when there were more; empty when every check passed. */
+  get failures(): string[] {
+    const more = this.failedCount - this.kept.length;
+    return more > 0 ? [...this.kept, `... and ${more} more`] : [...this.kept];
+  }
+}
+
+/** Where two buffers first differ, for a failure message: `byte 17 is 0x00, expected 0x5a`. */
+export function firstDifference(actual: Buffer, expected: Buffer): string {
+  const length = Math.min(actual.length, expected.length);
+  for (let i = 0; i < length; i++) {
+    if (actual[i] !== expected[i]) return `byte ${i} is 0x${actual[i]!.toString(16).padStart(2, '0')}, expected 0x${expected[i]!.toString(16).padStart(2, '0')}`;
+  }
+  return actual.length === expected.length ? 'no difference' : `${actual.length} bytes, expected ${expected.length}`;
+}

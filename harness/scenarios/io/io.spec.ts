@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { test, expect } from '../../fixtures.js';
 import { Requirement } from '../../annotations.js';
 import { scenario } from '../../scenario.js';
-import { onDisk, patternBytes, seededRandom, sha256 } from '../helpers.js';
+import { LoopChecks, firstDifference, onDisk, patternBytes, seededRandom, sha256 } from '../helpers.js';
 
 test.describe('io', () => {
   test('random-offset reads and writes agree with an in-memory model (seed 20261125)', scenario({ id: 'io/random-offsets' }), async ({ share }) => {
@@ -16,22 +16,25 @@ test.describe('io', () => {
     let current = model;
     const handle = await tree.open(`${dir}/model.bin`, 'w+');
     try {
-      for (let step = 0; step < 300; step++) {
+      const checks = new LoopChecks();
+      for (let step = 0; step < 300 && !checks.failed; step++) {
         const offset = Math.floor(random() * 3 * 1024 * 1024);
         const length = 1 + Math.floor(random() * 200_000);
         if (random() < 0.6) {
           const data = patternBytes(length, step);
-          expect(await handle.write(data, offset)).toBe(length);
+          checks.equal(`step ${step}: WRITE of ${length} bytes at ${offset} wrote`, await handle.write(data, offset), length);
           if (offset + length > current.length) current = Buffer.concat([current, Buffer.alloc(offset + length - current.length)]);
           data.copy(current, offset);
         } else {
           const buffer = Buffer.alloc(length);
           const read = await handle.read(buffer, offset);
           const expected = current.subarray(Math.min(offset, current.length), Math.min(offset + length, current.length));
-          expect(read, `read at ${offset} (step ${step})`).toBe(expected.length);
-          expect(buffer.subarray(0, read).equals(expected), `bytes at ${offset} (step ${step})`).toBe(true);
+          checks.equal(`step ${step}: READ of ${length} bytes at ${offset} returned`, read, expected.length);
+          const bytes = buffer.subarray(0, read);
+          checks.that(`step ${step}: bytes read at ${offset}`, bytes.equals(expected), () => firstDifference(bytes, expected));
         }
       }
+      expect(checks.failures, 'steps where the file and the in-memory model disagree').toEqual([]);
       expect((await handle.stat()).size).toBe(current.length);
     } finally {
       await handle.close();

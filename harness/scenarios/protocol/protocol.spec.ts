@@ -1,7 +1,7 @@
 import { test, expect } from '../../fixtures.js';
 import { frameKind } from '../../pcap-reader.js';
 import { scenario } from '../../scenario.js';
-import { failureOf } from '../helpers.js';
+import { LoopChecks, failureOf } from '../helpers.js';
 import type { WatchEvent } from '../../../clients/smb/index.js';
 
 test.describe('protocol', () => {
@@ -30,20 +30,22 @@ test.describe('protocol', () => {
     const { tree, dir } = share;
     await tree.writeFile(`${dir}/c.txt`, 'credits');
     const handle = await tree.open(`${dir}/c.txt`, 'r');
+    const total = 10_000;
+    const checks = new LoopChecks();
     try {
-      const total = 10_000;
       const concurrency = 64;
-      let done = 0;
+      let started = 0;
       await Promise.all(Array.from({ length: concurrency }, async () => {
-        while (done < total) {
-          done++;
-          expect((await handle.stat()).size).toBe(7);
+        while (started < total && !checks.failed) {
+          const operation = ++started;
+          checks.equal(`operation ${operation} of ${total}: QUERY_INFO size`, (await handle.stat()).size, 7);
         }
       }));
-      expect(done).toBeGreaterThanOrEqual(total);
     } finally {
       await handle.close();
     }
+    expect(checks.failures, 'operations whose QUERY_INFO saw another size than the 7 bytes written').toEqual([]);
+    expect(checks.checked, 'operations answered').toBe(total);
   });
 
   test('a watch sees a file created by a second connection, and cancelling it ends with STATUS_CANCELLED', scenario({ id: 'protocol/change-notify' }), async ({ share, connect, target, traces }) => {

@@ -1,0 +1,94 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test, expect } from '@playwright/test';
+import { findExpectInLoops, formatExpectInLoop } from './expect-in-loops.js';
+import { LoopChecks, firstDifference } from './scenarios/helpers.js';
+
+const SCENARIOS = fileURLToPath(new URL('./scenarios', import.meta.url));
+
+function lines(text: string): string[] {
+  return findExpectInLoops('x.spec.ts', text).map(formatExpectInLoop);
+}
+
+test('an expect in a loop inside a test is named with its file, line and loop', () => {
+  const source = [
+    "test('t', async () => {",
+    '  let done = 0;',
+    '  while (done < 10) {',
+    '    done++;',
+    '    expect(done).toBeGreaterThan(0);',
+    '  }',
+    '  for (let i = 0; i < 3; i++) expect.soft(i).toBe(i);',
+    '  for (const x of [1, 2]) {',
+    '    await Promise.all([x].map(async (y) => expect(y).toBe(x)));',
+    '  }',
+    '  do { expect(done).toBe(10); } while (false);',
+    '});',
+  ].join('\n');
+  expect(lines(source)).toEqual([
+    'x.spec.ts:5:5: expect inside a loop (while statement at line 3); check each iteration with LoopChecks and assert once after the loop',
+    'x.spec.ts:7:31: expect inside a loop (for statement at line 7); check each iteration with LoopChecks and assert once after the loop',
+    'x.spec.ts:9:44: expect inside a loop (map callback at line 9); check each iteration with LoopChecks and assert once after the loop',
+    'x.spec.ts:11:8: expect inside a loop (do statement at line 11); check each iteration with LoopChecks and assert once after the loop',
+  ]);
+});
+
+test('callbacks of iteration methods and Array.from count as loops, wherever the test is', () => {
+  const source = [
+    "test('t', async () => {",
+    '  items.forEach((item) => { expect(item).toBeTruthy(); });',
+    '  await Promise.all(Array.from({ length: 64 }, async () => { expect(1).toBe(1); }));',
+    '  const ok = items.every(function (item) { return expect(item).toBeTruthy(); });',
+    '});',
+  ].join('\n');
+  expect(findExpectInLoops('x.spec.ts', source).map((f) => `${f.line} ${f.loop}`)).toEqual([
+    '2 forEach callback at line 2',
+    '3 from callback at line 3',
+    '4 every callback at line 4',
+  ]);
+});
+
+test('tests declared in a loop, expects once after a loop, and a loop only in the setup are not flagged', () => {
+  const source = [
+    "for (const [slug, size] of sizes) {",
+    "  test(`round trip ${slug}`, async ({ adapter }) => {",
+    '    expect(await adapter.read(slug)).toHaveLength(size);',
+    '  });',
+    '}',
+    "forEachClient((client) => test.describe('d', () => {",
+    "  test('t', async () => {",
+    '    const seen = [];',
+    '    for (let i = 0; i < 3; i++) seen.push(i);',
+    '    expect(seen.map((s) => s * 2)).toEqual([0, 2, 4]);',
+    '    for (const x of expect.anything ? [1] : []) seen.push(x);',
+    '    for (let i = expect(0).toBe(0) ?? 0; i < 1; i++) seen.push(i);',
+    '  });',
+    '}));',
+  ].join('\n');
+  expect(lines(source)).toEqual([]);
+});
+
+test('no scenario calls expect inside a loop', async () => {
+  const files = (await readdir(SCENARIOS, { recursive: true })).filter((f) => f.endsWith('.ts')).sort();
+  expect(files.length, `scenario files under ${SCENARIOS}`).toBeGreaterThan(5);
+  const found: string[] = [];
+  for (const file of files) {
+    const path = join(SCENARIOS, file);
+    found.push(...findExpectInLoops(relative(process.cwd(), path), await readFile(path, 'utf8')).map(formatExpectInLoop));
+  }
+  expect(found).toEqual([]);
+});
+
+test('LoopChecks keeps the first failures with their iteration and what they saw, then counts the rest', () => {
+  const checks = new LoopChecks(2);
+  for (let i = 0; i < 6; i++) checks.equal(`operation ${i}: size`, i % 2 === 0 ? 7 : 8, 7);
+  checks.that('step 9: bytes', false, () => firstDifference(Buffer.from([1, 2, 3]), Buffer.from([1, 2, 0x5a])));
+  expect(checks.checked).toBe(7);
+  expect(checks.failed).toBe(true);
+  expect(checks.failures).toEqual(['operation 1: size: saw 8, expected 7', 'operation 3: size: saw 8, expected 7', '... and 2 more']);
+  expect(firstDifference(Buffer.from([1]), Buffer.from([1, 2]))).toBe('1 bytes, expected 2');
+  const clean = new LoopChecks();
+  expect(clean.equal('x', 'a', 'a')).toBe(true);
+  expect([clean.failed, clean.failures]).toEqual([false, []]);
+});
