@@ -136,10 +136,10 @@ test('per-share encryption: the "secure" tree is encrypted and "plain" is not, i
   });
 });
 
-test('guest: an unknown user is mapped to guest, which neither signs nor encrypts; a client that requires encryption refuses it', async () => {
+test('guest: an unknown user is mapped to guest (asked for with guest: true), which neither signs nor encrypts; a client that requires encryption refuses it', async () => {
   await withTarget('guest', async (target) => {
     const observer = recorder();
-    const client = await connectAs(target, { username: 'nosuchuser', password: 'whatever', observer });
+    const client = await connectAs(target, { username: 'nosuchuser', password: 'whatever', guest: true, observer });
     try {
       expect(client.negotiated).toMatchObject({ dialect: '3.1.1', isGuest: true, signingOn: false, encryptionOn: false });
       const tree = await client.connectTree('public');
@@ -153,7 +153,7 @@ test('guest: an unknown user is mapped to guest, which neither signs nor encrypt
     } finally {
       await client.close();
     }
-    const refused = await connectAs(target, { username: 'nosuchuser', password: 'whatever', encryption: 'required' }).catch((e: unknown) => e);
+    const refused = await connectAs(target, { username: 'nosuchuser', password: 'whatever', guest: true, encryption: 'required' }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(SecurityError);
     expect((refused as Error).message).toBe(
       'the server made this a guest session (SessionFlags IS_GUEST), which cannot use encryption, but the client requires encryption',

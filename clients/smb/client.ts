@@ -31,6 +31,13 @@ export interface SmbClientOptions {
   username?: string;
   password?: string;
   domain?: string;
+  /**
+   * Accept a guest session: the server may log these credentials (or unknown ones) on as a
+   * guest, which neither signs nor encrypts. Default false: a guest (or anonymous) answer to a
+   * logon with a username is refused with a SecurityError, since someone in the middle can set
+   * that flag to turn signing and encryption off. An empty username logs on anonymously.
+   */
+  guest?: boolean;
   /** Dialects to offer; default all of 2.0.2 .. 3.1.1. */
   dialects?: readonly DialectName[];
   /** 3.1.1 ciphers in order of preference; default AES-128-GCM, AES-128-CCM, AES-256-GCM, AES-256-CCM. */
@@ -140,6 +147,7 @@ export class SmbClient {
         username: options.username,
         password: options.password,
         domain: options.domain,
+        guest: options.guest,
         encryption,
         signing,
       });

@@ -31,6 +31,8 @@ export interface SessionOptions {
   username?: string | undefined;
   password?: string | undefined;
   domain?: string | undefined;
+  /** Accept a guest session (SessionFlags IS_GUEST), which is neither signed nor encrypted. */
+  guest?: boolean | undefined;
   encryption: EncryptionPolicy;
   signing: SigningPolicy;
 }
@@ -132,23 +134,18 @@ export class Session {
     const sessionId = response.header.sessionId;
     const isGuest = (sessionFlags & SessionFlag.IsGuest) !== 0;
     const isAnonymous = (sessionFlags & SessionFlag.IsNull) !== 0 || auth.isAnonymous;
-    if (isGuest || isAnonymous) {
-      // A guest or null session has no key the server shares: it can neither sign nor encrypt.
-      const kind = isGuest ? 'a guest session (SessionFlags IS_GUEST)' : 'an anonymous session (SessionFlags IS_NULL)';
-      if (options.encryption === 'required' || options.signing === 'required') {
-        const needs = options.encryption === 'required' ? 'encryption' : 'signing';
-        throw new SecurityError(`the server made this ${kind}, which cannot use ${needs}, but the client requires ${needs}`, { command: 'SESSION_SETUP' });
-      }
-      return new Session(connection, sessionId, isGuest, isAnonymous, undefined);
-    }
-    const sessionKey = auth.sessionKey;
-    if (sessionKey === undefined) throw new SecurityError('SESSION_SETUP succeeded but authentication produced no session key', { command: 'SESSION_SETUP' });
-    const keys = deriveSessionKeys({
+    const sessionKey = auth.isAnonymous ? undefined : auth.sessionKey;
+    const keys = sessionKey === undefined ? undefined : deriveSessionKeys({
       dialect: negotiated.dialect,
       sessionKey,
       ...(preauth === undefined ? {} : { preauthIntegrityHash: preauth.value }),
       ...(negotiated.cipher === undefined ? {} : { cipher: negotiated.cipher }),
     });
+    if (isGuest || isAnonymous) {
+      refuseKeylessSession(connection, options, auth, response, keys, isGuest);
+      return new Session(connection, sessionId, isGuest, isAnonymous, undefined);
+    }
+    if (sessionKey === undefined || keys === undefined) throw new SecurityError('SESSION_SETUP succeeded but authentication produced no session key', { command: 'SESSION_SETUP' });
     verifyFinalResponse(connection, response, keys);
     auth.complete(finalToken);
     const encryptData = decideEncryption(connection, options, sessionFlags);
@@ -245,6 +242,35 @@ async function setupRound(connection: Connection, body: Buffer, sessionId: bigin
       throw new SmbError(`${error.message} (the server may require encryption, which this client has turned off)`, details);
     }
     throw error;
+  }
+}
+
+/**
+ * A guest or null session has no key the server shares: it can neither sign nor encrypt. Someone
+ * in the middle can set IS_GUEST (or IS_NULL) in the final response of a password logon to turn
+ * signing, encryption and secure negotiate off, so such a session is taken only when the caller
+ * logged on anonymously or asked for guest (Windows refuses insecure guest logons by default);
+ * a signed response is verified first with the keys the logon produced (MS-SMB2 3.2.5.3.1).
+ */
+function refuseKeylessSession(
+  connection: Connection,
+  options: SessionOptions,
+  auth: Authenticator,
+  response: SmbResponse,
+  keys: SessionKeys | undefined,
+  isGuest: boolean,
+): void {
+  const kind = isGuest ? 'a guest session (SessionFlags IS_GUEST)' : 'an anonymous session (SessionFlags IS_NULL)';
+  if (keys !== undefined && (response.header.flags & HeaderFlag.Signed) !== 0) verifyFinalResponse(connection, response, keys);
+  if (!auth.isAnonymous && options.guest !== true) {
+    throw new SecurityError(
+      `the server made this ${kind}, but the client authenticated as ${options.username ?? ''}: a guest session is neither signed nor encrypted (pass guest: true to accept one)`,
+      { command: 'SESSION_SETUP' },
+    );
+  }
+  if (options.encryption === 'required' || options.signing === 'required') {
+    const needs = options.encryption === 'required' ? 'encryption' : 'signing';
+    throw new SecurityError(`the server made this ${kind}, which cannot use ${needs}, but the client requires ${needs}`, { command: 'SESSION_SETUP' });
   }
 }
 

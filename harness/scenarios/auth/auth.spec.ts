@@ -29,7 +29,7 @@ test.describe('auth', () => {
   });
 
   test('an unknown user is refused, or mapped to guest where the target admits guests', scenario({ id: 'auth/unknown-user' }), async ({ connect, target }) => {
-    const attempt = connect({ username: 'nosuchuser', password: 'whatever' });
+    const attempt = connect({ username: 'nosuchuser', password: 'whatever', guest: true });
     if (target.profile.guest.enabled) {
       const client = await attempt;
       expect(client.negotiated).toMatchObject({ isGuest: true, signingOn: false, encryptionOn: false });
@@ -41,7 +41,7 @@ test.describe('auth', () => {
   });
 
   test('a guest reaches the guest share but not the private one, and neither signs nor encrypts', scenario({ id: 'auth/guest', requires: [Requirement.guest] }), async ({ connect, target }) => {
-    const guest = await connect({ username: 'guestvisitor', password: '' });
+    const guest = await connect({ username: 'guestvisitor', password: '', guest: true });
     expect(guest.negotiated).toMatchObject({ isGuest: true, signingOn: false, encryptionOn: false });
     const open = target.shares.find((s) => s.guestOk);
     const closed = target.shares.find((s) => !s.guestOk);
