@@ -145,6 +145,7 @@ export function buildMatrix(input: BuildInput): BuiltMatrix {
       passes: verdict.passes,
       passRate: verdict.passRate,
       durationMs: Math.round(verdict.durationMs),
+      ...(verdict.timing === undefined ? {} : { timing: verdict.timing }),
       negotiated,
       failingStep: failed ? firstFailingStep(rep.result) : null,
       error: failed ? cellError(rep.result) : null,

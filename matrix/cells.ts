@@ -6,7 +6,7 @@
 import type { TestCase, TestResult, TestStep } from '@playwright/test/reporter';
 import { Annotation, Attachment, type TargetFacts } from '../harness/annotations.js';
 import { stripAnsi } from './render/escape.js';
-import { DeclaredSettings, NegotiatedSettings, type AttachmentKind, type CellError, type Outcome } from './schema.js';
+import { DeclaredSettings, NegotiatedSettings, type AttachmentKind, type CellError, type CellTiming, type Outcome } from './schema.js';
 
 export interface TestRun {
   test: TestCase;
@@ -167,6 +167,44 @@ export function skipReason(test: TestCase, result: TestResult): { outcome: Outco
   return { outcome: 'not-applicable', reason };
 }
 
+/** The worker fixture that starts the target (harness/fixtures.ts): its time is the target's, not the cell's. */
+const TARGET_START_FIXTURE = 'Fixture "targetState"';
+
+function fixtureTime(steps: readonly TestStep[], title: string): number {
+  return steps.reduce((sum, s) => sum + (s.category === 'fixture' && s.title === title ? s.duration : fixtureTime(s.steps, title)), 0);
+}
+
+/**
+ * Where one run's time went, from Playwright's "Before Hooks" and "After Hooks" steps (the
+ * fixtures run inside them); undefined for a run without them (skipped before any hook ran).
+ */
+export function timingOf(result: TestResult): CellTiming | undefined {
+  const before = result.steps.find((s) => s.category === 'hook' && s.title === 'Before Hooks');
+  const after = result.steps.find((s) => s.category === 'hook' && s.title === 'After Hooks');
+  if (before === undefined) return undefined;
+  const targetStartMs = Math.min(before.duration, fixtureTime(before.steps, TARGET_START_FIXTURE));
+  const bodyStart = before.startTime.getTime() + before.duration;
+  const bodyEnd = after?.startTime.getTime() ?? result.startTime.getTime() + targetStartMs + result.duration;
+  return {
+    targetStartMs: Math.round(targetStartMs),
+    setupMs: Math.round(before.duration - targetStartMs),
+    scenarioMs: Math.round(Math.max(0, bodyEnd - bodyStart)),
+    teardownMs: Math.round(after?.duration ?? 0),
+  };
+}
+
+/** Timings added up; undefined when none of them is known. */
+export function addTimings(timings: readonly (CellTiming | undefined)[]): CellTiming | undefined {
+  const known = timings.filter((t): t is CellTiming => t !== undefined);
+  if (known.length === 0) return undefined;
+  return known.reduce((sum, t) => ({
+    targetStartMs: sum.targetStartMs + t.targetStartMs,
+    setupMs: sum.setupMs + t.setupMs,
+    scenarioMs: sum.scenarioMs + t.scenarioMs,
+    teardownMs: sum.teardownMs + t.teardownMs,
+  }));
+}
+
 export interface RunsVerdict {
   outcome: Outcome;
   reason: string | null;
@@ -174,6 +212,7 @@ export interface RunsVerdict {
   passes: number;
   passRate: number | null;
   durationMs: number;
+  timing: CellTiming | undefined;
   /** The run whose error, step and traces the cell shows. */
   representative: TestRun;
 }
@@ -182,16 +221,17 @@ export interface RunsVerdict {
 export function judgeRuns(runs: readonly TestRun[]): RunsVerdict {
   if (runs.length === 0) throw new Error('a cell needs at least one run');
   const durationMs = runs.reduce((sum, r) => sum + Math.max(0, r.result.duration), 0);
+  const timing = addTimings(runs.map((r) => timingOf(r.result)));
   const executed = runs.filter((r) => r.result.status !== 'skipped');
   if (executed.length === 0) {
     const last = runs[runs.length - 1] as TestRun;
     const { outcome, reason } = skipReason(last.test, last.result);
-    return { outcome, reason, attempts: runs.length, passes: 0, passRate: outcome === 'infra-error' ? 0 : null, durationMs, representative: last };
+    return { outcome, reason, attempts: runs.length, passes: 0, passRate: outcome === 'infra-error' ? 0 : null, durationMs, timing, representative: last };
   }
   const passes = executed.filter((r) => r.result.status === 'passed').length;
   const attempts = executed.length;
   const failures = executed.filter((r) => r.result.status !== 'passed');
-  const base = { attempts, passes, passRate: passes / attempts, durationMs };
+  const base = { attempts, passes, passRate: passes / attempts, durationMs, timing };
   if (failures.length === 0) return { ...base, outcome: 'passed', reason: null, representative: executed[executed.length - 1] as TestRun };
   const firstFailure = failures[0] as TestRun;
   if (passes > 0) return { ...base, outcome: 'flaky', reason: `passed ${passes} of ${attempts} runs`, representative: firstFailure };

@@ -6,9 +6,19 @@
 import { cp, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { addTimings } from './cells.js';
 import { SCHEMA_VERSION, cellKey, readMatrix, writeMatrix, type Cell, type Matrix, type TargetInfo } from './schema.js';
 
 function combineCells(a: Cell, b: Cell): Cell {
+  return withTiming(combineOutcomes(a, b), addTimings([a.timing, b.timing]));
+}
+
+function withTiming(cell: Cell, timing: Cell['timing']): Cell {
+  const { timing: _dropped, ...rest } = cell;
+  return timing === undefined ? rest : { ...rest, timing };
+}
+
+function combineOutcomes(a: Cell, b: Cell): Cell {
   const attempts = a.attempts + b.attempts;
   const passes = a.passes + b.passes;
   const durationMs = a.durationMs + b.durationMs;

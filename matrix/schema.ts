@@ -72,6 +72,24 @@ export type CellAttachments = z.infer<typeof CellAttachments>;
 export type AttachmentKind = keyof CellAttachments;
 export const ATTACHMENT_KINDS: readonly AttachmentKind[] = ['pcap', 'keys', 'transcriptJson', 'transcriptText', 'serverLog'];
 
+/**
+ * Where a cell's time went (milliseconds, summed over its runs), from Playwright's hook steps.
+ * Optional: runs recorded before it was kept have none.
+ */
+export const CellTiming = z
+  .object({
+    /** Starting the target: paid by the first cell of each worker. */
+    targetStartMs: z.number().nonnegative(),
+    /** The harness before the scenario: capture proxy, clients, the fresh directory, checks. */
+    setupMs: z.number().nonnegative(),
+    /** The scenario's own body. */
+    scenarioMs: z.number().nonnegative(),
+    /** The harness after it: closing clients and the capture, attaching traces. */
+    teardownMs: z.number().nonnegative(),
+  })
+  .strict();
+export type CellTiming = z.infer<typeof CellTiming>;
+
 export const Cell = z
   .object({
     client: z.string().min(1),
@@ -85,6 +103,7 @@ export const Cell = z
     passes: z.number().int().nonnegative(),
     passRate: z.number().min(0).max(1).nullable(),
     durationMs: z.number().nonnegative(),
+    timing: CellTiming.optional(),
     negotiated: NegotiatedSettings.nullable(),
     /** Title path of the first failing step, ` › ` between levels. */
     failingStep: z.string().nullable(),

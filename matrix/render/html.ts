@@ -5,6 +5,7 @@
 import { ATTACHMENT_KINDS, OUTCOMES, type AttachmentKind, type Cell, type Matrix } from '../schema.js';
 import { escapeHtml as h, hrefForPath, isWebLink, stripControlCharacters } from './escape.js';
 import { OUTCOME_COLOR, OUTCOME_LABEL, countOutcomes, describeCounts, errorHeadline, formatDuration, runDurationMs, summarizeTargets } from './summary.js';
+import { describeSplit, formatSeconds, timeReport } from './timing.js';
 
 const ATTACHMENT_LABEL: Readonly<Record<AttachmentKind, string>> = {
   pcap: 'capture (pcapng)',
@@ -91,6 +92,24 @@ function targetTable(m: Matrix): string {
   return `<h2>Targets</h2><table class="targets"><thead><tr><th>target</th><th>dialect</th><th>cipher</th><th>signing</th><th>passed/total</th><th>server version</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+function timeSection(m: Matrix): string {
+  const report = timeReport(m);
+  const seconds = (ms: number | null) => (ms === null ? '–' : formatSeconds(ms));
+  const targets = report.targets.map((t) => {
+    const timed = t.timedCells > 0;
+    return `<tr data-target="${h(t.target)}"><th>${h(t.target)}</th><td>${t.cells}</td><td>${h(formatSeconds(t.cellMs))}</td>` +
+      `<td>${h(timed ? formatSeconds(t.scenarioMs) : '–')}</td><td>${h(timed ? formatSeconds(t.setupMs + t.teardownMs) : '–')}</td><td>${h(timed ? formatSeconds(t.targetStartMs) : '–')}</td></tr>`;
+  });
+  const slowest = report.slowest.map(
+    (s) => `<tr><td>${h(s.cell.client)} × ${h(s.cell.target)} × ${h(s.cell.scenario)}</td><td>${h(formatSeconds(s.totalMs))}</td><td>${h(seconds(s.scenarioMs))}</td><td>${h(seconds(s.harnessMs))}</td></tr>`,
+  );
+  return `<section class="time"><h2>Where the time went</h2>
+<p class="time-total">${h(formatSeconds(report.wallMs))} wall; the cells' time: ${h(describeSplit(report.all))}.</p>
+<table class="time-targets"><thead><tr><th>target</th><th>cells</th><th>cell time</th><th>scenarios</th><th>harness</th><th>target start</th></tr></thead><tbody>${targets.join('')}</tbody></table>
+<p>The ${report.slowest.length} slowest cells:</p>
+<table class="time-slowest"><thead><tr><th>cell</th><th>total</th><th>scenario</th><th>harness</th></tr></thead><tbody>${slowest.join('')}</tbody></table></section>`;
+}
+
 function filters(m: Matrix): string {
   const areas = [...new Set(m.scenarios.map((s) => s.area))].sort();
   return `<div class="filters">
@@ -170,6 +189,7 @@ ${targetTable(m)}
 ${filters(m)}
 ${m.clients.map((c) => gridFor(m, c, index)).join('\n')}
 <div id="details">${m.cells.map((c, i) => detail(c, cellId(i))).join('\n')}</div>
+${m.cells.length > 0 ? timeSection(m) : ''}
 <script>${SCRIPT}</script>
 </body></html>
 `;

@@ -3,6 +3,7 @@ import type { Cell, Matrix } from '../schema.js';
 import { compareMatrices, type CellChange } from '../compare.js';
 import { escapeMarkdown as md, firstLine } from './escape.js';
 import { OUTCOME_LABEL, countOutcomes, describeCounts, errorHeadline, formatDuration, runDurationMs, summarizeTargets } from './summary.js';
+import { describeSplit, formatSeconds, timeReport } from './timing.js';
 
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
@@ -42,6 +43,26 @@ function targetTable(m: Matrix): string[] {
   return lines;
 }
 
+function timeSection(m: Matrix): string[] {
+  const report = timeReport(m);
+  const seconds = (ms: number | null) => (ms === null ? '–' : formatSeconds(ms));
+  const lines = [
+    '### Where the time went',
+    '',
+    `${formatSeconds(report.wallMs)} wall; the cells' time: ${describeSplit(report.all)}.`,
+    '',
+    '| target | cells | cell time | scenarios | harness | target start |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const t of report.targets) {
+    const timed = t.timedCells > 0;
+    lines.push(`| ${md(t.target)} | ${t.cells} | ${formatSeconds(t.cellMs)} | ${timed ? formatSeconds(t.scenarioMs) : '–'} | ${timed ? formatSeconds(t.setupMs + t.teardownMs) : '–'} | ${timed ? formatSeconds(t.targetStartMs) : '–'} |`);
+  }
+  lines.push('', `The ${report.slowest.length} slowest cells:`, '', '| cell | total | scenario | harness |', '|---|---:|---:|---:|');
+  for (const s of report.slowest) lines.push(`| ${cellName(s.cell)} | ${formatSeconds(s.totalMs)} | ${seconds(s.scenarioMs)} | ${seconds(s.harnessMs)} |`);
+  return lines;
+}
+
 function changeLine(change: CellChange): string {
   const before = change.before ? OUTCOME_LABEL[change.before.outcome] : 'absent';
   const problem = change.after ? cellProblem(change.after) : '';
@@ -71,6 +92,7 @@ export function renderMarkdown(m: Matrix, previous?: Matrix): string {
   if (flaky.length) {
     lines.push('', '### Flaky', '', ...flaky.map((c) => `- ${cellName(c)}: passed ${c.passes} of ${c.attempts} runs${cellProblem(c) ? ` — ${cellProblem(c)}` : ''}`));
   }
+  if (m.cells.length > 0) lines.push('', ...timeSection(m));
   if (m.run.expiredExpectations.length) {
     lines.push('', '### Expired expectations (no longer applied)', '');
     lines.push(...m.run.expiredExpectations.map((e) => `- ${code(e.client)} × ${code(e.target)} × ${code(e.scenario)} expired ${md(e.expires)}: ${md(e.reason)}`));
