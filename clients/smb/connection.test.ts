@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { Connection } from './connection.js';
 import { Cipher, NonceGenerator, SigningAlgorithm, encryptMessage, signMessage } from './crypto/index.js';
-import { SecurityError, TimeoutError } from './errors.js';
+import { SecurityError, TimeoutError, TransportError } from './errors.js';
 import { SmbClient } from './client.js';
 import { FakeServer, S2C_KEY, SIGNING_KEY, echo, options, security, signed } from './scripted-server.fixture.js';
 import type { Received } from './scripted-server.fixture.js';
@@ -222,5 +222,29 @@ test('SmbClient.connect to a server that never answers NEGOTIATE: TimeoutError n
     expect(error?.message).toBe(`no response to NEGOTIATE from 127.0.0.1:${fake.port} within 200 ms`);
   } finally {
     await fake.stop();
+  }
+});
+
+test('a server that closes right after accept, or in the middle of its NEGOTIATE response: TransportError, not a NegotiationError', async () => {
+  const fake = await FakeServer.start((_request, server) => {
+    // A frame that announces 200 bytes, of which 50 arrive before the connection ends.
+    const head = Buffer.alloc(54);
+    head.writeUInt32BE(200);
+    head.set([0xfe, 0x53, 0x4d, 0x42], 4);
+    server.socket?.end(head);
+  });
+  const closing = await FakeServer.start(() => {});
+  closing.server.removeAllListeners('connection');
+  closing.server.on('connection', (socket) => socket.destroy());
+  try {
+    for (const [server, detail] of [[closing, ''], [fake, ' in the middle of a message (50 of 200 bytes received)']] as const) {
+      const error = await SmbClient.connect({ host: '127.0.0.1', port: server.port, timeoutMs: 2000 }).then(() => undefined, (e: unknown) => e as Error);
+      expect(error).toBeInstanceOf(TransportError);
+      expect(error?.message).toBe(`connection to 127.0.0.1:${server.port} closed by the server${detail}, before it answered NEGOTIATE (client offered 2.0.2, 2.1, 3.0, 3.0.2, 3.1.1)`);
+      expect(error).toMatchObject({ code: 'SMB_TRANSPORT', command: 'NEGOTIATE' });
+    }
+  } finally {
+    await fake.stop();
+    await closing.stop();
   }
 });

@@ -174,7 +174,8 @@ export class Connection {
         throw new NegotiationError(`${offered}; server answered ${error.message}${hint}`, { status: error.status, statusName: error.statusName, command: 'NEGOTIATE', cause: error });
       }
       if (error instanceof TransportError) {
-        throw new NegotiationError(`${offered}; server closed the connection without answering NEGOTIATE (no dialect in common?)`, { command: 'NEGOTIATE', cause: error });
+        // A connection that ends before the answer says nothing about dialects: it stays a transport failure.
+        throw new TransportError(`${error.message}, before it answered NEGOTIATE (${offered})`, { command: 'NEGOTIATE', cause: error });
       }
       throw error;
     }
