@@ -1,4 +1,5 @@
 /** readdir (QUERY_DIRECTORY until STATUS_NO_MORE_FILES, MS-SMB2 3.2.4.17), mkdir and rmdir. */
+import { withCleanup } from './cleanup.js';
 import type { SmbResponse } from './connection.js';
 import { ProtocolError } from './errors.js';
 import { closeHandle, createRequest, onFile, toFileStat } from './handles.js';
@@ -72,7 +73,7 @@ export async function listDirectory(tree: Tree, path: string): Promise<DirEntry[
   const [created, listed] = await Promise.allSettled([creating, listing]);
   if (created.status === 'rejected') throw created.reason;
   const { fileId } = decodeCreateResponse(created.value.message);
-  try {
+  return withCleanup(async () => {
     if (listed.status === 'rejected') throw listed.reason;
     const all = entriesOf(listed.value);
     let last = listed.value;
@@ -81,9 +82,7 @@ export async function listDirectory(tree: Tree, path: string): Promise<DirEntry[
       for (const entry of entriesOf(last)) all.push(entry);
     }
     return all;
-  } finally {
-    await closeHandle(tree, fileId, display);
-  }
+  }, () => closeHandle(tree, fileId, display));
 }
 
 export async function makeDirectory(tree: Tree, path: string, options: { recursive?: boolean } = {}): Promise<void> {

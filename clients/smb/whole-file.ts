@@ -3,6 +3,7 @@
  * round trip: CREATE + READ/WRITE + CLOSE as one related compound (MS-SMB2 3.2.4.1.4).
  */
 import { constants } from 'node:buffer';
+import { withCleanup } from './cleanup.js';
 import { SmbError } from './errors.js';
 import { FileHandle, openSpec } from './file.js';
 import { onFile } from './handles.js';
@@ -32,12 +33,10 @@ export async function readFile(tree: Tree, path: string): Promise<Buffer> {
   const whole = Buffer.allocUnsafe(size);
   first.copy(whole);
   const handle = await FileHandle.open(tree, sharePath, 'r');
-  try {
+  return withCleanup(async () => {
     const rest = await readAt(tree, handle.fileId, handle.path, whole.subarray(first.length), first.length);
     return whole.subarray(0, first.length + rest);
-  } finally {
-    await handle.close();
-  }
+  }, () => handle.close());
 }
 
 export async function writeFile(tree: Tree, path: string, data: FileData): Promise<void> {
@@ -51,18 +50,10 @@ export async function writeFile(tree: Tree, path: string, data: FileData): Promi
     return;
   }
   const handle = await FileHandle.open(tree, sharePath, 'w');
-  try {
-    await writeAt(tree, handle.fileId, handle.path, bytes, 0);
-  } finally {
-    await handle.close();
-  }
+  await withCleanup(() => writeAt(tree, handle.fileId, handle.path, bytes, 0), () => handle.close());
 }
 
 export async function appendFile(tree: Tree, path: string, data: FileData): Promise<void> {
   const handle = await FileHandle.open(tree, toShareFilePath(path, 'appendFile'), 'a');
-  try {
-    await handle.write(toBuffer(data), 0);
-  } finally {
-    await handle.close();
-  }
+  await withCleanup(() => handle.write(toBuffer(data), 0), () => handle.close());
 }

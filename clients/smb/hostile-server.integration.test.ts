@@ -1,0 +1,64 @@
+/**
+ * The file API against a real smbd behind a tampering proxy: responses no honest server sends
+ * (a forged signature, a READ with no data in the middle of a file, a lying EndOfFile, a server
+ * that stops answering, directory entries with impossible names). Each ends in a typed error
+ * that names the first problem, or in the right bytes; never in a silently wrong result.
+ */
+import { test, expect } from '@playwright/test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SecurityError } from './errors.js';
+import { connectAs, withTarget } from './native-target.fixture.js';
+import { withProxy } from './tampering-proxy.fixture.js';
+import type { ServerMessage, Tamper } from './tampering-proxy.fixture.js';
+import { Command } from './wire/index.js';
+import type { Tree } from './tree.js';
+import type { StartedNativeTarget } from '../../servers/samba/native.js';
+
+test.describe.configure({ mode: 'parallel' });
+
+async function failureOf(promise: Promise<unknown>): Promise<Error> {
+  const outcome = await promise.then(() => undefined, (error: unknown) => error as Error);
+  if (outcome === undefined) throw new Error('expected a failure, but it succeeded');
+  return outcome;
+}
+
+/** The messages of one command in a server frame. */
+function responses(messages: ServerMessage[], command: number): ServerMessage[] {
+  return messages.filter((m) => m.header.command === command);
+}
+
+/** Connects through a proxy that applies `tamper`, to `share`, runs `use`, and closes everything. */
+async function throughProxy(
+  target: StartedNativeTarget,
+  share: string,
+  tamper: Tamper,
+  use: (tree: Tree, root: string) => Promise<void>,
+  options: { timeoutMs?: number } = {},
+): Promise<void> {
+  const root = target.share(share).localPath;
+  if (root === undefined) throw new Error(`${target.name}: share ${share} has no local path`);
+  await withProxy(target, tamper, async (proxy) => {
+    const client = await connectAs(target, { port: proxy.port, ...options });
+    try {
+      await use(await client.connectTree(share), root);
+    } finally {
+      await client.close();
+    }
+  });
+}
+
+test('readdir: a bad signature on QUERY_DIRECTORY is the SecurityError reported, not the failing CLOSE after it', async () => {
+  await withTarget('smb311-signing-gmac', async (target) => {
+    const tamper: Tamper = (frame, messages) => {
+      for (const { message } of responses(messages, Command.QueryDirectory)) message[48] = (message[48] ?? 0) ^ 0x01;
+      return frame;
+    };
+    await throughProxy(target, 'data', tamper, async (tree, root) => {
+      writeFileSync(join(root, 'listed.txt'), 'x');
+      const error = await failureOf(tree.readdir(''));
+      expect(error).toBeInstanceOf(SecurityError);
+      expect(error.message).toMatch(/^bad signature on QUERY_DIRECTORY response \(message id \d+, session 0x[0-9a-f]{16}\)$/);
+    });
+  });
+});
