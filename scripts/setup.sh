@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything smb-interop needs on Debian (12 or newer) with Node 20+, skipping what is
-# already present: Samba's smbd, smbclient and testparm, tshark, Chromium (the report's browser
-# tests drive Debian's build; no browser is downloaded), and the npm packages.
+# already present: Samba's smbd, smbclient and testparm, nss_wrapper (native targets keep their
+# accounts in private passwd files read through it), tshark, Chromium (the report's browser tests
+# drive Debian's build; no browser is downloaded), and the npm packages.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
@@ -13,6 +14,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 need=()
 command -v smbd >/dev/null 2>&1 || [ -x /usr/sbin/smbd ] || need+=(samba)
 command -v smbclient >/dev/null 2>&1 || need+=(smbclient)
+compgen -G '/usr/lib/*/libnss_wrapper.so' >/dev/null || [ -e /usr/lib/libnss_wrapper.so ] || need+=(libnss-wrapper)
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
@@ -20,7 +22,7 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
-  step "Debian packages present: samba, smbclient, tshark, chromium"
+  step "Debian packages present: samba, smbclient, libnss-wrapper, tshark, chromium"
 fi
 # Samba's own service is not needed (the harness starts its own smbd on loopback ports).
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet smbd 2>/dev/null; then

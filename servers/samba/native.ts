@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import type { Profile } from '../catalog/schema.js';
 import { registerCleanup } from '../cleanup.js';
 import type { ServerSession, StartedShare, StartedTarget, TargetUser } from '../target.js';
-import {
-  accountName, addSambaUser, createUnixAccount, deleteUnixAccount, deleteUnixAccountSync, randomPassword, run,
-} from './accounts.js';
+import { accountName, addSambaUser, randomPassword, run } from './accounts.js';
+import { removeOrphanedLegacyAccountsOnce } from './legacy-accounts.js';
 import { claimPort, listenerHeldBy } from './listener.js';
+import { findNssWrapper, NSS_WRAPPER_PACKAGE, writeAccountDatabase } from './private-accounts.js';
 import { ServerLog } from './server-log.js';
 import { renderSmbConf } from './smb-conf.js';
 import { parseSmbstatusJson } from './smbstatus.js';
@@ -23,7 +23,6 @@ const INSTALL_HINT = 'install Samba with: sudo apt-get install -y samba smbclien
 interface OwnerRecord {
   pid: number;
   smbdPid?: number;
-  accounts: string[];
 }
 
 /** Start failure that names the profile, the reason and the server's own words. */
@@ -84,6 +83,7 @@ function killGroupSync(pid: number | undefined): void {
 
 /** Removes what a crashed or killed earlier run left behind (its owner process no longer exists). */
 export function sweepStaleNativeTargets(base = tmpdir()): number {
+  removeOrphanedLegacyAccountsOnce();
   let swept = 0;
   for (const entry of readdirSync(base)) {
     if (!entry.startsWith(DIR_PREFIX)) continue;
@@ -96,7 +96,6 @@ export function sweepStaleNativeTargets(base = tmpdir()): number {
     }
     if (isAlive(owner.pid)) continue;
     killGroupSync(owner.smbdPid);
-    for (const account of owner.accounts) deleteUnixAccountSync(account);
     rmSync(dir, { recursive: true, force: true });
     swept++;
   }
@@ -178,6 +177,8 @@ export class NativeSambaServer {
     const name = `${this.profile.name}@native`;
     const smbd = findSmbd();
     if (!smbd) throw new TargetStartError(name, `smbd was not found on PATH or in /usr/sbin; ${INSTALL_HINT}`);
+    const nssWrapper = findNssWrapper();
+    if (!nssWrapper) throw new TargetStartError(name, `libnss_wrapper.so was not found (the target's accounts live in a private passwd file that smbd reads through it); install it with: sudo apt-get install -y ${NSS_WRAPPER_PACKAGE}`);
     const parent = this.options.parentDir;
     let parentMode: number;
     try {
@@ -191,13 +192,12 @@ export class NativeSambaServer {
 
     const root = await mkdtemp(join(this.options.parentDir, `${DIR_PREFIX}${this.profile.name}-`));
     const instance = randomBytes(3).toString('hex');
-    const owner: OwnerRecord = { pid: process.pid, accounts: [] };
+    const owner: OwnerRecord = { pid: process.pid };
     const writeOwner = () => writeFileSync(join(root, OWNER_FILE), JSON.stringify(owner));
     writeOwner();
     let child: ChildProcess | undefined;
     const syncCleanup = () => {
       killGroupSync(child?.pid);
-      for (const account of owner.accounts) deleteUnixAccountSync(account);
       rmSync(root, { recursive: true, force: true });
     };
     const unregister = registerCleanup(syncCleanup);
@@ -214,14 +214,10 @@ export class NativeSambaServer {
         await chmod(path, 0o777);
         sharePaths[share.name] = path;
       }
-      const users: TargetUser[] = [];
-      for (const user of this.profile.users) {
-        const username = accountName(instance, user.name);
-        owner.accounts.push(username);
-        writeOwner();
-        await createUnixAccount(username);
-        users.push({ name: user.name, username, password: randomPassword(), domain: '' });
-      }
+      const users: TargetUser[] = this.profile.users.map((user) => ({
+        name: user.name, username: accountName(instance, user.name), password: randomPassword(), domain: '',
+      }));
+      const accounts = await writeAccountDatabase(root, users.map((u) => u.username), nssWrapper);
 
       const log = new ServerLog();
       const confPath = join(root, 'smb.conf');
@@ -239,11 +235,12 @@ export class NativeSambaServer {
         });
         await writeFile(confPath, conf);
         if (attempt === 0) {
-          for (const u of users) await addSambaUser(confPath, u.username, u.password);
+          for (const u of users) await addSambaUser(confPath, u.username, u.password, accounts.env);
         }
         const started = Date.now();
         child = spawn(smbd, ['-s', confPath, '--foreground', '--no-process-group', '--debug-stdout', `-d${this.options.logLevel}`], {
           stdio: ['ignore', 'pipe', 'pipe'],
+          env: accounts.env,
           detached: true, // own process group: stop() and the sweeper kill smbd and every helper it forks
         });
         owner.smbdPid = child.pid;
@@ -261,7 +258,7 @@ export class NativeSambaServer {
           unregister();
           const target = new StartedNativeTarget({
             name, profile: this.profile, host: this.options.host, port, root, confPath, sharePaths, users, log,
-            process: child, serverVersion: smbdVersion(smbd), accounts: owner.accounts, syncCleanup,
+            process: child, serverVersion: smbdVersion(smbd), accountsEnv: accounts.env, syncCleanup,
           });
           return target;
         }
@@ -311,7 +308,8 @@ interface NativeTargetInit {
   log: ServerLog;
   process: ChildProcess;
   serverVersion: string;
-  accounts: string[];
+  /** The environment under which Samba's tools see the target's private accounts. */
+  accountsEnv: NodeJS.ProcessEnv;
   syncCleanup: () => void;
 }
 
@@ -379,7 +377,7 @@ export class StartedNativeTarget implements StartedTarget {
   }
 
   async serverSessions(): Promise<ServerSession[]> {
-    const result = await run('smbstatus', ['-s', this.confPath, '--json'], { timeoutMs: 10_000 });
+    const result = await run('smbstatus', ['-s', this.confPath, '--json'], { timeoutMs: 10_000, env: this.init.accountsEnv });
     if (result.code !== 0) throw new Error(`smbstatus failed for ${this.name}: ${result.stderr.trim()}`);
     return parseSmbstatusJson(result.stdout);
   }
@@ -410,7 +408,6 @@ export class StartedNativeTarget implements StartedTarget {
     }
     // Helpers smbd forked share its process group and may outlive it briefly.
     killGroupSync(pid);
-    for (const account of this.init.accounts) await deleteUnixAccount(account);
     await rm(this.root, { recursive: true, force: true });
     this.unregister();
   }
