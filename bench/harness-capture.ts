@@ -1,0 +1,122 @@
+/**
+ * What the cell's capture costs on bulk data: the same file written and read back by the
+ * TypeScript client connected directly to a native target, and through the capture as the
+ * harness sets it up for a cell (CaptureProxy writing a pcapng, TranscriptRecorder observing the
+ * client), plus each half alone, so a slow capture says which half is slow. Variants take turns
+ * within a round, in a rotating order.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SmbClient } from '../clients/smb/index.js';
+import type { SmbObserver } from '../clients/smb/index.js';
+import { findProfile, resolveProfiles } from '../servers/catalog/index.js';
+import { startNativeTarget } from '../servers/samba/native.js';
+import type { StartedNativeTarget } from '../servers/samba/native.js';
+import { CaptureProxy } from '../harness/capture/proxy.js';
+import { TranscriptRecorder } from '../harness/capture/transcript.js';
+
+export const CAPTURE_VARIANTS = ['direct', 'transcript only', 'proxy only', 'proxy + transcript'] as const;
+export type CaptureVariant = (typeof CAPTURE_VARIANTS)[number];
+
+export interface CaptureSettings {
+  target: string;
+  sizeMiB: number;
+  rounds: number;
+  /** Untimed rounds first (caches, compiled code). */
+  warmup: number;
+}
+
+export interface CaptureFigures {
+  settings: CaptureSettings;
+  /** Seconds per round for each variant (write, then read back). */
+  seconds: Record<CaptureVariant, number[]>;
+}
+
+const MiB = 1 << 20;
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function transfer(target: StartedNativeTarget, variant: CaptureVariant, data: Buffer, pcapDir: string, name: string): Promise<number> {
+  const proxied = variant === 'proxy only' || variant === 'proxy + transcript';
+  const observed = variant === 'transcript only' || variant === 'proxy + transcript';
+  const proxy = proxied ? await CaptureProxy.start({ upstreamHost: target.host, upstreamPort: target.port, pcapPath: join(pcapDir, `${name}.pcapng`) }) : undefined;
+  const user = target.user();
+  const observer: SmbObserver | undefined = observed ? new TranscriptRecorder() : undefined;
+  const client = await SmbClient.connect({
+    host: proxy?.host ?? target.host,
+    port: proxy?.port ?? target.port,
+    username: user.username,
+    password: user.password,
+    domain: user.domain,
+    timeoutMs: 60_000,
+    ...(observer === undefined ? {} : { observer }),
+  });
+  try {
+    const tree = await client.connectTree('data');
+    const started = performance.now();
+    await tree.writeFile(`${name}.bin`, data);
+    const back = await tree.readFile(`${name}.bin`);
+    const seconds = (performance.now() - started) / 1000;
+    if (back.length !== data.length || sha256(back) !== sha256(data)) throw new Error(`capture bench: ${variant}: the file read back differs from the one written`);
+    await tree.unlink(`${name}.bin`);
+    return seconds;
+  } finally {
+    await client.close();
+    await proxy?.close();
+    if (proxy !== undefined) await rm(join(pcapDir, `${name}.pcapng`), { force: true });
+  }
+}
+
+export async function measureCapture(settings: CaptureSettings, log: (line: string) => void): Promise<CaptureFigures> {
+  const target = await startNativeTarget(findProfile(resolveProfiles({}), settings.target));
+  const pcapDir = await mkdtemp(join(tmpdir(), 'smb-interop-capture-bench-'));
+  const seconds = Object.fromEntries(CAPTURE_VARIANTS.map((v) => [v, [] as number[]])) as Record<CaptureVariant, number[]>;
+  try {
+    const data = Buffer.allocUnsafe(settings.sizeMiB * MiB);
+    for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
+    for (let round = -settings.warmup; round < settings.rounds; round++) {
+      const shift = round + settings.warmup;
+      const order = CAPTURE_VARIANTS.map((_, i) => CAPTURE_VARIANTS[(i + shift) % CAPTURE_VARIANTS.length]!);
+      const line: string[] = [];
+      for (const variant of order) {
+        const s = await transfer(target, variant, data, pcapDir, `bench-${shift}-${CAPTURE_VARIANTS.indexOf(variant)}`);
+        line.push(`${variant} ${s.toFixed(2)} s`);
+        if (round >= 0) seconds[variant].push(s);
+      }
+      log(`capture ${round < 0 ? 'warm-up' : `round ${round + 1}/${settings.rounds}`}: ${line.join(', ')}`);
+    }
+    return { settings, seconds };
+  } finally {
+    await rm(pcapDir, { recursive: true, force: true });
+    await target.stop();
+  }
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** The table: per variant, median seconds, MB/s and throughput against direct (median of the per-round ratios). */
+export function captureTable(figures: CaptureFigures): string {
+  const { settings, seconds } = figures;
+  const bytes = settings.sizeMiB * MiB * 2;
+  const direct = seconds.direct;
+  const rows = CAPTURE_VARIANTS.map((variant) => {
+    const s = median(seconds[variant]);
+    const paired = median(seconds[variant].map((v, round) => direct[round]! / v));
+    return `${variant.padEnd(20)}${s.toFixed(3).padStart(10)}${(bytes / s / 1e6).toFixed(0).padStart(8)}${paired.toFixed(2).padStart(18)}`;
+  });
+  return [
+    `capture: ${settings.sizeMiB} MiB written and read back on ${settings.target}@native by the TypeScript client, ${settings.rounds} rounds after ${settings.warmup} untimed, medians`,
+    `${'variant'.padEnd(20)}${'seconds'.padStart(10)}${'MB/s'.padStart(8)}${'ratio to direct'.padStart(18)}`,
+    ...rows,
+    `capture ratio (proxy + transcript over direct, throughput): ${median(seconds['proxy + transcript'].map((v, round) => direct[round]! / v)).toFixed(2)}`,
+  ].join('\n');
+}
