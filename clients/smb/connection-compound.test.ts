@@ -186,10 +186,10 @@ test('aborting a request still waiting for credits drops it without sending anyt
     const queued = notify(connection, controller.signal);
     controller.abort();
     await expect(queued).rejects.toThrow('STATUS_CANCELLED (0xC0000120) on CHANGE_NOTIFY: cancelled before it was sent');
-    await first;
-    expect(fake.requests.map((r) => r.header.command)).toEqual([Command.Echo]);
     const already = await notify(connection, AbortSignal.abort()).catch((e: unknown) => e as SmbError);
     expect(already).toMatchObject({ statusName: 'STATUS_CANCELLED' });
+    await first;
+    expect(fake.requests.map((r) => r.header.command)).toEqual([Command.Echo]);
   } finally {
     connection.close();
     await fake.stop();

@@ -248,3 +248,27 @@ test('a server that closes right after accept, or in the middle of its NEGOTIATE
     await closing.stop();
   }
 });
+
+test('a request sent and never answered (not even STATUS_PENDING) closes the connection with its TimeoutError: what comes after fails at once', async () => {
+  const fake = await FakeServer.start((request, server) => {
+    if (request.header.messageId === 0n) server.send(FakeServer.response(request, { credits: 8 }));
+  });
+  const connection = await Connection.open(options(fake.port));
+  try {
+    await echo(connection);
+    const other = echo(connection, { timeoutMs: 5_000 }).catch((e: unknown) => e as Error);
+    const timedOut = await echo(connection, { timeoutMs: 200 }).catch((e: unknown) => e as Error);
+    expect(timedOut).toBeInstanceOf(TimeoutError);
+    expect(timedOut.message).toBe(`no response to ECHO from 127.0.0.1:${fake.port} within 200 ms`);
+    expect(connection.closed).toBe(true);
+    expect(await other).toBe(timedOut);
+    const started = performance.now();
+    const cleanup = await echo(connection, { timeoutMs: 5_000 }).catch((e: unknown) => e as Error);
+    expect(cleanup).toBeInstanceOf(TransportError);
+    expect(cleanup.message).toBe(`connection to 127.0.0.1:${fake.port} is closed: ${timedOut.message}`);
+    expect(performance.now() - started).toBeLessThan(100);
+  } finally {
+    connection.close();
+    await fake.stop();
+  }
+});

@@ -337,6 +337,14 @@ export class Connection {
       return;
     }
     const queued = this.queue.indexOf(item.batch);
+    if (queued < 0 && item.messageId !== undefined && item.asyncId === undefined) {
+      // MS-SMB2 3.2.6.1: the client may disconnect. A request sent and not even answered
+      // STATUS_PENDING means a server that stopped answering: every request after it (the
+      // cleanup CLOSE first) would wait out its own timeout in vain, so all fail now with this error.
+      const where = item.options.path === undefined ? '' : ` ${item.options.path}`;
+      this.fail(new TimeoutError(`no response to ${item.command}${where} from ${this.peer} within ${ms} ms`, { command: item.command }));
+      return;
+    }
     if (queued >= 0) this.queue.splice(queued, 1);
     const affected = queued >= 0 ? item.batch.items : [item];
     for (const expired of affected) {

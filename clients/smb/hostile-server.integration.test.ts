@@ -7,7 +7,7 @@
 import { test, expect } from '@playwright/test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SecurityError } from './errors.js';
+import { SecurityError, TimeoutError } from './errors.js';
 import { connectAs, withTarget } from './native-target.fixture.js';
 import { withProxy } from './tampering-proxy.fixture.js';
 import type { ServerMessage, Tamper } from './tampering-proxy.fixture.js';
@@ -62,3 +62,33 @@ test('readdir: a bad signature on QUERY_DIRECTORY is the SecurityError reported,
     });
   });
 });
+
+/** A server that stops answering for good once it has answered `command` alone (not in a chain with a CREATE). */
+function freezeAfter(command: number): Tamper {
+  let frozen = false;
+  return (frame, messages) => {
+    frozen ||= messages.some((m) => m.header.command === command) && !messages.some((m) => m.header.command === Command.Create);
+    return frozen ? 'drop' : frame;
+  };
+}
+
+for (const [operation, command] of [['writeFile', Command.Write], ['readFile', Command.Read]] as const) {
+  test(`${operation} on a server that stops answering: the ${operation === 'writeFile' ? 'WRITE' : 'READ'}'s TimeoutError after one timeout, not the cleanup CLOSE's after two`, async () => {
+    await withTarget('smb202-legacy', async (target) => {
+      const timeoutMs = 1500;
+      await throughProxy(target, 'data', freezeAfter(command), async (tree, root) => {
+        const data = Buffer.alloc(1 << 20, 0x5a);
+        if (operation === 'readFile') writeFileSync(join(root, 'frozen.bin'), data);
+        const started = performance.now();
+        const error = await failureOf(operation === 'writeFile' ? tree.writeFile('frozen.bin', data) : tree.readFile('frozen.bin'));
+        const elapsed = performance.now() - started;
+        expect(error, error.message).toBeInstanceOf(TimeoutError);
+        const name = operation === 'writeFile' ? 'WRITE' : 'READ';
+        expect(error.message).toMatch(/^no response to \S+ .* within \d+ ms$/);
+        expect(error.message.startsWith(`no response to ${name} ${tree.path}\\frozen.bin from 127.0.0.1:`)).toBe(true);
+        expect(error.message.endsWith(` within ${timeoutMs} ms`)).toBe(true);
+        expect(elapsed).toBeLessThan(timeoutMs * 1.6);
+      }, { timeoutMs });
+    });
+  });
+}
