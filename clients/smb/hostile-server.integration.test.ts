@@ -7,11 +7,11 @@
 import { test, expect } from '@playwright/test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SecurityError, TimeoutError } from './errors.js';
+import { ProtocolError, SecurityError, TimeoutError } from './errors.js';
 import { connectAs, withTarget } from './native-target.fixture.js';
 import { withProxy } from './tampering-proxy.fixture.js';
 import type { ServerMessage, Tamper } from './tampering-proxy.fixture.js';
-import { Command } from './wire/index.js';
+import { Command, NtStatus, decodeReadRequest } from './wire/index.js';
 import type { Tree } from './tree.js';
 import type { StartedNativeTarget } from '../../servers/samba/native.js';
 
@@ -92,3 +92,51 @@ for (const [operation, command] of [['writeFile', Command.Write], ['readFile', C
     });
   });
 }
+
+const MiB = 1 << 20;
+
+/** A file of `size` bytes that no two MiB repeat, on the share's disk. */
+function fileOnDisk(root: string, name: string, size: number): Buffer {
+  const data = Buffer.alloc(size);
+  for (let i = 0; i < size; i += 4) data.writeUInt32LE(i, i);
+  writeFileSync(join(root, name), data);
+  return data;
+}
+
+/** Edits the first successful READ response to a READ at `offset`. */
+function editRead(offset: number, edit: (message: Buffer) => void): Tamper {
+  let done = false;
+  return (frame, messages) => {
+    for (const { header, message, request } of responses(messages, Command.Read)) {
+      if (done || request === undefined || header.status !== NtStatus.Success || decodeReadRequest(request).offset !== BigInt(offset)) continue;
+      done = true;
+      edit(message);
+    }
+    return frame;
+  };
+}
+
+const READ_DATA_LENGTH = 64 + 4;
+
+test('readFile: STATUS_SUCCESS with no data in the middle of the file is a ProtocolError naming the offset and the size, not half the file', async () => {
+  await withTarget('share-encryption', async (target) => {
+    await throughProxy(target, 'plain', editRead(MiB, (message) => message.writeUInt32LE(0, READ_DATA_LENGTH)), async (tree, root) => {
+      fileOnDisk(root, 'big.bin', 3 * MiB);
+      const error = await failureOf(tree.readFile('big.bin'));
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect(error.message).toBe(`READ ${tree.path}\\big.bin at offset ${MiB}: STATUS_SUCCESS with no data, but the file is ${3 * MiB} bytes (EndOfFile at CREATE)`);
+      expect(error).toMatchObject({ command: 'READ', path: `${tree.path}\\big.bin` });
+    });
+  });
+});
+
+test('readFile: a short READ in the middle of the file is followed by a READ of the rest; the file comes back whole', async () => {
+  await withTarget('share-encryption', async (target) => {
+    await throughProxy(target, 'plain', editRead(MiB, (message) => message.writeUInt32LE(4096, READ_DATA_LENGTH)), async (tree, root) => {
+      const data = fileOnDisk(root, 'big.bin', 3 * MiB);
+      const read = await tree.readFile('big.bin');
+      expect(read.length).toBe(data.length);
+      expect(read.equals(data)).toBe(true);
+    });
+  });
+});

@@ -118,21 +118,32 @@ export async function pipelined(count: number, window: number, task: (index: num
 
 /** Reads into `target` from `position`; returns the bytes read (fewer at end of file). */
 export async function readAt(tree: Tree, fileId: FileId, path: string, target: Buffer, position: number): Promise<number> {
+  return (await readRange(tree, fileId, path, target, position)).bytes;
+}
+
+/**
+ * readAt, saying also how the bytes read end: `atEnd` when at STATUS_END_OF_FILE, not when a
+ * READ answered STATUS_SUCCESS with less than asked (a short read the caller may continue).
+ */
+export async function readRange(tree: Tree, fileId: FileId, path: string, target: Buffer, position: number): Promise<{ bytes: number; atEnd: boolean }> {
   const chunk = ioSize(tree, 'read');
   const count = Math.ceil(target.length / chunk);
   const got = new Array<number>(count).fill(0);
+  const ended = new Array<boolean>(count).fill(false);
   await pipelined(count, ioWindow(chunk), async (i) => {
     const start = i * chunk;
     const length = Math.min(chunk, target.length - start);
     const into = target.subarray(start, start + length);
-    got[i] = readDataInto(await tree.request(readRequest(fileId, position + start, length, path, into)), into);
+    const response = await tree.request(readRequest(fileId, position + start, length, path, into));
+    ended[i] = response.status === NtStatus.EndOfFile;
+    got[i] = readDataInto(response, into);
   });
-  let total = 0;
+  let bytes = 0;
   for (const [i, n] of got.entries()) {
-    total += n;
-    if (n < Math.min(chunk, target.length - i * chunk)) break;
+    bytes += n;
+    if (n < Math.min(chunk, target.length - i * chunk)) return { bytes, atEnd: ended[i]! };
   }
-  return total;
+  return { bytes, atEnd: false };
 }
 
 /** Writes all of `data` at `position`; returns the bytes the server acknowledged. */

@@ -4,13 +4,13 @@
  */
 import { constants } from 'node:buffer';
 import { withCleanup } from './cleanup.js';
-import { SmbError } from './errors.js';
+import { ProtocolError, SmbError } from './errors.js';
 import { FileHandle, openSpec } from './file.js';
 import { onFile } from './handles.js';
-import { ioSize, readAt, readData, readRequest, writeAt, writeRequest } from './io.js';
-import { toShareFilePath } from './paths.js';
+import { ioSize, readData, readRange, readRequest, writeAt, writeRequest } from './io.js';
+import { displayPath, toShareFilePath } from './paths.js';
 import type { Tree } from './tree.js';
-import { decodeWriteResponse } from './wire/index.js';
+import { NtStatus, decodeWriteResponse } from './wire/index.js';
 
 const MAX_LENGTH = constants.MAX_LENGTH;
 
@@ -21,21 +21,43 @@ export function toBuffer(data: FileData): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/**
+ * READ answered STATUS_SUCCESS with nothing before the end CREATE reported: a server that
+ * stopped short, never a file that ended there (that is STATUS_END_OF_FILE).
+ */
+function emptyRead(path: string, offset: number, size: number): ProtocolError {
+  return new ProtocolError(`READ ${path} at offset ${offset}: STATUS_SUCCESS with no data, but the file is ${size} bytes (EndOfFile at CREATE)`, {
+    command: 'READ', path, field: 'READ response.DataLength',
+  });
+}
+
+/**
+ * The whole file, up to the EndOfFile CREATE reported: a short READ before it is followed by
+ * a READ of the rest, an empty one is an error; STATUS_END_OF_FILE ends the file early (it
+ * shrank meanwhile).
+ */
 export async function readFile(tree: Tree, path: string): Promise<Buffer> {
   const sharePath = toShareFilePath(path, 'readFile');
   const chunk = ioSize(tree, 'read');
   const { create, responses } = await onFile(tree, sharePath, openSpec('r'), (fileId, display) => [readRequest(fileId, 0, chunk, display)]);
   const first = readData(responses[0]!, chunk);
   const size = Number(create.endOfFile);
-  if (size <= first.length || first.length < chunk) return first;
+  if (size <= first.length || responses[0]!.status === NtStatus.EndOfFile) return first;
+  if (first.length === 0) throw emptyRead(displayPath(tree.path, sharePath), 0, size);
   if (size > MAX_LENGTH) throw new SmbError(`readFile ${path}: ${size} bytes do not fit in one Buffer (at most ${MAX_LENGTH}); use createReadStream`, { path });
   // Larger than one READ: keep the first chunk, read the rest through a new handle.
   const whole = Buffer.allocUnsafe(size);
   first.copy(whole);
   const handle = await FileHandle.open(tree, sharePath, 'r');
   return withCleanup(async () => {
-    const rest = await readAt(tree, handle.fileId, handle.path, whole.subarray(first.length), first.length);
-    return whole.subarray(0, first.length + rest);
+    let position = first.length;
+    while (position < size) {
+      const { bytes, atEnd } = await readRange(tree, handle.fileId, handle.path, whole.subarray(position), position);
+      if (bytes === 0 && !atEnd) throw emptyRead(handle.path, position, size);
+      position += bytes;
+      if (atEnd) break;
+    }
+    return whole.subarray(0, position);
   }, () => handle.close());
 }
 
