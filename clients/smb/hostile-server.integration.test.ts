@@ -140,3 +140,20 @@ test('readFile: a short READ in the middle of the file is followed by a READ of 
     });
   });
 });
+
+test('readFile: an EndOfFile of 3 GiB for a 1.5 MiB file allocates no more than the data that came, and returns the file', async () => {
+  const claimed = 3 * 1024 * MiB;
+  const tamper: Tamper = (frame, messages) => {
+    for (const { message } of responses(messages, Command.Create)) message.writeBigUInt64LE(BigInt(claimed), 64 + 48);
+    return frame;
+  };
+  await withTarget('share-encryption', async (target) => {
+    await throughProxy(target, 'plain', tamper, async (tree, root) => {
+      const data = fileOnDisk(root, 'small.bin', 1.5 * MiB);
+      const read = await tree.readFile('small.bin');
+      expect(read.equals(data)).toBe(true);
+      // The memory behind the result: what readFile allocated for it.
+      expect(read.buffer.byteLength).toBeLessThan(16 * MiB);
+    });
+  });
+});

@@ -7,7 +7,7 @@ import { withCleanup } from './cleanup.js';
 import { ProtocolError, SmbError } from './errors.js';
 import { FileHandle, openSpec } from './file.js';
 import { onFile } from './handles.js';
-import { ioSize, readData, readRange, readRequest, writeAt, writeRequest } from './io.js';
+import { IO_WINDOW_BYTES, ioSize, readData, readRange, readRequest, writeAt, writeRequest } from './io.js';
 import { displayPath, toShareFilePath } from './paths.js';
 import type { Tree } from './tree.js';
 import { NtStatus, decodeWriteResponse } from './wire/index.js';
@@ -34,7 +34,9 @@ function emptyRead(path: string, offset: number, size: number): ProtocolError {
 /**
  * The whole file, up to the EndOfFile CREATE reported: a short READ before it is followed by
  * a READ of the rest, an empty one is an error; STATUS_END_OF_FILE ends the file early (it
- * shrank meanwhile).
+ * shrank meanwhile). The server's EndOfFile is not trusted with memory: the file is read in
+ * parts, each at most as large as all the data received before it (or one transfer window),
+ * which are joined at the end, so a file holds at most twice its size while it is read.
  */
 export async function readFile(tree: Tree, path: string): Promise<Buffer> {
   const sharePath = toShareFilePath(path, 'readFile');
@@ -46,18 +48,19 @@ export async function readFile(tree: Tree, path: string): Promise<Buffer> {
   if (first.length === 0) throw emptyRead(displayPath(tree.path, sharePath), 0, size);
   if (size > MAX_LENGTH) throw new SmbError(`readFile ${path}: ${size} bytes do not fit in one Buffer (at most ${MAX_LENGTH}); use createReadStream`, { path });
   // Larger than one READ: keep the first chunk, read the rest through a new handle.
-  const whole = Buffer.allocUnsafe(size);
-  first.copy(whole);
   const handle = await FileHandle.open(tree, sharePath, 'r');
   return withCleanup(async () => {
+    const parts = [first];
     let position = first.length;
     while (position < size) {
-      const { bytes, atEnd } = await readRange(tree, handle.fileId, handle.path, whole.subarray(position), position);
+      const part = Buffer.allocUnsafe(Math.min(size - position, Math.max(IO_WINDOW_BYTES, position)));
+      const { bytes, atEnd } = await readRange(tree, handle.fileId, handle.path, part, position);
       if (bytes === 0 && !atEnd) throw emptyRead(handle.path, position, size);
+      parts.push(part.subarray(0, bytes));
       position += bytes;
       if (atEnd) break;
     }
-    return whole.subarray(0, position);
+    return Buffer.concat(parts, position);
   }, () => handle.close());
 }
 
