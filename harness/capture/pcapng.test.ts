@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PcapngFile, encodeEnhancedPacket, encodeInterfaceDescription, encodeSectionHeader } from './pcapng.js';
+import { FLUSH_BYTES, PcapngFile, encodeEnhancedPacket, encodeInterfaceDescription, encodeSectionHeader } from './pcapng.js';
 
 function hex(text: string): string {
   return text.replace(/\s+/g, '');
@@ -81,6 +81,32 @@ test('PcapngFile writes the header blocks, then one block per packet, and stops 
     expect(() => PcapngFile.create(join(dir, 'x.pcapng'), { snapLength: -1 })).toThrow('snapLength must be a non-negative integer, got -1');
     expect(() => PcapngFile.create('/dev/full')).toThrow(/^capture: cannot write the pcapng \/dev\/full: ENOSPC/);
     expect(() => PcapngFile.create(join(dir, 'missing', 'x.pcapng'))).toThrow(`capture: cannot write the pcapng ${join(dir, 'missing', 'x.pcapng')}: ENOENT`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('PcapngFile buffers packets up to FLUSH_BYTES: one write per batch, the rest at flush or close, in order', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'smb-interop-pcapng-test-'));
+  try {
+    const path = join(dir, 'trace.pcapng');
+    const file = PcapngFile.create(path);
+    const header = (await readFile(path)).length;
+    const payload = Buffer.alloc(100_000, 0x5a);
+    const perPacket = encodeEnhancedPacket({ timestamp: 1n, parts: [payload] }).reduce((n, b) => n + b.length, 0);
+    const perBatch = Math.ceil(FLUSH_BYTES / perPacket);
+    for (let i = 1; i < perBatch; i++) file.writePacket(BigInt(i), [payload]);
+    expect([(await readFile(path)).length, file.packetsWritten, file.buffered]).toEqual([header, 0, (perBatch - 1) * perPacket]);
+    file.writePacket(BigInt(perBatch), [payload]);
+    expect([(await readFile(path)).length, file.packetsWritten, file.buffered]).toEqual([header + perBatch * perPacket, perBatch, 0]);
+    file.writePacket(99n, [Buffer.from('tail')]);
+    file.flush();
+    expect(file.packetsWritten).toBe(perBatch + 1);
+    file.writePacket(100n, [Buffer.from('last')]);
+    file.close();
+    const bytes = await readFile(path);
+    expect(bytes.length).toBe(header + perBatch * perPacket + 2 * 36);
+    expect(bytes.subarray(bytes.length - 36).equals(Buffer.concat(encodeEnhancedPacket({ timestamp: 100n, parts: [Buffer.from('last')] })))).toBe(true);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

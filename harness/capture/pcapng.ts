@@ -1,8 +1,10 @@
 /**
  * A pcapng writer (draft-ietf-opsawg-pcapng): one Section Header Block, one Interface
  * Description Block (Ethernet, microsecond timestamps), then Enhanced Packet Blocks appended to
- * the file as packets happen. Writes are synchronous so memory stays bounded whatever the
- * transfer size, and so a signal handler can still finish the file.
+ * the file as packets happen. Packets gather in a bounded buffer (at most `FLUSH_BYTES` and one
+ * packet) written in one synchronous writev when full or on flush(): memory stays bounded whatever
+ * the transfer size, a bulk transfer costs one system call per MiB rather than one per packet,
+ * and a signal handler can still finish the file.
  */
 import { closeSync, openSync, writevSync } from 'node:fs';
 
@@ -123,10 +125,19 @@ export function nowMicroseconds(): bigint {
   return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
 }
 
+/** Buffered bytes that make the next packet write them out. */
+export const FLUSH_BYTES = 1 << 20;
+/** Buffered pieces that do the same: one writev takes at most IOV_MAX (1024 on Linux) of them. */
+const FLUSH_PIECES = 1024;
+
 /** A pcapng file being written: header blocks at open, one EPB per packet, closed once. */
 export class PcapngFile {
   private fd: number | undefined;
   private count = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingPackets = 0;
+  private written = 0;
 
   private constructor(readonly path: string, fd: number, private readonly snapLength: number) {
     this.fd = fd;
@@ -148,7 +159,7 @@ export class PcapngFile {
     }
   }
 
-  /** Packets written so far; the next packet is frame number `packets + 1` in Wireshark. */
+  /** Packets taken so far, written or buffered; the next packet is frame number `packets + 1` in Wireshark. */
   get packets(): number {
     return this.count;
   }
@@ -157,21 +168,55 @@ export class PcapngFile {
     return this.fd !== undefined;
   }
 
-  /** Appends a packet; returns its 1-based frame number, or 0 once the file is closed. */
+  /** Packets in the file (the rest are buffered). */
+  get packetsWritten(): number {
+    return this.written;
+  }
+
+  /** Bytes buffered and not yet written. */
+  get buffered(): number {
+    return this.pendingBytes;
+  }
+
+  /**
+   * Appends a packet (its parts are kept, not copied, until written: they must not change);
+   * returns its 1-based frame number, or 0 once the file is closed.
+   */
   writePacket(timestamp: bigint, parts: readonly Buffer[], comment?: string): number {
     if (this.fd === undefined) return 0;
     const packet: PacketRecord = { timestamp, parts, snapLength: this.snapLength };
     if (comment !== undefined) packet.comment = comment;
-    this.write(encodeEnhancedPacket(packet));
+    for (const block of encodeEnhancedPacket(packet)) {
+      this.pending.push(block);
+      this.pendingBytes += block.length;
+    }
+    this.pendingPackets++;
+    if (this.pendingBytes >= FLUSH_BYTES || this.pending.length >= FLUSH_PIECES) this.flush();
     return ++this.count;
   }
 
-  /** Idempotent. */
+  /** Writes what is buffered. A failed write (a full disk) throws; what it held is dropped. */
+  flush(): void {
+    if (this.pendingBytes === 0) return;
+    const batch = this.pending;
+    const packets = this.pendingPackets;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pendingPackets = 0;
+    this.write(batch);
+    this.written += packets;
+  }
+
+  /** Writes what is buffered and closes the file. Idempotent. */
   close(): void {
     if (this.fd === undefined) return;
-    const fd = this.fd;
-    this.fd = undefined;
-    closeSync(fd);
+    try {
+      this.flush();
+    } finally {
+      const fd = this.fd;
+      this.fd = undefined;
+      closeSync(fd);
+    }
   }
 
   private write(buffers: Buffer[]): void {

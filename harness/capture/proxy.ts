@@ -79,6 +79,7 @@ interface Relay {
 }
 
 const CLOSE_WAIT_MS = 2000;
+const FLUSH_DELAY_MS = 200;
 
 export class CaptureProxy {
   readonly host = '127.0.0.1';
@@ -89,6 +90,7 @@ export class CaptureProxy {
   private readonly unregister: () => void;
   private listenPort = 0;
   private pcapFailure: string | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -168,7 +170,13 @@ export class CaptureProxy {
     }
     this.relays.clear();
     this.server.close();
-    this.pcap?.close();
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    try {
+      this.pcap?.close();
+    } catch (error) {
+      this.pcapFailed(error as Error);
+    }
     this.unregister();
   }
 
@@ -321,11 +329,31 @@ export class CaptureProxy {
       try {
         this.pcap.writePacket(timestamp, [frame.headers, frame.payload], i === 0 ? comment : undefined);
       } catch (error) {
-        // A full disk must not break the connection under test: stop tracing, say why.
-        this.pcapFailure = `${this.pcap.path}: ${(error as Error).message}; the trace stops at frame ${this.pcap.packets}`;
-        this.pcap.close();
+        this.pcapFailed(error as Error);
       }
     });
+    // What a quiet connection leaves buffered still reaches the file within FLUSH_DELAY_MS.
+    if (this.pcap !== undefined && this.pcap.buffered > 0 && this.flushTimer === undefined) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        try {
+          this.pcap?.flush();
+        } catch (error) {
+          this.pcapFailed(error as Error);
+        }
+      }, FLUSH_DELAY_MS).unref();
+    }
+  }
+
+  /** A full disk must not break the connection under test: stop tracing, say why. */
+  private pcapFailed(error: Error): void {
+    if (this.pcap === undefined || this.pcapFailure !== undefined) return;
+    this.pcapFailure = `${this.pcap.path}: ${error.message}; the trace stops after frame ${this.pcap.packetsWritten}`;
+    try {
+      this.pcap.close();
+    } catch {
+      // the file's end was already lost with the failed write
+    }
   }
 
   private upstreamName(): string {

@@ -42,6 +42,15 @@ test('large, odd-sized and oddly aligned buffers checksum as the slow byte-by-by
     expect(internetChecksum(parts)).toBe(naiveChecksum([...whole]));
   }
   expect(internetChecksum([Buffer.alloc(70_000, 0xff)])).toBe(naiveChecksum(Array.from({ length: 70_000 }, () => 0xff)));
+  // Every alignment of the first byte against 32-bit words, and every length remainder.
+  const aligned = Buffer.from(new ArrayBuffer(4096));
+  backing.copy(aligned, 0, 0, 4096);
+  for (let start = 0; start < 8; start++) {
+    for (let length = 64; length < 72; length++) {
+      const piece = aligned.subarray(start, start + length);
+      expect(internetChecksum([piece]), `start ${start}, length ${length}`).toBe(naiveChecksum([...piece]));
+    }
+  }
 });
 
 test('one data segment, byte for byte: Ethernet, IPv4 and TCP headers with both checksums', () => {
