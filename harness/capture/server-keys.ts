@@ -1,0 +1,115 @@
+/**
+ * Session keys as the server logs them. With `debug encryption = yes` smbd dumps, for each new
+ * session, its id and keys as hex rows:
+ *
+ *   debug encryption: dumping generated session keys
+ *   Session Id    [0000] 44 BB 5D B5 00 00 00 00                             D.].....
+ *   Session Key   [0000] E1 E1 5E CF ...
+ *   Signing Algo: 2
+ *   Signing Key   [0000] 8C 17 41 F4 ...
+ *   Cipher Algo: 2
+ *   ServerIn Key  [0000] 22 35 58 23 ...        (32-byte keys continue on a `[0010]` row)
+ *   ServerOut Key [0000] A6 E2 F1 07 ...
+ *
+ * These keys decrypt and verify any client's capture, whatever the client. They are secrets:
+ * `redactServerKeys` takes them out of log text that is published.
+ */
+export interface ServerSessionKeys {
+  /** The SessionId as the client's header carries it (the logged bytes are in wire order). */
+  sessionId: bigint;
+  sessionKey: Buffer;
+  /** SMB2 signing algorithm id (0 HMAC-SHA256, 1 AES-CMAC, 2 AES-GMAC), when logged. */
+  signingAlgorithm: number | undefined;
+  signingKey: Buffer;
+  /** SMB2 cipher id (1 AES-128-CCM, 2 AES-128-GCM, 3 AES-256-CCM, 4 AES-256-GCM), when the session can encrypt. */
+  cipher: number | undefined;
+  /** Client-to-server key: what the server decrypts with. */
+  serverInKey: Buffer | undefined;
+  /** Server-to-client key: what the server encrypts with. */
+  serverOutKey: Buffer | undefined;
+}
+
+const DUMP_START = /debug encryption: dumping generated session keys/;
+/** `Name [0000] hex bytes   ascii` or a continuation row `[0010] hex bytes ...`. */
+const HEX_ROW = /^\s*(Session Id|Session Key|Signing Key|App Key|ServerIn Key|ServerOut Key)?\s*\[([0-9A-Fa-f]{4})\]((?:\s+[0-9A-Fa-f]{2}){1,16})/;
+const ALGORITHM = /^\s*(Signing|Cipher) Algo:\s*(\d+)/;
+
+function bytesOf(hexRun: string): number[] {
+  return hexRun.trim().split(/\s+/).map((h) => Number.parseInt(h, 16));
+}
+
+/** Every session's keys dumped in the log, in order (a session logged twice keeps its last dump). */
+export function parseServerKeys(log: string): ServerSessionKeys[] {
+  const sessions = new Map<bigint, ServerSessionKeys>();
+  let fields: Map<string, number[]> | undefined;
+  let algorithms: { Signing?: number; Cipher?: number } = {};
+  let current: string | undefined;
+  const finish = () => {
+    if (fields === undefined) return;
+    const id = fields.get('Session Id');
+    const sessionKey = fields.get('Session Key');
+    const signingKey = fields.get('Signing Key');
+    if (id !== undefined && id.length === 8 && sessionKey !== undefined && signingKey !== undefined) {
+      const sessionId = Buffer.from(id).readBigUInt64LE(0);
+      const serverIn = fields.get('ServerIn Key');
+      const serverOut = fields.get('ServerOut Key');
+      sessions.set(sessionId, {
+        sessionId,
+        sessionKey: Buffer.from(sessionKey),
+        signingAlgorithm: algorithms.Signing,
+        signingKey: Buffer.from(signingKey),
+        cipher: algorithms.Cipher,
+        serverInKey: serverIn === undefined ? undefined : Buffer.from(serverIn),
+        serverOutKey: serverOut === undefined ? undefined : Buffer.from(serverOut),
+      });
+    }
+    fields = undefined;
+    algorithms = {};
+    current = undefined;
+  };
+  for (const line of log.split('\n')) {
+    if (DUMP_START.test(line)) {
+      finish();
+      fields = new Map();
+      continue;
+    }
+    if (fields === undefined) continue;
+    const algorithm = ALGORITHM.exec(line);
+    if (algorithm) {
+      algorithms[algorithm[1] as 'Signing' | 'Cipher'] = Number(algorithm[2]);
+      current = undefined;
+      continue;
+    }
+    const row = HEX_ROW.exec(line);
+    if (row) {
+      const name = row[1] ?? (row[2] !== '0000' ? current : undefined);
+      if (name === undefined) {
+        finish();
+        continue;
+      }
+      current = name;
+      fields.set(name, [...(row[1] === undefined ? (fields.get(name) ?? []) : []), ...bytesOf(row[3]!)]);
+      continue;
+    }
+    finish();
+  }
+  finish();
+  return [...sessions.values()];
+}
+
+/** The log with every key dump replaced by one line naming the session: safe to publish. */
+export function redactServerKeys(log: string): string {
+  const out: string[] = [];
+  let inDump = false;
+  for (const line of log.split('\n')) {
+    if (DUMP_START.test(line)) {
+      inDump = true;
+      out.push('debug encryption: session keys dumped (kept out of this log; they decrypt the capture)');
+      continue;
+    }
+    if (inDump && (HEX_ROW.test(line) || ALGORITHM.test(line))) continue;
+    inDump = false;
+    out.push(line);
+  }
+  return out.join('\n');
+}
