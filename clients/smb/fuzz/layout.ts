@@ -18,6 +18,8 @@ export interface Layout {
   structure: FieldSpot[];
   /** [start, end) ranges of value bytes in the frame. */
   values: Array<[number, number]>;
+  /** Sizes and limits the server states (EndOfFile, MaxReadSize...): values, but numbers a client may act on. */
+  numbers: FieldSpot[];
 }
 
 type Spec = { structure: Array<[string, number, 1 | 2 | 4 | 8]>; values: Array<[number, number]> };
@@ -40,6 +42,14 @@ const HEADER_FIELDS: Array<[string, number, 1 | 2 | 4 | 8]> = [
   ['StructureSize', Field.structureSize, 2], ['CreditCharge', Field.creditCharge, 2], ['Status', Field.status, 4], ['Command', Field.command, 2],
   ['CreditResponse', Field.credits, 2], ['Flags', Field.flags, 4], ['NextCommand', Field.nextCommand, 4], ['MessageId', Field.messageId, 8],
 ];
+
+/** Numeric value fields by command (name, body offset, width). */
+const NUMBERS: Record<number, Array<[string, number, 4 | 8]>> = {
+  0: [['MaxTransactSize', 28, 4], ['MaxReadSize', 32, 4], ['MaxWriteSize', 36, 4]],
+  5: [['AllocationSize', 40, 8], ['EndOfFile', 48, 8]],
+  6: [['AllocationSize', 40, 8], ['EndOfFile', 48, 8]],
+  8: [['DataRemaining', 8, 4]],
+};
 
 /** FileIdFullDirectoryInformation (MS-FSCC 2.4.18): the entries the client asks for. */
 const DIRECTORY_ENTRY_FIXED = 80;
@@ -72,6 +82,7 @@ function directoryEntries(frame: Buffer, [start, end]: [number, number], layout:
   for (let n = 0; n < 4096 && at + DIRECTORY_ENTRY_FIXED <= end; n++) {
     layout.structure.push({ name: `entry ${n} NextEntryOffset`, at, width: 4 }, { name: `entry ${n} FileNameLength`, at: at + 60, width: 4 });
     layout.values.push([at + 4, at + 60], [at + 64, Math.min(end, at + DIRECTORY_ENTRY_FIXED + frame.readUInt32LE(at + 60))]);
+    layout.numbers.push({ name: `entry ${n} EndOfFile`, at: at + 40, width: 8 }, { name: `entry ${n} AllocationSize`, at: at + 48, width: 8 });
     const next = frame.readUInt32LE(at);
     if (next === 0) break;
     at += next;
@@ -80,7 +91,7 @@ function directoryEntries(frame: Buffer, [start, end]: [number, number], layout:
 
 /** The layout of every message of a (well-formed, recorded) server frame. */
 export function layoutOf(frame: Buffer): Layout {
-  const layout: Layout = { structure: [], values: [] };
+  const layout: Layout = { structure: [], values: [], numbers: [] };
   const offsets = messageOffsets(frame);
   offsets.forEach((message, i) => {
     const end = i + 1 < offsets.length ? offsets[i + 1]! : frame.length;
@@ -97,6 +108,9 @@ export function layoutOf(frame: Buffer): Layout {
       if (range !== undefined) layout.values.push(range);
     }
     if (spec !== BODIES[command]) return;
+    for (const [name, at, width] of NUMBERS[command] ?? []) {
+      if (body + at + width <= end) layout.numbers.push({ name, at: body + at, width });
+    }
     let buffer: [number, number] | undefined;
     if (command === 0) buffer = pointed(frame, message, end, 56, 2, 58, 2);
     if (command === 1) buffer = pointed(frame, message, end, 4, 2, 6, 2);
@@ -105,6 +119,10 @@ export function layoutOf(frame: Buffer): Layout {
     if (buffer === undefined) return;
     if (command === 14) directoryEntries(frame, buffer, layout);
     else layout.values.push(buffer);
+    // FILE_ALL_INFORMATION (MS-FSCC 2.4.2): FILE_STANDARD_INFORMATION follows the 40-byte basic part.
+    if (command === 16 && buffer[1] - buffer[0] >= 64) {
+      layout.numbers.push({ name: 'AllocationSize (FileAllInformation)', at: buffer[0] + 40, width: 8 }, { name: 'EndOfFile (FileAllInformation)', at: buffer[0] + 48, width: 8 });
+    }
   });
   return layout;
 }
@@ -119,4 +137,68 @@ export function changedBytes(original: Buffer, mutated: Buffer): number[] {
   const changed: number[] = [];
   for (let i = 0; i < Math.min(original.length, mutated.length); i++) if (original[i] !== mutated[i]) changed.push(i);
   return changed;
+}
+
+const BODY_SIZES: Record<number, number> = { 0: 65, 1: 9, 2: 4, 3: 16, 4: 4, 5: 89, 6: 60, 7: 4, 8: 17, 9: 17, 14: 9, 16: 9, 17: 2 };
+
+/** `offset`..`offset + length` (from the message start) lies after the fixed part and inside the message. */
+function fits(offset: number, length: number, fixedEnd: number, messageLength: number): boolean {
+  return length === 0 || (offset >= fixedEnd && offset + length <= messageLength);
+}
+
+function directoryWellFormed(buffer: Buffer): boolean {
+  let at = 0;
+  for (let n = 0; n < 4096; n++) {
+    if (at + DIRECTORY_ENTRY_FIXED > buffer.length) return false;
+    const next = buffer.readUInt32LE(at);
+    const nameLength = buffer.readUInt32LE(at + 60);
+    const entryEnd = next === 0 ? buffer.length - at : next;
+    if (nameLength % 2 !== 0 || DIRECTORY_ENTRY_FIXED + nameLength > entryEnd || (next !== 0 && next % 8 !== 0)) return false;
+    if (next === 0) return true;
+    at += next;
+  }
+  return false;
+}
+
+/**
+ * Whether a server could have sent this frame as it is: every message's sizes, offsets and
+ * lengths consistent (MS-SMB2 2.2, MS-FSCC 2.4.18). A lying length that still describes a
+ * well-formed message (a name shortened within its padding) cannot be told from the truth.
+ */
+export function wellFormed(frame: Buffer): boolean {
+  try {
+    return messagesWellFormed(frame);
+  } catch (error) {
+    // A field read past the end of a (short) message.
+    if (error instanceof RangeError) return false;
+    throw error;
+  }
+}
+
+function messagesWellFormed(frame: Buffer): boolean {
+  let at = 0;
+  for (;;) {
+    if (at + HEADER_BYTES + 2 > frame.length || frame.readUInt16LE(at + Field.structureSize) !== HEADER_BYTES) return false;
+    const next = frame.readUInt32LE(at + Field.nextCommand);
+    if (next !== 0 && (next % 8 !== 0 || next < HEADER_BYTES || at + next > frame.length)) return false;
+    const message = frame.subarray(at, next === 0 ? frame.length : at + next);
+    const command = commandOf(message);
+    const error = isErrorLayout(message);
+    const size = message.readUInt16LE(HEADER_BYTES);
+    if (size !== (error ? 9 : BODY_SIZES[command] ?? size) || HEADER_BYTES + size - 1 > message.length) return false;
+    const u16 = (o: number) => message.readUInt16LE(HEADER_BYTES + o);
+    const u32 = (o: number) => message.readUInt32LE(HEADER_BYTES + o);
+    if (!error) {
+      if (command === 0 && !fits(u16(56), u16(58), HEADER_BYTES + 64, message.length)) return false;
+      if (command === 1 && !fits(u16(4), u16(6), HEADER_BYTES + 8, message.length)) return false;
+      if (command === 5 && !fits(u32(80), u32(84), HEADER_BYTES + 88, message.length)) return false;
+      if (command === 8 && !fits(message.readUInt8(HEADER_BYTES + 2), u32(4), HEADER_BYTES + 16, message.length)) return false;
+      if (command === 14 || command === 16) {
+        if (!fits(u16(2), u32(4), HEADER_BYTES + 8, message.length)) return false;
+        if (command === 14 && !directoryWellFormed(message.subarray(u16(2), u16(2) + u32(4)))) return false;
+      }
+    }
+    if (next === 0) return true;
+    at += next;
+  }
 }

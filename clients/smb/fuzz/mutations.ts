@@ -2,7 +2,7 @@
  * One mutation of the server's side of a recorded session: which frame, what is done to it,
  * and what the client may then be expected to report. The replay server plays `plan`.
  */
-import { changedBytes, layoutOf, onlyValues } from './layout.js';
+import { changedBytes, layoutOf, onlyValues, wellFormed } from './layout.js';
 import type { FieldSpot } from './layout.js';
 import type { Prng } from './prng.js';
 import {
@@ -14,14 +14,14 @@ export type Action = { type: 'send'; bytes: Buffer; delayMs?: number; pieces?: n
 
 export const MUTATION_KINDS = [
   'bitflip', 'byte', 'field', 'credits', 'messageId', 'command', 'status', 'flags', 'netbiosLength', 'truncate', 'cut',
-  'close', 'reset', 'drop', 'duplicate', 'unsolicited', 'pending', 'pendingOnly', 'late', 'pieces',
+  'close', 'reset', 'drop', 'duplicate', 'unsolicited', 'pending', 'pendingOnly', 'late', 'pieces', 'number',
 ] as const;
 export type MutationKind = (typeof MUTATION_KINDS)[number];
 
 const WEIGHTS: ReadonlyArray<readonly [MutationKind, number]> = [
   ['bitflip', 20], ['byte', 8], ['field', 22], ['credits', 4], ['messageId', 5], ['command', 4], ['status', 5], ['flags', 4],
   ['netbiosLength', 6], ['truncate', 6], ['cut', 3], ['close', 2], ['reset', 2], ['drop', 4], ['duplicate', 4], ['unsolicited', 6],
-  ['pending', 5], ['pendingOnly', 2], ['late', 2], ['pieces', 2],
+  ['pending', 5], ['pendingOnly', 2], ['late', 2], ['pieces', 2], ['number', 6],
 ];
 
 export interface Mutation {
@@ -31,6 +31,11 @@ export interface Mutation {
   description: string;
   /** Only value bytes changed (layout.ts): an unsigned session cannot tell, so changed results are no finding. */
   payloadOnly: boolean;
+  /**
+   * The mutated frame is one a server could have sent (layout.wellFormed): a changed result
+   * then is no finding unless the data's length changed (the client knows the size and what it asked).
+   */
+  consistent: boolean;
   /** The connection ends here: the client must report a TransportError or ProtocolError. */
   closes: boolean;
   /** The final response to these commands never comes (in time): the error must be a TimeoutError on one of them. */
@@ -109,10 +114,14 @@ export function drawMutation(recording: Recording, prng: Prng): Mutation {
   const mutated = Buffer.from(original);
   const isFinal = original.readUInt32LE(Field.status) !== STATUS_PENDING;
   const where = `${describeFrame(original)} (exchange ${exchange}, server frame ${frameIndex}, ${original.length} bytes)`;
+  let consistent = false;
+  const replaceWith = (bytes: Buffer) => {
+    actions[frameIndex] = { type: 'send', bytes: netbios(bytes) };
+    consistent = wellFormed(bytes);
+  };
   const result = (description: string, extra: Partial<Mutation> = {}): Mutation => ({
-    kind, exchange, frame: frameIndex, description: `${kind}: ${description} in ${where}`, payloadOnly: false, closes: false, timeoutOn: [], plan, ...extra,
+    kind, exchange, frame: frameIndex, description: `${kind}: ${description} in ${where}`, payloadOnly: false, consistent, closes: false, timeoutOn: [], plan, ...extra,
   });
-  const replaceWith = (bytes: Buffer) => (actions[frameIndex] = { type: 'send', bytes: netbios(bytes) });
   const header = (field: number, width: 1 | 2 | 4 | 8) => ({ name: '', at: message + field, width });
 
   switch (kind) {
@@ -225,6 +234,18 @@ export function drawMutation(recording: Recording, prng: Prng): Mutation {
     case 'late':
       actions[frameIndex] = { type: 'send', bytes: netbios(original), delayMs: LATE_MS };
       return result(`sent ${LATE_MS} ms late`, { timeoutOn: isFinal ? commandsOf(original) : [] });
+    case 'number': {
+      const spot = layout.numbers.length > 0 ? prng.pick(layout.numbers) : undefined;
+      if (spot === undefined) return result('no size or limit in this frame: unchanged', { payloadOnly: true });
+      const before = spot.width === 8 ? mutated.readBigUInt64LE(spot.at) : BigInt(mutated.readUInt32LE(spot.at));
+      const huge = [0n, 1n, 0x7fffffffn, 0xffffffffn, 0x100000000n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n, before * 1000n + 1n, before + 65536n];
+      const value = BigInt.asUintN(spot.width * 8, prng.pick(huge));
+      if (spot.width === 8) mutated.writeBigUInt64LE(value, spot.at);
+      else mutated.writeUInt32LE(Number(value), spot.at);
+      replaceWith(mutated);
+      // A value the server may state: a changed result is no finding, what the client does with it may be.
+      return result(`${spot.name} (at ${spot.at}) ${before} -> ${value}`, { payloadOnly: true });
+    }
     case 'pieces': {
       const pieces = prng.pick([1, 2, 3, 7, 61, 1000]);
       actions[frameIndex] = { type: 'send', bytes: netbios(original), pieces };

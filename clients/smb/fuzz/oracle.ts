@@ -72,6 +72,16 @@ function badName(value: StepValue): string | undefined {
   return Object.values(value).map(badName).find((bad) => bad !== undefined);
 }
 
+/** The lengths of the data digests (`length:sha256`) in a step's value. */
+function dataLengths(value: StepValue): number[] {
+  if (typeof value === 'string') {
+    const digest = /^(\d+):[0-9a-f]{16}$/.exec(value);
+    return digest === null ? [] : [Number(digest[1])];
+  }
+  if (value === null || typeof value !== 'object') return [];
+  return (Array.isArray(value) ? value : Object.values(value)).flatMap(dataLengths);
+}
+
 const IN_PLACE: ReadonlySet<string> = new Set(['bitflip', 'byte', 'field', 'credits', 'messageId', 'command', 'status', 'flags', 'truncate']);
 
 /** Judges one run against the unmutated replay's results. */
@@ -96,8 +106,10 @@ export function judge(baseline: readonly StepResult[], observed: Observed, mutat
   if (changed !== undefined && changed.ok) {
     const expected = baseline.find((r) => r.step === changed.step);
     const detail = `step "${changed.step}" returned ${JSON.stringify(changed.value)}, the unmutated replay ${JSON.stringify(expected?.ok === true ? expected.value : null)}`;
-    if (mutation?.payloadOnly !== true) return { outcome: 'wronglyAccepted', detail };
-    return { outcome: 'payloadChanged', detail };
+    if (mutation?.payloadOnly === true) return { outcome: 'payloadChanged', detail };
+    const lengthChanged = JSON.stringify(dataLengths(changed.value)) !== JSON.stringify(dataLengths(expected?.ok === true ? expected.value : null));
+    if (mutation?.consistent === true && !lengthChanged) return { outcome: 'payloadChanged', detail: `${detail} (a well-formed frame)` };
+    return { outcome: 'wronglyAccepted', detail };
   }
   if (failing === undefined || failing.ok) return { outcome: 'absorbed', detail: 'every step returned what the unmutated replay did' };
   const error = failing.error;
