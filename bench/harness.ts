@@ -44,7 +44,7 @@ function list(text: string): string[] {
   return text.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-const ms = (value: number) => `${Math.round(value)} ms`;
+const ms = (value: number) => (Number.isNaN(value) ? 'none' : `${Math.round(value)} ms`);
 
 /** Cells that ran a scenario (not skipped as not applicable, not an infra error) and recorded their split. */
 type TimedCell = Cell & { timing: NonNullable<Cell['timing']> };

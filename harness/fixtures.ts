@@ -77,6 +77,25 @@ function freshDirName(testInfo: TestInfo): string {
   return `t-${testInfo.testId.replace(/[^A-Za-z0-9]/g, '')}-${testInfo.repeatEachIndex}-${testInfo.retry}`;
 }
 
+/**
+ * smbclient cannot say what it negotiated, so the server is asked about a live smbclient session
+ * (an smbclient process held open while smbstatus is polled: seconds on a busy machine). What it
+ * negotiates depends on the target and the share, not on the cell, so each worker asks once per
+ * target and share; every cell still gets its own session and directory, and a failed
+ * observation fails every cell that needs it.
+ */
+const observedSmbclient = new Map<string, ReturnType<typeof observeShareSettings>>();
+
+function smbclientSettings(target: StartedTarget, share: string, endpoint: { host: string; port: number }): ReturnType<typeof observeShareSettings> {
+  const key = `${target.name}\u0000${target.port}\u0000${share}`;
+  let observed = observedSmbclient.get(key);
+  if (observed === undefined) {
+    observed = observeShareSettings(target, share, endpoint);
+    observedSmbclient.set(key, observed);
+  }
+  return observed;
+}
+
 export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerFixtures>({
   targetName: ['', { option: true, scope: 'worker' }],
   traceMode: [traceModeFromEnv(), { option: true }],
@@ -198,8 +217,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
       : typescriptAdapter({ observer: trace.transcript, ...(faults === undefined ? {} : { testFaults: faults }) });
     const connectOptions = { ...trace.endpoint, share: share.name, username: user.username, password: user.password, domain: user.domain, timeoutMs: CLIENT_TIMEOUT_MS };
     if (clientId === ClientId.smbclient && target.serverSessions !== undefined) {
-      // smbclient cannot say what it negotiated: ask the server about a live smbclient session.
-      const { settings, shareEncryption } = await observeShareSettings(target, share.name, trace.endpoint);
+      const { settings, shareEncryption } = await smbclientSettings(target, share.name, trace.endpoint);
       testInfo.annotations.push({ type: Annotation.negotiated, description: JSON.stringify(settings) });
       assertDeclaredConfiguration(target, settings);
       assertShareEncryption(target, share.name, shareEncryption !== '');
