@@ -43,12 +43,32 @@ function queryDirectory(tree: Tree, fileId: FileId, path: string, first: boolean
   };
 }
 
-function entriesOf(response: SmbResponse): DirEntry[] {
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why `name` cannot be the name of an entry of a directory (MS-FSCC 2.1.5), or undefined. */
+function nameProblem(name: string): string | undefined {
+  if (name === '') return 'is empty';
+  for (const forbidden of ['/', '\\', '\0']) if (name.includes(forbidden)) return `contains ${JSON.stringify(forbidden)}`;
+  const lone = LONE_SURROGATE.exec(name)?.[0];
+  if (lone !== undefined) return `holds a lone surrogate (U+${lone.charCodeAt(0).toString(16).toUpperCase()})`;
+  return undefined;
+}
+
+function entriesOf(response: SmbResponse, path: string): DirEntry[] {
   if (response.status === NtStatus.NoMoreFiles) return [];
   const output = decodeQueryDirectoryResponse(response.message);
   // The end is STATUS_NO_MORE_FILES; an empty success would have the listing loop forever.
   if (output.length === 0) throw new ProtocolError('QUERY_DIRECTORY response: success with no entries', { field: 'QUERY_DIRECTORY response.OutputBufferLength', command: 'QUERY_DIRECTORY' });
   const entries = decodeDirectoryEntries(output, ENTRY_CLASS);
+  for (const { fileName } of entries) {
+    // A name the caller joins to a path must neither leave the directory nor split in two.
+    const problem = nameProblem(fileName);
+    if (problem !== undefined) {
+      throw new ProtocolError(`QUERY_DIRECTORY ${path}: entry ${JSON.stringify(fileName)} is not a file name: it ${problem}`, {
+        command: 'QUERY_DIRECTORY', path, field: 'FileIdFullDirectoryInformation.FileName',
+      });
+    }
+  }
   return entries
     .filter((entry) => entry.fileName !== '.' && entry.fileName !== '..')
     .map((entry) => toFileStat(entry.fileName, {
@@ -75,11 +95,11 @@ export async function listDirectory(tree: Tree, path: string): Promise<DirEntry[
   const { fileId } = decodeCreateResponse(created.value.message);
   return withCleanup(async () => {
     if (listed.status === 'rejected') throw listed.reason;
-    const all = entriesOf(listed.value);
+    const all = entriesOf(listed.value, display);
     let last = listed.value;
     while (last.status !== NtStatus.NoMoreFiles) {
       last = await tree.request(queryDirectory(tree, fileId, display, false));
-      for (const entry of entriesOf(last)) all.push(entry);
+      for (const entry of entriesOf(last, display)) all.push(entry);
     }
     return all;
   }, () => closeHandle(tree, fileId, display));

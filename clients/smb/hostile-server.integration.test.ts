@@ -5,7 +5,7 @@
  * that names the first problem, or in the right bytes; never in a silently wrong result.
  */
 import { test, expect } from '@playwright/test';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProtocolError, SecurityError, TimeoutError } from './errors.js';
 import { connectAs, withTarget } from './native-target.fixture.js';
@@ -154,6 +154,41 @@ test('readFile: an EndOfFile of 3 GiB for a 1.5 MiB file allocates no more than 
       expect(read.equals(data)).toBe(true);
       // The memory behind the result: what readFile allocated for it.
       expect(read.buffer.byteLength).toBeLessThan(16 * MiB);
+    });
+  });
+});
+
+test('readdir: an entry whose name holds "/" or "\\", is empty, or holds a lone surrogate is a ProtocolError naming the entry', async () => {
+  const marker = Buffer.from('mark_Q', 'utf16le');
+  let edit: (message: Buffer, at: number) => void = () => undefined;
+  const tamper: Tamper = (frame, messages) => {
+    for (const { message } of responses(messages, Command.QueryDirectory)) {
+      const at = message.indexOf(marker);
+      if (at >= 0) edit(message, at);
+    }
+    return frame;
+  };
+  const cases: Array<[string, (message: Buffer, at: number) => void, string]> = [
+    ['slash', (m, at) => m.writeUInt16LE(0x2f, at + 10), 'entry "mark_/.txt" is not a file name: it contains "/"'],
+    ['backslash', (m, at) => m.writeUInt16LE(0x5c, at + 10), 'entry "mark_\\\\.txt" is not a file name: it contains "\\\\"'],
+    ['surrogate', (m, at) => m.writeUInt16LE(0xd800, at + 10), 'entry "mark_\\ud800.txt" is not a file name: it holds a lone surrogate (U+D800)'],
+    // FileIdFullDirectoryInformation: FileNameLength is 20 bytes before FileName.
+    ['empty', (m, at) => m.writeUInt32LE(0, at - 20), 'entry "" is not a file name: it is empty'],
+  ];
+  await withTarget('share-encryption', async (target) => {
+    await throughProxy(target, 'plain', tamper, async (tree, root) => {
+      for (const [dir, change, problem] of cases) {
+        mkdirSync(join(root, dir), { mode: 0o777 });
+        writeFileSync(join(root, dir, 'mark_Q.txt'), 'x');
+        writeFileSync(join(root, dir, 'plain.txt'), 'y');
+        edit = () => undefined;
+        expect((await tree.readdir(dir)).sort()).toEqual(['mark_Q.txt', 'plain.txt']);
+        edit = change;
+        const error = await failureOf(tree.readdir(dir));
+        expect(error).toBeInstanceOf(ProtocolError);
+        expect(error.message).toBe(`QUERY_DIRECTORY ${tree.path}\\${dir}: ${problem}`);
+        expect(error).toMatchObject({ command: 'QUERY_DIRECTORY', path: `${tree.path}\\${dir}` });
+      }
     });
   });
 });
