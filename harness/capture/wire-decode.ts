@@ -1,0 +1,162 @@
+/**
+ * Any client's capture, decoded and decrypted by the harness itself with the keys the server
+ * logged: every SMB2 message of every connection in the clear, with its header, whether it
+ * travelled encrypted, and whether its signature verifies. Nothing here asks the client what it
+ * did, so the same checks judge every client. All four ciphers, AES-256 included.
+ */
+import { Cipher, SigningAlgorithm, decryptMessage, isCipher, isSigningAlgorithm, parseTransformHeader, verifyMessageSignature } from '../../clients/smb/crypto/index.js';
+import type { SmbMessageEvent } from '../../clients/smb/observer.js';
+import { messageEvent } from '../../clients/smb/observer.js';
+import { SMB2_HEADER_SIZE } from '../../clients/smb/wire/index.js';
+import type { WireFrame } from '../pcap-reader.js';
+import { formatSessionId } from './keys.js';
+import type { ServerSessionKeys } from './server-keys.js';
+
+/** How a message's signature fared against the session's signing key. */
+export type SignatureCheck =
+  /** SMB2_FLAGS_SIGNED set and the signature verifies. */
+  | 'valid'
+  /** SMB2_FLAGS_SIGNED set and the signature does not verify with the session's key. */
+  | 'invalid'
+  /** The flag is not set (encrypted messages are never signed as well). */
+  | 'unsigned'
+  /** The flag is set but the server logged no keys for the session (SMB 2.x, a remote target). */
+  | 'no-key';
+
+export interface WireMessage {
+  /** 1-based, in capture order over all connections. */
+  index: number;
+  /** 1-based connection number, in order of first appearance. */
+  connection: number;
+  /** 0-based index of the frame (NetBIOS message) among the capture's frames. */
+  frame: number;
+  direction: 'send' | 'receive';
+  /** Inside a TRANSFORM_HEADER, decrypted with the server's keys. */
+  encrypted: boolean;
+  /** The transform header's SessionId and nonce (the bytes the cipher used), for encrypted messages. */
+  transform?: { sessionId: bigint; nonce: Buffer };
+  /** Header fields of the clear message (time is the order of capture, not a clock). */
+  header: SmbMessageEvent;
+  signature: SignatureCheck;
+  /** The clear message: header and body, one piece of a compound. */
+  bytes: Buffer;
+}
+
+/** A frame the harness could not read: undecryptable, truncated, or not SMB2. */
+export interface WireProblem {
+  connection: number;
+  frame: number;
+  direction: 'send' | 'receive';
+  problem: string;
+}
+
+export interface DecodedWire {
+  messages: WireMessage[];
+  problems: WireProblem[];
+}
+
+const SMB2_PROTOCOL_ID = 0x424d53fe;
+const TRANSFORM_PROTOCOL_ID = 0x424d53fd;
+const COMPRESSION_PROTOCOL_ID = 0x424d53fc;
+const NEXT_COMMAND_OFFSET = 20;
+const RELATED_FLAG = 0x00000004;
+const ALL_ONES = 0xffffffffffffffffn;
+
+function cipherNameOf(cipher: number): string {
+  const names: Record<number, string> = {
+    [Cipher.Aes128Ccm]: 'AES-128-CCM', [Cipher.Aes128Gcm]: 'AES-128-GCM', [Cipher.Aes256Ccm]: 'AES-256-CCM', [Cipher.Aes256Gcm]: 'AES-256-GCM',
+  };
+  return names[cipher] ?? `cipher 0x${cipher.toString(16)}`;
+}
+
+/** Splits a clear frame into its compound's messages (MS-SMB2 3.2.4.1.4: NextCommand offsets, 8-byte aligned). */
+function compoundPieces(frame: Buffer): { pieces: Buffer[]; problem?: string } {
+  const pieces: Buffer[] = [];
+  let offset = 0;
+  for (;;) {
+    if (frame.length - offset < SMB2_HEADER_SIZE) return { pieces, problem: `a ${frame.length - offset}-byte message at offset ${offset} is shorter than the SMB2 header` };
+    if (frame.readUInt32LE(offset) !== SMB2_PROTOCOL_ID) return { pieces, problem: `ProtocolId 0x${frame.readUInt32LE(offset).toString(16)} at offset ${offset} is not SMB2` };
+    const next = frame.readUInt32LE(offset + NEXT_COMMAND_OFFSET);
+    if (next === 0) {
+      pieces.push(frame.subarray(offset));
+      return { pieces };
+    }
+    if (next < SMB2_HEADER_SIZE || offset + next > frame.length) return { pieces, problem: `NextCommand ${next} at offset ${offset} leaves the ${frame.length}-byte frame` };
+    pieces.push(frame.subarray(offset, offset + next));
+    offset += next;
+  }
+}
+
+function checkSignature(bytes: Buffer, header: SmbMessageEvent, keys: ServerSessionKeys | undefined): SignatureCheck {
+  if (!header.signed) return 'unsigned';
+  if (keys === undefined || keys.signingAlgorithm === undefined || !isSigningAlgorithm(keys.signingAlgorithm)) return 'no-key';
+  return verifyMessageSignature(keys.signingAlgorithm as SigningAlgorithm, keys.signingKey, bytes) ? 'valid' : 'invalid';
+}
+
+/**
+ * Decodes the frames of a capture (`readWireFrames`) with the sessions' keys from the server's
+ * log (`parseServerKeys`). A frame that cannot be read becomes a problem naming why; the rest
+ * of the capture is still decoded.
+ */
+export function decodeWire(frames: readonly WireFrame[], keys: readonly ServerSessionKeys[]): DecodedWire {
+  const keysById = new Map(keys.map((k) => [k.sessionId, k]));
+  const connections = new Map<number, number>();
+  const messages: WireMessage[] = [];
+  const problems: WireProblem[] = [];
+  frames.forEach((frame, frameIndex) => {
+    let connection = connections.get(frame.clientPort);
+    if (connection === undefined) {
+      connection = connections.size + 1;
+      connections.set(frame.clientPort, connection);
+    }
+    const where = { connection, frame: frameIndex, direction: frame.direction };
+    const problem = (text: string) => problems.push({ ...where, problem: text });
+    if (frame.bytes.length < 4) return problem(`a ${frame.bytes.length}-byte frame`);
+    const protocol = frame.bytes.readUInt32LE(0);
+    let clear = frame.bytes;
+    let transform: WireMessage['transform'];
+    if (protocol === COMPRESSION_PROTOCOL_ID) return problem('a compressed message (SMB2 COMPRESSION_TRANSFORM_HEADER): not decoded');
+    if (protocol === TRANSFORM_PROTOCOL_ID) {
+      let sessionId: bigint;
+      try {
+        sessionId = parseTransformHeader(frame.bytes).sessionId;
+      } catch (error) {
+        return problem((error as Error).message);
+      }
+      const session = keysById.get(sessionId);
+      const key = frame.direction === 'send' ? session?.serverInKey : session?.serverOutKey;
+      const keyName = frame.direction === 'send' ? 'ServerIn' : 'ServerOut';
+      if (session === undefined) return problem(`encrypted for session ${formatSessionId(sessionId)}, for which the server logged no keys`);
+      if (key === undefined || session.cipher === undefined || !isCipher(session.cipher)) return problem(`encrypted for session ${formatSessionId(sessionId)}, which the server logged without a cipher key`);
+      try {
+        const opened = decryptMessage({ cipher: session.cipher as Cipher, key, frame: Buffer.from(frame.bytes) });
+        clear = opened.message;
+        transform = { sessionId, nonce: opened.nonce };
+      } catch (error) {
+        return problem(`does not decrypt with session ${formatSessionId(sessionId)}'s ${keyName} key (${cipherNameOf(session.cipher)}): ${(error as Error).message}`);
+      }
+    } else if (protocol !== SMB2_PROTOCOL_ID) {
+      return problem(`ProtocolId 0x${protocol.toString(16)} is not SMB2 (an SMB1 negotiate or another protocol)`);
+    }
+    const { pieces, problem: split } = compoundPieces(clear);
+    let compoundSession: bigint | undefined;
+    for (const bytes of pieces) {
+      const header = messageEvent(frame.direction, bytes, transform !== undefined);
+      header.time = messages.length;
+      // MS-SMB2 3.2.4.1.4: a related request may carry SessionId 0xFFFFFFFFFFFFFFFF, meaning the previous one's.
+      const related = (header.flags & RELATED_FLAG) !== 0 && header.sessionId === ALL_ONES;
+      compoundSession = related ? compoundSession : header.sessionId;
+      messages.push({
+        index: messages.length + 1,
+        ...where,
+        encrypted: transform !== undefined,
+        ...(transform === undefined ? {} : { transform }),
+        header,
+        signature: checkSignature(bytes, header, compoundSession === undefined ? undefined : keysById.get(compoundSession)),
+        bytes,
+      });
+    }
+    if (split !== undefined) problem(split);
+  });
+  return { messages, problems };
+}
