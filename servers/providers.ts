@@ -5,9 +5,10 @@
  */
 import type { Catalog, Profile } from './catalog/index.js';
 import { PROVIDER_KINDS, SAMBA_IMAGE_NAMES, type ProviderKind, type SambaImageName } from './catalog/targets.js';
-import { remoteProfile, remoteStatus, remoteTargetName, startRemoteTarget, TargetNotConfiguredError, type NamedRemoteTarget } from './remote/remote-target.js';
+import { TargetNotConfiguredError, TargetStartError } from './errors.js';
+import { remoteProfile, remoteStatus, remoteTargetName, startRemoteTarget, type NamedRemoteTarget } from './remote/remote-target.js';
 import { containerEngineAvailable } from './samba/container-engine.js';
-import { startNativeTarget, TargetStartError } from './samba/native.js';
+import { startNativeTarget } from './samba/native.js';
 import type { StartedTarget } from './target.js';
 
 export { containerEngineAvailable, TargetNotConfiguredError, TargetStartError };

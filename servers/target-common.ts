@@ -1,8 +1,4 @@
-/**
- * Pieces every provider's StartedTarget shares: the share list, share and user lookup, and the
- * small process and network checks the providers use to decide whether a server is there.
- */
-import { Socket } from 'node:net';
+/** Pieces every provider's StartedTarget shares: the share list, share and user lookup. */
 import type { Profile } from './catalog/schema.js';
 import type { StartedShare, TargetUser } from './target.js';
 
@@ -33,37 +29,4 @@ export function findUser(target: { name: string; users: readonly TargetUser[] },
   const user = name === undefined ? target.users[0] : target.users.find((u) => u.name === name);
   if (!user) throw new Error(`${target.name} has no user "${name}" (users: ${target.users.map((u) => u.name).join(', ')})`);
   return user;
-}
-
-/** Whether a process of this id exists on this machine (EPERM: it exists but belongs to someone else). */
-export function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-export type ProbeResult = { ok: true; ms: number } | { ok: false; reason: string };
-
-/** One TCP connect with a time limit; the reason reads like "connect ECONNREFUSED" or "no answer within 3000 ms". */
-export function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
-  return new Promise((resolveProbe) => {
-    const started = Date.now();
-    const socket = new Socket();
-    let settled = false;
-    const done = (result: ProbeResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolveProbe(result);
-    };
-    const timer = setTimeout(() => done({ ok: false, reason: `no answer within ${timeoutMs} ms` }), timeoutMs);
-    socket.once('connect', () => done({ ok: true, ms: Date.now() - started }));
-    socket.once('error', (err: NodeJS.ErrnoException) => done({ ok: false, reason: `connect ${err.code ?? err.message}` }));
-    socket.connect(port, host);
-  });
 }

@@ -7,7 +7,8 @@ import { runSmbclient } from '../../clients/adapters/smbclient-cli.js';
 import { verifyTarget } from '../../harness/verify-target.js';
 import { findProfile, loadCatalog, resolveProfiles } from '../catalog/index.js';
 import { startTarget, TargetNotConfiguredError, TargetStartError, targetSpecs } from '../providers.js';
-import { freeLoopbackPort, startNativeTarget } from '../samba/native.js';
+import { freeLoopbackPort } from '../ports.js';
+import { startNativeTarget } from '../samba/native.js';
 import type { StartedTarget } from '../target.js';
 
 /** A config file naming one remote target; returns the loaded catalog's remote specs for `env`. */

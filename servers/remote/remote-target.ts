@@ -7,8 +7,9 @@
  */
 import { Profile, type Dialect, type SigningAlgorithm, type Cipher } from '../catalog/schema.js';
 import type { RemoteDeclaration, RemoteTargetConfig } from '../catalog/targets.js';
-import { TargetStartError } from '../samba/native.js';
-import { findShare, findUser, startedShares, tcpProbe } from '../target-common.js';
+import { TargetNotConfiguredError, TargetStartError } from '../errors.js';
+import { tcpProbe } from '../ports.js';
+import { findShare, findUser, startedShares } from '../target-common.js';
 import type { StartedShare, StartedTarget, TargetUser } from '../target.js';
 
 export type NamedRemoteTarget = RemoteTargetConfig & { name: string };
@@ -16,15 +17,6 @@ export type NamedRemoteTarget = RemoteTargetConfig & { name: string };
 export type RemoteStatus =
   | { state: 'ready' }
   | { state: 'not-configured'; reason: string };
-
-/** The target cannot be used because its configuration is incomplete (a variable is not set). */
-export class TargetNotConfiguredError extends Error {
-  readonly code = 'SMB_INTEROP_TARGET_NOT_CONFIGURED';
-  constructor(readonly target: string, readonly reason: string) {
-    super(`${target} is not configured: ${reason}`);
-    this.name = 'TargetNotConfiguredError';
-  }
-}
 
 const KIND_LABEL = { windows: 'Windows Server', 'azure-files': 'Azure Files' } as const;
 

@@ -10,7 +10,7 @@ import { hostname, tmpdir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import { processAlive } from '../target-common.js';
+import { processAlive } from '../processes.js';
 import type { CommandResult } from './accounts.js';
 
 /** Labels on every container the provider starts. */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SAMBA_IMAGES, type SambaImageName } from '../catalog/targets.js';
-import { processAlive } from '../target-common.js';
+import { processAlive } from '../processes.js';
 import { docker } from './container-engine.js';
 
 export const IMAGE_REPOSITORY = 'smb-interop/samba';

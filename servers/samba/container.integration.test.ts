@@ -8,9 +8,9 @@ import { findProfile, resolveProfiles, SAMBA_IMAGE_NAMES, type SambaImageName } 
 import { runSmbclient } from '../../clients/adapters/smbclient-cli.js';
 import { verifyTarget } from '../../harness/verify-target.js';
 import { startTarget, targetSpecs } from '../providers.js';
-import { tcpProbe } from '../target-common.js';
+import { tcpProbe } from '../ports.js';
 import { startContainerTarget, type StartedContainerTarget } from './container.js';
-import { TargetStartError } from './native.js';
+import { TargetStartError } from '../errors.js';
 import { containerEngineAvailable, docker, LABELS } from './container-engine.js';
 import { ensureSambaImage, IMAGE_REPOSITORY, sambaImageTag } from './container-images.js';
 

@@ -18,19 +18,21 @@ import { GenericContainer, Wait } from 'testcontainers';
 import type { Profile } from '../catalog/schema.js';
 import type { SambaImageName } from '../catalog/targets.js';
 import { registerCleanup } from '../cleanup.js';
-import { findShare, findUser, processAlive, startedShares, tcpProbe } from '../target-common.js';
-import type { ServerSession, StartedShare, StartedTarget, TargetUser } from '../target.js';
+import { asTargetStartError, PortTakenError, TargetStartError } from '../errors.js';
+import { startOnFreePort, tcpProbe } from '../ports.js';
+import { processAlive } from '../processes.js';
+import type { ServerSession, TargetUser } from '../target.js';
 import { accountName, randomPassword, type CommandResult } from './accounts.js';
 import {
   containerEngineAvailable, docker, execInContainer, HOST_DIR_PREFIX, LABELS, removeContainer, removeContainersByLabel,
   removeContainersSync, sweepStaleContainers, withTimeout,
 } from './container-engine.js';
 import { ensureSambaImage } from './container-images.js';
-import { FOREIGN_LISTENER_MS, freeLoopbackPort, PortTakenError, TargetStartError } from './native.js';
-import { LISTENER_HELD_IN_CONTAINER } from './listener.js';
+import { FOREIGN_LISTENER_MS, LISTENER_HELD_IN_CONTAINER, portHeldByAnother } from './listener.js';
 import { ServerLog } from './server-log.js';
 import { renderSmbConf } from './smb-conf.js';
 import { parseSmbstatusJson } from './smbstatus.js';
+import { StartedSambaServer, type StartedServerInit } from './started-server.js';
 
 /** Where the bind-mounted host directory appears in the container. */
 const MOUNT = '/smb-interop';
@@ -134,7 +136,7 @@ export class ContainerSambaServer {
       sweepStaleHostDirs();
       imageTag = await ensureSambaImage(this.options.image, this.options.buildContext);
     } catch (e) {
-      throw new TargetStartError(name, (e as Error).message);
+      throw asTargetStartError(name, e);
     }
 
     const instance = randomBytes(6).toString('hex');
@@ -160,9 +162,7 @@ export class ContainerSambaServer {
         name: u.name, username: accountName(instance, u.name), password: randomPassword(), domain: '',
       }));
 
-      let lastError: TargetStartError | undefined;
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const port = await freeLoopbackPort(this.options.host);
+      const started = await startOnFreePort(this.options.host, async (port) => {
         await writeFile(join(hostRoot, 'smb.conf'), renderSmbConf(this.profile, {
           port,
           host: this.options.host,
@@ -172,36 +172,29 @@ export class ContainerSambaServer {
           logLevel: this.options.logLevel,
           debugEncryption: this.options.debugEncryption,
         }));
-        const started = await this.startContainer(name, imageTag, instance, hostRoot, port);
-        if (started instanceof TargetStartError) {
-          lastError = started;
-          if (!/Address already in use|bind failed|No sockets available/i.test(started.logTail) && !(started instanceof PortTakenError)) break;
-          continue;
-        }
-        const { containerId, log, stopLogs } = started;
-        try {
-          const [accounts, serverVersion] = await Promise.all([
-            execInContainer(containerId, ['sh', '-c', CREATE_ACCOUNTS], { input: users.map((u) => `${u.username} ${u.password}\n`).join('') }),
-            sambaVersionIn(containerId, imageTag),
-          ]);
-          if (accounts.code !== 0) throw new Error(`creating the accounts in the container failed: ${(accounts.stderr || accounts.stdout).trim()}`);
-          unregister();
-          return new StartedContainerTarget({
-            name, profile: this.profile, image: this.options.image, imageTag, containerId, instance,
-            host: this.options.host, port, hostRoot, localPaths, users, log, stopLogs, serverVersion, syncCleanup,
-          });
-        } catch (e) {
-          stopLogs();
-          throw new TargetStartError(name, (e as Error).message, log.tail());
-        }
+        return this.startContainer(name, imageTag, instance, hostRoot, port);
+      });
+      const { containerId, port, log, stopLogs } = started;
+      try {
+        const [accounts, serverVersion] = await Promise.all([
+          execInContainer(containerId, ['sh', '-c', CREATE_ACCOUNTS], { input: users.map((u) => `${u.username} ${u.password}\n`).join('') }),
+          sambaVersionIn(containerId, imageTag),
+        ]);
+        if (accounts.code !== 0) throw new Error(`creating the accounts in the container failed: ${(accounts.stderr || accounts.stdout).trim()}`);
+        unregister();
+        return new StartedContainerTarget({
+          name, profile: this.profile, image: this.options.image, imageTag, containerId,
+          host: this.options.host, port, hostRoot, localPaths, users, log, stopLogs, serverVersion, syncCleanup,
+        });
+      } catch (e) {
+        stopLogs();
+        throw asTargetStartError(name, e, log.tail());
       }
-      throw lastError ?? new TargetStartError(name, 'smbd did not start');
     } catch (error) {
       await removeContainersByLabel(LABELS.instance, instance).catch(() => syncCleanup());
       await rm(hostRoot, { recursive: true, force: true });
       unregister();
-      if (error instanceof TargetStartError) throw error;
-      throw new TargetStartError(name, (error as Error).message);
+      throw asTargetStartError(name, error);
     }
   }
 
@@ -233,6 +226,8 @@ export class ContainerSambaServer {
     } catch (e) {
       const tail = await this.logsOfInstance(instance);
       await removeContainersByLabel(LABELS.instance, instance);
+      // Its smbd is gone with it: a listener on the port is another server's, which bound it first.
+      if (portHeldByAnother(port)) return new PortTakenError(name, host, port, tail);
       return new TargetStartError(name, `the container did not start: ${(e as Error).message}`, tail);
     }
     const containerId = container.getId();
@@ -244,7 +239,7 @@ export class ContainerSambaServer {
         // Answered: by this container's smbd, or by another server that took the port first (listener.ts).
         const held = await execInContainer(containerId, ['sh', '-c', LISTENER_HELD_IN_CONTAINER, 'sh', String(port)], { timeoutMs: 10_000 });
         // 0: ours; 1: not ours; anything else: the check could not run, so the probe decides.
-        if (held.code !== 1) return { containerId, log, stopLogs };
+        if (held.code !== 1) return { containerId, port, log, stopLogs };
         foreignSince ??= Date.now();
         if (Date.now() - foreignSince > FOREIGN_LISTENER_MS) {
           stopLogs();
@@ -256,6 +251,7 @@ export class ContainerSambaServer {
       if (!state.State.Running) {
         stopLogs();
         await removeContainer(containerId);
+        if (portHeldByAnother(port)) return new PortTakenError(name, host, port, log.tail());
         return new TargetStartError(name, `smbd ended during startup (exit code ${state.State.ExitCode})`, log.tail());
       }
       await new Promise((r) => setTimeout(r, 20));
@@ -292,70 +288,28 @@ async function followLogs(containerId: string): Promise<{ log: ServerLog; stopLo
   return { log, stopLogs: () => (stream as NodeJS.ReadableStream & { destroy(): void }).destroy() };
 }
 
-interface ContainerTargetInit {
-  name: string;
-  profile: Profile;
+interface ContainerTargetInit extends StartedServerInit {
   image: SambaImageName;
   imageTag: string;
   containerId: string;
-  instance: string;
-  host: string;
-  port: number;
   hostRoot: string;
-  localPaths: Record<string, string>;
-  users: TargetUser[];
-  log: ServerLog;
   stopLogs: () => void;
-  serverVersion: string;
-  syncCleanup: () => void;
 }
 
-export class StartedContainerTarget implements StartedTarget {
+export class StartedContainerTarget extends StartedSambaServer {
   readonly provider = 'container' as const;
-  readonly name: string;
-  readonly profile: Profile;
-  readonly host: string;
-  readonly port: number;
-  readonly serverVersion: string;
-  readonly shares: StartedShare[];
-  readonly users: TargetUser[];
   readonly image: SambaImageName;
   readonly imageTag: string;
   readonly containerId: string;
   /** Host directory bind-mounted into the container (smb.conf and the shares). Removed by stop(). */
   readonly hostRoot: string;
-  private stopping: Promise<void> | undefined;
-  private readonly unregister: () => void;
 
   constructor(private readonly init: ContainerTargetInit) {
-    this.name = init.name;
-    this.profile = init.profile;
-    this.host = init.host;
-    this.port = init.port;
-    this.serverVersion = init.serverVersion;
-    this.users = init.users;
+    super(init);
     this.image = init.image;
     this.imageTag = init.imageTag;
     this.containerId = init.containerId;
     this.hostRoot = init.hostRoot;
-    this.shares = startedShares(init.profile, init.host, init.localPaths);
-    this.unregister = registerCleanup(init.syncCleanup);
-  }
-
-  share(name: string): StartedShare {
-    return findShare(this, name);
-  }
-
-  user(name?: string): TargetUser {
-    return findUser(this, name);
-  }
-
-  log(): string {
-    return this.init.log.text();
-  }
-
-  logSince(since: Date): string {
-    return this.init.log.since(since);
   }
 
   /** Runs a command in the server's container (as root), e.g. to inspect Samba's own state. */
@@ -369,20 +323,10 @@ export class StartedContainerTarget implements StartedTarget {
     return parseSmbstatusJson(result.stdout);
   }
 
-  stop(): Promise<void> {
-    this.stopping ??= this.doStop();
-    return this.stopping;
-  }
-
-  private async doStop(): Promise<void> {
+  protected async release(): Promise<void> {
     this.init.stopLogs();
     await removeContainer(this.containerId);
     await rm(this.hostRoot, { recursive: true, force: true });
-    this.unregister();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
   }
 }
 

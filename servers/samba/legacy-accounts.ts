@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { processAlive } from '../target-common.js';
+import { processAlive } from '../processes.js';
 
 /** `si<6 hex>-<logical name>`, the names those versions gave, with the GECOS marker and its process id. */
 const LEGACY_ENTRY = /^(si[0-9a-f]{6}-[^:]*):[^:]*:\d+:\d+:smb-interop pid (\d+):/;

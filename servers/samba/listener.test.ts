@@ -3,8 +3,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
-import { LISTENER_HELD_IN_CONTAINER, claimPort, listenerHeldBy, listeningInodes } from './listener.js';
-import { freeLoopbackPort } from './native.js';
+import { claimPort, freeLoopbackPort } from '../ports.js';
+import { LISTENER_HELD_IN_CONTAINER, listenerHeldBy, listeningInodes, portHeldByAnother } from './listener.js';
 
 async function listening(host: string): Promise<{ server: Server; port: number }> {
   const server = createServer();
@@ -19,6 +19,7 @@ test('the listener on a port is found in /proc and belongs to the process that h
   const other = spawn('sleep', ['30'], { stdio: 'ignore' });
   try {
     expect(listeningInodes(port)?.length).toBe(1);
+    expect(portHeldByAnother(port)).toBe(true);
     expect(listenerHeldBy(process.pid, port)).toBe(true);
     expect(listenerHeldBy(other.pid!, port)).toBe(false);
   } finally {
@@ -28,6 +29,7 @@ test('the listener on a port is found in /proc and belongs to the process that h
   await once(server, 'close');
   expect(listeningInodes(port)).toEqual([]);
   expect(listenerHeldBy(process.pid, port)).toBe(false);
+  expect(portHeldByAnother(port)).toBe(false);
 });
 
 test('an IPv6 listener is found as well', async () => {

@@ -35,6 +35,18 @@ export function listeningInodes(port: number): string[] | undefined {
 }
 
 /**
+ * Whether some process listens on `port`: after a server of ours ended while starting, a listener
+ * there is another's, which took the port first (then the start is retried on another port).
+ * False when /proc cannot tell.
+ */
+export function portHeldByAnother(port: number): boolean {
+  return (listeningInodes(port)?.length ?? 0) > 0;
+}
+
+/** How long a port may answer from another server before a start tries another port. */
+export const FOREIGN_LISTENER_MS = 1000;
+
+/**
  * Whether process `pid` holds the socket listening on `port`: true, false (someone else's, or
  * none yet), or undefined when /proc cannot tell (then the caller goes by the TCP probe alone).
  */
@@ -84,15 +96,3 @@ for fd in /proc/[0-9]*/fd/*; do
   done
 done
 exit 1`;
-
-const recentlyGiven = new Set<number>();
-/** Ports remembered so this process never hands one out twice in a row of starts. */
-const REMEMBERED_PORTS = 4096;
-
-/** Remembers a port handed out; false if it was handed out before (pick another). */
-export function claimPort(port: number): boolean {
-  if (recentlyGiven.has(port)) return false;
-  recentlyGiven.add(port);
-  if (recentlyGiven.size > REMEMBERED_PORTS) recentlyGiven.delete(recentlyGiven.values().next().value as number);
-  return true;
-}

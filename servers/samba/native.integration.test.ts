@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { findProfile, resolveProfiles, type Profile } from '../catalog/index.js';
 import { runSmbclient } from '../../clients/adapters/smbclient-cli.js';
 import { observeShare, verifyTarget } from '../../harness/verify-target.js';
+import { PortTakenError } from '../errors.js';
+import { listeningInodes } from './listener.js';
 import { startNativeTarget, sweepStaleNativeTargets, type StartedNativeTarget } from './native.js';
 
 const profiles = resolveProfiles({});
@@ -273,6 +275,38 @@ test('smbd missing or failing to start: the error names the profile, the reason 
       /cannot start smb311-gcm@native: smbd ended during startup \(exit code 1\)\n--- smbd log \(last lines\) ---\n.*the test says no/,
     );
     expect(spawnSync('getent', ['passwd']).stdout.toString()).toBe(before);
+  } finally {
+    if (saved === undefined) delete process.env.SMB_INTEROP_SMBD;
+    else process.env.SMB_INTEROP_SMBD = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a port another server binds first is given up for another, as its listener shows, whatever smbd logs', async () => {
+  const saved = process.env.SMB_INTEROP_SMBD;
+  const dir = mkdtempSync(join(tmpdir(), 'smb-interop-port-taken-'));
+  try {
+    // Stands in for an smbd that loses its port to another server and then exits without a word.
+    const fake = join(dir, 'smbd');
+    writeFileSync(fake, [
+      '#!/bin/sh',
+      `port=$(sed -n 's/^ *smb ports = //p' "$2")`,
+      `echo "$port" >> ${dir}/ports`,
+      `${process.execPath} -e "require('net').createServer().listen($port, '127.0.0.1', () => require('fs').writeFileSync('${dir}/up-$port', ''))" &`,
+      `for i in $(seq 200); do [ -e ${dir}/up-$port ] && break; sleep 0.02; done`,
+      'exit 1',
+      '',
+    ].join('\n'));
+    chmodSync(fake, 0o755);
+    process.env.SMB_INTEROP_SMBD = fake;
+    const error = await startNativeTarget(profile('smb202-legacy')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PortTakenError);
+    expect((error as Error).message).toMatch(/^cannot start smb202-legacy@native: 127\.0\.0\.1:\d+ answers, but not from this smbd \(another server took the port first\)$/);
+    const ports = readFileSync(join(dir, 'ports'), 'utf8').trim().split('\n').map(Number);
+    expect(ports).toHaveLength(3);
+    expect(new Set(ports).size).toBe(3);
+    // The stand-in's listeners were in its process group, which each failed attempt ends.
+    await expect.poll(() => ports.filter((p) => listeningInodes(p)?.length), { timeout: 5000 }).toEqual([]);
   } finally {
     if (saved === undefined) delete process.env.SMB_INTEROP_SMBD;
     else process.env.SMB_INTEROP_SMBD = saved;
