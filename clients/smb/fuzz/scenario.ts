@@ -96,15 +96,20 @@ export const STEPS: Step[] = [
     name: 'handle',
     async run(state) {
       const handle = await tree(state).open('fuzz/small.txt', 'r+');
+      let value: StepValue;
       try {
         const buffer = Buffer.alloc(8192);
         const read = await handle.read(buffer, 0);
         const written = await handle.write(Buffer.from('patched'), 10);
         const stat = await handle.stat();
-        return { read, data: digest(buffer.subarray(0, read)), written, stat: statValue(stat) };
-      } finally {
-        await handle.close();
+        value = { read, data: digest(buffer.subarray(0, read)), written, stat: statValue(stat) };
+      } catch (error) {
+        // The first error is the one to report, not the CLOSE's that follows it (a `finally` would replace it).
+        await handle.close().catch(() => {});
+        throw error;
       }
+      await handle.close();
+      return value;
     },
   },
   { name: 'exists', run: async (state) => [await tree(state).exists('fuzz/missing.txt'), await tree(state).exists('fuzz/new.txt')] },
