@@ -2,7 +2,7 @@
 import { withCleanup } from './cleanup.js';
 import type { SmbResponse } from './connection.js';
 import { ProtocolError } from './errors.js';
-import { closeHandle, createRequest, onFile, toFileStat } from './handles.js';
+import { chainFailure, closeHandle, createRequest, onFile, toFileStat } from './handles.js';
 import type { DirEntry, OpenSpec, TreeRequest } from './handles.js';
 import { displayPath, toSharePath, toShareFilePath } from './paths.js';
 import { deleteOnClose } from './path-operations.js';
@@ -91,7 +91,7 @@ export async function listDirectory(tree: Tree, path: string): Promise<DirEntry[
     { related: true },
   ) as [Promise<SmbResponse>, Promise<SmbResponse>];
   const [created, listed] = await Promise.allSettled([creating, listing]);
-  if (created.status === 'rejected') throw created.reason;
+  if (created.status === 'rejected') throw listed.status === 'rejected' ? chainFailure([created.reason, listed.reason]) : created.reason;
   const { fileId } = decodeCreateResponse(created.value.message);
   return withCleanup(async () => {
     if (listed.status === 'rejected') throw listed.reason;

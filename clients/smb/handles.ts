@@ -4,6 +4,7 @@
  * operations on the handle the CREATE returns).
  */
 import type { RequestOptions, SmbResponse } from './connection.js';
+import { SmbError } from './errors.js';
 import { displayPath } from './paths.js';
 import type { Tree } from './tree.js';
 import {
@@ -109,9 +110,20 @@ export async function closeHandle(tree: Tree, fileId: FileId, path: string): Pro
 }
 
 /**
+ * The error to report for a related chain whose elements failed (`reasons`, in chain order): the
+ * first, so a missing file is the CREATE's STATUS_OBJECT_NAME_NOT_FOUND rather than the statuses
+ * the rest inherit; but a failure that is not a status the server answered (a malformed or
+ * forged response, a timeout: the connection ended with it) comes first, since the statuses
+ * are then no longer the point (and a caller could take STATUS_OBJECT_NAME_NOT_FOUND for an answer).
+ */
+export function chainFailure(reasons: readonly unknown[]): unknown {
+  const answered = (reason: unknown) => reason instanceof SmbError && reason.constructor === SmbError && reason.status !== undefined;
+  return reasons.find((reason) => !answered(reason)) ?? reasons[0];
+}
+
+/**
  * CREATE, the operations built by `operations` (on RELATED_FILE_ID), then CLOSE, as one
- * related compound. Throws the first failure in chain order, so a missing file is the
- * CREATE's STATUS_OBJECT_NAME_NOT_FOUND rather than the statuses the rest inherit.
+ * related compound; a failure is reported as chainFailure says.
  */
 export async function onFile(
   tree: Tree,
@@ -122,8 +134,8 @@ export async function onFile(
   const path = displayPath(tree.path, sharePath);
   const chain = [createRequest(tree, sharePath, spec), ...operations(RELATED_FILE_ID, path), closeRequest(RELATED_FILE_ID, path)];
   const settled = await Promise.allSettled(tree.compound(chain, { related: true }));
-  const failure = settled.find((result) => result.status === 'rejected');
-  if (failure !== undefined) throw failure.reason;
+  const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+  if (failures.length > 0) throw chainFailure(failures);
   const responses = settled.map((result) => (result as PromiseFulfilledResult<SmbResponse>).value);
   return { create: decodeCreateResponse(responses[0]!.message), responses: responses.slice(1, -1) };
 }

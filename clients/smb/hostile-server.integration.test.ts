@@ -192,3 +192,19 @@ test('readdir: an entry whose name holds "/" or "\\", is empty, or holds a lone 
     });
   });
 });
+
+test('exists: a malformed CLOSE response in the chain of a missing file is the ProtocolError reported, not "false"', async () => {
+  const tamper: Tamper = (frame, messages) => {
+    const failedCreate = messages.some((m) => m.header.command === Command.Create && m.header.status !== NtStatus.Success);
+    // The CLOSE answered as if it were a SESSION_SETUP.
+    for (const { message } of responses(messages, Command.Close)) if (failedCreate) message.writeUInt16LE(Command.SessionSetup, 12);
+    return frame;
+  };
+  await withTarget('smb202-legacy', async (target) => {
+    await throughProxy(target, 'data', tamper, async (tree) => {
+      const error = await failureOf(tree.exists('missing.txt'));
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect(error.message).toMatch(/^response to message \d+ is SESSION_SETUP, but the request was CLOSE$/);
+    });
+  });
+});
