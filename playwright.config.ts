@@ -18,7 +18,9 @@ export default defineConfig<{}, WorkerFixtures>({
   outputDir: 'results/.playwright',
   // Tests of one target share its server; targets run side by side in separate workers.
   fullyParallel: false,
-  workers: Number(process.env.SMB_INTEROP_WORKERS) || Math.max(2, cpus().length),
+  // Cells wait on smbd, smbclient processes and the wire as much as they compute: two workers
+  // per core (measured with `npm run bench:harness -- --workers N`, README "Performance").
+  workers: Number(process.env.SMB_INTEROP_WORKERS) || Math.max(2, 2 * cpus().length),
   forbidOnly: !!process.env.CI,
   timeout: 180_000,
   // A cell that fails and then passes on retry is recorded as flaky, with its pass rate.
