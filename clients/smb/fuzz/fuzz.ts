@@ -1,8 +1,10 @@
 /**
- * `npm run fuzz -- [--runs N] [--seed S] [--from I] [--run I] [--concurrency C] [--recording FILE]`:
- * a seeded campaign against a recorded session; counts per outcome and one reproducer per finding.
- * `--run I` replays run I of seed S alone and prints its mutation, the steps' results and the verdict.
+ * `npm run fuzz -- [--runs N] [--seed S] [--from I] [--run I] [--concurrency C] [--recording NAME|FILE]`:
+ * a seeded campaign against each recorded session (or the one named); counts per outcome and one
+ * reproducer per finding. `--run I` replays run I of seed S alone (on smb202-legacy unless
+ * --recording names another) and prints its mutation, the steps' results and the verdict.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mutationFor, runAlone, checkBaseline, runCampaign } from './campaign.js';
@@ -10,7 +12,25 @@ import type { CampaignReport } from './campaign.js';
 import { FINDINGS, OUTCOMES } from './oracle.js';
 import { RECORDINGS_DIR, loadRecording } from './recording.js';
 
-export const DEFAULT_RECORDING = join(RECORDINGS_DIR, 'smb202-legacy.json.gz');
+const SUFFIX = '.json.gz';
+export const DEFAULT_RECORDING = 'smb202-legacy';
+
+/** The recordings a campaign runs by default: every one in recordings/, by name. */
+export function recordingNames(): string[] {
+  return readdirSync(RECORDINGS_DIR).filter((file) => file.endsWith(SUFFIX)).map((file) => file.slice(0, -SUFFIX.length)).sort();
+}
+
+/** A recording's name (recordings/NAME.json.gz) or a file's path. */
+export function recordingPath(nameOrFile: string): string {
+  const named = join(RECORDINGS_DIR, `${nameOrFile}${SUFFIX}`);
+  if (existsSync(named)) return named;
+  if (existsSync(nameOrFile)) return nameOrFile;
+  throw new Error(`fuzz: no recording "${nameOrFile}" (recordings: ${recordingNames().join(', ')}; or a file's path)`);
+}
+
+export function rerunCommand(seed: string, recording: string, run: number): string {
+  return `npm run fuzz -- --seed ${seed} --run ${run}${recording === DEFAULT_RECORDING ? '' : ` --recording ${recording}`}`;
+}
 
 function option(argv: string[], name: string): string | undefined {
   const at = argv.indexOf(name);
@@ -28,8 +48,8 @@ function count(argv: string[], name: string, fallback: number): number {
   return value;
 }
 
-export function formatReport(report: CampaignReport, rerun: (run: number) => string): string {
-  const lines = [`fuzz: ${report.runs} runs, seed ${report.seed}, ${(report.ms / 1000).toFixed(1)} s`];
+export function formatReport(report: CampaignReport, rerun: (run: number) => string, recording = ''): string {
+  const lines = [`fuzz: ${report.runs} runs${recording === '' ? '' : ` of ${recording}`}, seed ${report.seed}, ${(report.ms / 1000).toFixed(1)} s`];
   for (const outcome of OUTCOMES) lines.push(`  ${outcome.padEnd(16)} ${report.counts[outcome]}${(FINDINGS as readonly string[]).includes(outcome) ? '  (finding)' : ''}`);
   lines.push(`  client frames the replay could not match: ${report.unmatched}; runs judged again alone: ${report.confirmedAlone}`);
   const findingKinds = Object.entries(report.byKind)
@@ -49,33 +69,37 @@ export function formatReport(report: CampaignReport, rerun: (run: number) => str
 
 async function main(argv: string[]): Promise<number> {
   const seed = option(argv, '--seed') ?? '1';
-  const recordingPath = option(argv, '--recording') ?? DEFAULT_RECORDING;
-  const recording = loadRecording(recordingPath);
-  const rerun = (run: number) => `npm run fuzz -- --seed ${seed} --run ${run}${recordingPath === DEFAULT_RECORDING ? '' : ` --recording ${recordingPath}`}`;
+  const named = option(argv, '--recording');
   const single = option(argv, '--run');
   if (single !== undefined) {
     const run = count(argv, '--run', 0);
+    const recording = loadRecording(recordingPath(named ?? DEFAULT_RECORDING));
     const baseline = await checkBaseline(recording);
     const mutation = mutationFor(recording, seed, run);
     const { verdict, observed } = await runAlone(recording, baseline, mutation);
-    console.log(`run ${run} of seed ${seed}: ${mutation.description}`);
+    console.log(`run ${run} of seed ${seed} on ${named ?? DEFAULT_RECORDING}: ${mutation.description}`);
     console.log(`payload only: ${mutation.payloadOnly}; client frames not matched: ${observed.unmatched}`);
     for (const result of observed.results) console.log(`  ${JSON.stringify(result)}`);
     if (observed.hung !== undefined) console.log(`  hung in step "${observed.hung}"`);
     console.log(`${verdict.outcome}: ${verdict.detail}`);
     return (FINDINGS as readonly string[]).includes(verdict.outcome) ? 1 : 0;
   }
-  const report = await runCampaign(recording, {
-    seed,
-    runs: count(argv, '--runs', 1000),
-    from: count(argv, '--from', 0),
-    concurrency: count(argv, '--concurrency', 32),
-    onProgress: (done, partial) => {
-      if (done % 10_000 === 0) console.error(`fuzz: ${done} runs, ${FINDINGS.map((f) => `${f} ${partial.counts[f]}`).join(', ')}`);
-    },
-  });
-  console.log(formatReport(report, rerun));
-  return report.findings.length > 0 ? 1 : 0;
+  let findings = 0;
+  for (const name of named === undefined ? recordingNames() : [named]) {
+    const recording = loadRecording(recordingPath(name));
+    const report = await runCampaign(recording, {
+      seed,
+      runs: count(argv, '--runs', 1000),
+      from: count(argv, '--from', 0),
+      concurrency: count(argv, '--concurrency', 32),
+      onProgress: (done, partial) => {
+        if (done % 10_000 === 0) console.error(`fuzz: ${name}: ${done} runs, ${FINDINGS.map((f) => `${f} ${partial.counts[f]}`).join(', ')}`);
+      },
+    });
+    console.log(formatReport(report, (run) => rerunCommand(seed, name, run), name));
+    findings += report.findings.length;
+  }
+  return findings > 0 ? 1 : 0;
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -45,8 +45,8 @@ export async function replayOnce(recording: Recording, plan: Action[][]): Promis
   replay.stats.onExchange = (exchange) => stepOfExchange.set(exchange, step);
   try {
     const outcome = await runs.run(context, () => runScenario({
-      host: '127.0.0.1', port: replay.port, username: recording.username, password: recording.password, timeoutMs: FUZZ_TIMEOUT_MS,
-    }, STEP_BOUND_MS, (name) => (step = name)));
+      host: '127.0.0.1', port: replay.port, username: recording.username, password: recording.password, guest: recording.guest, timeoutMs: FUZZ_TIMEOUT_MS,
+    }, recording.share, STEP_BOUND_MS, (name) => (step = name)));
     return { ...outcome, crashes: [], largeAllocations: context.largeAllocations, stepOfExchange, unmatched: replay.stats.unmatched };
   } finally {
     await replay.stop();
@@ -121,6 +121,8 @@ export function judge(baseline: readonly StepResult[], observed: Observed, mutat
     if (mutation.timeoutOn.length > 0 && (error.name !== 'TimeoutError' || !mutation.timeoutOn.includes(error.command ?? ''))) {
       return { outcome: 'misreported', detail: `no response to ${mutation.timeoutOn.join('+')} came in time, but ${reported}` };
     }
+    // A step is one client call (scenario.ts): the call that got the mutated frame must report
+    // the error it raised; a later call finds the connection closed, and says so.
     const sameStep = observed.stepOfExchange.get(mutation.exchange) === failing.step;
     if (IN_PLACE.has(mutation.kind) && sameStep && error.name === 'TransportError' && error.cause !== null && error.cause !== 'TransportError') {
       return { outcome: 'misreported', detail: `the first error was a ${error.cause}, but ${reported}` };

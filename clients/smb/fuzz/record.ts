@@ -14,7 +14,7 @@ import { startNativeTarget } from '../../../servers/samba/native.js';
 import { deterministicBytes, installRunHooks, runs } from './context.js';
 import { RECORDINGS_DIR, RECORDING_FORMAT, UNSOLICITED_MESSAGE_ID, describeFrame, frameSplitter, messageIdOf, saveRecording, splitMessages } from './recording.js';
 import type { Exchange, Recording } from './recording.js';
-import { SHARE, SHARE_DIRECTORIES, SHARE_FILES, runScenario } from './scenario.js';
+import { SHARE_DIRECTORIES, SHARE_FILES, runScenario } from './scenario.js';
 
 /** A proxy to host:port that files the frames of its one connection into `exchanges`. */
 async function recordingProxy(host: string, port: number, exchanges: Exchange[]): Promise<{ port: number; close(): Promise<void> }> {
@@ -52,12 +52,23 @@ async function recordingProxy(host: string, port: number, exchanges: Exchange[])
   };
 }
 
+/**
+ * The sessions recorded, by profile: a user's on smb202-legacy (unsigned, so replays verify),
+ * and a guest's on the guest profile's public share (an unknown user mapped to guest).
+ */
+export const SESSIONS: Record<string, { share: string; guest: boolean }> = {
+  'smb202-legacy': { share: 'data', guest: false },
+  guest: { share: 'public', guest: true },
+};
+
 export async function record(profileName: string): Promise<Recording> {
+  const session = SESSIONS[profileName];
+  if (session === undefined) throw new Error(`record: no fuzz session for profile ${profileName} (known: ${Object.keys(SESSIONS).join(', ')})`);
   const target = await startNativeTarget(findProfile(resolveProfiles({}), profileName));
   const uninstall = installRunHooks();
   try {
-    const root = target.share(SHARE).localPath;
-    if (root === undefined) throw new Error(`record: ${target.name} share ${SHARE} has no local path`);
+    const root = target.share(session.share).localPath;
+    if (root === undefined) throw new Error(`record: ${target.name} share ${session.share} has no local path`);
     // The share's account (not root) writes in them: modes set after the umask.
     for (const directory of SHARE_DIRECTORIES) {
       await mkdir(join(root, directory), { recursive: true });
@@ -69,13 +80,13 @@ export async function record(profileName: string): Promise<Recording> {
     }
     const exchanges: Exchange[] = [];
     const proxy = await recordingProxy(target.host, target.port, exchanges);
-    const user = target.user();
+    const user = session.guest ? { username: 'fuzz-guest', password: 'unknown-to-the-server' } : target.user();
     const randomSeed = `${profileName}-recording`;
     try {
       const context = { random: deterministicBytes(randomSeed), largeAllocations: [] };
       const outcome = await runs.run(context, () => runScenario({
-        host: '127.0.0.1', port: proxy.port, username: user.username, password: user.password, timeoutMs: 10_000,
-      }, 30_000));
+        host: '127.0.0.1', port: proxy.port, username: user.username, password: user.password, guest: session.guest, timeoutMs: 10_000,
+      }, session.share, 30_000));
       const failed = outcome.results.find((r) => !r.ok);
       if (outcome.hung !== undefined || failed !== undefined) {
         throw new Error(`record: the scenario did not complete against ${target.name}: ${JSON.stringify(failed ?? outcome.hung)}`);
@@ -84,7 +95,7 @@ export async function record(profileName: string): Promise<Recording> {
       await new Promise((resolve) => setTimeout(resolve, 200));
       return {
         format: RECORDING_FORMAT, profile: profileName, serverVersion: target.serverVersion, randomSeed,
-        username: user.username, password: user.password, results: outcome.results, exchanges,
+        username: user.username, password: user.password, guest: session.guest, share: session.share, results: outcome.results, exchanges,
       };
     } finally {
       await proxy.close();

@@ -14,7 +14,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const RECORDINGS_DIR = [join(here, 'recordings'), join(here, '..', '..', '..', '..', 'clients', 'smb', 'fuzz', 'recordings')]
   .find((dir) => existsSync(dir)) ?? join(here, 'recordings');
 
-export const RECORDING_FORMAT = 'smb-interop-fuzz-recording/1';
+export const RECORDING_FORMAT = 'smb-interop-fuzz-recording/2';
 export const HEADER_BYTES = 64;
 
 export interface Exchange {
@@ -33,6 +33,10 @@ export interface Recording {
   randomSeed: string;
   username: string;
   password: string;
+  /** The client's `guest` option: a guest session is accepted only when asked for. */
+  guest: boolean;
+  /** The share the scenario works in. */
+  share: string;
   /** What the scenario returned against the real server: the replay must return the same. */
   results: StepResult[];
   exchanges: Exchange[];

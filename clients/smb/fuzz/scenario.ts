@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { SmbClient } from '../client.js';
 import type { SmbClientOptions } from '../client.js';
 import { SmbError } from '../errors.js';
+import type { FileHandle } from '../file.js';
 import type { FileStat } from '../handles.js';
 import type { Tree } from '../tree.js';
 
@@ -16,7 +17,6 @@ export const SHARE_FILES: Record<string, Buffer> = {
   'fuzz/big.bin': Buffer.from(Array.from({ length: 1500 }, (_, i) => `big ${String(i).padStart(5, '0')}:${'abcdefghijklmnopqrstuvwxyz'.slice(i % 26)}${'0123456789'.repeat(2).slice(0, 20 - (i % 7))}\n`).join('').padEnd(70_000, '.')),
 };
 export const SHARE_DIRECTORIES = ['fuzz', 'fuzz/sub'];
-export const SHARE = 'data';
 export const WRITTEN = Buffer.from('written by the fuzz recording\n'.repeat(40));
 
 export type StepValue = string | number | boolean | null | StepValue[] | { [key: string]: StepValue };
@@ -37,8 +37,11 @@ export interface StepError {
 }
 
 interface State {
+  /** The share the scenario works in. */
+  share: string;
   client?: SmbClient;
   tree?: Tree;
+  handle?: FileHandle;
 }
 
 export interface Step {
@@ -62,6 +65,15 @@ function tree(state: State): Tree {
   return state.tree;
 }
 
+function handle(state: State): FileHandle {
+  if (state.handle === undefined) throw new Error('fuzz scenario: no open file (an earlier step failed)');
+  return state.handle;
+}
+
+/**
+ * One client call per step: the oracle attributes an error to the call that received the
+ * mutated frame (a second call in one step could fail for a frame the first had accepted).
+ */
 export const STEPS: Step[] = [
   {
     name: 'connect',
@@ -75,7 +87,7 @@ export const STEPS: Step[] = [
   {
     name: 'connectTree',
     async run(state) {
-      state.tree = await state.client!.connectTree(SHARE);
+      state.tree = await state.client!.connectTree(state.share);
       return { encrypted: state.tree.shareEncrypted };
     },
   },
@@ -93,50 +105,31 @@ export const STEPS: Step[] = [
   },
   { name: 'writeFile', run: async (state) => (await tree(state).writeFile('fuzz/new.txt', WRITTEN), null) },
   {
-    name: 'handle',
+    name: 'open',
     async run(state) {
-      const handle = await tree(state).open('fuzz/small.txt', 'r+');
-      let value: StepValue;
-      try {
-        const buffer = Buffer.alloc(8192);
-        const read = await handle.read(buffer, 0);
-        const written = await handle.write(Buffer.from('patched'), 10);
-        const stat = await handle.stat();
-        value = { read, data: digest(buffer.subarray(0, read)), written, stat: statValue(stat) };
-      } catch (error) {
-        // The first error is the one to report, not the CLOSE's that follows it (a `finally` would replace it).
-        await handle.close().catch(() => {});
-        throw error;
-      }
-      await handle.close();
-      return value;
-    },
-  },
-  { name: 'exists', run: async (state) => [await tree(state).exists('fuzz/missing.txt'), await tree(state).exists('fuzz/new.txt')] },
-  {
-    name: 'rename and unlink',
-    async run(state) {
-      await tree(state).rename('fuzz/new.txt', 'fuzz/renamed.txt');
-      await tree(state).unlink('fuzz/renamed.txt');
-      return null;
+      state.handle = await tree(state).open('fuzz/small.txt', 'r+');
+      return { size: state.handle.sizeAtOpen };
     },
   },
   {
-    name: 'mkdir and rmdir',
+    name: 'handle read',
     async run(state) {
-      await tree(state).mkdir('fuzz/made');
-      await tree(state).rmdir('fuzz/made');
-      return null;
+      const buffer = Buffer.alloc(8192);
+      const read = await handle(state).read(buffer, 0);
+      return { read, data: digest(buffer.subarray(0, read)) };
     },
   },
-  {
-    name: 'disconnect',
-    async run(state) {
-      await tree(state).disconnect();
-      await state.client!.logoff();
-      return null;
-    },
-  },
+  { name: 'handle write', run: async (state) => handle(state).write(Buffer.from('patched'), 10) },
+  { name: 'handle stat', run: async (state) => statValue(await handle(state).stat()) },
+  { name: 'handle close', run: async (state) => (await handle(state).close(), null) },
+  { name: 'exists missing', run: async (state) => tree(state).exists('fuzz/missing.txt') },
+  { name: 'exists new', run: async (state) => tree(state).exists('fuzz/new.txt') },
+  { name: 'rename', run: async (state) => (await tree(state).rename('fuzz/new.txt', 'fuzz/renamed.txt'), null) },
+  { name: 'unlink', run: async (state) => (await tree(state).unlink('fuzz/renamed.txt'), null) },
+  { name: 'mkdir', run: async (state) => (await tree(state).mkdir('fuzz/made'), null) },
+  { name: 'rmdir', run: async (state) => (await tree(state).rmdir('fuzz/made'), null) },
+  { name: 'tree disconnect', run: async (state) => (await tree(state).disconnect(), null) },
+  { name: 'logoff', run: async (state) => (await state.client!.logoff(), null) },
 ];
 
 export function errorResult(step: string, error: unknown): StepResult {
@@ -157,10 +150,10 @@ export interface ScenarioOutcome {
 
 /**
  * Runs the steps in order until one fails or does not settle within `stepBoundMs`; the
- * client is closed at the end whatever happened.
+ * client is closed at the end whatever happened (with it any file left open).
  */
-export async function runScenario(options: SmbClientOptions, stepBoundMs: number, onStep?: (step: string) => void): Promise<ScenarioOutcome> {
-  const state: State = {};
+export async function runScenario(options: SmbClientOptions, share: string, stepBoundMs: number, onStep?: (step: string) => void): Promise<ScenarioOutcome> {
+  const state: State = { share };
   const results: StepResult[] = [];
   const connect = () => SmbClient.connect(options);
   try {
