@@ -42,6 +42,8 @@ export function accountName(instance: string, logical: string): string {
 export async function addSambaUser(smbConf: string, name: string, password: string, env?: NodeJS.ProcessEnv): Promise<void> {
   const result = await run('smbpasswd', ['-c', smbConf, '-s', '-a', name], { input: `${password}\n${password}\n`, ...(env ? { env } : {}) });
   if (result.code !== 0) {
+    // smbpasswd adds users for root only; others get its usage text.
+    if (process.getuid?.() !== 0) throw new Error(`smbpasswd -a ${name} failed: adding Samba users (and running smbd, which acts as them) needs root`);
     throw new Error(`smbpasswd -a ${name} failed: ${(result.stderr || result.stdout).trim()}`);
   }
 }
