@@ -5,7 +5,7 @@
 import { ArgumentError, SmbError } from './errors.js';
 import { closeHandle, openHandle, toFileStat } from './handles.js';
 import type { FileStat, OpenSpec } from './handles.js';
-import { readAt, writeAt } from './io.js';
+import { readFully, writeAt } from './io.js';
 import { baseName, displayPath, toShareFilePath } from './paths.js';
 import type { Tree } from './tree.js';
 import {
@@ -93,11 +93,15 @@ export class FileHandle {
     if (this.closing !== undefined) throw new SmbError(`${operation} ${this.path}: the file handle is closed`, { command: operation, path: this.path });
   }
 
-  /** Reads up to buffer.length bytes at `position` into `buffer`; 0 at end of file. */
+  /**
+   * Reads up to buffer.length bytes at `position` into `buffer`; 0 at end of file. A READ that
+   * returns less than asked before the end of file as this handle knows it is followed by a
+   * READ of the rest (the file may have changed since: STATUS_END_OF_FILE ends the read).
+   */
   async read(buffer: Buffer, position: number): Promise<number> {
     this.check('READ');
     checkRange('read', this.path, position, buffer.length);
-    return readAt(this.tree, this.fileId, this.path, buffer, position);
+    return (await readFully(this.tree, this.fileId, this.path, buffer, position, this.endOfFile)).bytes;
   }
 
   /** Writes all of `buffer` at `position` (at the end of file for 'a' and 'a+'); returns the bytes written. */

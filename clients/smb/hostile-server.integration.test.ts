@@ -141,7 +141,7 @@ test('readFile: a short READ in the middle of the file is followed by a READ of 
   });
 });
 
-test('readFile: an EndOfFile of 3 GiB for a 1.5 MiB file allocates no more than the data that came, and returns the file', async () => {
+test('readFile: an EndOfFile of 3 GiB for a 1.5 MiB file allocates no more than the data that came; the early end is a ProtocolError', async () => {
   const claimed = 3 * 1024 * MiB;
   const tamper: Tamper = (frame, messages) => {
     for (const { message } of responses(messages, Command.Create)) message.writeBigUInt64LE(BigInt(claimed), 64 + 48);
@@ -149,11 +149,21 @@ test('readFile: an EndOfFile of 3 GiB for a 1.5 MiB file allocates no more than 
   };
   await withTarget('share-encryption', async (target) => {
     await throughProxy(target, 'plain', tamper, async (tree, root) => {
-      const data = fileOnDisk(root, 'small.bin', 1.5 * MiB);
-      const read = await tree.readFile('small.bin');
-      expect(read.equals(data)).toBe(true);
-      // The memory behind the result: what readFile allocated for it.
-      expect(read.buffer.byteLength).toBeLessThan(16 * MiB);
+      fileOnDisk(root, 'small.bin', 1.5 * MiB);
+      const allocUnsafe = Buffer.allocUnsafe;
+      let largest = 0;
+      Buffer.allocUnsafe = (size: number) => {
+        largest = Math.max(largest, size);
+        return allocUnsafe(size);
+      };
+      try {
+        const error = await failureOf(tree.readFile('small.bin'));
+        expect(error).toBeInstanceOf(ProtocolError);
+        expect(error.message).toBe(`READ ${tree.path}\\small.bin at offset ${1.5 * MiB}: STATUS_END_OF_FILE, but the file is ${claimed} bytes (EndOfFile at CREATE)`);
+      } finally {
+        Buffer.allocUnsafe = allocUnsafe;
+      }
+      expect(largest).toBeLessThanOrEqual(16 * MiB);
     });
   });
 });
@@ -208,3 +218,53 @@ test('exists: a malformed CLOSE response in the chain of a missing file is the P
     });
   });
 });
+
+const STATUS = 8;
+
+test('STATUS_END_OF_FILE in the middle of a file: readFile and the read stream fail naming the offset and the size, never a shorter file', async () => {
+  const endOfFile = (message: Buffer) => {
+    message.writeUInt32LE(NtStatus.EndOfFile, STATUS);
+    message.writeUInt32LE(0, READ_DATA_LENGTH);
+  };
+  await withTarget('share-encryption', async (target) => {
+    for (const read of ['readFile', 'stream'] as const) {
+      // The stream asks for the whole file in one READ: its first MiB comes, then the READs of the rest.
+      const firstMiB = editRead(0, (message) => message.writeUInt32LE(MiB, READ_DATA_LENGTH));
+      const atTwoMiB = editRead(2 * MiB, endOfFile);
+      const tamper: Tamper = (frame, messages) => atTwoMiB(firstMiB(frame, messages) as Buffer, messages);
+      await throughProxy(target, 'plain', tamper, async (tree, root) => {
+        fileOnDisk(root, 'big.bin', 3 * MiB);
+        const error = await failureOf(read === 'readFile' ? tree.readFile('big.bin') : consume(tree.createReadStream('big.bin')));
+        expect(error).toBeInstanceOf(ProtocolError);
+        expect(error.message).toBe(`READ ${tree.path}\\big.bin at offset ${2 * MiB}: STATUS_END_OF_FILE, but the file is ${3 * MiB} bytes (EndOfFile at CREATE)`);
+      });
+    }
+  });
+});
+
+test('a short READ in the middle of a file: FileHandle.read and the read stream read the rest and return every byte', async () => {
+  await withTarget('share-encryption', async (target) => {
+    for (const read of ['handle', 'stream'] as const) {
+      await throughProxy(target, 'plain', editRead(MiB, (message) => message.writeUInt32LE(4096, READ_DATA_LENGTH)), async (tree, root) => {
+        const data = fileOnDisk(root, 'big.bin', 3 * MiB);
+        let got: Buffer;
+        if (read === 'handle') {
+          const handle = await tree.open('big.bin', 'r');
+          const buffer = Buffer.alloc(4 * MiB);
+          got = buffer.subarray(0, await handle.read(buffer, 0));
+          await handle.close();
+        } else {
+          got = await consume(tree.createReadStream('big.bin'));
+        }
+        expect(got.length).toBe(data.length);
+        expect(got.equals(data)).toBe(true);
+      });
+    }
+  });
+});
+
+async function consume(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

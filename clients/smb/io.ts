@@ -116,14 +116,50 @@ export async function pipelined(count: number, window: number, task: (index: num
   if (failure !== undefined) throw failure.error;
 }
 
-/** Reads into `target` from `position`; returns the bytes read (fewer at end of file). */
-export async function readAt(tree: Tree, fileId: FileId, path: string, target: Buffer, position: number): Promise<number> {
-  return (await readRange(tree, fileId, path, target, position)).bytes;
+/**
+ * A READ that ended before the EndOfFile CREATE reported: STATUS_END_OF_FILE there (`atEnd`),
+ * or STATUS_SUCCESS with no data, which a server that stopped short sends.
+ */
+export function endedEarly(path: string, offset: number, size: number, atEnd: boolean): ProtocolError {
+  const answer = atEnd ? 'STATUS_END_OF_FILE' : 'STATUS_SUCCESS with no data';
+  return new ProtocolError(`READ ${path} at offset ${offset}: ${answer}, but the file is ${size} bytes (EndOfFile at CREATE)`, {
+    command: 'READ', path, field: 'READ response.DataLength',
+  });
 }
 
 /**
- * readAt, saying also how the bytes read end: `atEnd` when at STATUS_END_OF_FILE, not when a
- * READ answered STATUS_SUCCESS with less than asked (a short read the caller may continue).
+ * readRange until `target` is full: a READ that returns less than asked before `knownEnd` (the
+ * end of file as the caller knows it) is followed by a READ of the rest. Stops early at
+ * STATUS_END_OF_FILE (`atEnd`), at an empty READ, or once `knownEnd` is reached.
+ */
+export async function readFully(tree: Tree, fileId: FileId, path: string, target: Buffer, position: number, knownEnd: number): Promise<{ bytes: number; atEnd: boolean }> {
+  let bytes = 0;
+  for (;;) {
+    const got = await readRange(tree, fileId, path, target.subarray(bytes), position + bytes);
+    bytes += got.bytes;
+    if (bytes === target.length || got.atEnd || got.bytes === 0 || position + bytes >= knownEnd) return { bytes, atEnd: got.atEnd };
+  }
+}
+
+/**
+ * Completes one READ at `position` that put `got` bytes into `into`, of a file of `size` bytes
+ * (EndOfFile at CREATE) that covers all of `into`: the rest is read when the READ stopped short;
+ * a file that ends before is a ProtocolError (endedEarly).
+ */
+export async function completeRead(tree: Tree, fileId: FileId, path: string, into: Buffer, position: number, got: { bytes: number; atEnd: boolean }, size: number): Promise<void> {
+  let { bytes, atEnd } = got;
+  if (bytes > 0 && bytes < into.length && !atEnd) {
+    const rest = await readFully(tree, fileId, path, into.subarray(bytes), position + bytes, size);
+    bytes += rest.bytes;
+    atEnd = rest.atEnd;
+  }
+  if (bytes < into.length) throw endedEarly(path, position + bytes, size, atEnd);
+}
+
+/**
+ * Reads into `target` from `position`, with several READs in flight; returns the bytes read up
+ * to the first READ that returned less than asked, and `atEnd` when that one said
+ * STATUS_END_OF_FILE (not when it answered STATUS_SUCCESS with less: a short read to continue).
  */
 export async function readRange(tree: Tree, fileId: FileId, path: string, target: Buffer, position: number): Promise<{ bytes: number; atEnd: boolean }> {
   const chunk = ioSize(tree, 'read');

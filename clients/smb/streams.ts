@@ -12,8 +12,8 @@
 import { Readable, Writable } from 'node:stream';
 import { ArgumentError, SmbError } from './errors.js';
 import { FileHandle } from './file.js';
-import { ioSize, ioWindow, readData, readDataInto, readRequest, streamReadSize, writeRequest } from './io.js';
-import { decodeWriteResponse } from './wire/index.js';
+import { completeRead, ioSize, ioWindow, readData, readDataInto, readRequest, streamReadSize, writeRequest } from './io.js';
+import { NtStatus, decodeWriteResponse } from './wire/index.js';
 import type { Tree } from './tree.js';
 
 export interface ReadStreamOptions {
@@ -43,7 +43,7 @@ function settle(error: Error | null, handle: FileHandle | undefined, callback: (
 /** READs of one pushed chunk: one READ with LARGE_MTU, PUSH_BYTES / 64 KiB without. */
 interface ChunkReads {
   length: number;
-  /** The chunk's data, shorter than `length` when the file ended early. */
+  /** The chunk's data, all `length` bytes of it (a file that ends earlier is an error). */
   data: Promise<Buffer>;
 }
 
@@ -76,34 +76,39 @@ class SmbReadStream extends Readable {
   /**
    * Sends the READs of the next chunk. A READ as large as a chunk gets memory of its own only
    * if its response can be received in place (else the data stays a view of the message);
-   * smaller READs share one chunk buffer, each receiving into its own part of it.
+   * smaller READs share one chunk buffer, each receiving into its own part of it. The chunk
+   * lies before the end of file as it was at open: a READ that returns less is completed
+   * (completeRead), and a file that ends earlier is an error, never a shorter stream.
    */
   private readChunk(handle: FileHandle, size: number): ChunkReads {
     const at = this.next;
+    const complete = (into: Buffer, position: number, got: number, atEnd: boolean) =>
+      completeRead(this.tree, handle.fileId, handle.path, into, position, { bytes: got, atEnd }, handle.sizeAtOpen);
     if (size >= PUSH_BYTES) {
       const length = Math.min(size, this.limit - at);
       this.next += length;
-      const data = this.tree.request(readRequest(handle.fileId, at, length, handle.path, (n) => Buffer.allocUnsafe(n))).then((response) => readData(response, length));
+      const data = this.tree.request(readRequest(handle.fileId, at, length, handle.path, (n) => Buffer.allocUnsafe(n))).then(async (response) => {
+        const got = readData(response, length);
+        if (got.length === length) return got;
+        const whole = Buffer.allocUnsafe(length);
+        got.copy(whole);
+        await complete(whole, at, got.length, response.status === NtStatus.EndOfFile);
+        return whole;
+      });
       return { length, data };
     }
     const length = Math.min(PUSH_BYTES, this.limit - at);
     this.next += length;
     const chunk = Buffer.allocUnsafe(length);
-    const parts: Array<Promise<number>> = [];
+    const parts: Array<Promise<void>> = [];
     for (let offset = 0; offset < length; offset += size) {
       const into = chunk.subarray(offset, Math.min(length, offset + size));
-      parts.push(this.tree.request(readRequest(handle.fileId, at + offset, into.length, handle.path, into)).then((response) => readDataInto(response, into)));
+      parts.push(this.tree.request(readRequest(handle.fileId, at + offset, into.length, handle.path, into)).then(async (response) => {
+        const got = readDataInto(response, into);
+        if (got < into.length) await complete(into, at + offset, got, response.status === NtStatus.EndOfFile);
+      }));
     }
-    const data = Promise.all(parts).then((counts) => {
-      // Up to the first short READ: the file ended there.
-      let total = 0;
-      for (const count of counts) {
-        total += count;
-        if (count < size) break;
-      }
-      return chunk.subarray(0, Math.min(total, length));
-    });
-    return { length, data };
+    return { length, data: Promise.all(parts).then(() => chunk) };
   }
 
   override _read(): void {
@@ -131,11 +136,6 @@ class SmbReadStream extends Readable {
       this.waiting = false;
       this.inFlight.shift();
       if (this.destroyed) return;
-      // A short read: the file shrank since it was opened.
-      if (data.length < head.length) {
-        this.inFlight.length = 0;
-        this.next = this.limit;
-      }
       if (data.length > 0 && !this.push(data)) return;
       this._read();
     }, (error: unknown) => this.destroy(error as Error));

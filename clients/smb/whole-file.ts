@@ -4,10 +4,10 @@
  */
 import { constants } from 'node:buffer';
 import { withCleanup } from './cleanup.js';
-import { ProtocolError, SmbError } from './errors.js';
+import { SmbError } from './errors.js';
 import { FileHandle, openSpec } from './file.js';
 import { onFile } from './handles.js';
-import { IO_WINDOW_BYTES, ioSize, readData, readRange, readRequest, writeAt, writeRequest } from './io.js';
+import { IO_WINDOW_BYTES, endedEarly, ioSize, readData, readFully, readRequest, writeAt, writeRequest } from './io.js';
 import { displayPath, toShareFilePath } from './paths.js';
 import type { Tree } from './tree.js';
 import { NtStatus, decodeWriteResponse } from './wire/index.js';
@@ -22,21 +22,12 @@ export function toBuffer(data: FileData): Buffer {
 }
 
 /**
- * READ answered STATUS_SUCCESS with nothing before the end CREATE reported: a server that
- * stopped short, never a file that ended there (that is STATUS_END_OF_FILE).
- */
-function emptyRead(path: string, offset: number, size: number): ProtocolError {
-  return new ProtocolError(`READ ${path} at offset ${offset}: STATUS_SUCCESS with no data, but the file is ${size} bytes (EndOfFile at CREATE)`, {
-    command: 'READ', path, field: 'READ response.DataLength',
-  });
-}
-
-/**
  * The whole file, up to the EndOfFile CREATE reported: a short READ before it is followed by
- * a READ of the rest, an empty one is an error; STATUS_END_OF_FILE ends the file early (it
- * shrank meanwhile). The server's EndOfFile is not trusted with memory: the file is read in
- * parts, each at most as large as all the data received before it (or one transfer window),
- * which are joined at the end, so a file holds at most twice its size while it is read.
+ * a READ of the rest; STATUS_END_OF_FILE or an empty READ before it is a ProtocolError naming
+ * the offset and the size (endedEarly). The server's EndOfFile is not trusted with memory: the
+ * file is read in parts, each at most as large as all the data received before it (or one
+ * transfer window), which are joined at the end, so a file holds at most twice its size while
+ * it is read.
  */
 export async function readFile(tree: Tree, path: string): Promise<Buffer> {
   const sharePath = toShareFilePath(path, 'readFile');
@@ -44,8 +35,10 @@ export async function readFile(tree: Tree, path: string): Promise<Buffer> {
   const { create, responses } = await onFile(tree, sharePath, openSpec('r'), (fileId, display) => [readRequest(fileId, 0, chunk, display)]);
   const first = readData(responses[0]!, chunk);
   const size = Number(create.endOfFile);
-  if (size <= first.length || responses[0]!.status === NtStatus.EndOfFile) return first;
-  if (first.length === 0) throw emptyRead(displayPath(tree.path, sharePath), 0, size);
+  if (size <= first.length) return first;
+  if (first.length === 0 || responses[0]!.status === NtStatus.EndOfFile) {
+    throw endedEarly(displayPath(tree.path, sharePath), first.length, size, responses[0]!.status === NtStatus.EndOfFile);
+  }
   if (size > MAX_LENGTH) throw new SmbError(`readFile ${path}: ${size} bytes do not fit in one Buffer (at most ${MAX_LENGTH}); use createReadStream`, { path });
   // Larger than one READ: keep the first chunk, read the rest through a new handle.
   const handle = await FileHandle.open(tree, sharePath, 'r');
@@ -54,11 +47,10 @@ export async function readFile(tree: Tree, path: string): Promise<Buffer> {
     let position = first.length;
     while (position < size) {
       const part = Buffer.allocUnsafe(Math.min(size - position, Math.max(IO_WINDOW_BYTES, position)));
-      const { bytes, atEnd } = await readRange(tree, handle.fileId, handle.path, part, position);
-      if (bytes === 0 && !atEnd) throw emptyRead(handle.path, position, size);
+      const { bytes, atEnd } = await readFully(tree, handle.fileId, handle.path, part, position, size);
       parts.push(part.subarray(0, bytes));
       position += bytes;
-      if (atEnd) break;
+      if (bytes < part.length) throw endedEarly(handle.path, position, size, atEnd);
     }
     return Buffer.concat(parts, position);
   }, () => handle.close());
