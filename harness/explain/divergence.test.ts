@@ -126,9 +126,9 @@ test('a 3.0.2 NEGOTIATE without the ENCRYPTION capability is named, not the STAT
 
 test('on 3.1.1 a cipher list without the cipher the server chose for the reference is named; the other client\'s longer dialect list and compression offer are not', () => {
   const a = run(1);
-  const b = run(2);
+  const b = run(2, true);
   const cell = wire(opening(a, { ...SMB311_OFFER, dialects: [0x0311], ciphers: [AES_128_CCM] }, { ...SMB311_CHOICE, cipher: 0 }, NtStatus.AccessDenied), a);
-  const reference = wire(opening(b, { ...SMB311_OFFER, dialects: [0x0202, 0x0210, 0x0300, 0x0302, 0x0311], compression: true }, SMB311_CHOICE), b);
+  const reference = wire([...opening(b, { ...SMB311_OFFER, dialects: [0x0202, 0x0210, 0x0300, 0x0302, 0x0311], compression: true }, SMB311_CHOICE), ...treeConnect(b)], b);
   expect(firstDivergence(cell, reference, { sameClient: false })).toMatchObject({
     kind: 'field', field: 'Ciphers', value: 'AES-128-CCM', reference: 'AES-128-GCM|AES-128-CCM', section: 'MS-SMB2 2.2.3.1.2',
     text: 'NEGOTIATE request Ciphers: AES-128-CCM; reference: AES-128-GCM|AES-128-CCM (MS-SMB2 2.2.3.1.2)',
@@ -173,8 +173,52 @@ test('a connection that ended after SESSION_SETUP where the reference went on is
   });
   expect(firstDivergence(cell, reference, { sameClient: false }).text).toBe('after SESSION_SETUP response the reference sent TREE_CONNECT request; this cell\'s connection ended');
   // A request the server never answered.
-  const unanswered = wire([...opening(a, SMB311_OFFER, SMB311_CHOICE), ...treeConnect(a).slice(0, 1)], a);
-  expect(firstDivergence(unanswered, reference, { sameClient: false }).text).toBe('after TREE_CONNECT request the reference received TREE_CONNECT response; this cell\'s connection ended without a response to it');
+  const c = run(1);
+  const unanswered = wire([...opening(c, SMB311_OFFER, SMB311_CHOICE), ...treeConnect(c).slice(0, 1)], c);
+  expect(firstDivergence(unanswered, reference, { sameClient: false })).toEqual({
+    kind: 'structure',
+    message: { index: 7, connection: 1, command: 'TREE_CONNECT', direction: 'request' },
+    referenceMessage: { index: 8, connection: 1, command: 'TREE_CONNECT', direction: 'response' },
+    text: 'TREE_CONNECT request got no response and the connection ended; the reference\'s got STATUS_SUCCESS',
+  });
+});
+
+test('a cell that stopped after its share was connected, where another client went on with more, has no divergence that matters', () => {
+  const a = run(1);
+  const b = run(2);
+  const cell = wire([...opening(a, SMB311_OFFER, SMB311_CHOICE), ...treeConnect(a)], a);
+  const reference = wire([...opening(b, SMB311_OFFER, SMB311_CHOICE), ...treeConnect(b), ...createAndClose(b)], b);
+  expect(firstDivergence(cell, reference, { sameClient: false })).toMatchObject({
+    kind: 'none', text: 'no difference that matters: the clients differ only where implementations may, first after TREE_CONNECT response the reference sent CREATE request; this cell\'s connection ended',
+  });
+  expect(firstDivergence(cell, reference, { sameClient: true }).text).toBe('after TREE_CONNECT response the reference sent CREATE request; this cell\'s connection ended');
+});
+
+test('responses are paired with their requests: a compound CREATE+CLOSE aligns with the same requests sent one by one', () => {
+  const a = run(1);
+  const b = run(2);
+  const sequential = createAndClose(a);
+  const compoundOrder = [sequential[0]!, sequential[2]!, sequential[1]!, sequential[3]!];
+  const cell = wire([...opening(a, SMB311_OFFER, SMB311_CHOICE), ...treeConnect(a), ...compoundOrder], a);
+  const reference = wire([...opening(b, SMB311_OFFER, SMB311_CHOICE), ...treeConnect(b), ...createAndClose(b)], b);
+  expect(cell.messages.slice(8).map((m) => `${m.direction} ${m.header.command}`)).toEqual(['send CREATE', 'send CLOSE', 'receive CREATE', 'receive CLOSE']);
+  expect(firstDivergence(cell, reference, { sameClient: true }).kind).toBe('none');
+});
+
+test('a detour through IPC$ by another client is not taken for the share\'s TREE_CONNECT', () => {
+  const a = run(1);
+  const b = run(2);
+  const cell = wire([...opening(a, SMB311_OFFER, SMB311_CHOICE), ...treeConnect(a, { status: NtStatus.BadNetworkName })], a);
+  const fileId = { persistent: 0xffffffffffffffffn, volatile: 0xffffffffffffffffn };
+  const referral = exchange(b, Command.Ioctl, encodeIoctlRequest({ ctlCode: 0x00060194, fileId, input: bytes(5, 16), maxOutputResponse: 4096 }),
+    encodeIoctlResponse({ ctlCode: 0x00060194, fileId, input: Buffer.alloc(0), output: Buffer.alloc(0), flags: 0 }), { status: NtStatus.NotFound });
+  const ipc = exchange(b, Command.TreeConnect, encodeTreeConnectRequest({ path: '\\\\127.0.0.1\\IPC$' }), encodeTreeConnectResponse({ shareType: 2, shareFlags: 0x30, capabilities: 0, maximalAccess: 0x1f01ff }));
+  const reference = wire([...opening(b, SMB311_OFFER, SMB311_CHOICE), ...ipc, ...referral, ...treeConnect(b)], b);
+  expect(firstDivergence(cell, reference, { sameClient: false })).toMatchObject({
+    kind: 'field', message: { index: 8, command: 'TREE_CONNECT', direction: 'response' }, referenceMessage: { index: 12, command: 'TREE_CONNECT', direction: 'response' },
+    text: 'TREE_CONNECT response Status: STATUS_BAD_NETWORK_NAME; reference: STATUS_SUCCESS (MS-SMB2 2.2.1.2)',
+  });
+  expect(firstDivergence(cell, reference, { sameClient: true }).text).toBe('after SESSION_SETUP response the reference sent TREE_CONNECT request (IPC$), which this cell did not');
 });
 
 test('a frame the harness cannot decrypt where the reference sent TREE_CONNECT is named with the reason', () => {

@@ -5,18 +5,26 @@
  * first difference that matters named with both values and the MS-SMB2 section that defines the
  * field. Pure: decoded wires in, one finding out.
  *
+ * Connections are compared in order of appearance, each as a sequence of exchanges (a request
+ * with its response, exchanges.ts) aligned tolerant of insertions.
+ *
  * Ranking. With `sameClient` every difference counts and the first in message order is reported.
  * With another client as the reference, a difference is reported only when it can matter whatever
  * the client (message-fields.ts ranks each field): statuses, SessionFlags, the server's choices,
- * encryption, signatures, the inner SessionId, a cipher/signing/dialect/hash offer that lacks what
- * the server chose for the reference, the ENCRYPTION capability on 3.0.x, a share name, a frame
- * the harness could not read, a connection that ended early. Differences in capability bits,
- * SecurityMode, contexts, CREATE options or extra messages are what two working implementations
- * legitimately do; they are reported only when nothing else differs, and then as `none`. Either
- * way the first in message order wins, so a request field that differs before a response status
- * does is named as the likely cause, not the status it led to.
+ * encryption, signatures, the inner SessionId, a share name, a dialect/hash offer lacking what the
+ * server chose for the reference (cipher and signing offers, and the ENCRYPTION capability, only
+ * where the connection encrypted or signed; the capability on 3.0.x or where the chosen cipher
+ * differs), a frame the harness could not read, a request left unanswered, a connection that ended
+ * after a failure, by the server's hand, or before reaching the reference's session or tree.
+ * Other capability bits, SecurityMode, contexts, CREATE options, extra exchanges and a shorter
+ * conversation after the tree is connected are what two working implementations legitimately
+ * differ in; they are reported only when nothing else differs, and then as `none`. Either way the
+ * first in message order wins, so a request field that differs before a response status does is
+ * named as the likely cause, not the status it led to.
  */
 import type { DecodedWire, WireMessage } from '../capture/wire-decode.js';
+import { align, exchangesByConnection } from './exchanges.js';
+import type { Exchange, Step } from './exchanges.js';
 import { mattersAcrossClients, messageFields, negotiatedBy } from './message-fields.js';
 import type { MessageField, Negotiated } from './message-fields.js';
 
@@ -55,179 +63,139 @@ export interface Divergence {
   text: string;
 }
 
-interface Item {
-  connection: number;
-  direction: 'send' | 'receive';
-  /** What alignment matches on: direction and command, or an unreadable frame. */
-  key: string;
-  message?: WireMessage;
-  problem?: string;
-  /** Position among all of the cell's items, for "first in message order" across connections. */
-  order: number;
-  /** The message's index, or for a problem the index of the message before it. */
-  index: number;
-}
-
 interface Finding {
   decisive: boolean;
   order: number;
   divergence: Divergence;
 }
 
-const STATUS_PENDING = 0x00000103;
-/** How far ahead on either side the walk looks for the next matching message. */
-const LOOKAHEAD = 16;
+const ERROR_SEVERITY = 3;
+/** The exchanges that set a connection up to the share (alignment keys). */
+const SETUP = new Set(['NEGOTIATE', 'SESSION_SETUP', 'TREE_CONNECT']);
 
-function itemsByConnection(wire: DecodedWire): Map<number, Item[]> {
-  // An interim STATUS_PENDING response (MS-SMB2 3.3.4.2) depends on timing, not on the client.
-  const messages = wire.messages.filter((m) => !(m.direction === 'receive' && m.header.status === STATUS_PENDING));
-  const entries = [
-    ...messages.map((m) => ({ frame: m.frame, late: 0, message: m, problem: undefined, connection: m.connection, direction: m.direction })),
-    ...wire.problems.map((p) => ({ frame: p.frame, late: 1, message: undefined, problem: p.problem, connection: p.connection, direction: p.direction })),
-  ].sort((a, b) => a.frame - b.frame || a.late - b.late);
-  const out = new Map<number, Item[]>();
-  let index = 0;
-  entries.forEach((e, order) => {
-    if (e.message !== undefined) index = e.message.index;
-    const key = e.message === undefined ? `${e.direction} unreadable` : `${e.direction} ${e.message.header.command}`;
-    const list = out.get(e.connection) ?? [];
-    list.push({ connection: e.connection, direction: e.direction, key, message: e.message, problem: e.problem, order, index });
-    out.set(e.connection, list);
-  });
-  return out;
+function describe(m: WireMessage): DivergentMessage {
+  return { index: m.index, connection: m.connection, command: m.header.command, direction: m.direction === 'send' ? 'request' : 'response' };
 }
 
-type Step = { cell?: Item; ref?: Item };
-
-/**
- * Aligns two connections by (direction, command). A greedy walk rather than a longest common
- * subsequence: two clients' conversations run in lockstep with local insertions (an extra IOCTL,
- * another SESSION_SETUP leg, a QUERY_INFO), and taking the nearest point where they agree again
- * never pairs a message with a far-away one of the same command, as an LCS can in a long run of
- * READs. Linear in the length of the conversation. Where nothing agrees within LOOKAHEAD, the two
- * messages are paired as a substitution.
- */
-function align(cell: readonly Item[], ref: readonly Item[]): Step[] {
-  const steps: Step[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < cell.length || j < ref.length) {
-    if (i < cell.length && j < ref.length && cell[i]!.key === ref[j]!.key) {
-      steps.push({ cell: cell[i++], ref: ref[j++] });
-      continue;
-    }
-    const skip = resync(cell, i, ref, j);
-    if (skip === undefined) {
-      steps.push({ ...(i < cell.length ? { cell: cell[i++] } : {}), ...(j < ref.length ? { ref: ref[j++] } : {}) });
-      continue;
-    }
-    for (let a = 0; a < skip.cell; a++) steps.push({ cell: cell[i++] });
-    for (let b = 0; b < skip.ref; b++) steps.push({ ref: ref[j++] });
-  }
-  return steps;
+/** The exchange's first message (or last, `atEnd`), or for an unreadable frame the place it took. */
+function describeExchange(e: Exchange, atEnd = false): DivergentMessage {
+  const m = atEnd ? e.response ?? e.request : e.request ?? e.response;
+  if (m !== undefined) return describe(m);
+  return { index: e.index, connection: e.connection, command: 'unreadable frame', direction: e.problem?.direction === 'receive' ? 'response' : 'request' };
 }
 
-/** The fewest items to skip on both sides (fewer in the cell first) before the keys agree again. */
-function resync(cell: readonly Item[], i: number, ref: readonly Item[], j: number): { cell: number; ref: number } | undefined {
-  for (let total = 1; total <= 2 * LOOKAHEAD; total++) {
-    for (let a = Math.max(0, total - LOOKAHEAD); a <= Math.min(total, LOOKAHEAD); a++) {
-      const c = cell[i + a];
-      const r = ref[j + total - a];
-      if (c !== undefined && r !== undefined && c.key === r.key) return { cell: a, ref: total - a };
-    }
-  }
-  return undefined;
+const ipc = (e: Exchange): string => (e.key.endsWith(' IPC$') ? ' (IPC$)' : '');
+
+/** What the exchange began with: `sent TREE_CONNECT request`. */
+function began(e: Exchange): string {
+  if (e.request !== undefined) return `sent ${e.request.header.command} request${ipc(e)}`;
+  if (e.response !== undefined) return `received ${e.response.header.command} response`;
+  return `${e.problem?.direction === 'receive' ? 'received' : 'sent'} a frame the harness could not read (${e.problem?.text ?? 'unknown'})`;
 }
 
-function describe(item: Item): DivergentMessage {
-  return {
-    index: item.index,
-    connection: item.connection,
-    command: item.message?.header.command ?? 'unreadable frame',
-    direction: item.direction === 'send' ? 'request' : 'response',
-  };
+/** Where the exchange ended: `SESSION_SETUP response`. */
+function ended(e: Exchange): string {
+  const m = e.response ?? e.request;
+  if (m === undefined) return 'a frame the harness could not read';
+  return `${m.header.command} ${m === e.response ? 'response' : 'request'}${ipc(e)}`;
 }
 
-function label(item: Item): string {
-  if (item.message === undefined) return `a frame the harness could not read (${item.problem ?? 'unknown'})`;
-  return `${item.message.header.command} ${item.direction === 'send' ? 'request' : 'response'}`;
+/** The exchange failed: unreadable, unanswered, or answered with an error status. */
+function failed(e: Exchange): boolean {
+  return e.problem !== undefined || e.response === undefined || e.response.header.status >>> 30 === ERROR_SEVERITY;
 }
 
-const verb = (item: Item): string => (item.direction === 'send' ? 'sent' : 'received');
-
-function lastNegotiated(items: readonly Item[]): Negotiated {
-  const responses = items.filter((i) => i.message?.header.command === 'NEGOTIATE' && i.direction === 'receive');
-  return negotiatedBy(responses.at(-1)?.message);
+function factsOf(exchanges: readonly Exchange[]): Negotiated {
+  const messages = exchanges.flatMap((e) => [e.request, e.response]).filter((m): m is WireMessage => m !== undefined);
+  const negotiate = messages.filter((m) => m.header.command === 'NEGOTIATE' && m.direction === 'receive').at(-1);
+  return { ...negotiatedBy(negotiate), encrypts: messages.some((m) => m.encrypted), signs: messages.some((m) => m.header.signed) };
 }
 
 interface ConnectionContext {
   sameClient: boolean;
   closedByServer: boolean;
   prefix: string;
-  /** The order of the connection's first item in the cell. */
+  /** The order of the connection's first exchange in the cell. */
   firstOrder: number;
-  cellNegotiated: Negotiated;
-  referenceNegotiated: Negotiated;
+  cellFacts: Negotiated;
+  referenceFacts: Negotiated;
 }
 
-function fieldFindings(cell: Item, ref: Item, ctx: ConnectionContext): Finding[] {
-  const ours = messageFields(cell.message!);
-  const theirs = messageFields(ref.message!);
-  const names = [...new Set([...ours, ...theirs].map((f) => f.name))];
+function fieldFindings(cell: WireMessage, ref: WireMessage, order: number, ctx: ConnectionContext, suffix: string): Finding[] {
+  const ours = messageFields(cell);
+  const theirs = messageFields(ref);
   const value = (f: MessageField | undefined) => f?.value ?? 'absent';
   const findings: Finding[] = [];
-  for (const name of names) {
+  for (const name of new Set([...ours, ...theirs].map((f) => f.name))) {
     const a = ours.find((f) => f.name === name);
     const b = theirs.find((f) => f.name === name);
     if ((a?.key ?? a?.value) === (b?.key ?? b?.value)) continue;
     const section = (a ?? b)!.section;
+    const where = `${cell.header.command} ${cell.direction === 'send' ? 'request' : 'response'}${suffix}`;
     findings.push({
-      decisive: ctx.sameClient || mattersAcrossClients(a, b, ctx.cellNegotiated, ctx.referenceNegotiated),
-      order: cell.order,
+      decisive: ctx.sameClient || mattersAcrossClients(a, b, ctx.cellFacts, ctx.referenceFacts),
+      order,
       divergence: {
         kind: 'field', message: describe(cell), referenceMessage: describe(ref), field: name, value: value(a), reference: value(b), section,
-        text: `${ctx.prefix}${label(cell)} ${name}: ${value(a)}; reference: ${value(b)} (${section})`,
+        text: `${ctx.prefix}${where} ${name}: ${value(a)}; reference: ${value(b)} (${section})`,
       },
     });
   }
   return findings;
 }
 
-function structure(text: string, ctx: ConnectionContext, cell: Item | undefined, ref: Item | undefined): Divergence {
-  return { kind: 'structure', ...(cell ? { message: describe(cell) } : {}), ...(ref ? { referenceMessage: describe(ref) } : {}), text: ctx.prefix + text };
+function structure(text: string, ctx: ConnectionContext, cell: DivergentMessage | undefined, ref: DivergentMessage | undefined): Divergence {
+  return { kind: 'structure', ...(cell ? { message: cell } : {}), ...(ref ? { referenceMessage: ref } : {}), text: ctx.prefix + text };
 }
 
-function stepFinding(step: Step, lastCell: Item | undefined, cellEnded: boolean, ctx: ConnectionContext): Finding[] {
+/** Two exchanges of the same command: their requests' fields, then their responses'. */
+function pairFindings(cell: Exchange, ref: Exchange, cellEnded: boolean, ctx: ConnectionContext): Finding[] {
+  const findings: Finding[] = [];
+  if (cell.request !== undefined && ref.request !== undefined) findings.push(...fieldFindings(cell.request, ref.request, cell.order, ctx, ipc(cell)));
+  if (cell.response !== undefined && ref.response !== undefined) findings.push(...fieldFindings(cell.response, ref.response, cell.order, ctx, ipc(cell)));
+  else if (cell.request !== undefined && ref.response !== undefined) {
+    const end = ctx.closedByServer ? ' and the server closed the connection' : cellEnded ? ' and the connection ended' : '';
+    const text = `${cell.request.header.command} request${ipc(cell)} got no response${end}; the reference's got ${ref.response.header.statusName}`;
+    findings.push({ decisive: true, order: cell.order, divergence: structure(text, ctx, describe(cell.request), describe(ref.response)) });
+  }
+  return findings;
+}
+
+function stepFindings(step: Step, lastCell: Exchange | undefined, cellEnded: boolean, setupFollows: boolean, ctx: ConnectionContext): Finding[] {
   const { cell, ref } = step;
   if (cell !== undefined && ref !== undefined) {
-    if (cell.key !== ref.key) {
-      return [{ decisive: true, order: cell.order, divergence: structure(`this cell ${verb(cell)} ${label(cell)} where the reference ${verb(ref)} ${label(ref)}`, ctx, cell, ref) }];
-    }
-    return cell.message !== undefined && ref.message !== undefined ? fieldFindings(cell, ref, ctx) : [];
+    if (cell.key === ref.key) return pairFindings(cell, ref, cellEnded, ctx);
+    return [{ decisive: true, order: cell.order, divergence: structure(`this cell ${began(cell)} where the reference ${began(ref)}`, ctx, describeExchange(cell), describeExchange(ref)) }];
   }
   if (cell !== undefined) {
-    const after = lastCell === undefined ? '' : ` after ${label(lastCell)}`;
+    const after = lastCell === undefined ? '' : ` after ${ended(lastCell)}`;
     // An unreadable frame always matters: the reference passed without one.
-    return [{ decisive: ctx.sameClient || cell.message === undefined, order: cell.order, divergence: structure(`this cell ${verb(cell)} ${label(cell)}${after}, which the reference did not`, ctx, cell, undefined) }];
+    const text = `this cell ${began(cell)}${after}, which the reference did not`;
+    return [{ decisive: ctx.sameClient || cell.problem !== undefined, order: cell.order, divergence: structure(text, ctx, describeExchange(cell), undefined) }];
   }
   if (lastCell === undefined) {
-    return [{ decisive: ctx.sameClient, order: ctx.firstOrder - 0.5, divergence: structure(`the reference ${verb(ref!)} ${label(ref!)} first, which this cell did not`, ctx, undefined, ref) }];
+    return [{ decisive: ctx.sameClient, order: ctx.firstOrder - 0.5, divergence: structure(`the reference ${began(ref!)} first, which this cell did not`, ctx, undefined, describeExchange(ref!)) }];
   }
+  const order = lastCell.order + 0.5;
   if (cellEnded) {
-    const end = ctx.closedByServer ? 'was closed by the server' : lastCell.direction === 'send' ? 'ended without a response to it' : 'ended';
-    return [{ decisive: true, order: lastCell.order + 0.5, divergence: structure(`after ${label(lastCell)} the reference ${verb(ref!)} ${label(ref!)}; this cell's connection ${end}`, ctx, lastCell, ref) }];
+    // Another client may simply do more once a tree is connected; a connection that ended by the
+    // server's hand, after a failure, or before getting as far as the reference's did matters.
+    const decisive = ctx.sameClient || ctx.closedByServer || failed(lastCell) || setupFollows;
+    const end = ctx.closedByServer ? 'was closed by the server' : 'ended';
+    return [{ decisive, order, divergence: structure(`after ${ended(lastCell)} the reference ${began(ref!)}; this cell's connection ${end}`, ctx, describeExchange(lastCell, true), describeExchange(ref!)) }];
   }
-  return [{ decisive: ctx.sameClient, order: lastCell.order + 0.5, divergence: structure(`after ${label(lastCell)} the reference ${verb(ref!)} ${label(ref!)}, which this cell did not`, ctx, lastCell, ref) }];
+  return [{ decisive: ctx.sameClient, order, divergence: structure(`after ${ended(lastCell)} the reference ${began(ref!)}, which this cell did not`, ctx, describeExchange(lastCell, true), describeExchange(ref!)) }];
 }
 
 /** The first decisive and the first incidental finding of one connection, in message order. */
-function compareConnection(cell: readonly Item[], ref: readonly Item[], ctx: ConnectionContext): { decisive?: Finding; incidental?: Finding } {
+function compareConnection(cell: readonly Exchange[], ref: readonly Exchange[], ctx: ConnectionContext): { decisive?: Finding; incidental?: Finding } {
   const steps = align(cell, ref);
   const lastCellStep = steps.findLastIndex((s) => s.cell !== undefined);
-  let lastCell: Item | undefined;
+  const lastSetupStep = steps.findLastIndex((s) => SETUP.has(s.ref?.key ?? ''));
+  let lastCell: Exchange | undefined;
   let incidental: Finding | undefined;
   for (const [k, step] of steps.entries()) {
-    for (const finding of stepFinding(step, lastCell, k > lastCellStep, ctx)) {
+    for (const finding of stepFindings(step, lastCell, k >= lastCellStep, k <= lastSetupStep, ctx)) {
       if (finding.decisive) return { decisive: finding, ...(incidental ? { incidental } : {}) };
       incidental ??= finding;
     }
@@ -243,10 +211,10 @@ const first = (findings: readonly Finding[]): Finding | undefined => findings.re
  * cell's), connection by connection in order of appearance. See the file comment for the ranking.
  */
 export function firstDivergence(cell: DecodedWire, reference: DecodedWire, options: DivergenceOptions): Divergence {
-  const ours = itemsByConnection(cell);
-  const theirs = itemsByConnection(reference);
+  const ours = exchangesByConnection(cell);
+  const theirs = exchangesByConnection(reference);
   if (theirs.size === 0) return { kind: 'none', text: 'no divergence to report: the reference cell\'s capture holds no SMB2 message' };
-  const total = [...ours.values()].reduce((n, items) => n + items.length, 0);
+  const total = cell.messages.length + cell.problems.length;
   const decisive: Finding[] = [];
   const incidental: Finding[] = [];
   for (let connection = 1; connection <= Math.max(ours.size, theirs.size); connection++) {
@@ -254,18 +222,18 @@ export function firstDivergence(cell: DecodedWire, reference: DecodedWire, optio
     const b = theirs.get(connection) ?? [];
     const prefix = connection > 1 ? `connection ${connection}: ` : '';
     if (a.length === 0) {
-      const text = `${prefix}the reference opened connection ${connection} with ${label(b[0]!)}; this cell did not`;
-      decisive.push({ decisive: true, order: total + connection, divergence: { kind: 'structure', referenceMessage: describe(b[0]!), text } });
+      const text = `${prefix}the reference opened connection ${connection} and ${began(b[0]!)}; this cell did not`;
+      decisive.push({ decisive: true, order: total + connection, divergence: { kind: 'structure', referenceMessage: describeExchange(b[0]!), text } });
       continue;
     }
     if (b.length === 0) {
-      const text = `${prefix}this cell opened connection ${connection} with ${label(a[0]!)}; the reference did not`;
-      (options.sameClient ? decisive : incidental).push({ decisive: options.sameClient, order: a[0]!.order, divergence: { kind: 'structure', message: describe(a[0]!), text } });
+      const text = `${prefix}this cell opened connection ${connection} and ${began(a[0]!)}; the reference did not`;
+      (options.sameClient ? decisive : incidental).push({ decisive: options.sameClient, order: a[0]!.order, divergence: { kind: 'structure', message: describeExchange(a[0]!), text } });
       continue;
     }
     const ctx: ConnectionContext = {
       sameClient: options.sameClient, closedByServer: options.closedByServer?.has(connection) ?? false, prefix, firstOrder: a[0]!.order,
-      cellNegotiated: lastNegotiated(a), referenceNegotiated: lastNegotiated(b),
+      cellFacts: factsOf(a), referenceFacts: factsOf(b),
     };
     const found = compareConnection(a, b, ctx);
     if (found.decisive) decisive.push(found.decisive);
