@@ -5,7 +5,7 @@
 import { ArgumentError, SmbError } from './errors.js';
 import { closeHandle, openHandle, toFileStat } from './handles.js';
 import type { FileStat, OpenSpec } from './handles.js';
-import { readFully, writeAt } from './io.js';
+import { endedEarly, readFully, writeAt } from './io.js';
 import { baseName, displayPath, toShareFilePath } from './paths.js';
 import type { Tree } from './tree.js';
 import {
@@ -95,13 +95,17 @@ export class FileHandle {
 
   /**
    * Reads up to buffer.length bytes at `position` into `buffer`; 0 at end of file. A READ that
-   * returns less than asked before the end of file as this handle knows it is followed by a
-   * READ of the rest (the file may have changed since: STATUS_END_OF_FILE ends the read).
+   * returns less than asked before the end of file as this handle knows it (EndOfFile at CREATE,
+   * moved by its own writes) is followed by a READ of the rest; STATUS_END_OF_FILE or an empty
+   * READ before that end is a ProtocolError (endedEarly), never a short count.
    */
   async read(buffer: Buffer, position: number): Promise<number> {
     this.check('READ');
     checkRange('read', this.path, position, buffer.length);
-    return (await readFully(this.tree, this.fileId, this.path, buffer, position, this.endOfFile)).bytes;
+    const { bytes, atEnd } = await readFully(this.tree, this.fileId, this.path, buffer, position, this.endOfFile);
+    const end = position + bytes;
+    if (bytes < buffer.length && end < this.endOfFile) throw endedEarly(this.path, end, this.endOfFile, atEnd);
+    return bytes;
   }
 
   /** Writes all of `buffer` at `position` (at the end of file for 'a' and 'a+'); returns the bytes written. */
@@ -125,6 +129,8 @@ export class FileHandle {
       path: this.path,
     });
     const all = decodeFileAllInformation(decodeQueryInfoResponse(response.message));
+    // What the handle knows of the end of file (read, append) follows what the server now says.
+    this.endOfFile = Number(all.standard.endOfFile);
     return toFileStat(this.name, {
       ...all.basic,
       allocationSize: all.standard.allocationSize,

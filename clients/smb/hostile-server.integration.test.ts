@@ -7,6 +7,7 @@
 import { test, expect } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { withCleanup } from './cleanup.js';
 import { ProtocolError, SecurityError, TimeoutError } from './errors.js';
 import { connectAs, withTarget } from './native-target.fixture.js';
 import { withProxy } from './tampering-proxy.fixture.js';
@@ -221,20 +222,23 @@ test('exists: a malformed CLOSE response in the chain of a missing file is the P
 
 const STATUS = 8;
 
-test('STATUS_END_OF_FILE in the middle of a file: readFile and the read stream fail naming the offset and the size, never a shorter file', async () => {
+test('STATUS_END_OF_FILE in the middle of a file: readFile, the read stream and FileHandle.read fail naming the offset and the size, never a shorter file', async () => {
   const endOfFile = (message: Buffer) => {
     message.writeUInt32LE(NtStatus.EndOfFile, STATUS);
     message.writeUInt32LE(0, READ_DATA_LENGTH);
   };
   await withTarget('share-encryption', async (target) => {
-    for (const read of ['readFile', 'stream'] as const) {
+    for (const read of ['readFile', 'stream', 'handle'] as const) {
       // The stream asks for the whole file in one READ: its first MiB comes, then the READs of the rest.
       const firstMiB = editRead(0, (message) => message.writeUInt32LE(MiB, READ_DATA_LENGTH));
       const atTwoMiB = editRead(2 * MiB, endOfFile);
       const tamper: Tamper = (frame, messages) => atTwoMiB(firstMiB(frame, messages) as Buffer, messages);
       await throughProxy(target, 'plain', tamper, async (tree, root) => {
         fileOnDisk(root, 'big.bin', 3 * MiB);
-        const error = await failureOf(read === 'readFile' ? tree.readFile('big.bin') : consume(tree.createReadStream('big.bin')));
+        const reading = read === 'readFile' ? tree.readFile('big.bin')
+          : read === 'stream' ? consume(tree.createReadStream('big.bin'))
+            : tree.open('big.bin', 'r').then((handle) => withCleanup(() => handle.read(Buffer.alloc(4 * MiB), 0), () => handle.close()));
+        const error = await failureOf(reading);
         expect(error).toBeInstanceOf(ProtocolError);
         expect(error.message).toBe(`READ ${tree.path}\\big.bin at offset ${2 * MiB}: STATUS_END_OF_FILE, but the file is ${3 * MiB} bytes (EndOfFile at CREATE)`);
       });
