@@ -9,7 +9,7 @@ import { startNativeTarget } from '../../servers/samba/native.js';
 import { decodeTreeConnectRequest } from '../../clients/smb/wire/index.js';
 import { readWireFrames } from '../pcap-reader.js';
 import { CaptureProxy } from './proxy.js';
-import { parseServerKeys } from './server-keys.js';
+import { parseServerKeys } from '../../servers/samba/server-keys.js';
 import { decodeWire } from './wire-decode.js';
 import type { DecodedWire } from './wire-decode.js';
 

@@ -10,7 +10,7 @@ import { messageEvent } from '../../clients/smb/observer.js';
 import { SMB2_HEADER_SIZE } from '../../clients/smb/wire/index.js';
 import type { WireFrame } from '../pcap-reader.js';
 import { formatSessionId } from './keys.js';
-import type { ServerSessionKeys } from './server-keys.js';
+import type { ServerSessionKeys } from '../../servers/samba/server-keys.js';
 
 /** How a message's signature fared against the session's signing key. */
 export type SignatureCheck =

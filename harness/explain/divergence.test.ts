@@ -8,7 +8,7 @@ import {
 } from '../../clients/smb/wire/index.js';
 import type { NegotiateContext } from '../../clients/smb/wire/index.js';
 import type { WireFrame } from '../pcap-reader.js';
-import type { ServerSessionKeys } from '../capture/server-keys.js';
+import type { ServerSessionKeys } from '../../servers/samba/server-keys.js';
 import { decodeWire } from '../capture/wire-decode.js';
 import type { DecodedWire } from '../capture/wire-decode.js';
 import { firstDivergence } from './divergence.js';

@@ -21,3 +21,32 @@ test('without headers (smbd --debug-stdout) each line is timed when it arrives, 
   expect(log.since(window)).toBe('smbd_smb2_request_error_ex: idx[1] status[NT_STATUS_USER_SESSION_DELETED]');
   expect(log.text()).toBe('Allowed connection from 127.0.0.1\nSelected protocol SMB3_02\nsmbd_smb2_request_error_ex: idx[1] status[NT_STATUS_USER_SESSION_DELETED]\npartial');
 });
+
+test('session keys the server dumps (debug encryption) are kept apart: the text shows one line instead, also when a chunk ends inside a row', () => {
+  const log = new ServerLog();
+  const dump = [
+    'Auth: user [alice] succeeded',
+    'debug encryption: dumping generated session keys',
+    'Session Id    [0000] 44 BB 5D B5 00 00 00 00                             D.].....',
+    'Session Key   [0000] E1 E1 5E CF 3E C3 F0 ED   F8 9A AD BE 57 E7 21 B6   ..^.>... ....W.!.',
+    'Signing Algo: 2',
+    'Signing Key   [0000] 8C 17 41 F4 DF 3E 14 02   C5 5A 65 E6 A2 DC 1D 35   ..A..>.. .Ze....5',
+    'Cipher Algo: 2',
+    'ServerIn Key  [0000] 22 35 58 23 4D 2E A9 E4   48 E6 28 2E 1F 17 14 80   "5X#M... H.(.....',
+    'ServerOut Key [0000] A6 E2 F1 07 B5 1A 84 96   3D 3B 4C A8 18 45 25 2B   ........ =;L..E%+',
+    'Server exit (NT_STATUS_END_OF_FILE)',
+    '',
+  ].join('\n');
+  const cut = dump.indexOf('48 E6 28');
+  log.push(dump.slice(0, cut));
+  expect(log.text()).not.toMatch(/22 35 58 23|E1 E1 5E CF|8C 17 41 F4/);
+  log.push(dump.slice(cut));
+  expect(log.text()).toBe([
+    'Auth: user [alice] succeeded',
+    'debug encryption: session keys dumped (kept out of this log; they decrypt the capture)',
+    'Server exit (NT_STATUS_END_OF_FILE)',
+  ].join('\n'));
+  expect(log.sessionKeys().map((k) => [k.sessionId.toString(16), k.cipher, k.serverInKey?.toString('hex'), k.serverOutKey?.toString('hex')])).toEqual([
+    ['b55dbb44', 2, '223558234d2ea9e448e6282e1f171480', 'a6e2f107b51a84963d3b4ca81845252b'],
+  ]);
+});

@@ -4,6 +4,8 @@
  * the next header belong to that entry and share its time.
  */
 
+import { continuesKeyDump, parseServerKeys, REDACTED_KEY_DUMP, startsKeyDump, type ServerSessionKeys } from './server-keys.js';
+
 const HEADER = /^\[(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?,\s*\d+/;
 
 interface Entry {
@@ -25,6 +27,9 @@ export function parseSambaTimestamp(line: string): number | undefined {
 export class ServerLog {
   private readonly entries: Entry[] = [];
   private partial = '';
+  /** Lines of the session-key dump being read (`debug encryption`): never part of the text. */
+  private keyDump: string[] | undefined;
+  private readonly keys: ServerSessionKeys[] = [];
   /** Bound on kept text so a chatty server cannot exhaust memory: oldest entries go first. */
   private size = 0;
 
@@ -38,6 +43,17 @@ export class ServerLog {
   }
 
   private addLine(line: string): void {
+    if (this.keyDump !== undefined) {
+      if (continuesKeyDump(line)) {
+        this.keyDump.push(line);
+        return;
+      }
+      this.endKeyDump();
+    }
+    if (startsKeyDump(line)) {
+      this.keyDump = [line];
+      line = REDACTED_KEY_DUMP;
+    }
     const time = parseSambaTimestamp(line);
     const last = this.entries[this.entries.length - 1];
     // Without headers (smbd --debug-stdout prints none) each line is an entry timed on arrival.
@@ -49,8 +65,22 @@ export class ServerLog {
     }
   }
 
+  private endKeyDump(): void {
+    if (this.keyDump === undefined) return;
+    this.keys.push(...parseServerKeys(this.keyDump.join('\n')));
+    this.keyDump = undefined;
+  }
+
+  /** The keys of every session the server logged (`debug encryption`), oldest first. Secret. */
+  sessionKeys(): ServerSessionKeys[] {
+    const pending = this.keyDump === undefined ? [] : parseServerKeys(this.keyDump.join('\n'));
+    return [...this.keys, ...pending];
+  }
+
   text(): string {
-    return this.entries.map((e) => e.text).join('\n') + (this.partial ? `\n${this.partial}` : '');
+    // A line still arriving may be a row of a key dump: it is shown once it is known not to be.
+    const partial = this.partial !== '' && this.keyDump === undefined && !startsKeyDump(this.partial) ? `\n${this.partial}` : '';
+    return this.entries.map((e) => e.text).join('\n') + partial;
   }
 
   since(since: Date): string {

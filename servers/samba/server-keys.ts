@@ -12,7 +12,8 @@
  *   ServerOut Key [0000] A6 E2 F1 07 ...
  *
  * These keys decrypt and verify any client's capture, whatever the client. They are secrets:
- * `redactServerKeys` takes them out of log text that is published.
+ * ServerLog keeps them apart from the log text it publishes (`redactServerKeys` does the same
+ * for a whole text).
  */
 export interface ServerSessionKeys {
   /** The SessionId as the client's header carries it (the logged bytes are in wire order). */
@@ -37,6 +38,19 @@ const ALGORITHM = /^\s*(Signing|Cipher) Algo:\s*(\d+)/;
 function bytesOf(hexRun: string): number[] {
   return hexRun.trim().split(/\s+/).map((h) => Number.parseInt(h, 16));
 }
+
+/** Whether the line starts a key dump. */
+export function startsKeyDump(line: string): boolean {
+  return DUMP_START.test(line);
+}
+
+/** Whether the line belongs to a key dump that has started (a hex row or an algorithm line). */
+export function continuesKeyDump(line: string): boolean {
+  return HEX_ROW.test(line) || ALGORITHM.test(line);
+}
+
+/** What a published log shows where a key dump was. */
+export const REDACTED_KEY_DUMP = 'debug encryption: session keys dumped (kept out of this log; they decrypt the capture)';
 
 /** Every session's keys dumped in the log, in order (a session logged twice keeps its last dump). */
 export function parseServerKeys(log: string): ServerSessionKeys[] {
@@ -102,12 +116,12 @@ export function redactServerKeys(log: string): string {
   const out: string[] = [];
   let inDump = false;
   for (const line of log.split('\n')) {
-    if (DUMP_START.test(line)) {
+    if (startsKeyDump(line)) {
       inDump = true;
-      out.push('debug encryption: session keys dumped (kept out of this log; they decrypt the capture)');
+      out.push(REDACTED_KEY_DUMP);
       continue;
     }
-    if (inDump && (HEX_ROW.test(line) || ALGORITHM.test(line))) continue;
+    if (inDump && continuesKeyDump(line)) continue;
     inDump = false;
     out.push(line);
   }
