@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type { Profile } from '../catalog/schema.js';
+import type { TargetUser } from '../target.js';
 
 export interface CommandResult {
   code: number | null;
@@ -36,6 +38,11 @@ export function randomPassword(): string {
 /** A Unix account name unique to one started target: `si<6 hex>-<logical>`. */
 export function accountName(instance: string, logical: string): string {
   return `si${instance}-${logical}`.slice(0, 32);
+}
+
+/** A profile's users for one started target: account names unique to `instance`, random passwords. */
+export function throwawayUsers(profile: Profile, instance: string): TargetUser[] {
+  return profile.users.map((user) => ({ name: user.name, username: accountName(instance, user.name), password: randomPassword(), domain: '' }));
 }
 
 /** Adds the account to smbd's passdb; `env` makes smbpasswd find it (the target's private account database). */

@@ -22,13 +22,13 @@ import { asTargetStartError, PortTakenError, TargetStartError } from '../errors.
 import { startOnFreePort, tcpProbe } from '../ports.js';
 import { processAlive } from '../processes.js';
 import type { ServerSession, TargetUser } from '../target.js';
-import { accountName, randomPassword, type CommandResult } from './accounts.js';
+import { throwawayUsers, type CommandResult } from './accounts.js';
 import {
   containerEngineAvailable, docker, execInContainer, HOST_DIR_PREFIX, LABELS, removeContainer, removeContainersByLabel,
   removeContainersSync, sweepStaleContainers, withTimeout,
 } from './container-engine.js';
 import { ensureSambaImage } from './container-images.js';
-import { FOREIGN_LISTENER_MS, LISTENER_HELD_IN_CONTAINER, portHeldByAnother } from './listener.js';
+import { FOREIGN_LISTENER_MS, LISTENER_HELD_IN_CONTAINER, listenerHeldBy, portHeldByAnother } from './listener.js';
 import { ServerLog } from './server-log.js';
 import { renderSmbConf } from './smb-conf.js';
 import { parseSmbstatusJson } from './smbstatus.js';
@@ -59,16 +59,26 @@ function sweepStaleHostDirs(): void {
   }
 }
 
-const versions = new Map<string, string>();
+/** One `smbd --version` per image, shared by the targets starting from it at the same time. */
+const versions = new Map<string, Promise<string>>();
 
 async function sambaVersionIn(containerId: string, imageTag: string): Promise<string> {
-  let version = versions.get(imageTag);
-  if (!version) {
-    const result = await execInContainer(containerId, ['smbd', '--version'], { timeoutMs: 10_000 });
-    version = `Samba ${result.stdout.replace(/^Version\s+/i, '').trim() || 'unknown'}`;
-    versions.set(imageTag, version);
+  const shared = versions.get(imageTag);
+  if (shared) {
+    try {
+      return await shared;
+    } catch {
+      // The container that was asked may be gone with its failed start: this one is asked.
+    }
   }
-  return version;
+  const own = execInContainer(containerId, ['smbd', '--version'], { timeoutMs: 10_000 }).then(
+    (result) => `Samba ${result.stdout.replace(/^Version\s+/i, '').trim() || 'unknown'}`,
+  );
+  versions.set(imageTag, own);
+  own.catch(() => {
+    if (versions.get(imageTag) === own) versions.delete(imageTag);
+  });
+  return own;
 }
 
 // Reads "account password" lines on stdin: the passwords never appear in an argv or an environment.
@@ -77,6 +87,52 @@ while read -r account password; do
   useradd -M -N -s /usr/sbin/nologin -d /nonexistent "$account"
   printf '%s\\n%s\\n' "$password" "$password" | smbpasswd -c ${CONF} -s -a "$account" >/dev/null
 done`;
+
+/** The share directories in the host directory (mounted in the container), writable by every account. */
+async function makeHostShares(hostRoot: string, profile: Profile): Promise<{ sharePaths: Record<string, string>; localPaths: Record<string, string> }> {
+  await chmod(hostRoot, 0o755);
+  const sharePaths: Record<string, string> = {};
+  const localPaths: Record<string, string> = {};
+  for (const share of profile.shares) {
+    const local = join(hostRoot, 'shares', share.name);
+    await mkdir(local, { recursive: true });
+    await chmod(local, 0o777);
+    localPaths[share.name] = local;
+    sharePaths[share.name] = `${MOUNT}/shares/${share.name}`;
+  }
+  return { sharePaths, localPaths };
+}
+
+async function createAccounts(containerId: string, users: readonly TargetUser[]): Promise<void> {
+  const result = await execInContainer(containerId, ['sh', '-c', CREATE_ACCOUNTS], { input: users.map((u) => `${u.username} ${u.password}\n`).join('') });
+  if (result.code !== 0) throw new Error(`creating the accounts in the container failed: ${(result.stderr || result.stdout).trim()}`);
+}
+
+/**
+ * Whether the container's smbd (its main process, `hostPid` on this machine) holds the listener
+ * on `port`. Read from this machine's /proc when the engine runs here, which costs no exec (an
+ * exec per poll takes seconds when the machine is busy); otherwise by the same check run inside
+ * the container, where an exit status other than 0 or 1 means it could not run and the probe
+ * decides.
+ */
+async function smbdHoldsListener(containerId: string, hostPid: number, port: number): Promise<boolean> {
+  if (isProcessOfContainer(hostPid, containerId)) {
+    const held = listenerHeldBy(hostPid, port);
+    if (held !== undefined) return held;
+  }
+  const held = await execInContainer(containerId, ['sh', '-c', LISTENER_HELD_IN_CONTAINER, 'sh', String(port)], { timeoutMs: 10_000 });
+  return held.code !== 1;
+}
+
+/** Whether process `pid` of this machine runs in the container (its cgroup names the container's id). */
+function isProcessOfContainer(pid: number, containerId: string): boolean {
+  if (!(pid > 0)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(containerId);
+  } catch {
+    return false;
+  }
+}
 
 export interface ContainerOptions {
   image?: SambaImageName;
@@ -128,17 +184,7 @@ export class ContainerSambaServer {
 
   async start(): Promise<StartedContainerTarget> {
     const name = this.targetName;
-    const engine = await containerEngineAvailable();
-    if (!engine.ok) throw new TargetStartError(name, engine.reason ?? 'no container engine');
-    let imageTag: string;
-    try {
-      await sweepStaleContainers();
-      sweepStaleHostDirs();
-      imageTag = await ensureSambaImage(this.options.image, this.options.buildContext);
-    } catch (e) {
-      throw asTargetStartError(name, e);
-    }
-
+    const imageTag = await this.prepareImage(name);
     const instance = randomBytes(6).toString('hex');
     const hostRoot = await mkdtemp(join(tmpdir(), `${HOST_DIR_PREFIX}${this.profile.name}-`));
     writeFileSync(join(hostRoot, OWNER_FILE), JSON.stringify({ pid: process.pid, instance }));
@@ -148,39 +194,14 @@ export class ContainerSambaServer {
     };
     const unregister = registerCleanup(syncCleanup);
     try {
-      await chmod(hostRoot, 0o755);
-      const sharePaths: Record<string, string> = {};
-      const localPaths: Record<string, string> = {};
-      for (const share of this.profile.shares) {
-        const local = join(hostRoot, 'shares', share.name);
-        await mkdir(local, { recursive: true });
-        await chmod(local, 0o777);
-        localPaths[share.name] = local;
-        sharePaths[share.name] = `${MOUNT}/shares/${share.name}`;
-      }
-      const users: TargetUser[] = this.profile.users.map((u) => ({
-        name: u.name, username: accountName(instance, u.name), password: randomPassword(), domain: '',
-      }));
-
-      const started = await startOnFreePort(this.options.host, async (port) => {
-        await writeFile(join(hostRoot, 'smb.conf'), renderSmbConf(this.profile, {
-          port,
-          host: this.options.host,
-          root: STATE_ROOT,
-          sharePaths,
-          guestAccount: 'nobody',
-          logLevel: this.options.logLevel,
-          debugEncryption: this.options.debugEncryption,
-        }));
+      const { sharePaths, localPaths } = await makeHostShares(hostRoot, this.profile);
+      const users = throwawayUsers(this.profile, instance);
+      const { containerId, port, log, stopLogs } = await startOnFreePort(this.options.host, async (port) => {
+        await this.writeConfig(hostRoot, sharePaths, port);
         return this.startContainer(name, imageTag, instance, hostRoot, port);
       });
-      const { containerId, port, log, stopLogs } = started;
       try {
-        const [accounts, serverVersion] = await Promise.all([
-          execInContainer(containerId, ['sh', '-c', CREATE_ACCOUNTS], { input: users.map((u) => `${u.username} ${u.password}\n`).join('') }),
-          sambaVersionIn(containerId, imageTag),
-        ]);
-        if (accounts.code !== 0) throw new Error(`creating the accounts in the container failed: ${(accounts.stderr || accounts.stdout).trim()}`);
+        const [, serverVersion] = await Promise.all([createAccounts(containerId, users), sambaVersionIn(containerId, imageTag)]);
         unregister();
         return new StartedContainerTarget({
           name, profile: this.profile, image: this.options.image, imageTag, containerId,
@@ -196,6 +217,31 @@ export class ContainerSambaServer {
       unregister();
       throw asTargetStartError(name, error);
     }
+  }
+
+  /** The image's tag, once the engine answers, killed runs are swept and the image is built or found. */
+  private async prepareImage(name: string): Promise<string> {
+    const engine = await containerEngineAvailable();
+    if (!engine.ok) throw new TargetStartError(name, engine.reason ?? 'no container engine');
+    try {
+      await sweepStaleContainers();
+      sweepStaleHostDirs();
+      return await ensureSambaImage(this.options.image, this.options.buildContext);
+    } catch (e) {
+      throw asTargetStartError(name, e);
+    }
+  }
+
+  private async writeConfig(hostRoot: string, sharePaths: Record<string, string>, port: number): Promise<void> {
+    await writeFile(join(hostRoot, 'smb.conf'), renderSmbConf(this.profile, {
+      port,
+      host: this.options.host,
+      root: STATE_ROOT,
+      sharePaths,
+      guestAccount: 'nobody',
+      logLevel: this.options.logLevel,
+      debugEncryption: this.options.debugEncryption,
+    }));
   }
 
   /** One container on one port: ready when smbd logged its start and accepts connections. */
@@ -234,25 +280,23 @@ export class ContainerSambaServer {
     const { log, stopLogs } = await followLogs(containerId);
     let foreignSince: number | undefined;
     while (Date.now() < deadline) {
-      const probe = await tcpProbe(host, port, 500);
-      if (probe.ok) {
-        // Answered: by this container's smbd, or by another server that took the port first (listener.ts).
-        const held = await execInContainer(containerId, ['sh', '-c', LISTENER_HELD_IN_CONTAINER, 'sh', String(port)], { timeoutMs: 10_000 });
-        // 0: ours; 1: not ours; anything else: the check could not run, so the probe decides.
-        if (held.code !== 1) return { containerId, port, log, stopLogs };
-        foreignSince ??= Date.now();
-        if (Date.now() - foreignSince > FOREIGN_LISTENER_MS) {
-          stopLogs();
-          await removeContainer(containerId);
-          return new PortTakenError(name, host, port, log.tail());
-        }
-      }
       const state = await withTimeout(docker().getContainer(containerId).inspect(), 10_000, `inspecting container ${containerId.slice(0, 12)}`);
       if (!state.State.Running) {
         stopLogs();
         await removeContainer(containerId);
         if (portHeldByAnother(port)) return new PortTakenError(name, host, port, log.tail());
         return new TargetStartError(name, `smbd ended during startup (exit code ${state.State.ExitCode})`, log.tail());
+      }
+      const probe = await tcpProbe(host, port, 500);
+      // Answered: by this container's smbd, or by another server that took the port first (listener.ts).
+      if (probe.ok) {
+        if (await smbdHoldsListener(containerId, state.State.Pid, port)) return { containerId, port, log, stopLogs };
+        foreignSince ??= Date.now();
+        if (Date.now() - foreignSince > FOREIGN_LISTENER_MS) {
+          stopLogs();
+          await removeContainer(containerId);
+          return new PortTakenError(name, host, port, log.tail());
+        }
       }
       await new Promise((r) => setTimeout(r, 20));
     }

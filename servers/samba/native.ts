@@ -14,7 +14,7 @@ import { asTargetStartError, PortTakenError, TargetStartError } from '../errors.
 import { startOnFreePort, tcpProbe } from '../ports.js';
 import { killProcessGroupSync } from '../processes.js';
 import type { TargetUser } from '../target.js';
-import { accountName, addSambaUser, randomPassword } from './accounts.js';
+import { addSambaUser, throwawayUsers } from './accounts.js';
 import { FOREIGN_LISTENER_MS, listenerHeldBy, portHeldByAnother } from './listener.js';
 import { StartedNativeTarget } from './native-target.js';
 import { NativeWorkspace, sweepStaleNativeTargets, unusableParentDir } from './native-workspace.js';
@@ -106,7 +106,7 @@ export class NativeSambaServer {
     });
     try {
       const sharePaths = await workspace.makeShareDirectories(this.profile);
-      const users = throwawayUsers(this.profile);
+      const users = throwawayUsers(this.profile, randomBytes(3).toString('hex'));
       const accounts = await writeAccountDatabase(workspace.root, users.map((u) => u.username), nssWrapper);
       const prepared: Prepared = { name, smbd, workspace, sharePaths, users, env: accounts.env, log: new ServerLog() };
       const { child, port } = await startOnFreePort(this.options.host, async (port, attempt) => {
@@ -194,12 +194,6 @@ function requireTools(name: string): { smbd: string; nssWrapper: string } {
   const nssWrapper = findNssWrapper();
   if (!nssWrapper) throw new TargetStartError(name, `libnss_wrapper.so was not found (the target's accounts live in a private passwd file that smbd reads through it); install it with: sudo apt-get install -y ${NSS_WRAPPER_PACKAGE}`);
   return { smbd, nssWrapper };
-}
-
-/** The profile's users with account names unique to this start and random passwords. */
-function throwawayUsers(profile: Profile): TargetUser[] {
-  const instance = randomBytes(3).toString('hex');
-  return profile.users.map((user) => ({ name: user.name, username: accountName(instance, user.name), password: randomPassword(), domain: '' }));
 }
 
 async function registerUsers(confPath: string, users: readonly TargetUser[], env: NodeJS.ProcessEnv): Promise<void> {
