@@ -1,5 +1,5 @@
 /**
- * Last-resort cleanup of what this process started (server processes, accounts, temp dirs),
+ * Last-resort cleanup of what this process started (server processes, containers, temp dirs),
  * for when the normal stop() path does not run: SIGINT, SIGTERM, SIGHUP or process.exit().
  * Handlers must be synchronous: nothing asynchronous runs once the process is exiting.
  */
