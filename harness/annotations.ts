@@ -38,6 +38,13 @@ export const Annotation = {
   repro: 'repro',
   /** description: the Wireshark/tshark command line that opens this cell's pcap decrypted. */
   wireshark: 'wireshark',
+  /**
+   * description: JSON array of strings, a failed cell's explanation from its own traces: violated
+   * spec rules, the server's reason for the failing status, connections the server ended.
+   */
+  explanation: 'explanation',
+  /** description: JSON array of SpecViolationEntry: the spec rules the cell's wire breaks (also when it passed). */
+  specViolations: 'spec-violations',
 } as const;
 
 export type AnnotationType = (typeof Annotation)[keyof typeof Annotation];

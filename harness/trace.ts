@@ -3,12 +3,15 @@
  * transcript and the Wireshark key file from the TypeScript client's observer, kept according to
  * the trace mode (like Playwright's own `trace` option).
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import type { TestInfo } from '@playwright/test';
 import { Annotation, Attachment } from './annotations.js';
 import { CaptureProxy } from './capture/proxy.js';
 import { wiresharkCommand, wiresharkKeyFile } from './capture/keys.js';
 import { TranscriptRecorder } from './capture/transcript.js';
+import { decodeWire } from './capture/wire-decode.js';
+import type { DecodedWire } from './capture/wire-decode.js';
+import { explainCell, specViolations } from './explain/cell-explanation.js';
 import { readWireFrames } from './pcap-reader.js';
 import type { WireFrame } from './pcap-reader.js';
 import type { StartedTarget } from '../servers/target.js';
@@ -16,6 +19,11 @@ import type { TraceMode } from './options.js';
 
 /** The server port the pcap shows, so that Wireshark dissects SMB2 without "decode as". */
 const DISPLAY_SERVER_PORT = 445;
+/**
+ * Captures up to this size are decoded for the spec checks of every cell; a larger one (a bulk
+ * transfer) only when its cell failed, so a passing bulk cell does not pay for a second decryption.
+ */
+const SPEC_CHECK_CAPTURE_BYTES = 8 * 1024 * 1024;
 
 export interface Endpoint {
   host: string;
@@ -54,10 +62,35 @@ export class TestTrace {
     return readWireFrames(this.pcapPath, DISPLAY_SERVER_PORT);
   }
 
+  /**
+   * Every SMB2 message of every connection so far, decrypted with the keys the server logged:
+   * the same view for every client. Ends the capture, like wireFrames().
+   */
+  async decodedWire(): Promise<DecodedWire> {
+    return decodeWire(await this.wireFrames(), this.target.sessionKeys?.() ?? []);
+  }
+
+  /** Spec checks on the cell's wire (every cell) and, for a failed cell, its explanation, as annotations. */
+  private async judge(testInfo: TestInfo, failed: boolean, serverLog: string): Promise<void> {
+    const size = (await stat(this.pcapPath).catch(() => undefined))?.size ?? 0;
+    let wire: DecodedWire | undefined;
+    if (size > 0 && (failed || size <= SPEC_CHECK_CAPTURE_BYTES)) wire = await this.decodedWire().catch(() => undefined);
+    const violations = specViolations({ wire });
+    if (violations.length > 0) {
+      const entries = violations.map((v) => ({ rule: v.rule.id, section: v.rule.section, detail: v.detail, count: v.count }));
+      testInfo.annotations.push({ type: Annotation.specViolations, description: JSON.stringify(entries) });
+    }
+    if (!failed) return;
+    const lines = explainCell({ wire, serverLog, error: testInfo.errors[0]?.message }, violations);
+    if (lines.length > 0) testInfo.annotations.push({ type: Annotation.explanation, description: JSON.stringify(lines) });
+  }
+
   /** Stops the proxy and attaches what the mode keeps; the pcap is deleted otherwise. */
   async finish(testInfo: TestInfo): Promise<void> {
     await this.proxy.close();
     const failed = testInfo.status !== testInfo.expectedStatus;
+    const serverLog = this.target.logSince(this.started);
+    await this.judge(testInfo, failed, serverLog);
     const keep = this.mode === 'on' || (this.mode === 'retain-on-failure' && failed);
     if (!keep) {
       await rm(this.pcapPath, { force: true });
@@ -77,6 +110,6 @@ export class TestTrace {
       await testInfo.attach(Attachment.transcriptJson, { body: this.transcript.toJson(closeEvents), contentType: 'application/json' });
       await testInfo.attach(Attachment.transcriptText, { body: this.transcript.toText(closeEvents), contentType: 'text/plain' });
     }
-    await testInfo.attach(Attachment.serverLog, { body: this.target.logSince(this.started) || '(the server logged nothing in this window)\n', contentType: 'text/plain' });
+    await testInfo.attach(Attachment.serverLog, { body: serverLog || '(the server logged nothing in this window)\n', contentType: 'text/plain' });
   }
 }

@@ -6,6 +6,7 @@ import { Annotation, ClientId } from '../harness/annotations.js';
 import {
   annotationText,
   cellError,
+  explanationOf,
   firstFailingStep,
   identify,
   judgeRuns,
@@ -149,6 +150,7 @@ export function buildMatrix(input: BuildInput): BuiltMatrix {
       negotiated,
       failingStep: failed ? firstFailingStep(rep.result) : null,
       error: failed ? cellError(rep.result) : null,
+      ...explanationOf(rep, failed),
       attachments,
       repro: annotationText(rep, Annotation.repro) ?? defaultRepro(identity),
       wireshark,

@@ -6,7 +6,8 @@
 import type { TestCase, TestResult, TestStep } from '@playwright/test/reporter';
 import { Annotation, Attachment, type TargetFacts } from '../harness/annotations.js';
 import { stripAnsi } from './render/escape.js';
-import { DeclaredSettings, NegotiatedSettings, type AttachmentKind, type CellError, type CellTiming, type Outcome } from './schema.js';
+import { z } from 'zod';
+import { DeclaredSettings, NegotiatedSettings, SpecViolationEntry, type AttachmentKind, type CellError, type CellTiming, type Outcome } from './schema.js';
 
 export interface TestRun {
   test: TestCase;
@@ -252,6 +253,17 @@ function parseJsonAnnotation(text: string | undefined): unknown {
 export function negotiatedOf(run: TestRun): NegotiatedSettings | null {
   const parsed = NegotiatedSettings.safeParse(parseJsonAnnotation(lastAnnotation(annotationsOf(run.test, run.result), Annotation.negotiated)));
   return parsed.success ? parsed.data : null;
+}
+
+/** A cell's explanation (failed cells) and spec violations (any cell), from the harness's annotations. */
+export function explanationOf(run: TestRun, failed: boolean): { explanation?: string[]; specViolations?: SpecViolationEntry[] } {
+  const annotations = annotationsOf(run.test, run.result);
+  const out: { explanation?: string[]; specViolations?: SpecViolationEntry[] } = {};
+  const lines = z.array(z.string()).safeParse(parseJsonAnnotation(lastAnnotation(annotations, Annotation.explanation)));
+  if (failed && lines.success && lines.data.length > 0) out.explanation = lines.data;
+  const violations = z.array(SpecViolationEntry).safeParse(parseJsonAnnotation(lastAnnotation(annotations, Annotation.specViolations)));
+  if (violations.success && violations.data.length > 0) out.specViolations = violations.data;
+  return out;
 }
 
 export interface TargetFactsSeen {

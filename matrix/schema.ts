@@ -90,6 +90,21 @@ export const CellTiming = z
   .strict();
 export type CellTiming = z.infer<typeof CellTiming>;
 
+/** A spec rule the cell's decoded wire breaks (harness/explain/spec-rules.ts). */
+export const SpecViolationEntry = z
+  .object({
+    /** e.g. `encrypted-session-id` */
+    rule: z.string().min(1),
+    /** e.g. `MS-SMB2 3.1.4.3, 2.2.41` */
+    section: z.string(),
+    /** The first offending message and what it held. */
+    detail: z.string(),
+    /** Offending messages in all. */
+    count: z.number().int().positive(),
+  })
+  .strict();
+export type SpecViolationEntry = z.infer<typeof SpecViolationEntry>;
+
 export const Cell = z
   .object({
     client: z.string().min(1),
@@ -108,6 +123,13 @@ export const Cell = z
     /** Title path of the first failing step, ` › ` between levels. */
     failingStep: z.string().nullable(),
     error: CellError.nullable(),
+    /**
+     * A failed cell's explanation from its own traces, most telling first: violated spec rules,
+     * the server's reason for the failing status, connections the server ended. Optional.
+     */
+    explanation: z.array(z.string()).optional(),
+    /** Spec rules the cell's wire breaks, shown also when it passed (a warning). Optional. */
+    specViolations: z.array(SpecViolationEntry).optional(),
     attachments: CellAttachments,
     /** Command line that reruns this cell with full traces. */
     repro: z.string().nullable(),

@@ -1,4 +1,5 @@
 import type { Profile } from './catalog/schema.js';
+import type { ServerSessionKeys } from './samba/server-keys.js';
 
 import type { ProviderKind } from './catalog/targets.js';
 
@@ -55,6 +56,12 @@ export interface StartedTarget {
   log(): string;
   /** Log lines whose timestamp is at or after `since`. */
   logSince(since: Date): string;
+  /**
+   * The keys of every session the server has logged (Samba's `debug encryption`), which decrypt
+   * and verify any client's capture. Secret: only ever written beside a trace. Absent where the
+   * server logs none (remote targets).
+   */
+  sessionKeys?(): ServerSessionKeys[];
   /** Sessions the server currently has, when the provider can ask it. */
   serverSessions?(): Promise<ServerSession[]>;
   /** Stops the server and removes everything its start created. Safe to call twice. */

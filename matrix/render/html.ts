@@ -159,6 +159,11 @@ function detail(cell: Cell, id: string): string {
     const linkHtml = link ? (isWebLink(link) ? ` <a href="${h(link)}">${h(link)}</a>` : ` (${h(link)})`) : '';
     parts.push(`<p>Expectation: ${h(cell.expectation.reason)}${linkHtml}</p>`);
   }
+  // The explanation leads: what the harness found in the cell's own wire and server log.
+  if (cell.explanation?.length) parts.push(`<p>Why:</p><ul class="explanation">${cell.explanation.map((line) => `<li>${h(line)}</li>`).join('')}</ul>`);
+  if (cell.specViolations?.length && !cell.explanation?.length) {
+    parts.push(`<p>Spec warnings:</p><ul class="spec-violations">${cell.specViolations.map((v) => `<li>${h(`${v.rule} (${v.section}): ${v.detail}${v.count > 1 ? ` (and ${v.count - 1} more)` : ''}`)}</li>`).join('')}</ul>`);
+  }
   if (cell.error) {
     const status = cell.error.statusName
       ? `<p>Status: <code class="status-name">${h(cell.error.statusName)}</code>${cell.error.command ? ` on <code class="command">${h(cell.error.command)}</code>` : ''}</p>`

@@ -23,6 +23,9 @@ export function cellProblem(cell: Cell): string {
   const parts: string[] = [];
   if (headline) parts.push(md(firstLine(headline)));
   if (cell.failingStep) parts.push(`at step ${md(cell.failingStep)}`);
+  // The explanation's first line names the cause (a violated rule, else the server's reason).
+  const cause = cell.explanation?.[0];
+  if (cause !== undefined) parts.push(`— ${md(firstLine(cause))}`);
   if (cell.outcome === 'unexpected-pass' && cell.expectation) parts.push(`passed although listed as failing: ${md(firstLine(cell.expectation.reason))}`);
   else if (!headline && cell.reason) parts.push(md(firstLine(cell.reason)));
   return parts.join(' ');
@@ -91,6 +94,11 @@ export function renderMarkdown(m: Matrix, previous?: Matrix): string {
   const flaky = m.cells.filter((c) => c.outcome === 'flaky');
   if (flaky.length) {
     lines.push('', '### Flaky', '', ...flaky.map((c) => `- ${cellName(c)}: passed ${c.passes} of ${c.attempts} runs${cellProblem(c) ? ` — ${cellProblem(c)}` : ''}`));
+  }
+  // Spec rules broken by cells that did not fail: the protocol is bent although the server let it pass.
+  const warned = m.cells.filter((c) => c.specViolations?.length && !failing.includes(c));
+  if (warned.length) {
+    lines.push('', '### Spec warnings', '', ...warned.map((c) => `- ${cellName(c)}: ${(c.specViolations ?? []).map((v) => `${code(v.rule)} (${md(v.section)}) ${md(firstLine(v.detail))}`).join('; ')}`));
   }
   if (m.cells.length > 0) lines.push('', ...timeSection(m));
   if (m.run.expiredExpectations.length) {

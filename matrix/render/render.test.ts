@@ -166,3 +166,27 @@ test('renderRunDirectory writes the three reports and the run list, comparing wi
     await rm(results, { recursive: true, force: true });
   }
 });
+
+test('a failed cell leads with its explanation in summary.md and index.html; spec warnings of passing cells get their own section', () => {
+  const explained = structuredClone(current);
+  const failed = explained.cells.find((c) => c.outcome === 'failed')!;
+  failed.explanation = [
+    'spec: encryption-capability (MS-SMB2 2.2.3, 3.2.4.2.2.2, 3.3.5.4): TREE_CONNECT request mid=3: encrypted on dialect 0x0302, but the NEGOTIATE request\'s Capabilities 0x00000007 lack SMB2_GLOBAL_CAP_ENCRYPTION',
+    'server: reject session with dialect[0x0302] as encryption is required (smb2_sesssetup.c:147)',
+  ];
+  const passed = explained.cells.find((c) => c.outcome === 'passed')!;
+  passed.specViolations = [{ rule: 'credit-charge', section: 'MS-SMB2 3.1.5.2, 3.2.4.1.5', detail: 'READ request mid=9: CreditCharge 1 for 1048576 bytes, needs at least 16', count: 3 }];
+  const lines = renderMarkdown(explained).split('\n');
+  const failureLine = lines.find((l) => l.startsWith('- **failed**')) ?? '';
+  // The cause is cut like every line of the summary (200 characters); the HTML has it whole.
+  expect(failureLine).toBe('- **failed** `smb-ts` × `smb302-ccm@native` × `files/round-trip-small` — STATUS\\_ACCESS\\_DENIED on TREE\\_CONNECT at step connect › tree connect to data — spec: encryption-capability (MS-SMB2 2.2.3, 3.2.4.2.2.2, 3.3.5.4): TREE\\_CONNECT request mid=3: encrypted on dialect 0x0302, but the NEGOTIATE request\'s Capabilities 0x00000007 lack SMB2\\_GLOBAL\\_CAP\\_EN…');
+  const warnings = lines.indexOf('### Spec warnings');
+  expect(warnings).toBeGreaterThan(0);
+  expect(lines[warnings + 2]).toBe(`- \`${passed.client}\` × \`${passed.target}\` × \`${passed.scenario}\`: \`credit-charge\` (MS-SMB2 3.1.5.2, 3.2.4.1.5) READ request mid=9: CreditCharge 1 for 1048576 bytes, needs at least 16`);
+  const html = renderHtml(explained);
+  const detail = html.slice(html.indexOf('files/round-trip-small</h3>'));
+  expect(detail.indexOf('<ul class="explanation"><li>spec: encryption-capability')).toBeGreaterThan(0);
+  expect(detail.indexOf('<li>server: reject session with dialect[0x0302] as encryption is required (smb2_sesssetup.c:147)</li>')).toBeGreaterThan(0);
+  expect(detail.indexOf('class="explanation"')).toBeLessThan(detail.indexOf('<pre class="error">'));
+  expect(html).toContain('<ul class="spec-violations"><li>credit-charge (MS-SMB2 3.1.5.2, 3.2.4.1.5): READ request mid=9: CreditCharge 1 for 1048576 bytes, needs at least 16 (and 2 more)</li></ul>');
+});

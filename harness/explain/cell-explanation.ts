@@ -1,0 +1,47 @@
+/**
+ * A cell's own explanation, from what it recorded: the spec rules its decoded wire breaks, the
+ * server's reason for the status the cell failed with, and how the server ended connections.
+ * Pure: the decoded wire, the cell's server log and its error message in; lines out, most
+ * telling first (a violated rule is a cause; the server's reason is what the cause led to).
+ */
+import type { DecodedWire } from '../capture/wire-decode.js';
+import { serverEndedConnections, serverFailures, serverReasonFor } from './server-reason.js';
+import { checkSpecRules, describeViolation } from './spec-rules.js';
+import type { SpecViolation } from './spec-rules.js';
+
+export interface CellEvidence {
+  /** The cell's capture decoded with the server's keys; undefined when it could not be read. */
+  wire: DecodedWire | undefined;
+  /** The server's log for the cell's time window (keys already kept out of it). */
+  serverLog: string;
+  /** The first error's message, when the cell failed. */
+  error: string | undefined;
+}
+
+const STATUS_IN_MESSAGE = /\b(STATUS_[A-Z0-9_]+)\b/;
+/** Statuses that are part of normal conversations, never a failure's reason. */
+const ROUTINE = new Set(['STATUS_MORE_PROCESSING_REQUIRED', 'STATUS_PENDING', 'STATUS_NO_MORE_FILES', 'STATUS_NOT_FOUND', 'STATUS_END_OF_FILE']);
+
+export function specViolations(evidence: Pick<CellEvidence, 'wire'>): SpecViolation[] {
+  return evidence.wire === undefined ? [] : checkSpecRules(evidence.wire);
+}
+
+/** The explanation lines of a failed cell, e.g. `server: reject session with dialect[0x0302] as encryption is required (smb2_sesssetup.c:147)`. */
+export function explainCell(evidence: CellEvidence, violations: readonly SpecViolation[] = specViolations(evidence)): string[] {
+  const lines = violations.map((v) => `spec: ${describeViolation(v)}`);
+  const failures = serverFailures(evidence.serverLog);
+  const status = evidence.error === undefined ? undefined : STATUS_IN_MESSAGE.exec(evidence.error)?.[1];
+  const reason = status === undefined ? undefined : serverReasonFor(failures, status);
+  if (reason !== undefined) {
+    lines.push(`server: ${reason}`);
+  } else {
+    // The error names no status the server logged: its last failure that is not routine may still be the cause.
+    const last = failures.filter((f) => !ROUTINE.has(f.status)).at(-1);
+    if (last !== undefined) lines.push(`server: ${serverReasonFor([last], last.status)}`);
+  }
+  for (const ended of serverEndedConnections(evidence.serverLog)) lines.push(`server ended a connection: ${ended}`);
+  for (const problem of evidence.wire?.problems ?? []) {
+    lines.push(`wire: connection ${problem.connection}, ${problem.direction === 'send' ? 'client' : 'server'} frame ${problem.frame + 1}: ${problem.problem}`);
+  }
+  return lines;
+}
