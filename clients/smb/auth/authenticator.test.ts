@@ -153,11 +153,27 @@ test('deterministic with injected time and randomness', () => {
 
 test('calls out of order, or after a failure, are refused', () => {
   const auth = createNtlmAuthenticator(options);
-  expect(() => auth.continue(Buffer.alloc(0))).toThrow(/state initial/);
+  expect(() => auth.continue(Buffer.alloc(0))).toThrow(ProtocolError);
+  expect(() => auth.continue(Buffer.alloc(0))).toThrow(/^SESSION_SETUP: the server's answer came with the NTLM exchange in state initial, where negotiated was expected$/);
   auth.initialToken();
-  expect(() => auth.initialToken()).toThrow();
+  expect(() => auth.initialToken()).toThrow(ProtocolError);
   expect(() => auth.continue(Buffer.from('garbage'))).toThrow(ProtocolError);
   expect(() => auth.continue(challengeResponse(challenge()))).toThrow(/state failed/);
+});
+
+test('a second challenge round after AUTHENTICATE (STATUS_MORE_PROCESSING_REQUIRED again) is a ProtocolError on SESSION_SETUP', () => {
+  const auth = createNtlmAuthenticator(options);
+  auth.initialToken();
+  auth.continue(challengeResponse(challenge()));
+  let error: unknown;
+  try {
+    auth.continue(challengeResponse(challenge()));
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ProtocolError);
+  expect(error).toMatchObject({ command: 'SESSION_SETUP', field: 'SESSION_SETUP response.SecurityBuffer' });
+  expect((error as Error).message).toMatch(/state authenticated, where negotiated was expected/);
 });
 
 test('hostile server tokens are ProtocolErrors', () => {

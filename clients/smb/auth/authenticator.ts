@@ -147,7 +147,14 @@ export class NtlmAuthenticator implements Authenticator {
   }
 
   #advance<T>(from: Step, to: Step, action: () => T): T {
-    if (this.#step !== from) throw new Error(`NTLM authenticator: called in state ${this.#step}, expected ${from}`);
+    // A server that asks for another round after AUTHENTICATE (NTLM has one challenge round), or
+    // answers out of turn, breaks the exchange: a protocol error on SESSION_SETUP, not a crash.
+    if (this.#step !== from) {
+      throw new ProtocolError(`SESSION_SETUP: the server's answer came with the NTLM exchange in state ${this.#step}, where ${from} was expected`, {
+        command: 'SESSION_SETUP',
+        field: 'SESSION_SETUP response.SecurityBuffer',
+      });
+    }
     try {
       const result = action();
       this.#step = to;

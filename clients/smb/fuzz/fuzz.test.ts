@@ -22,7 +22,7 @@ const BOUNDED_RUNS = 500;
  * rather than testing something else.
  */
 const FOUND: ReadonlyArray<{ recording: 'smb202-legacy' | 'guest'; seed: string; run: number; mutation: string }> = [
-  // untyped: "NTLM authenticator: called in state authenticated, expected negotiated"
+  // was untyped: "NTLM authenticator: called in state authenticated, expected negotiated"; now a ProtocolError on SESSION_SETUP
   { recording: 'smb202-legacy', seed: 'c1', run: 152, mutation: 'Status of the message at 0 -> 0xc0000016 in SESSION_SETUP#2' },
   { recording: 'guest', seed: 'c1', run: 2042, mutation: 'Status of the message at 0 -> 0xc0000016 in SESSION_SETUP#2' },
   // wronglyAccepted: FileHandle.read returned 0 bytes at offset 0 of a 5,700-byte file
