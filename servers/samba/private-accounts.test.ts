@@ -2,26 +2,26 @@ import { test, expect } from '@playwright/test';
 import { orphanedLegacyAccounts } from './legacy-accounts.js';
 import { PRIVATE_ID_MAX, PRIVATE_ID_MIN, privateAccounts, renderGroup, renderPasswd } from './private-accounts.js';
 
-test('a target private passwd and group hold root, the guest account and each account with its own group', () => {
+test('a target private passwd and group hold root, the guest account and its accounts in one group of their own', () => {
   const accounts = privateAccounts(['si0a1b2c-alice', 'si0a1b2c-bob'], 4_200_000);
   expect(accounts).toEqual([
-    { username: 'si0a1b2c-alice', uid: 4_200_000, gid: 4_200_000 },
-    { username: 'si0a1b2c-bob', uid: 4_200_001, gid: 4_200_001 },
+    { username: 'si0a1b2c-alice', uid: 4_200_001, gid: 4_200_000 },
+    { username: 'si0a1b2c-bob', uid: 4_200_002, gid: 4_200_000 },
   ]);
   expect(renderPasswd(accounts)).toBe(
     'root:x:0:0:root:/root:/bin/sh\n' +
       'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' +
-      'si0a1b2c-alice:x:4200000:4200000:smb-interop:/nonexistent:/usr/sbin/nologin\n' +
-      'si0a1b2c-bob:x:4200001:4200001:smb-interop:/nonexistent:/usr/sbin/nologin\n',
+      'si0a1b2c-alice:x:4200001:4200000:smb-interop:/nonexistent:/usr/sbin/nologin\n' +
+      'si0a1b2c-bob:x:4200002:4200000:smb-interop:/nonexistent:/usr/sbin/nologin\n',
   );
-  expect(renderGroup(accounts)).toBe('root:x:0:\nnogroup:x:65534:\nsi0a1b2c-alice:x:4200000:si0a1b2c-alice\nsi0a1b2c-bob:x:4200001:si0a1b2c-bob\n');
+  expect(renderGroup(accounts)).toBe('root:x:0:\nnogroup:x:65534:\nsmb-interop:x:4200000:si0a1b2c-alice,si0a1b2c-bob\n');
 });
 
 test('private account ids stay in their range and names stay valid passwd fields', () => {
   expect(() => privateAccounts(['alice'], 60_000)).toThrow(`private account ids must lie in [${PRIVATE_ID_MIN}, ${PRIVATE_ID_MAX}); base 60000 with 1 accounts does not`);
-  expect(() => privateAccounts(['alice', 'bob'], PRIVATE_ID_MAX - 1)).toThrow(RangeError);
+  expect(() => privateAccounts(['alice', 'bob'], PRIVATE_ID_MAX - 2)).toThrow(RangeError);
   expect(() => privateAccounts(['al:ice'], PRIVATE_ID_MIN)).toThrow('"al:ice" cannot be a Unix account name');
-  expect(privateAccounts(['a', 'b'], PRIVATE_ID_MAX - 2).map((a) => a.uid)).toEqual([PRIVATE_ID_MAX - 2, PRIVATE_ID_MAX - 1]);
+  expect(privateAccounts(['a', 'b'], PRIVATE_ID_MAX - 3).map((a) => a.uid)).toEqual([PRIVATE_ID_MAX - 2, PRIVATE_ID_MAX - 1]);
 });
 
 test('accounts older versions made are orphaned once their process is gone; others are left alone', () => {

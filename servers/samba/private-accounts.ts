@@ -36,16 +36,23 @@ export interface PrivateAccount {
   gid: number;
 }
 
-/** One account per name, each with a group of its own: uid = gid = base + index. */
+/**
+ * One account per name, all in one group of the target's (gid = base, uid = base + 1 + index), as
+ * accounts made with `useradd -N` share the users group: a directory one user made is writable by
+ * the target's other users, which scenarios with two users rely on.
+ */
 export function privateAccounts(usernames: readonly string[], base: number): PrivateAccount[] {
-  if (!Number.isInteger(base) || base < PRIVATE_ID_MIN || base + usernames.length > PRIVATE_ID_MAX) {
+  if (!Number.isInteger(base) || base < PRIVATE_ID_MIN || base + usernames.length >= PRIVATE_ID_MAX) {
     throw new RangeError(`private account ids must lie in [${PRIVATE_ID_MIN}, ${PRIVATE_ID_MAX}); base ${base} with ${usernames.length} accounts does not`);
   }
   return usernames.map((username, i) => {
     if (!/^[a-z_][a-z0-9_-]*$/i.test(username)) throw new Error(`"${username}" cannot be a Unix account name`);
-    return { username, uid: base + i, gid: base + i };
+    return { username, uid: base + 1 + i, gid: base };
   });
 }
+
+/** The name of a target's group in its private group file. */
+export const TARGET_GROUP = 'smb-interop';
 
 /** passwd(5) text: the system accounts smbd needs, then the target's accounts. */
 export function renderPasswd(accounts: readonly PrivateAccount[]): string {
@@ -53,9 +60,10 @@ export function renderPasswd(accounts: readonly PrivateAccount[]): string {
   return [...SYSTEM_PASSWD, ...lines].join('\n') + '\n';
 }
 
-/** group(5) text: each target account's own group, with the account as its member. */
+/** group(5) text: the system groups, then the target's one group with its accounts as members. */
 export function renderGroup(accounts: readonly PrivateAccount[]): string {
-  const lines = accounts.map((a) => `${a.username}:x:${a.gid}:${a.username}`);
+  const gid = accounts[0]?.gid;
+  const lines = gid === undefined ? [] : [`${TARGET_GROUP}:x:${gid}:${accounts.map((a) => a.username).join(',')}`];
   return [...SYSTEM_GROUP, ...lines].join('\n') + '\n';
 }
 
@@ -70,7 +78,7 @@ export interface AccountDatabase {
 
 /** Writes `passwd` and `group` into `dir` for these account names, with ids from a random base in the private range. */
 export async function writeAccountDatabase(dir: string, usernames: readonly string[], library: string): Promise<AccountDatabase> {
-  const accounts = privateAccounts(usernames, randomInt(PRIVATE_ID_MIN, PRIVATE_ID_MAX - usernames.length));
+  const accounts = privateAccounts(usernames, randomInt(PRIVATE_ID_MIN, PRIVATE_ID_MAX - usernames.length - 1));
   const passwdPath = join(dir, 'passwd');
   const groupPath = join(dir, 'group');
   // smbd's helpers switch to the accounts before some lookups: the files must be world-readable.
