@@ -2,7 +2,7 @@
 import { test } from '@playwright/test';
 import { findProfile, resolveProfiles } from '../../servers/catalog/index.js';
 import type { Profile } from '../../servers/catalog/index.js';
-import { NativeSambaServer, startNativeTarget } from '../../servers/samba/native.js';
+import { startNativeTarget } from '../../servers/samba/native.js';
 import type { StartedNativeTarget } from '../../servers/samba/native.js';
 import type { ServerSession } from '../../servers/target.js';
 import { SmbClient } from './client.js';
@@ -20,11 +20,8 @@ export function profile(name: string): Profile {
 export async function withTarget<T>(
   name: string,
   use: (target: StartedNativeTarget) => Promise<T>,
-  options: { debugEncryption?: boolean } = {},
 ): Promise<T> {
-  const target = options.debugEncryption === true
-    ? await new NativeSambaServer(profile(name)).withDebugEncryption().start()
-    : await startNativeTarget(profile(name));
+  const target = await startNativeTarget(profile(name));
   try {
     return await use(target);
   } finally {
@@ -72,50 +69,6 @@ export async function serverSession(target: StartedNativeTarget, username: strin
     if (Date.now() > deadline) throw new Error(`${target.name}: no session of ${username} with ${trees} trees; smbstatus shows ${JSON.stringify(sessions)}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-}
-
-export interface LoggedSessionKeys {
-  sessionId: bigint;
-  sessionKey: Buffer;
-  signingKey: Buffer;
-  serverIn: Buffer | undefined;
-  serverOut: Buffer | undefined;
-}
-
-const KEY_LINE = /^(Session Id|Session Key|Signing Key|App Key|ServerIn Key|ServerOut Key)\s+\[[0-9A-F]{4}\] (.*)$/;
-const CONTINUATION = /^\s*\[[0-9A-F]{4}\] (.*)$/;
-
-/** Hex bytes of one dump_data line: 16 bytes at most, before the ASCII column. */
-function dumpBytes(rest: string): Buffer {
-  return Buffer.from((rest.slice(0, 49).match(/[0-9A-F]{2}/g) ?? []).join(''), 'hex');
-}
-
-/** The keys smbd logs with `debug encryption = yes`, one entry per session. */
-export function parseLoggedSessionKeys(log: string): LoggedSessionKeys[] {
-  const blocks = log.split('debug encryption: dumping generated session keys').slice(1);
-  return blocks.map((block) => {
-    const fields = new Map<string, Buffer>();
-    let current: string | undefined;
-    for (const line of block.split('\n')) {
-      const start = KEY_LINE.exec(line);
-      const more = CONTINUATION.exec(line);
-      if (start !== null) {
-        current = start[1]!;
-        fields.set(current, dumpBytes(start[2]!));
-      } else if (more !== null && current !== undefined) {
-        fields.set(current, Buffer.concat([fields.get(current)!, dumpBytes(more[1]!)]));
-      } else if (line.trim() !== '' && !/^(Signing|Cipher) Algo/.test(line)) {
-        current = undefined;
-      }
-    }
-    return {
-      sessionId: (fields.get('Session Id') ?? Buffer.alloc(8)).readBigUInt64LE(0),
-      sessionKey: fields.get('Session Key') ?? Buffer.alloc(0),
-      signingKey: fields.get('Signing Key') ?? Buffer.alloc(0),
-      serverIn: fields.get('ServerIn Key'),
-      serverOut: fields.get('ServerOut Key'),
-    };
-  });
 }
 
 export interface TreeOnTarget {

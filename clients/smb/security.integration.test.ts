@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { SmbError } from './errors.js';
-import { connectAs, parseLoggedSessionKeys, recorder, withTarget } from './native-target.fixture.js';
+import { connectAs, recorder, withTarget } from './native-target.fixture.js';
 import type { StartedNativeTarget } from '../../servers/samba/native.js';
 
 test.describe.configure({ mode: 'parallel' });
@@ -9,7 +9,7 @@ test.describe.configure({ mode: 'parallel' });
 async function loggedKeys(target: StartedNativeTarget, sessionId: bigint) {
   const deadline = Date.now() + 5000;
   for (;;) {
-    const found = parseLoggedSessionKeys(target.log()).find((k) => k.sessionId === sessionId);
+    const found = target.sessionKeys().find((k) => k.sessionId === sessionId);
     if (found !== undefined) return found;
     if (Date.now() > deadline) throw new Error(`smbd logged no keys for session 0x${sessionId.toString(16)}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -34,14 +34,14 @@ for (const name of ['smb302-ccm', 'smb311-gcm', 'smb311-aes256', 'smb300-signing
           expect(keys.encryptionKey).toBeNull();
         } else {
           // The server's "ServerIn" key decrypts what the client encrypts.
-          expect(keys.encryptionKey?.toString('hex')).toBe(logged.serverIn?.toString('hex'));
-          expect(keys.decryptionKey?.toString('hex')).toBe(logged.serverOut?.toString('hex'));
+          expect(keys.encryptionKey?.toString('hex')).toBe(logged.serverInKey?.toString('hex'));
+          expect(keys.decryptionKey?.toString('hex')).toBe(logged.serverOutKey?.toString('hex'));
           expect(keys.encryptionKey).toHaveLength(keys.cipher.startsWith('AES-256') ? 32 : 16);
         }
       } finally {
         await client.close();
       }
-    }, { debugEncryption: true });
+    });
   });
 }
 

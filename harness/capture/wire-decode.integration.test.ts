@@ -9,7 +9,7 @@ import { startNativeTarget } from '../../servers/samba/native.js';
 import { decodeTreeConnectRequest } from '../../clients/smb/wire/index.js';
 import { readWireFrames } from '../pcap-reader.js';
 import { CaptureProxy } from './proxy.js';
-import { parseServerKeys } from '../../servers/samba/server-keys.js';
+import type { ServerSessionKeys } from '../../servers/samba/server-keys.js';
 import { decodeWire } from './wire-decode.js';
 import type { DecodedWire } from './wire-decode.js';
 
@@ -25,8 +25,8 @@ test.afterEach(async () => {
 });
 
 /** smbclient (Samba's own client, not this project's) puts a file through the capture proxy; the capture is decoded with the server's logged keys. */
-async function smbclientCapture(profileName: string, protocol: string): Promise<{ wire: DecodedWire; frames: Awaited<ReturnType<typeof readWireFrames>>; keys: ReturnType<typeof parseServerKeys> }> {
-  const target = await startNativeTarget(findProfile(profiles, profileName), { debugEncryption: true });
+async function smbclientCapture(profileName: string, protocol: string): Promise<{ wire: DecodedWire; frames: Awaited<ReturnType<typeof readWireFrames>>; keys: ServerSessionKeys[] }> {
+  const target = await startNativeTarget(findProfile(profiles, profileName));
   const pcapPath = join(dir, 'trace.pcapng');
   const proxy = await CaptureProxy.start({ upstreamHost: target.host, upstreamPort: target.port, pcapPath });
   try {
@@ -39,7 +39,7 @@ async function smbclientCapture(profileName: string, protocol: string): Promise<
     ], { timeout: 30_000 });
     await proxy.close();
     const frames = await readWireFrames(pcapPath, 445);
-    const keys = parseServerKeys(target.log());
+    const keys = target.sessionKeys();
     return { wire: decodeWire(frames, keys), frames, keys };
   } finally {
     await proxy.close();

@@ -149,7 +149,7 @@ export class ContainerSambaServer {
   private options: Required<Omit<ContainerOptions, 'buildContext'>> & Pick<ContainerOptions, 'buildContext'>;
 
   constructor(private readonly profile: Profile, options: ContainerOptions = {}) {
-    this.options = { image: 'samba-4.17', logLevel: 2, debugEncryption: false, startTimeoutMs: 30_000, host: '127.0.0.1', ...options };
+    this.options = { image: 'samba-4.17', logLevel: 2, debugEncryption: true, startTimeoutMs: 30_000, host: '127.0.0.1', ...options };
   }
 
   withImage(image: SambaImageName): this {
@@ -167,7 +167,10 @@ export class ContainerSambaServer {
     return this;
   }
 
-  /** smbd logs session keys: for key-derivation checks only, never for published runs. */
+  /**
+   * Whether smbd logs each session's keys (default on): the harness decodes any client's capture
+   * with them. The log keeps them apart (ServerLog.sessionKeys); they never reach a published log.
+   */
   withDebugEncryption(on = true): this {
     this.options.debugEncryption = on;
     return this;

@@ -75,7 +75,7 @@ export class NativeSambaServer {
   private options: Required<NativeOptions>;
 
   constructor(private readonly profile: Profile, options: NativeOptions = {}) {
-    this.options = { logLevel: 2, debugEncryption: false, startTimeoutMs: 10_000, host: '127.0.0.1', parentDir: tmpdir(), ...options };
+    this.options = { logLevel: 2, debugEncryption: true, startTimeoutMs: 10_000, host: '127.0.0.1', parentDir: tmpdir(), ...options };
   }
 
   withLogLevel(level: number): this {
@@ -83,7 +83,10 @@ export class NativeSambaServer {
     return this;
   }
 
-  /** smbd logs session keys: for key-derivation checks only, never for published runs. */
+  /**
+   * Whether smbd logs each session's keys (default on): the harness decodes any client's capture
+   * with them. The log keeps them apart (ServerLog.sessionKeys); they never reach a published log.
+   */
   withDebugEncryption(on = true): this {
     this.options.debugEncryption = on;
     return this;

@@ -13,7 +13,7 @@ export interface SambaRuntime {
   guestAccount: string;
   /** smbd debug level: 1 shows startup and failures, 3 shows protocol errors and negotiation. */
   logLevel: number;
-  /** Makes smbd log session keys. Only for key-derivation tests; never for published runs. */
+  /** Makes smbd log session keys, which the harness reads from its log to decode captures (never published). */
   debugEncryption?: boolean;
 }
 

@@ -8,6 +8,7 @@ import { registerCleanup } from '../cleanup.js';
 import { findShare, findUser, startedShares } from '../target-common.js';
 import type { ProviderKind, StartedShare, StartedTarget, TargetUser } from '../target.js';
 import type { ServerLog } from './server-log.js';
+import type { ServerSessionKeys } from './server-keys.js';
 
 export interface StartedServerInit {
   name: string;
@@ -62,6 +63,10 @@ export abstract class StartedSambaServer implements StartedTarget {
 
   logSince(since: Date): string {
     return this.serverLog.since(since);
+  }
+
+  sessionKeys(): ServerSessionKeys[] {
+    return this.serverLog.sessionKeys();
   }
 
   stop(): Promise<void> {
