@@ -12,9 +12,14 @@ import { TranscriptRecorder } from './capture/transcript.js';
 import { decodeWire } from './capture/wire-decode.js';
 import type { DecodedWire } from './capture/wire-decode.js';
 import { explainCell, specViolations } from './explain/cell-explanation.js';
+import { serverEnvironmentFault } from './explain/server-reason.js';
 import { readWireFrames } from './pcap-reader.js';
 import type { WireFrame } from './pcap-reader.js';
 import type { StartedTarget } from '../servers/target.js';
+import type { ServerSessionKeys } from '../servers/samba/server-keys.js';
+import type { SmbSessionKeys } from '../clients/smb/observer.js';
+import { cipherNameOf, dialectNameOf } from '../clients/smb/negotiation.js';
+import { decodeNegotiateResponse } from '../clients/smb/wire/index.js';
 import type { TraceMode } from './options.js';
 
 /** The server port the pcap shows, so that Wireshark dissects SMB2 without "decode as". */
@@ -24,6 +29,27 @@ const DISPLAY_SERVER_PORT = 445;
  * transfer) only when its cell failed, so a passing bulk cell does not pay for a second decryption.
  */
 const SPEC_CHECK_CAPTURE_BYTES = 8 * 1024 * 1024;
+
+/** The server's keys of the sessions that appear on the wire, in the shape the key file takes. */
+function serverKeysOnWire(keys: readonly ServerSessionKeys[], wire: DecodedWire | undefined): SmbSessionKeys[] {
+  const onWire = new Set(wire?.messages.map((m) => m.header.sessionId) ?? []);
+  const negotiate = wire?.messages.find((m) => m.header.command === 'NEGOTIATE' && m.direction === 'receive' && m.header.statusName === 'STATUS_SUCCESS');
+  let dialect: number | undefined;
+  try {
+    dialect = negotiate === undefined ? undefined : decodeNegotiateResponse(negotiate.bytes).dialectRevision;
+  } catch {
+    dialect = undefined;
+  }
+  return keys.filter((k) => onWire.has(k.sessionId)).map((k) => ({
+    sessionId: k.sessionId,
+    sessionKey: k.sessionKey,
+    signingKey: k.signingKey,
+    encryptionKey: k.serverInKey ?? null,
+    decryptionKey: k.serverOutKey ?? null,
+    cipher: k.cipher === undefined ? null : (cipherNameOf(k.cipher) ?? null),
+    dialect: dialect === undefined ? 'unknown' : (dialectNameOf(dialect) ?? 'unknown'),
+  }));
+}
 
 export interface Endpoint {
   host: string;
@@ -71,7 +97,7 @@ export class TestTrace {
   }
 
   /** Spec checks on the cell's wire (every cell) and, for a failed cell, its explanation, as annotations. */
-  private async judge(testInfo: TestInfo, failed: boolean, serverLog: string): Promise<void> {
+  private async judge(testInfo: TestInfo, failed: boolean, serverLog: string): Promise<DecodedWire | undefined> {
     const size = (await stat(this.pcapPath).catch(() => undefined))?.size ?? 0;
     let wire: DecodedWire | undefined;
     if (size > 0 && (failed || size <= SPEC_CHECK_CAPTURE_BYTES)) wire = await this.decodedWire().catch(() => undefined);
@@ -80,9 +106,13 @@ export class TestTrace {
       const entries = violations.map((v) => ({ rule: v.rule.id, section: v.rule.section, detail: v.detail, count: v.count }));
       testInfo.annotations.push({ type: Annotation.specViolations, description: JSON.stringify(entries) });
     }
-    if (!failed) return;
+    if (!failed) return wire;
+    // A server whose machine failed it (accounts, memory, disk) says nothing about the client.
+    const fault = serverEnvironmentFault(serverLog);
+    if (fault !== undefined) testInfo.annotations.push({ type: Annotation.infraError, description: `the server's environment failed, not the client: ${fault}` });
     const lines = explainCell({ wire, serverLog, error: testInfo.errors[0]?.message }, violations);
     if (lines.length > 0) testInfo.annotations.push({ type: Annotation.explanation, description: JSON.stringify(lines) });
+    return wire;
   }
 
   /** Stops the proxy and attaches what the mode keeps; the pcap is deleted otherwise. */
@@ -90,14 +120,15 @@ export class TestTrace {
     await this.proxy.close();
     const failed = testInfo.status !== testInfo.expectedStatus;
     const serverLog = this.target.logSince(this.started);
-    await this.judge(testInfo, failed, serverLog);
+    const wire = await this.judge(testInfo, failed, serverLog);
     const keep = this.mode === 'on' || (this.mode === 'retain-on-failure' && failed);
     if (!keep) {
       await rm(this.pcapPath, { force: true });
       return;
     }
     await testInfo.attach(Attachment.pcap, { path: this.pcapPath, contentType: 'application/vnd.tcpdump.pcap' });
-    const keys = this.transcript.keys;
+    // The client's own keys (this project's client reports them), else the server's for the sessions on this cell's wire: every client's capture opens decrypted.
+    const keys = this.transcript.keys.length > 0 ? this.transcript.keys : serverKeysOnWire(this.target.sessionKeys?.() ?? [], wire);
     if (keys.length > 0) {
       const keyPath = testInfo.outputPath(Attachment.keys);
       await writeFile(keyPath, wiresharkKeyFile(keys), { mode: 0o600 });

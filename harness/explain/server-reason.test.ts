@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { serverEndedConnections, serverExits, serverFailures, serverReasonFor } from './server-reason.js';
+import { serverEndedConnections, serverEnvironmentFault, serverExits, serverFailures, serverReasonFor } from './server-reason.js';
 
 // Excerpts of smbd 4.17 logs at level 3 (--debug-stdout), as cells of the matrix recorded them.
 const ENCRYPTION_REQUIRED = `Allowed connection from 127.0.0.1 (127.0.0.1)
@@ -98,4 +98,13 @@ Server exit (smbd_smb2_request_dispatch: smbd_smb2_request_dispatch failed)`;
   expect(serverEndedConnections(log)).toEqual([
     'smbd_smb2_request_dispatch: smbd_smb2_request_dispatch failed, after: smb2_validate_sequence_number: bad message_id 7 (sequence id 7) (granted = 1, low = 1, range = 1)',
   ]);
+});
+
+test('a fault of the server\'s environment is recognised (accounts, memory, databases, panics); a client\'s mistake is not', () => {
+  expect(serverEnvironmentFault(`Allowed connection from 127.0.0.1 (127.0.0.1)
+SID S-1-5-21-1-2-3-1001 -> getpwuid(1000123) failed, is nsswitch configured?
+smbd_smb2_request_error_ex: smbd_smb2_request_error_ex: idx[1] status[NT_STATUS_LOGON_FAILURE] || at ../../source3/smbd/smb2_sesssetup.c:147`)).toBe('SID S-1-5-21-1-2-3-1001 -> getpwuid(1000123) failed, is nsswitch configured?');
+  expect(serverEnvironmentFault('create_connection_session_info failed: NT_STATUS_NO_MEMORY')).toBe('create_connection_session_info failed: NT_STATUS_NO_MEMORY');
+  expect(serverEnvironmentFault('[2026/12/06 20:11:06.214933,  0, pid=77] ../../lib/util/fault.c:173(smb_panic_log)\n  PANIC (pid 77): assert failed')).toBe('PANIC (pid 77): assert failed');
+  expect(serverEnvironmentFault(`${ENCRYPTION_REQUIRED}\n${WRONG_PASSWORD}\n${UNKNOWN_SHARE}`)).toBeUndefined();
 });

@@ -155,3 +155,30 @@ export function serverEndedConnections(log: string): string[] {
     .filter((e) => !e.clientWent)
     .map((e) => (e.reason === undefined ? e.exit : `${e.exit}, after: ${e.reason}`));
 }
+
+/**
+ * Lines smbd logs when the machine, not the client, failed it: accounts it cannot resolve, memory,
+ * file descriptors, disk, its databases, a panic. A cell whose server logged one is an infra-error,
+ * never a client's red cell.
+ */
+const ENVIRONMENT_FAULTS: readonly RegExp[] = [
+  /getpwuid\(\d+\) failed/,
+  /getpwnam\(\) fails/,
+  /Failed to find authenticated user .* via getpwnam\(\)/,
+  /Username .* is invalid on this system/,
+  /both getpwuid\(0\) and getpwnam\("root"\) failed/,
+  /sid_to_uid(?: for .*)? failed/,
+  /create_connection_session_info failed: NT_STATUS_(?:NO_MEMORY|INSUFFICIENT_RESOURCES)/,
+  /\bout of memory\b/i,
+  /\btalloc failed\b/,
+  /\bPANIC\b/,
+  /INTERNAL ERROR: .* in pid/,
+  /Failed to open .*\.tdb/,
+  /Too many open files/,
+  /No space left on device/,
+];
+
+/** The first log line that shows a fault of the server's environment, or undefined. */
+export function serverEnvironmentFault(log: string): string | undefined {
+  return splitLog(log).find((line) => ENVIRONMENT_FAULTS.some((fault) => fault.test(line.text)))?.text;
+}
