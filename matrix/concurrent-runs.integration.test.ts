@@ -4,30 +4,12 @@
  * account behind.
  */
 import { test, expect } from '@playwright/test';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readMatrix } from './schema.js';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/smb-interop.js'), ...args], { cwd: ROOT, env: { ...process.env, CI: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGTERM'), 400_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolveRun({ code: code ?? 1, output });
-    });
-  });
-}
+import { ROOT, runCli } from './testing/cli.js';
 
 /** Processes whose command line mentions `dir`: a server of that run still alive. */
 function processesUnder(dir: string): string[] {
@@ -61,8 +43,9 @@ async function bothRuns(runs: ReadonlyArray<{ name: string; tmp: string; results
   const outcomes = await Promise.all(runs.map((run) => runCli(
     ['run', '--targets', 'smb311-gcm,smb202-legacy', '--scenarios', 'files/round-trip-*,protocol/two-connections,tree/*', '--results', run.results, '--id', run.name, '--workers', '2'],
     { TMPDIR: run.tmp },
+    400_000,
   )));
-  for (const [i, outcome] of outcomes.entries()) expect(outcome.code, `${runs[i]!.name} run:\n${outcome.output.slice(-3000)}`).toBe(0);
+  for (const [i, outcome] of outcomes.entries()) expect(outcome.code, `${runs[i]!.name} run:\n${(outcome.stdout + outcome.stderr).slice(-3000)}`).toBe(0);
   for (const run of runs) {
     const matrix = await readMatrix(join(run.results, run.name, 'matrix.json'));
     const passed = matrix.cells.filter((c) => c.outcome === 'passed');

@@ -4,15 +4,13 @@
  * the run leaves a red cell with its traces, reports that say why, and a non-zero exit.
  */
 import { test, expect } from '@playwright/test';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseXml } from './testing/xml.js';
+import { ROOT, runCli } from './testing/cli.js';
 import { readMatrix } from './schema.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TARGETS = ['smb311-gcm@native', 'smb302-ccm@native'];
 
 const SCENARIOS = `
@@ -33,22 +31,6 @@ test.describe('selfcheck', () => {
   });
 });
 `;
-
-function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/smb-interop.js'), ...args], { cwd: ROOT, env: { ...process.env, CI: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGTERM'), 240_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolveRun({ code: code ?? 1, stdout, stderr });
-    });
-  });
-}
 
 test('a failing scenario on two native targets: red cells with traces, reports and a non-zero exit', async ({}, testInfo) => {
   test.setTimeout(300_000);
@@ -96,7 +78,7 @@ test('a failing scenario on two native targets: red cells with traces, reports a
 
   const summary = (await readFile(join(runDir, 'summary.md'), 'utf8')).split('\n');
   const failures = summary.slice(summary.indexOf('### Failures') + 2).filter((l) => l.startsWith('- '));
-  expect(failures.sort()).toEqual(TARGETS.map((t) => `- **failed** \`smb-ts\` × \`${t}\` × \`selfcheck/fails-on-purpose\` — STATUS\\_OBJECT\\_NAME\\_NOT\\_FOUND on CREATE at step open a file that does not exist`).sort());
+  expect(failures.sort()).toEqual(TARGETS.map((t) => `- **failed** \`smb-ts\` × \`${t}\` × \`selfcheck/fails-on-purpose\` — STATUS\\_OBJECT\\_NAME\\_NOT\\_FOUND on CREATE at step open a file that does not exist — server: STATUS\\_OBJECT\\_NAME\\_NOT\\_FOUND at smb2\\_create.c:339`).sort());
   const junit = parseXml(await readFile(join(runDir, 'junit.xml'), 'utf8'));
   expect(junit.children.map((s) => [s.attributes.name, s.attributes.tests, s.attributes.failures])).toEqual(
     [...matrix.targets.map((t) => [`smb-ts × ${t.name}`, '2', '1'])],
