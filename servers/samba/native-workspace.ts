@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Profile } from '../catalog/schema.js';
 import { registerCleanup } from '../cleanup.js';
-import { killProcessGroupSync, processAlive } from '../processes.js';
+import { killProcessGroupSync, processAlive, waitGoneSync } from '../processes.js';
 import { removeOrphanedLegacyAccountsOnce } from './legacy-accounts.js';
 
 const DIR_PREFIX = 'smb-interop-native-';
@@ -37,6 +37,7 @@ export function sweepStaleNativeTargets(base = tmpdir()): number {
     }
     if (processAlive(owner.pid)) continue;
     killProcessGroupSync(owner.smbdPid);
+    waitGoneSync(owner.smbdPid);
     rmSync(dir, { recursive: true, force: true });
     swept++;
   }
