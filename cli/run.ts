@@ -177,6 +177,9 @@ export async function commandRepro(options: ReproOptions): Promise<number> {
   const cell = matrix.cells.find((c) => c.target === target && c.scenario === options.scenario && c.client === options.client);
   if (!cell) throw new Error(`the rerun produced no cell for ${options.client} x ${target} x ${options.scenario}`);
   out(`\n${cell.client} x ${cell.target} x ${cell.scenario}: ${OUTCOME_LABEL[cell.outcome]}${cell.reason ? ` (${cell.reason})` : ''}\n`);
+  // The explanation leads: the violated rules and the server's reason say why before the error says what.
+  for (const line of cell.explanation ?? []) out(`  why: ${line}\n`);
+  for (const v of cell.explanation === undefined ? (cell.specViolations ?? []) : []) out(`  spec warning: ${v.rule} (${v.section}): ${v.detail}\n`);
   if (cell.error) out(`  error: ${cell.error.message.split('\n')[0]}\n`);
   if (cell.failingStep) out(`  failing step: ${cell.failingStep}\n`);
   for (const [kind, path] of Object.entries(cell.attachments)) out(`  ${pad(kind, 16)}${shown(join(runDir, path))}\n`);
