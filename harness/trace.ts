@@ -127,7 +127,8 @@ export class TestTrace {
       return;
     }
     await testInfo.attach(Attachment.pcap, { path: this.pcapPath, contentType: 'application/vnd.tcpdump.pcap' });
-    // The client's own keys (this project's client reports them), else the server's for the sessions on this cell's wire: every client's capture opens decrypted.
+    // The client's own keys (this project's client reports them), else the server's for the
+    // sessions on this cell's wire: every client's capture opens decrypted.
     const keys = this.transcript.keys.length > 0 ? this.transcript.keys : serverKeysOnWire(this.target.sessionKeys?.() ?? [], wire);
     if (keys.length > 0) {
       const keyPath = testInfo.outputPath(Attachment.keys);
