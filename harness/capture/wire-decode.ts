@@ -4,7 +4,7 @@
  * travelled encrypted, and whether its signature verifies. Nothing here asks the client what it
  * did, so the same checks judge every client. All four ciphers, AES-256 included.
  */
-import { Cipher, SigningAlgorithm, decryptMessage, isCipher, isSigningAlgorithm, parseTransformHeader, verifyMessageSignature } from '../../clients/smb/crypto/index.js';
+import { Cipher, SigningAlgorithm, cipherName, decryptMessage, isCipher, isSigningAlgorithm, parseTransformHeader, verifyMessageSignature } from '../../clients/smb/crypto/index.js';
 import type { SmbMessageEvent } from '../../clients/smb/observer.js';
 import { messageEvent } from '../../clients/smb/observer.js';
 import { SMB2_HEADER_SIZE } from '../../clients/smb/wire/index.js';
@@ -61,13 +61,6 @@ const COMPRESSION_PROTOCOL_ID = 0x424d53fc;
 const NEXT_COMMAND_OFFSET = 20;
 const RELATED_FLAG = 0x00000004;
 const ALL_ONES = 0xffffffffffffffffn;
-
-function cipherNameOf(cipher: number): string {
-  const names: Record<number, string> = {
-    [Cipher.Aes128Ccm]: 'AES-128-CCM', [Cipher.Aes128Gcm]: 'AES-128-GCM', [Cipher.Aes256Ccm]: 'AES-256-CCM', [Cipher.Aes256Gcm]: 'AES-256-GCM',
-  };
-  return names[cipher] ?? `cipher 0x${cipher.toString(16)}`;
-}
 
 /** Splits a clear frame into its compound's messages (MS-SMB2 3.2.4.1.4: NextCommand offsets, 8-byte aligned). */
 function compoundPieces(frame: Buffer): { pieces: Buffer[]; problem?: string } {
@@ -133,7 +126,7 @@ export function decodeWire(frames: readonly WireFrame[], keys: readonly ServerSe
         clear = opened.message;
         transform = { sessionId, nonce: opened.nonce };
       } catch (error) {
-        return problem(`does not decrypt with session ${formatSessionId(sessionId)}'s ${keyName} key (${cipherNameOf(session.cipher)}): ${(error as Error).message}`);
+        return problem(`does not decrypt with session ${formatSessionId(sessionId)}'s ${keyName} key (${cipherName(session.cipher)}): ${(error as Error).message}`);
       }
     } else if (protocol !== SMB2_PROTOCOL_ID) {
       return problem(`ProtocolId 0x${protocol.toString(16)} is not SMB2 (an SMB1 negotiate or another protocol)`);
