@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { parseServerKeys, redactServerKeys } from './server-keys.js';
+import { parseServerKeys } from './server-keys.js';
 
 // smbd 4.17.12 with `debug encryption = yes`, two sessions (an AES-128-GCM one, then an AES-256-GCM
 // one whose 32-byte cipher keys take two rows), around other log lines.
@@ -62,20 +62,4 @@ test('each logged session gives its id (wire byte order), algorithms and keys, 3
 test('a dump cut short (no signing key) gives no session rather than a half one', () => {
   const cut = LOG.split('\n').slice(0, 4).join('\n');
   expect(parseServerKeys(cut)).toEqual([]);
-});
-
-test('the published log keeps every other line and none of the key bytes', () => {
-  const redacted = redactServerKeys(LOG);
-  expect(redacted.split('\n')).toEqual([
-    'smbd version 4.17.12-Debian started.',
-    'debug encryption: session keys dumped (kept out of this log; they decrypt the capture)',
-    'Server exit (NT_STATUS_END_OF_FILE)',
-    'debug encryption: session keys dumped (kept out of this log; they decrypt the capture)',
-    'Server exit (NT_STATUS_END_OF_FILE)',
-  ]);
-  for (const session of parseServerKeys(LOG)) {
-    for (const key of [session.sessionKey, session.signingKey, session.serverInKey!, session.serverOutKey!]) {
-      expect(redacted.toLowerCase().replace(/\s/g, '')).not.toContain(key.toString('hex').slice(0, 8));
-    }
-  }
 });

@@ -12,9 +12,9 @@
  *   ServerOut Key [0000] A6 E2 F1 07 ...
  *
  * These keys decrypt and verify any client's capture, whatever the client. They are secrets:
- * ServerLog keeps them apart from the log text it publishes (`redactServerKeys` does the same
- * for a whole text).
+ * ServerLog keeps them apart from the log text it publishes (REDACTED_KEY_DUMP stands in their place).
  */
+
 export interface ServerSessionKeys {
   /** The SessionId as the client's header carries it (the logged bytes are in wire order). */
   sessionId: bigint;
@@ -109,21 +109,4 @@ export function parseServerKeys(log: string): ServerSessionKeys[] {
   }
   finish();
   return [...sessions.values()];
-}
-
-/** The log with every key dump replaced by one line naming the session: safe to publish. */
-export function redactServerKeys(log: string): string {
-  const out: string[] = [];
-  let inDump = false;
-  for (const line of log.split('\n')) {
-    if (startsKeyDump(line)) {
-      inDump = true;
-      out.push(REDACTED_KEY_DUMP);
-      continue;
-    }
-    if (inDump && continuesKeyDump(line)) continue;
-    inDump = false;
-    out.push(line);
-  }
-  return out.join('\n');
 }
