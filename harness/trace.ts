@@ -9,7 +9,7 @@ import { Annotation, Attachment } from './annotations.js';
 import { CaptureProxy } from './capture/proxy.js';
 import { wiresharkCommand, wiresharkKeyFile } from './capture/keys.js';
 import { TranscriptRecorder } from './capture/transcript.js';
-import { decodeWire } from './capture/wire-decode.js';
+import { decodeWire, serverKeysFor } from './capture/wire-decode.js';
 import type { DecodedWire } from './capture/wire-decode.js';
 import { explainCell, specViolations } from './explain/cell-explanation.js';
 import { serverEnvironmentFault } from './explain/server-reason.js';
@@ -93,7 +93,9 @@ export class TestTrace {
    * the same view for every client. Ends the capture, like wireFrames().
    */
   async decodedWire(): Promise<DecodedWire> {
-    return decodeWire(await this.wireFrames(), this.target.sessionKeys?.() ?? []);
+    const frames = await this.wireFrames();
+    const sessionKeys = this.target.sessionKeys?.bind(this.target);
+    return decodeWire(frames, sessionKeys === undefined ? [] : await serverKeysFor(frames, sessionKeys));
   }
 
   /** Spec checks on the cell's wire (every cell) and, for a failed cell, its explanation, as annotations. */

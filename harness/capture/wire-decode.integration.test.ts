@@ -10,7 +10,7 @@ import { decodeTreeConnectRequest } from '../../clients/smb/wire/index.js';
 import { readWireFrames } from '../pcap-reader.js';
 import { CaptureProxy } from './proxy.js';
 import type { ServerSessionKeys } from '../../servers/samba/server-keys.js';
-import { decodeWire } from './wire-decode.js';
+import { decodeWire, serverKeysFor } from './wire-decode.js';
 import type { DecodedWire } from './wire-decode.js';
 
 const execFileAsync = promisify(execFile);
@@ -39,7 +39,7 @@ async function smbclientCapture(profileName: string, protocol: string): Promise<
     ], { timeout: 30_000 });
     await proxy.close();
     const frames = await readWireFrames(pcapPath, 445);
-    const keys = target.sessionKeys();
+    const keys = await serverKeysFor(frames, () => target.sessionKeys());
     return { wire: decodeWire(frames, keys), frames, keys };
   } finally {
     await proxy.close();

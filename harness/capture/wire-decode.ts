@@ -153,3 +153,47 @@ export function decodeWire(frames: readonly WireFrame[], keys: readonly ServerSe
   });
   return { messages, problems };
 }
+
+const NEGOTIATE = 0x0000;
+const SESSION_SETUP = 0x0001;
+const SESSION_FLAG_IS_GUEST_OR_NULL = 0x0003;
+const FIRST_SMB3_DIALECT = 0x0300;
+
+/**
+ * The sessions of a capture the server must have logged keys for: each a final SESSION_SETUP
+ * answered STATUS_SUCCESS, neither guest nor anonymous, on a connection that negotiated SMB 3
+ * (smbd logs no keys for 2.x sessions). Read from the clear frames; nothing here needs a key.
+ */
+export function sessionsExpectingKeys(frames: readonly WireFrame[]): bigint[] {
+  const dialects = new Map<number, number>();
+  const sessions = new Set<bigint>();
+  for (const frame of frames) {
+    const bytes = frame.bytes;
+    if (frame.direction !== 'receive' || bytes.length < SMB2_HEADER_SIZE + 4 || bytes.readUInt32LE(0) !== SMB2_PROTOCOL_ID) continue;
+    const status = bytes.readUInt32LE(8);
+    const command = bytes.readUInt16LE(12);
+    if (status !== 0) continue;
+    if (command === NEGOTIATE && bytes.length >= SMB2_HEADER_SIZE + 6) dialects.set(frame.clientPort, bytes.readUInt16LE(SMB2_HEADER_SIZE + 4));
+    if (command !== SESSION_SETUP || (dialects.get(frame.clientPort) ?? 0) < FIRST_SMB3_DIALECT) continue;
+    if ((bytes.readUInt16LE(SMB2_HEADER_SIZE + 2) & SESSION_FLAG_IS_GUEST_OR_NULL) !== 0) continue;
+    sessions.add(bytes.readBigUInt64LE(40));
+  }
+  return [...sessions];
+}
+
+/**
+ * The server's keys for the capture's sessions. smbd's log travels apart from the wire and may
+ * trail it by a moment, so this waits (up to `timeoutMs`) until every session that must have
+ * keys (`sessionsExpectingKeys`) has them; past the wait it returns what there is and the
+ * decode names the sessions still without keys.
+ */
+export async function serverKeysFor(frames: readonly WireFrame[], keys: () => ServerSessionKeys[], timeoutMs = 2_000): Promise<ServerSessionKeys[]> {
+  const wanted = sessionsExpectingKeys(frames);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const have = keys();
+    const known = new Set(have.map((k) => k.sessionId));
+    if (wanted.every((id) => known.has(id)) || Date.now() >= deadline) return have;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
