@@ -5,10 +5,10 @@
  */
 import { test as base, expect } from '@playwright/test';
 import type { TestInfo } from '@playwright/test';
-import { Annotation, ClientId, Requirement } from './annotations.js';
-import type { ClientIdValue, RequirementId } from './annotations.js';
+import { Annotation, Attachment, ClientId, Requirement } from './annotations.js';
+import type { RequirementId } from './annotations.js';
 import { assertDeclaredConfiguration, assertShareEncryption, settingsOfClient, targetFacts } from './configuration.js';
-import { unmetRequirement } from './scenario.js';
+import { registry, unmetRequirement } from './scenario.js';
 import { TestTrace } from './trace.js';
 import { testFaultsFromEnv, traceModeFromEnv } from './options.js';
 import type { TraceMode } from './options.js';
@@ -18,10 +18,13 @@ import { loadCatalog } from '../servers/catalog/index.js';
 import { startTarget, targetSpecs } from '../servers/providers.js';
 import type { StartedTarget, TargetUser } from '../servers/target.js';
 import { SmbClient } from '../clients/smb/index.js';
+import { namedFaults, withFaults } from '../clients/smb/faults.js';
 import type { SmbClientOptions, Tree } from '../clients/smb/index.js';
-import { smbclientAdapter } from '../clients/adapters/smbclient.js';
-import { typescriptAdapter } from '../clients/adapters/typescript.js';
 import type { AdapterSession } from '../clients/adapters/adapter.js';
+import { PluginFault } from '../clients/plugins/host.js';
+import { ClientUnsupported, needsFromText, targetNeeds, unmetNeed } from '../clients/plugins/needs.js';
+import type { Capabilities } from '../clients/plugins/protocol.js';
+import { watchSession } from '../clients/plugins/watch.js';
 
 export interface WorkerFixtures {
   /** The project's target name, `<profile>@<provider>` (set per project in playwright.config.ts). */
@@ -49,8 +52,12 @@ export interface AdapterDirectory {
 export type ConnectOptions = Partial<SmbClientOptions> & { user?: string };
 
 export interface TestFixtures {
-  /** The cell's bookkeeping: infra errors and unmet requirements end the test as skipped with the reason. */
-  cell: void;
+  /**
+   * The cell's bookkeeping: infra errors and unmet requirements end the test as skipped with the
+   * reason; so does a client that declares it lacks what the scenario or the target needs
+   * (unsupported). Gives the client's declared capabilities.
+   */
+  cell: { client: string; capabilities: Capabilities };
   target: StartedTarget;
   /** The cell's capture: where clients connect, the transcript, the frames on the wire. */
   traces: TestTrace;
@@ -60,7 +67,7 @@ export interface TestFixtures {
   client: SmbClient;
   /** The target's first share connected by `client`, with a fresh directory. */
   share: ShareDirectory;
-  /** The test's client (smb-ts or smbclient) behind the ClientAdapter interface, with a fresh directory. */
+  /** The test's client (any registered one) behind the ClientAdapter interface, with a fresh directory. */
   adapter: AdapterDirectory;
 }
 
@@ -147,7 +154,24 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
           return;
         }
       }
-      await use();
+      let capabilities: Capabilities;
+      try {
+        // A command plug-in is asked once per worker (its hello); a fault there is every cell's infra error.
+        capabilities = await registry.get(client).capabilities();
+      } catch (error) {
+        const reason = error instanceof PluginFault ? error.message : `${client}: ${(error as Error).message}`;
+        testInfo.annotations.push({ type: Annotation.infraError, description: reason });
+        testInfo.skip(true, `infra error: ${reason}`);
+        return;
+      }
+      const scenarioNeeds = needsFromText(testInfo.annotations.filter((a) => a.type === Annotation.needs).map((a) => a.description ?? ''));
+      const unsupported = unmetNeed(client, capabilities, scenarioNeeds, 'the scenario') ?? unmetNeed(client, capabilities, targetNeeds(target.profile.expect), target.name);
+      if (unsupported !== undefined) {
+        testInfo.annotations.push({ type: Annotation.unsupported, description: unsupported });
+        testInfo.skip(true, `unsupported: ${unsupported}`);
+        return;
+      }
+      await use({ client, capabilities });
     },
     { auto: true },
   ],
@@ -168,20 +192,19 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
 
   connect: async ({ target, traces: trace }, use) => {
     const opened: SmbClient[] = [];
-    const faults = testFaultsFromEnv();
+    const faults = namedFaults(testFaultsFromEnv());
     await use(async (options: ConnectOptions = {}) => {
       const { user: userName, observer, ...rest } = options;
       const user: TargetUser = target.user(userName);
-      const client = await SmbClient.connect({
+      const client = await SmbClient.connect(withFaults({
         ...trace.endpoint,
         username: user.username,
         password: user.password,
         domain: user.domain,
         timeoutMs: CLIENT_TIMEOUT_MS,
         observer: observer === undefined ? trace.transcript : tee(trace.transcript, observer),
-        ...(faults === undefined ? {} : { testFaults: faults }),
         ...rest,
-      });
+      }, faults));
       opened.push(client);
       return client;
     });
@@ -206,34 +229,66 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     await use({ tree, share: share.name, dir, local: share.localPath === undefined ? undefined : `${share.localPath}/${dir}` });
   },
 
-  adapter: async ({ target, traces: trace }, use, testInfo) => {
-    const clientId = (annotation(testInfo, Annotation.client) ?? ClientId.typescript) as ClientIdValue;
+  adapter: async ({ cell, target, traces: trace, traceMode }, use, testInfo) => {
+    const clientId = cell.client;
+    const definition = registry.get(clientId);
     const share = target.shares[0];
     if (share === undefined) throw new Error(`${target.name} has no share`);
     const user = target.user();
     const faults = testFaultsFromEnv();
-    const adapter = clientId === ClientId.smbclient
-      ? smbclientAdapter
-      : typescriptAdapter({ observer: trace.transcript, ...(faults === undefined ? {} : { testFaults: faults }) });
-    const connectOptions = { ...trace.endpoint, share: share.name, username: user.username, password: user.password, domain: user.domain, timeoutMs: CLIENT_TIMEOUT_MS };
-    if (clientId === ClientId.smbclient && target.serverSessions !== undefined) {
+    let diagnostics: (() => string) | undefined;
+    // A plug-in's fault is the cell's infra error and a refused operation makes it unsupported,
+    // whatever the scenario does with the error it sees.
+    const record = (error: unknown): void => {
+      if (error instanceof PluginFault) testInfo.annotations.push({ type: Annotation.infraError, description: error.message });
+      else if (error instanceof ClientUnsupported) testInfo.annotations.push({ type: Annotation.unsupported, description: error.reason });
+    };
+    const attachDiagnostics = async (): Promise<void> => {
+      const text = diagnostics?.() ?? '';
+      if (text !== '' && (traceMode === 'on' || testInfo.status !== testInfo.expectedStatus || testInfo.annotations.some((a) => a.type === Annotation.infraError))) {
+        await testInfo.attach(Attachment.clientStderr, { body: text, contentType: 'text/plain' });
+      }
+    };
+    const connectOptions = {
+      ...trace.endpoint,
+      share: share.name,
+      username: user.username,
+      password: user.password,
+      domain: user.domain,
+      timeoutMs: CLIENT_TIMEOUT_MS,
+      onDiagnostics: (read: () => string) => (diagnostics = read),
+    };
+    if (clientId === ClientId.smbclient && definition.builtIn && target.serverSessions !== undefined) {
       const { settings, shareEncryption } = await smbclientSettings(target, share.name, trace.endpoint);
       testInfo.annotations.push({ type: Annotation.negotiated, description: JSON.stringify(settings) });
       assertDeclaredConfiguration(target, settings);
       assertShareEncryption(target, share.name, shareEncryption !== '');
     }
-    const session = await adapter.connect(connectOptions);
+    let session: AdapterSession;
+    try {
+      const adapter = await definition.adapter({ smbOptions: { observer: trace.transcript, ...(faults === undefined ? {} : { testFaults: faults }) } });
+      session = await adapter.connect(connectOptions);
+    } catch (error) {
+      record(error);
+      await attachDiagnostics();
+      throw error;
+    }
     if (clientId === ClientId.typescript && 'smb' in session) {
       const settings = settingsOfClient((session as unknown as { smb: SmbClient }).smb.negotiated);
       testInfo.annotations.push({ type: Annotation.negotiated, description: JSON.stringify(settings) });
       assertDeclaredConfiguration(target, settings);
     }
+    const watched = watchSession(session, cell.capabilities, record);
     const dir = freshDirName(testInfo);
     try {
-      await session.mkdir(dir);
-      await use({ session, dir, local: share.localPath === undefined ? undefined : `${share.localPath}/${dir}` });
+      await watched.mkdir(dir);
+      await use({ session: watched, dir, local: share.localPath === undefined ? undefined : `${share.localPath}/${dir}` });
     } finally {
-      await session.close();
+      try {
+        await watched.close();
+      } finally {
+        await attachDiagnostics();
+      }
     }
   },
 });

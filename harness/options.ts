@@ -1,5 +1,6 @@
 /** Run options the harness reads from the environment (set by `smb-interop run` or by hand). */
-import type { TestFaults } from '../clients/smb/index.js';
+import { FAULT_NAMES } from '../clients/smb/faults.js';
+import type { NamedFaults } from '../clients/smb/faults.js';
 
 export const TRACE_MODES = ['on', 'off', 'retain-on-failure'] as const;
 export type TraceMode = (typeof TRACE_MODES)[number];
@@ -14,15 +15,15 @@ export function traceModeFromEnv(env: NodeJS.ProcessEnv = process.env): TraceMod
 }
 
 /** Test-only faults from SMB_INTEROP_TEST_FAULTS (comma list): the harness's self-check. */
-export function testFaultsFromEnv(env: NodeJS.ProcessEnv = process.env): TestFaults | undefined {
+export function testFaultsFromEnv(env: NodeJS.ProcessEnv = process.env): NamedFaults | undefined {
   const raw = env.SMB_INTEROP_TEST_FAULTS?.trim();
   if (!raw) return undefined;
-  const known = ['omitEncryptionCapability', 'zeroInnerSessionIdWhenEncrypting'] as const;
+  const known = FAULT_NAMES;
   const faults: Record<string, boolean> = {};
   for (const name of raw.split(',').map((s) => s.trim())) {
     if (!(known as readonly string[]).includes(name)) throw new Error(`SMB_INTEROP_TEST_FAULTS: unknown fault "${name}" (known: ${known.join(', ')})`);
     faults[name] = true;
   }
-  return faults as TestFaults;
+  return faults as NamedFaults;
 }
 

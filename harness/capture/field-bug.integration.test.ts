@@ -13,6 +13,7 @@ import { startNativeTarget } from '../../servers/samba/native.js';
 import type { StartedNativeTarget } from '../../servers/samba/native.js';
 import { SmbClient } from '../../clients/smb/client.js';
 import type { SmbClientOptions } from '../../clients/smb/client.js';
+import { namedFaults, withFaults } from '../../clients/smb/faults.js';
 import { wiresharkCommand } from './keys.js';
 import { CaptureProxy } from './proxy.js';
 import { TranscriptRecorder } from './transcript.js';
@@ -53,7 +54,7 @@ async function treeConnectThroughProxy(recorder: TranscriptRecorder, extra: Part
 
 test('inner SessionId zeroed: the transcript and the decrypted pcap both show SessionId 0 inside the encrypted TREE_CONNECT', async () => {
   const recorder = new TranscriptRecorder();
-  const error = await treeConnectThroughProxy(recorder, { testFaults: { zeroInnerSessionIdWhenEncrypting: true } });
+  const error = await treeConnectThroughProxy(recorder, withFaults({}, namedFaults({ zeroInnerSessionIdWhenEncrypting: true })));
   expect(error).toContain('STATUS_USER_SESSION_DELETED');
   const text = recorder.toText(proxy.closeEvents);
   expect(text).toMatch(/send {5}TREE_CONNECT {2}mid=\d+ {2}sid=0x0000000000000000 tid=0 {2}ENC /);
@@ -69,7 +70,7 @@ test('inner SessionId zeroed: the transcript and the decrypted pcap both show Se
 
 test('SMB2_GLOBAL_CAP_ENCRYPTION left out: the transcript shows the capabilities of the field bug and the refusal', async () => {
   const recorder = new TranscriptRecorder();
-  const error = await treeConnectThroughProxy(recorder, { testFaults: { omitEncryptionCapability: true } });
+  const error = await treeConnectThroughProxy(recorder, withFaults({}, namedFaults({ omitEncryptionCapability: true })));
   expect(error).toBe('STATUS_ACCESS_DENIED (0xC0000022) on SESSION_SETUP');
   const lines = recorder.toText(proxy.closeEvents).split('\n');
   expect(lines.find((l) => l.includes('send     NEGOTIATE'))).toContain('capabilities DFS|LEASING|LARGE_MTU ciphers');
