@@ -4,6 +4,7 @@
  */
 import { Connection } from './connection.js';
 import { ArgumentError } from './errors.js';
+import { faultsOf, withFaults } from './faults.js';
 import {
   ALL_DIALECTS,
   DEFAULT_CIPHERS,
@@ -17,7 +18,6 @@ import type {
   EncryptionPolicy,
   SigningAlgorithmName,
   SigningPolicy,
-  TestFaults,
 } from './negotiation.js';
 import type { SmbObserver } from './observer.js';
 import { Session } from './session.js';
@@ -57,8 +57,6 @@ export interface SmbClientOptions {
    * default 8, 1 sends every request alone.
    */
   ioChain?: number;
-  /** Deliberate protocol faults for tests that prove a harness detects them. Never set in real use. */
-  testFaults?: TestFaults;
 }
 
 /** What this connection and session actually use. */
@@ -129,7 +127,8 @@ export class SmbClient {
     }
     const encryption = options.encryption ?? 'auto';
     const signing = options.signing ?? 'auto';
-    const connection = await Connection.connect({
+    // Deliberate faults (faults.ts) travel on the options outside their type; tests only.
+    const connection = await Connection.connect(withFaults({
       host: options.host,
       port: options.port ?? DEFAULT_PORT,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -139,9 +138,8 @@ export class SmbClient {
       encryption,
       signing,
       observer: options.observer,
-      testFaults: options.testFaults,
       ioChain: options.ioChain,
-    });
+    }, faultsOf(options)));
     try {
       const session = await Session.establish(connection, {
         username: options.username,

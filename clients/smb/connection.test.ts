@@ -3,6 +3,7 @@ import { Connection } from './connection.js';
 import { Cipher, NonceGenerator, SigningAlgorithm, encryptMessage, signMessage } from './crypto/index.js';
 import { SecurityError, TimeoutError, TransportError } from './errors.js';
 import { SmbClient } from './client.js';
+import { namedFaults, withFaults } from './faults.js';
 import { FakeServer, S2C_KEY, SIGNING_KEY, echo, options, security, signed } from './scripted-server.fixture.js';
 import type { Received } from './scripted-server.fixture.js';
 import {
@@ -173,9 +174,9 @@ test('encryption: the inner SessionId equals the transform header; a failing tag
   }
 });
 
-test('test fault zeroInnerSessionIdWhenEncrypting zeroes only the inner header SessionId', async () => {
+test('fault zeroInnerSessionIdWhenEncrypting zeroes only the inner header SessionId', async () => {
   const fake = await FakeServer.start(() => {});
-  const connection = await Connection.open(options(fake.port, { testFaults: { zeroInnerSessionIdWhenEncrypting: true } }));
+  const connection = await Connection.open(withFaults(options(fake.port), namedFaults({ zeroInnerSessionIdWhenEncrypting: true })));
   connection.registerSession(security({ encryptData: true }));
   try {
     void echo(connection, { sessionId: 0x1234n, timeoutMs: 300 }).catch(() => undefined);

@@ -17,11 +17,14 @@ import {
 } from './crypto/index.js';
 import type { AeadDecipher, SignatureCheck } from './crypto/index.js';
 import { NegotiationError, ProtocolError, SecurityError, SmbError, TimeoutError, TransportError, formatStatus } from './errors.js';
+import { faultsOf, negotiatePreauthHash, requestSignatureOptions } from './faults.js';
+import type { FaultHook } from './faults.js';
 import { buildNegotiateRequest, encodeNegotiate, interpretNegotiateResponse, offeredList } from './negotiation.js';
 import type { Negotiated, NegotiatePolicy } from './negotiation.js';
 import { messageEvent, notify } from './observer.js';
 import type { SmbObserver } from './observer.js';
 import { cancelledBeforeSending, composeCancel, composeRequests } from './outgoing.js';
+import type { MessageEdit, Signer } from './outgoing.js';
 import { PlacedChain, PlacedRead } from './placement.js';
 import { SendBuffers } from './send-buffers.js';
 import { Transport } from './transport.js';
@@ -106,9 +109,12 @@ export class Connection {
   private sweepAt = 0;
   /** Frames for large encrypted messages, back here once the socket has taken them. */
   private readonly sendBuffers = new SendBuffers();
+  /** Deliberate faults (faults.ts), attached to the options by tests only. */
+  private readonly faults: FaultHook | undefined;
 
   private constructor(readonly options: ConnectionOptions) {
     this.peer = `${options.host}:${options.port}`;
+    this.faults = faultsOf(options);
   }
 
   /** Opens the transport and negotiates. */
@@ -162,7 +168,7 @@ export class Connection {
   }
 
   private async negotiate(): Promise<void> {
-    const request = buildNegotiateRequest(this.options);
+    const request = buildNegotiateRequest(this.options, this.faults);
     this.negotiateRequest = request;
     let response: SmbResponse;
     try {
@@ -179,10 +185,12 @@ export class Connection {
       }
       throw error;
     }
-    const negotiated = interpretNegotiateResponse(response.message, request, this.options);
+    const negotiated = interpretNegotiateResponse(response.message, request, this.options, this.faults);
     this.negotiatedState = negotiated;
     if (negotiated.preauthIntegrity && response.request !== undefined) {
-      this.preauthHash = PreauthIntegrityHash.initial().update(response.request).update(response.message);
+      this.preauthHash = this.faults === undefined
+        ? PreauthIntegrityHash.initial().update(response.request).update(response.message)
+        : negotiatePreauthHash(this.faults, response.request, response.message);
     }
   }
 
@@ -273,10 +281,11 @@ export class Connection {
     try {
       const message = composeCancel(
         { messageId: item.messageId, asyncId: item.asyncId, treeId: item.options.treeId ?? 0, sessionId },
-        item.signed ? signerOf(security) : undefined,
+        item.signed ? this.signer(security) : undefined,
+        this.faults === undefined ? undefined : this.messageEdit([item], 'CANCEL', item.signed, item.encrypted),
       );
       if (this.options.observer !== undefined) notify(this.options.observer, messageEvent('send', message, item.encrypted));
-      this.sendMessage(message, item.encrypted ? security : undefined, 'CANCEL');
+      this.sendMessage(message, item.encrypted ? security : undefined, 'CANCEL', item.signed);
     } catch (error) {
       this.fail(error instanceof Error ? error : new ProtocolError(String(error)));
     }
@@ -466,13 +475,13 @@ export class Connection {
         items.map((item, i) => ({ header: headers[i]!, body: item.options.body })),
         {
           related: batch.related,
-          whole: observer !== undefined || first.options.keepRequest === true || (encrypt && this.options.testFaults?.zeroInnerSessionIdWhenEncrypting === true),
-          signer: sign ? signerOf(security) : undefined,
+          whole: observer !== undefined || first.options.keepRequest === true || this.faults !== undefined,
+          signer: sign ? this.signer(security) : undefined,
+          edit: this.faults === undefined ? undefined : this.messageEdit(items, undefined, sign, encrypt),
         },
       );
       for (const [i, view] of views.entries()) {
         const item = items[i]!;
-        if (encrypt && this.options.testFaults?.zeroInnerSessionIdWhenEncrypting === true) view.writeBigUInt64LE(0n, 40);
         if (item.options.keepRequest === true) item.request = view;
         if (observer !== undefined) notify(observer, messageEvent('send', view, encrypt));
       }
@@ -481,7 +490,7 @@ export class Connection {
         item.signed = sign;
         this.outstanding.set(item.messageId!, item);
       }
-      this.sendMessage(message ?? parts, encrypt ? security : undefined, first.command);
+      this.sendMessage(message ?? parts, encrypt ? security : undefined, first.command, sign);
     } catch (error) {
       for (const item of items) {
         this.outstanding.delete(item.messageId!);
@@ -492,9 +501,31 @@ export class Connection {
     }
   }
 
+  private signer(security: SessionSecurity | undefined): Signer | undefined {
+    const signer = signerOf(security);
+    return this.faults === undefined || signer === undefined ? signer : { ...signer, options: requestSignatureOptions(this.faults) };
+  }
+
+  /** The faults' outgoingMessage for the messages of `items` (CANCEL for `command`), or undefined without one. */
+  private messageEdit(items: readonly Outstanding[], command: string | undefined, signed: boolean, encrypted: boolean): MessageEdit | undefined {
+    const hook = this.faults?.outgoingMessage;
+    if (hook === undefined) return undefined;
+    const dialect = this.negotiatedState?.dialectName;
+    return (message, index) => {
+      const item = items[index]!;
+      const commandCode = command === undefined ? item.options.command : Command.Cancel;
+      const context = { command: command ?? item.command, commandCode, index, count: items.length, sessionId: item.options.sessionId ?? 0n, signed, encrypted, dialect };
+      return hook(message, context) ?? message;
+    };
+  }
+
   /** Sends a clear message (whole or in parts), sealed in a TRANSFORM message when `encryptFor` is given. */
-  private sendMessage(message: Buffer | readonly Buffer[], encryptFor: SessionSecurity | undefined, command: string): void {
+  private sendMessage(message: Buffer | readonly Buffer[], encryptFor: SessionSecurity | undefined, command: string, signed = false): void {
     const parts = Buffer.isBuffer(message) ? [message] : message;
+    if (this.faults?.outgoingFrame !== undefined) {
+      this.sendFaulty(parts, encryptFor, command, signed);
+      return;
+    }
     if (encryptFor === undefined) {
       this.transport.send(parts);
       return;
@@ -515,10 +546,36 @@ export class Connection {
     this.transport.send([sealed.header, ...sealed.ciphertext]);
   }
 
+  /** sendMessage through the faults' outgoingFrame. */
+  private sendFaulty(parts: readonly Buffer[], encryptFor: SessionSecurity | undefined, command: string, signed: boolean): void {
+    let frame = Buffer.concat(parts);
+    if (encryptFor !== undefined) {
+      const { cipher, encryptionKey, nonces, sessionId } = encryptFor;
+      if (cipher === undefined || encryptionKey === undefined || nonces === undefined) {
+        throw new SecurityError(`cannot encrypt ${command}: the session ${formatSessionId(sessionId)} has no encryption key`);
+      }
+      const sealed = encryptMessageVector({ cipher, key: encryptionKey, sessionId, nonce: nonces.next(), message: parts });
+      frame = Buffer.concat([sealed.header, ...sealed.ciphertext]);
+    }
+    const context = { command, encrypted: encryptFor !== undefined, signed: encryptFor === undefined && signed, dialect: this.negotiatedState?.dialectName };
+    const sent = this.faults!.outgoingFrame!(frame, context);
+    if (sent === null) return;
+    this.transport.send([sent ?? frame]);
+  }
+
   /** Returns true when nothing keeps a view of `frame` (it was decrypted into a new buffer). */
-  private onFrame(frame: Buffer): boolean {
+  private onFrame(received: Buffer): boolean {
     if (this.failure !== undefined) return false;
     try {
+      let frame = received;
+      const incoming = this.faults?.incomingFrame;
+      if (incoming !== undefined) {
+        const transform = classifyMessage(received) === 'transform';
+        const command = transform || received.length < 64 ? undefined : commandName(received.readUInt16LE(12));
+        const replaced = incoming(received, { command, encrypted: transform, signed: undefined, dialect: this.negotiatedState?.dialectName });
+        if (replaced === null) return false;
+        frame = replaced ?? received;
+      }
       let message = frame;
       let released = false;
       let transformSessionId: bigint | undefined;
@@ -536,7 +593,8 @@ export class Connection {
       // Compound responses (MS-SMB2 3.2.5.1.9): each element is its own signed message.
       for (const part of splitCompound(message)) this.onResponse(part, transformSessionId);
       this.pump();
-      return released;
+      // With an incomingFrame fault the frame's memory stays out of reuse: the hook may keep it.
+      return released && incoming === undefined;
     } catch (error) {
       this.fail(error instanceof Error ? error : new ProtocolError(String(error)));
       return false;
@@ -548,7 +606,7 @@ export class Connection {
    * place (see route): not while an observer watches, and not with CCM.
    */
   receivesInPlace(encrypted: boolean): boolean {
-    if (this.options.observer !== undefined) return false;
+    if (this.options.observer !== undefined || this.faults?.incomingFrame !== undefined) return false;
     const cipher = this.negotiated.cipher;
     return !encrypted || (cipher !== undefined && isGcm(cipher));
   }
@@ -563,7 +621,7 @@ export class Connection {
    * read stream's READ size and must change with it.
    */
   private route(prefix: Buffer, frameLength: number): RoutedFrame | undefined {
-    if (this.failure !== undefined || this.options.observer !== undefined) return undefined;
+    if (this.failure !== undefined || this.options.observer !== undefined || this.faults?.incomingFrame !== undefined) return undefined;
     let chain: PlacedChain;
     try {
       if (classifyMessage(prefix) === 'transform') {

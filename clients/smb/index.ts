@@ -19,7 +19,6 @@ export type {
   EncryptionPolicy,
   SigningAlgorithmName,
   SigningPolicy,
-  TestFaults,
 } from './negotiation.js';
 export type { SmbMessageEvent, SmbObserver, SmbSessionKeys } from './observer.js';
 export {

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { Cipher, Dialect, PreauthHashAlgorithm, SigningAlgorithm, isCipher, isSigningAlgorithm } from './crypto/index.js';
 import type { Cipher as CipherId, Dialect as DialectId, SigningAlgorithm as SigningAlgorithmId } from './crypto/index.js';
 import { NegotiationError, SecurityError } from './errors.js';
+import { offeredCapabilities } from './faults.js';
+import type { FaultHook } from './faults.js';
 import {
   Capability,
   SecurityMode,
@@ -22,14 +24,6 @@ export type SigningAlgorithmName = 'AES-128-GMAC' | 'AES-128-CMAC' | 'HMAC-SHA25
 export type EncryptionPolicy = 'auto' | 'required' | 'off';
 export type SigningPolicy = 'auto' | 'required';
 
-/** Deliberate protocol faults that reproduce bugs seen in the field. Tests only; never defaults. */
-export interface TestFaults {
-  /** Leave SMB2_GLOBAL_CAP_ENCRYPTION out of NEGOTIATE (3.0/3.0.2) yet encrypt as if negotiated. */
-  omitEncryptionCapability?: boolean;
-  /** Zero the SessionId of the SMB2 header inside encrypted messages (the transform header keeps it). */
-  zeroInnerSessionIdWhenEncrypting?: boolean;
-}
-
 export interface NegotiatePolicy {
   host: string;
   dialects: readonly DialectName[];
@@ -37,7 +31,6 @@ export interface NegotiatePolicy {
   signingAlgorithms: readonly SigningAlgorithmName[];
   encryption: EncryptionPolicy;
   signing: SigningPolicy;
-  testFaults?: TestFaults | undefined;
 }
 
 export const ALL_DIALECTS: readonly DialectName[] = ['2.0.2', '2.1', '3.0', '3.0.2', '3.1.1'];
@@ -93,7 +86,7 @@ function requireKnown<N extends string>(kind: string, table: Record<N, number>, 
 }
 
 /** The NEGOTIATE request fields; kept by the connection for FSCTL_VALIDATE_NEGOTIATE_INFO. */
-export function buildNegotiateRequest(policy: NegotiatePolicy): NegotiateRequest {
+export function buildNegotiateRequest(policy: NegotiatePolicy, faults?: FaultHook): NegotiateRequest {
   const dialects = requireKnown('dialect', DIALECT_IDS, policy.dialects);
   const encrypting = policy.encryption !== 'off';
   let securityMode: number = SecurityMode.SigningEnabled;
@@ -102,7 +95,8 @@ export function buildNegotiateRequest(policy: NegotiatePolicy): NegotiateRequest
   // MS-SMB2 3.2.4.2.2.2 asks for it with 3.0/3.0.2; servers also read it for 3.1.1 (3.3.4.1.4 encrypts
   // only when Connection.ClientCapabilities has it), so it goes with every 3.x offer.
   const offers3x = dialects.some((d) => d >= Dialect.Smb300);
-  if (offers3x && encrypting && policy.testFaults?.omitEncryptionCapability !== true) capabilities |= Capability.Encryption;
+  if (offers3x && encrypting) capabilities |= Capability.Encryption;
+  if (faults !== undefined) capabilities = offeredCapabilities(faults, capabilities);
   const request: NegotiateRequest = { dialects, securityMode, capabilities, clientGuid: randomBytes(16) };
   if (dialects.includes(Dialect.Smb311)) {
     const contexts: NegotiateContext[] = [
@@ -145,7 +139,7 @@ export function offeredList(request: NegotiateRequest): string {
   return request.dialects.map((d) => dialectNameOf(d) ?? hex(d, 4)).join(', ');
 }
 
-function cipherOf(response: NegotiateResponse, request: NegotiateRequest, dialect: DialectId, policy: NegotiatePolicy): CipherId | undefined {
+function cipherOf(response: NegotiateResponse, request: NegotiateRequest, dialect: DialectId, policy: NegotiatePolicy, faults: FaultHook | undefined): CipherId | undefined {
   if (policy.encryption === 'off') return undefined;
   if (dialect === Dialect.Smb311) {
     const chosen = findContext(response.negotiateContexts, 'encryption')?.ciphers[0];
@@ -159,7 +153,7 @@ function cipherOf(response: NegotiateResponse, request: NegotiateRequest, dialec
   if (dialect !== Dialect.Smb300 && dialect !== Dialect.Smb302) return undefined;
   if (!policy.ciphers.includes('AES-128-CCM')) return undefined;
   // The omitted-capability fault encrypts anyway, as the client from the field did.
-  const serverEncrypts = (response.capabilities & Capability.Encryption) !== 0 || policy.testFaults?.omitEncryptionCapability === true;
+  const serverEncrypts = (response.capabilities & Capability.Encryption) !== 0 || faults?.switches?.omitEncryptionCapability === true;
   return serverEncrypts ? Cipher.Aes128Ccm : undefined;
 }
 
@@ -178,7 +172,7 @@ function signingAlgorithmOf(response: NegotiateResponse, request: NegotiateReque
 }
 
 /** Checks the NEGOTIATE response against the request and the policy. */
-export function interpretNegotiateResponse(message: Buffer, request: NegotiateRequest, policy: NegotiatePolicy): Negotiated {
+export function interpretNegotiateResponse(message: Buffer, request: NegotiateRequest, policy: NegotiatePolicy, faults?: FaultHook): Negotiated {
   const response = decodeNegotiateResponse(message);
   const dialectId = response.dialectRevision;
   const dialectName = dialectNameOf(dialectId);
@@ -194,7 +188,7 @@ export function interpretNegotiateResponse(message: Buffer, request: NegotiateRe
       throw new NegotiationError('server answered 3.1.1 without selecting SHA-512 for preauth integrity (MS-SMB2 3.2.5.2)');
     }
   }
-  const cipher = cipherOf(response, request, dialect, policy);
+  const cipher = cipherOf(response, request, dialect, policy, faults);
   if (policy.encryption === 'required' && cipher === undefined) {
     const why = dialect < Dialect.Smb300 ? `dialect ${dialectName} cannot encrypt` : `the server accepted none of ${policy.ciphers.join(', ')}`;
     throw new SecurityError(`encryption is required by the client but ${why}`);

@@ -4,7 +4,7 @@
  * element of a signed chain signed on its own; and CANCEL (MS-SMB2 3.2.4.24).
  */
 import { applySignature } from './crypto/index.js';
-import type { SigningAlgorithm } from './crypto/index.js';
+import type { SignatureOptions, SigningAlgorithm } from './crypto/index.js';
 import { SmbError, formatStatus } from './errors.js';
 import { Command, HeaderFlag, NtStatus, buildCompound, buildCompoundVector, encodeCancelRequest, encodeHeader, ntStatusName } from './wire/index.js';
 import type { HeaderFields } from './wire/index.js';
@@ -12,7 +12,11 @@ import type { HeaderFields } from './wire/index.js';
 export interface Signer {
   algorithm: SigningAlgorithm;
   key: Buffer;
+  options?: SignatureOptions | undefined;
 }
+
+/** Replaces the `index`th message of a chain before it is signed (a FaultHook's outgoingMessage). */
+export type MessageEdit = (message: Buffer, index: number) => Buffer;
 
 export interface OutgoingElement {
   header: HeaderFields;
@@ -31,7 +35,10 @@ export interface Composed {
  * Header + body, joined only when `whole` (an observer or keepRequest need each message in one
  * piece) or when signing (a signature is computed over, and written into, the message).
  */
-export function composeRequests(elements: readonly OutgoingElement[], options: { related: boolean; whole: boolean; signer: Signer | undefined }): Composed {
+export function composeRequests(
+  elements: readonly OutgoingElement[],
+  options: { related: boolean; whole: boolean; signer: Signer | undefined; edit?: MessageEdit | undefined },
+): Composed {
   const { signer } = options;
   const flags = signer === undefined ? 0 : HeaderFlag.Signed;
   let composed: Composed;
@@ -48,12 +55,27 @@ export function composeRequests(elements: readonly OutgoingElement[], options: {
   } else {
     composed = { message: undefined, parts: buildCompoundVector(elements, { related: options.related, flags }).pieces, views: [] };
   }
-  if (signer !== undefined) for (const view of composed.views) applySignature(view, signer.algorithm, signer.key);
+  if (options.edit !== undefined) composed = edited(composed, options.edit);
+  if (signer !== undefined) for (const view of composed.views) applySignature(view, signer.algorithm, signer.key, signer.options);
   return composed;
 }
 
+/** `composed` (whole) with each message as `edit` returns it, joined again when one changed. */
+function edited(composed: Composed, edit: MessageEdit): Composed {
+  const views = composed.views.map((view, i) => edit(view, i));
+  if (views.every((view, i) => view === composed.views[i])) return composed;
+  const message = Buffer.concat(views);
+  let offset = 0;
+  const placed = views.map((view) => message.subarray(offset, (offset += view.length)));
+  return { message, parts: [message], views: placed };
+}
+
 /** MS-SMB2 3.2.4.24: the cancelled request's MessageId (and AsyncId once known), no credits. */
-export function composeCancel(request: { messageId: bigint; asyncId: bigint | undefined; treeId: number; sessionId: bigint }, signer: Signer | undefined): Buffer {
+export function composeCancel(
+  request: { messageId: bigint; asyncId: bigint | undefined; treeId: number; sessionId: bigint },
+  signer: Signer | undefined,
+  edit?: MessageEdit,
+): Buffer {
   const header = encodeHeader({
     command: Command.Cancel,
     messageId: request.messageId,
@@ -63,8 +85,9 @@ export function composeCancel(request: { messageId: bigint; asyncId: bigint | un
     sessionId: request.sessionId,
     ...(request.asyncId === undefined ? { treeId: request.treeId } : { asyncId: request.asyncId }),
   });
-  const message = Buffer.concat([header, encodeCancelRequest()]);
-  if (signer !== undefined) applySignature(message, signer.algorithm, signer.key);
+  const composed = Buffer.concat([header, encodeCancelRequest()]);
+  const message = edit === undefined ? composed : edit(composed, 0);
+  if (signer !== undefined) applySignature(message, signer.algorithm, signer.key, signer.options);
   return message;
 }
 

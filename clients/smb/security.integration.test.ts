@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { SmbError } from './errors.js';
+import { namedFaults, withFaults } from './faults.js';
 import { connectAs, recorder, withTarget } from './native-target.fixture.js';
 import type { StartedNativeTarget } from '../../servers/samba/native.js';
 
@@ -45,7 +46,7 @@ for (const name of ['smb302-ccm', 'smb311-gcm', 'smb311-aes256', 'smb300-signing
   });
 }
 
-test('test fault omitEncryptionCapability: smb302-ccm refuses the client that forgot SMB2_GLOBAL_CAP_ENCRYPTION', async () => {
+test('fault omitEncryptionCapability: smb302-ccm refuses the client that forgot SMB2_GLOBAL_CAP_ENCRYPTION', async () => {
   await withTarget('smb302-ccm', async (target) => {
     const healthy = recorder();
     const good = await connectAs(target, { observer: healthy });
@@ -55,7 +56,7 @@ test('test fault omitEncryptionCapability: smb302-ccm refuses the client that fo
     expect(sentCapabilities(healthy.messages) & 0x40).toBe(0x40);
 
     const faulty = recorder();
-    const error = await connectAs(target, { observer: faulty, testFaults: { omitEncryptionCapability: true } })
+    const error = await connectAs(target, withFaults({ observer: faulty }, namedFaults({ omitEncryptionCapability: true })))
       .then(async (client) => {
         try {
           await client.connectTree('data');
@@ -73,10 +74,10 @@ test('test fault omitEncryptionCapability: smb302-ccm refuses the client that fo
   });
 });
 
-test('test fault zeroInnerSessionIdWhenEncrypting: smb302-ccm refuses the first encrypted request', async () => {
+test('fault zeroInnerSessionIdWhenEncrypting: smb302-ccm refuses the first encrypted request', async () => {
   await withTarget('smb302-ccm', async (target) => {
     const observer = recorder();
-    const client = await connectAs(target, { observer, testFaults: { zeroInnerSessionIdWhenEncrypting: true } });
+    const client = await connectAs(target, withFaults({ observer }, namedFaults({ zeroInnerSessionIdWhenEncrypting: true })));
     try {
       expect(client.negotiated.encryptionOn).toBe(true);
       const error = await client.connectTree('data').then(() => undefined, (e: unknown) => e as Error);

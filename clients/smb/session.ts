@@ -4,11 +4,12 @@
  */
 import { createNtlmAuthenticator } from './auth/index.js';
 import type { Authenticator } from './auth/index.js';
-import { Dialect, NonceGenerator, deriveSessionKeys, verifyMessageSignature } from './crypto/index.js';
+import { Dialect, NonceGenerator, verifyMessageSignature } from './crypto/index.js';
 import type { PreauthIntegrityHash, SessionKeys } from './crypto/index.js';
 import { formatSessionId } from './connection.js';
 import type { Connection, RequestOptions, SessionSecurity, SmbResponse } from './connection.js';
 import { AuthenticationError, SecurityError, SmbError, formatStatus } from './errors.js';
+import { faultsOf, sessionKeys } from './faults.js';
 import { cipherNameOf } from './negotiation.js';
 import type { EncryptionPolicy, SigningPolicy } from './negotiation.js';
 import { notifySessionKeys } from './observer.js';
@@ -135,12 +136,12 @@ export class Session {
     const isGuest = (sessionFlags & SessionFlag.IsGuest) !== 0;
     const isAnonymous = (sessionFlags & SessionFlag.IsNull) !== 0 || auth.isAnonymous;
     const sessionKey = auth.isAnonymous ? undefined : auth.sessionKey;
-    const keys = sessionKey === undefined ? undefined : deriveSessionKeys({
+    const keys = sessionKey === undefined ? undefined : sessionKeys(faultsOf(connection.options), {
       dialect: negotiated.dialect,
       sessionKey,
       ...(preauth === undefined ? {} : { preauthIntegrityHash: preauth.value }),
       ...(negotiated.cipher === undefined ? {} : { cipher: negotiated.cipher }),
-    });
+    }, { sessionId, dialect: negotiated.dialectName });
     if (isGuest || isAnonymous) {
       refuseKeylessSession(connection, options, auth, response, keys, isGuest);
       return new Session(connection, sessionId, isGuest, isAnonymous, undefined);
