@@ -1,0 +1,338 @@
+#!/usr/bin/python3
+"""impacket's SMBConnection behind the smb-interop client plug-in protocol, version 1
+(clients/PLUGIN-PROTOCOL.md): JSON lines on stdin and stdout, diagnostics on stderr."""
+
+import json
+import os
+import sys
+
+PROTOCOL_VERSION = 1
+MAX_LINE_BYTES = 1 << 20
+OPERATIONS = ["writeFile", "readFile", "stat", "readdir", "mkdir", "rmdir", "unlink", "rename", "exists"]
+
+# What impacket 0.10's smb3.py implements: SMBConnection offers one dialect at a time from
+# 2.0.2, 2.1, 3.0 and 3.1.1 (3.0.2 is not among the dialects it accepts); it encrypts with
+# AES-128-CCM only (the only cipher in its 3.1.1 encryption context, and the one sendSMB and
+# recvSMB use); it signs with HMAC-SHA256 (2.x) or AES-CMAC (3.x) and sends no signing
+# capabilities context, so never AES-GMAC.
+CAPABILITIES = {
+    "dialects": ["2.0.2", "2.1", "3.0", "3.1.1"],
+    "ciphers": ["AES-128-CCM"],
+    "signing": ["HMAC-SHA256", "AES-128-CMAC"],
+    "auth": ["ntlm", "guest"],
+    "operations": OPERATIONS,
+}
+
+# The protocol's stdout carries only messages: keep it for them and send anything a library
+# might print to stderr.
+_protocol_out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+sys.stdout = sys.stderr
+
+
+def log(text):
+    print("smb-interop-impacket: " + text, file=sys.stderr, flush=True)
+
+
+def send(message):
+    line = json.dumps(message, separators=(",", ":"))
+    if len(line.encode("utf-8")) >= MAX_LINE_BYTES:
+        raise ValueError("a %d-byte message is longer than the protocol's 1 MiB line" % len(line))
+    _protocol_out.write(line + "\n")
+    _protocol_out.flush()
+
+
+try:
+    from impacket import nt_errors, smb3, version
+    from impacket.smbconnection import SMBConnection, SessionError
+    from impacket.smb3structs import (FILE_DIRECTORY_FILE, FILE_READ_ATTRIBUTES, FILE_SHARE_DELETE, FILE_SHARE_READ,
+                                      FILE_SHARE_WRITE, SMB2_DIALECT_311)
+except ImportError as error:  # the hello cannot be honest without the library: say why and stop
+    log("impacket is not importable by %s: %s (Debian: apt-get install python3-impacket)" % (sys.executable, error))
+    sys.exit(3)
+
+
+class Failure(Exception):
+    """An operation the client failed: the protocol's error, with the NTSTATUS name when there is one."""
+
+    def __init__(self, message, status=None):
+        Exception.__init__(self, message)
+        self.message = message
+        self.status = status
+
+
+def status_code(error):
+    if isinstance(error, SessionError):
+        return error.getErrorCode()
+    if isinstance(error, smb3.SessionError):
+        return error.get_error_code()
+    return None
+
+
+def describe(what, error):
+    """impacket's error as the protocol's: SessionError carries the server's NTSTATUS code."""
+    code = status_code(error)
+    if code is None:
+        return Failure("%s: %s: %s" % (what, type(error).__name__, error))
+    code &= 0xFFFFFFFF
+    known = nt_errors.ERROR_MESSAGES.get(code)
+    if known is None:
+        return Failure("%s: NTSTATUS 0x%08X, which impacket does not name" % (what, code))
+    return Failure("%s: %s (0x%08X): %s" % (what, known[0], code, known[1]), known[0])
+
+
+def arg(args, op, name, kind, optional=False):
+    if name not in args:
+        if optional:
+            return None
+        raise Failure("%s: args.%s is missing" % (op, name))
+    value = args[name]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise Failure("%s: args.%s must be %s" % (op, name, {str: "a string", int: "an integer", bool: "a boolean"}[kind]))
+    return value
+
+
+def remote(path):
+    """Share-relative `a/b` as impacket takes it (`a\\b`)."""
+    return path.replace("/", "\\")
+
+
+class Client:
+    def __init__(self):
+        self.connection = None
+        self.share = None
+        self.tree = None
+
+    def connect(self, args):
+        host = arg(args, "connect", "host", str)
+        port = arg(args, "connect", "port", int)
+        share = arg(args, "connect", "share", str)
+        username = arg(args, "connect", "username", str, optional=True)
+        password = arg(args, "connect", "password", str, optional=True) or ""
+        domain = arg(args, "connect", "domain", str, optional=True) or ""
+        timeout_ms = arg(args, "connect", "timeoutMs", int, optional=True) or 30000
+        if self.connection is not None:
+            raise Failure("connect: already connected")
+        timeout = max(1, (timeout_ms + 999) // 1000)
+        self.connection = self.negotiate(host, port, timeout)
+        try:
+            # A guest logon is an NTLM logon with an account the server maps to its guest; an empty
+            # user name would be an anonymous (null) session instead.
+            self.connection.login("guest" if username is None else username, password, domain)
+        except Exception as error:
+            self.drop()
+            raise describe("connect (SESSION_SETUP)", error)
+        try:
+            self.tree = self.connection.connectTree(share)
+        except Exception as error:
+            self.drop()
+            raise describe("connect (TREE_CONNECT %s)" % share, error)
+        self.share = share
+        return {}
+
+    def negotiate(self, host, port, timeout):
+        """SMBConnection offers a single dialect, or (by default) 2.0.2-3.0 after an SMB1 negotiate.
+        3.1.1 is asked for first; a server that refuses it gets the library's default negotiate."""
+        try:
+            return SMBConnection(host, host, sess_port=port, timeout=timeout, preferredDialect=SMB2_DIALECT_311)
+        except Exception as first:
+            log("3.1.1 negotiate failed (%s: %s); trying the library's default negotiate (2.0.2-3.0)" % (type(first).__name__, first))
+            try:
+                return SMBConnection(host, host, sess_port=port, timeout=timeout)
+            except Exception as second:
+                failure = describe("connect (NEGOTIATE)", second)
+                failure.message += "; with 3.1.1 alone: %s: %s" % (type(first).__name__, first)
+                raise failure
+
+    def drop(self):
+        try:
+            self.connection.close()
+        except Exception as error:
+            log("closing the connection: %s" % error)
+        self.connection = None
+
+    def close(self):
+        if self.connection is None:
+            return {}
+        try:
+            self.connection.disconnectTree(self.tree)
+            self.connection.logoff()
+        except Exception as error:
+            raise describe("close (TREE_DISCONNECT, LOGOFF)", error)
+        finally:
+            try:
+                self.connection.getSMBServer().close_session()
+            except Exception as error:
+                log("closing the socket: %s" % error)
+            self.connection = None
+        return {}
+
+    def open_attributes(self, path):
+        # CreateOptions 0: a file or a directory; FILE_READ_ATTRIBUTES is what a stat needs.
+        return self.connection.openFile(self.tree, remote(path), desiredAccess=FILE_READ_ATTRIBUTES,
+                                        shareMode=FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                                        creationOption=0)
+
+    def stat(self, path):
+        try:
+            handle = self.open_attributes(path)
+        except Exception as error:
+            raise describe("stat %s" % path, error)
+        try:
+            info = self.connection.queryInfo(self.tree, handle)
+        except Exception as error:
+            raise describe("stat %s" % path, error)
+        finally:
+            self.connection.closeFile(self.tree, handle)
+        return {"size": info["EndOfFile"], "isDirectory": info["Directory"] != 0}
+
+    def exists(self, path):
+        try:
+            self.stat(path)
+        except Failure as failure:
+            if failure.status in ("STATUS_OBJECT_NAME_NOT_FOUND", "STATUS_OBJECT_PATH_NOT_FOUND", "STATUS_NO_SUCH_FILE"):
+                return {"exists": False}
+            raise
+        return {"exists": True}
+
+    def write_file(self, path, source):
+        try:
+            local = open(source, "rb")
+        except OSError as error:
+            raise Failure("writeFile: cannot read the local source: %s" % error)
+        with local:
+            try:
+                self.connection.putFile(self.share, remote(path), local.read)
+            except Exception as error:
+                raise describe("writeFile %s" % path, error)
+        return {}
+
+    def read_file(self, path, destination):
+        try:
+            local = open(destination, "wb")
+        except OSError as error:
+            raise Failure("readFile: cannot create the local destination: %s" % error)
+        with local:
+            try:
+                self.connection.getFile(self.share, remote(path), local.write)
+            except Exception as error:
+                raise describe("readFile %s" % path, error)
+            size = local.tell()
+        return {"size": size}
+
+    def readdir(self, path):
+        pattern = "*" if path == "" else remote(path) + "\\*"
+        try:
+            found = self.connection.listPath(self.share, pattern)
+        except Exception as error:
+            raise describe("readdir %s" % path, error)
+        return {"entries": [
+            {"name": entry.get_longname(), "isDirectory": entry.is_directory() != 0, "size": entry.get_filesize()}
+            for entry in found if entry.get_longname() not in (".", "..")
+        ]}
+
+    def mkdir(self, path):
+        self.call("mkdir", path, self.connection.createDirectory, self.share, remote(path))
+        return {}
+
+    def rmdir(self, path):
+        self.call("rmdir", path, self.connection.deleteDirectory, self.share, remote(path))
+        return {}
+
+    def unlink(self, path):
+        self.call("unlink", path, self.connection.deleteFile, self.share, remote(path))
+        return {}
+
+    def rename(self, source, target, replace):
+        # smb3.py's rename always sends FileRenameInformation with ReplaceIfExists 1: whatever
+        # `replace` says, impacket replaces an existing target.
+        self.call("rename", "%s -> %s" % (source, target), self.connection.rename, self.share, remote(source), remote(target))
+        return {}
+
+    @staticmethod
+    def call(op, what, function, *args):
+        try:
+            function(*args)
+        except Exception as error:
+            raise describe("%s %s" % (op, what), error)
+
+    def handle(self, op, args):
+        if op == "connect":
+            return self.connect(args)
+        if op == "close":
+            return self.close()
+        if op not in OPERATIONS:
+            raise Failure("unknown operation %s" % op)
+        if self.connection is None:
+            raise Failure("%s: not connected (connect must come first)" % op)
+        if op == "writeFile":
+            return self.write_file(arg(args, op, "path", str), arg(args, op, "source", str))
+        if op == "readFile":
+            return self.read_file(arg(args, op, "path", str), arg(args, op, "destination", str))
+        if op == "rename":
+            return self.rename(arg(args, op, "from", str), arg(args, op, "to", str), arg(args, op, "replace", bool))
+        path = arg(args, op, "path", str)
+        return {"stat": self.stat, "readdir": self.readdir, "mkdir": self.mkdir, "rmdir": self.rmdir,
+                "unlink": self.unlink, "exists": self.exists}[op](path)
+
+
+def parse_request(line):
+    """The request on a line, or a ValueError naming what is wrong with it."""
+    try:
+        message = json.loads(line)
+    except ValueError as error:
+        raise ValueError("not JSON: %s" % error)
+    if not isinstance(message, dict):
+        raise ValueError("not a JSON object")
+    if message.get("type") != "request":
+        raise ValueError("type is %r, expected 'request'" % message.get("type"))
+    if not isinstance(message.get("id"), int) or isinstance(message.get("id"), bool):
+        raise ValueError("id must be an integer")
+    if not isinstance(message.get("op"), str):
+        raise ValueError("op must be a string")
+    args = message.get("args", {})
+    if not isinstance(args, dict):
+        raise ValueError("args must be an object")
+    return message["id"], message["op"], args
+
+
+def serve(client):
+    """Answers requests until close (0), the end of stdin (0) or a line that is not a request (2)."""
+    stdin = sys.stdin.buffer
+    while True:
+        raw = stdin.readline(MAX_LINE_BYTES + 1)
+        if raw == b"":
+            log("stdin closed without close; logging off")
+            client.drop() if client.connection is not None else None
+            return 0
+        if len(raw) > MAX_LINE_BYTES:
+            log("a request line longer than 1 MiB")
+            return 2
+        try:
+            request_id, op, args = parse_request(raw.decode("utf-8"))
+        except ValueError as error:
+            log("invalid request line (%s): %.200s" % (error, raw))
+            return 2
+        try:
+            answer = {"type": "result", "id": request_id, "ok": True, "value": client.handle(op, args)}
+        except Failure as failure:
+            error = {"message": failure.message}
+            if failure.status is not None:
+                error["status"] = failure.status
+            answer = {"type": "result", "id": request_id, "ok": False, "error": error}
+        send(answer)
+        if op == "close":
+            return 0
+
+
+def main():
+    send({
+        "type": "hello",
+        "protocol": PROTOCOL_VERSION,
+        "client": {"name": "impacket", "version": version.version},
+        "capabilities": CAPABILITIES,
+    })
+    sys.exit(serve(Client()))
+
+
+if __name__ == "__main__":
+    main()
