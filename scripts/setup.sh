@@ -17,18 +17,25 @@ command -v smbclient >/dev/null 2>&1 || need+=(smbclient)
 compgen -G '/usr/lib/*/libnss_wrapper.so' >/dev/null || [ -e /usr/lib/libnss_wrapper.so ] || need+=(libnss-wrapper)
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# The peer clients' libraries: go-smb2 (with Go, to build its driver offline) and impacket.
+[ -x /usr/bin/go ] || need+=(golang-go)
+[ -d /usr/share/gocode/src/github.com/hirochachacha/go-smb2 ] || need+=(golang-github-hirochachacha-go-smb2-dev)
+[ -d /usr/lib/python3/dist-packages/impacket ] || need+=(python3-impacket)
 if [ ${#need[@]} -gt 0 ]; then
   step "apt-get install ${need[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
-  step "Debian packages present: samba, smbclient, libnss-wrapper, tshark, chromium"
+  step "Debian packages present: samba, smbclient, libnss-wrapper, tshark, chromium, golang-go, go-smb2, impacket"
 fi
 # Samba's own service is not needed (the harness starts its own smbd on loopback ports).
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet smbd 2>/dev/null; then
   $SUDO systemctl stop smbd nmbd 2>/dev/null || true
 fi
 smbd --version >/dev/null 2>&1 || /usr/sbin/smbd --version >/dev/null
+
+step "go-smb2 driver (clients/drivers/go-smb2/build.sh)"
+clients/drivers/go-smb2/build.sh
 
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 if [ "$node_major" -lt 20 ]; then
