@@ -13,6 +13,8 @@ import { decodeWire, serverKeysFor } from './capture/wire-decode.js';
 import type { DecodedWire } from './capture/wire-decode.js';
 import { explainCell, specViolations } from './explain/cell-explanation.js';
 import { serverEnvironmentFault } from './explain/server-reason.js';
+import { summarizeWire } from './explain/summarize-wire.js';
+import { WIRE_SUMMARY_ATTACHMENT } from './explain/wire-summary.js';
 import { readWireFrames } from './pcap-reader.js';
 import type { WireFrame } from './pcap-reader.js';
 import type { StartedTarget } from '../servers/target.js';
@@ -103,6 +105,11 @@ export class TestTrace {
     const size = (await stat(this.pcapPath).catch(() => undefined))?.size ?? 0;
     let wire: DecodedWire | undefined;
     if (size > 0 && (failed || size <= SPEC_CHECK_CAPTURE_BYTES)) wire = await this.decodedWire().catch(() => undefined);
+    if (wire !== undefined) {
+      // Kept whatever the trace mode: after the run, a red cell is compared with cells that passed.
+      const closedByServer = this.proxy.closeEvents.filter((e) => e.side === 'server').map((e) => e.connection);
+      await testInfo.attach(WIRE_SUMMARY_ATTACHMENT, { body: JSON.stringify(summarizeWire(wire, closedByServer)), contentType: 'application/json' });
+    }
     const violations = specViolations({ wire });
     if (violations.length > 0) {
       const entries = violations.map((v) => ({ rule: v.rule.id, section: v.rule.section, detail: v.detail, count: v.count }));

@@ -10,8 +10,10 @@ import type { NegotiateContext } from '../../clients/smb/wire/index.js';
 import type { WireFrame } from '../pcap-reader.js';
 import type { ServerSessionKeys } from '../../servers/samba/server-keys.js';
 import { decodeWire } from '../capture/wire-decode.js';
-import type { DecodedWire } from '../capture/wire-decode.js';
 import { firstDivergence } from './divergence.js';
+import { summarizeWire } from './summarize-wire.js';
+import { parseWireSummary } from './wire-summary.js';
+import type { WireSummary } from './wire-summary.js';
 
 // Conversations built from the codec. A Run holds what legitimately differs between two runs of
 // one conversation (ids, GUIDs, salts, nonces, keys, file names); an Offer what a client asks for.
@@ -100,7 +102,14 @@ function createAndClose(r: Run): WireFrame[] {
   ];
 }
 
-const wire = (frames: WireFrame[], r: Run): DecodedWire => decodeWire(frames, [keysOf(r)]);
+/** As the matrix reads it after a run: summarized, written as the attachment's JSON, parsed back. */
+function kept(summary: WireSummary): WireSummary {
+  const parsed = parseWireSummary(JSON.stringify(summary));
+  if ('error' in parsed) throw new Error(parsed.error);
+  return parsed.summary;
+}
+
+const wire = (frames: WireFrame[], r: Run): WireSummary => kept(summarizeWire(decodeWire(frames, [keysOf(r)])));
 
 const SMB302_OFFER: Offer = { dialects: [0x0300, 0x0302], capabilities: BASE_CAPABILITIES };
 const SMB302_CHOICE: Choice = { dialect: 0x0302, capabilities: BASE_CAPABILITIES };
@@ -201,7 +210,7 @@ test('responses are paired with their requests: a compound CREATE+CLOSE aligns w
   const compoundOrder = [sequential[0]!, sequential[2]!, sequential[1]!, sequential[3]!];
   const cell = wire([...opening(a, SMB311_OFFER, SMB311_CHOICE), ...treeConnect(a), ...compoundOrder], a);
   const reference = wire([...opening(b, SMB311_OFFER, SMB311_CHOICE), ...treeConnect(b), ...createAndClose(b)], b);
-  expect(cell.messages.slice(8).map((m) => `${m.direction} ${m.header.command}`)).toEqual(['send CREATE', 'send CLOSE', 'receive CREATE', 'receive CLOSE']);
+  expect(cell.messages.slice(8).map((m) => `${m.direction} ${m.command}`)).toEqual(['send CREATE', 'send CLOSE', 'receive CREATE', 'receive CLOSE']);
   expect(firstDivergence(cell, reference, { sameClient: true }).kind).toBe('none');
 });
 
@@ -224,7 +233,7 @@ test('a detour through IPC$ by another client is not taken for the share\'s TREE
 test('a frame the harness cannot decrypt where the reference sent TREE_CONNECT is named with the reason', () => {
   const a = run(1, true);
   const b = run(2, true);
-  const cell = decodeWire([...opening(a, SMB311_OFFER, SMB311_CHOICE), ...treeConnect(a).slice(0, 1)], [{ ...keysOf(a), serverInKey: Buffer.alloc(16, 9) }]);
+  const cell = kept(summarizeWire(decodeWire([...opening(a, SMB311_OFFER, SMB311_CHOICE), ...treeConnect(a).slice(0, 1)], [{ ...keysOf(a), serverInKey: Buffer.alloc(16, 9) }])));
   const reference = wire([...opening(b, SMB311_OFFER, SMB311_CHOICE), ...treeConnect(b)], b);
   expect(firstDivergence(cell, reference, { sameClient: false })).toEqual({
     kind: 'structure',

@@ -1,9 +1,10 @@
 /**
  * The first divergence of a failed cell's conversation from a reference cell's: the same scenario
  * on the same target from a client that passed it, or the same client on another target. Both
- * captures decoded and decrypted (harness/capture/wire-decode.ts), their messages aligned, and the
- * first difference that matters named with both values and the MS-SMB2 section that defines the
- * field. Pure: decoded wires in, one finding out.
+ * captures decoded and decrypted (harness/capture/wire-decode.ts) and kept as wire summaries
+ * (wire-summary.ts), their messages aligned, and the first difference that matters named with both
+ * values and the MS-SMB2 section that defines the field. Pure, and free of the codec: two wire
+ * summaries in, one finding out (the matrix runs it after a run, from the cells' attachments).
  *
  * Connections are compared in order of appearance, each as a sequence of exchanges (a request
  * with its response, exchanges.ts) aligned tolerant of insertions.
@@ -22,11 +23,9 @@
  * first in message order wins, so a request field that differs before a response status does is
  * named as the likely cause, not the status it led to.
  */
-import type { DecodedWire, WireMessage } from '../capture/wire-decode.js';
 import { align, exchangesByConnection } from './exchanges.js';
 import type { Exchange, Step } from './exchanges.js';
-import { mattersAcrossClients, messageFields, negotiatedBy } from './message-fields.js';
-import type { MessageField, Negotiated } from './message-fields.js';
+import type { MessageField, Negotiated, SummaryMessage, WireSummary } from './wire-summary.js';
 
 export interface DivergenceOptions {
   /** The reference is the same client (on another target): every difference counts, first in message order. */
@@ -63,6 +62,33 @@ export interface Divergence {
   text: string;
 }
 
+const CAP_ENCRYPTION = 0x00000040;
+const DIALECT_300 = 0x0300;
+const DIALECT_302 = 0x0302;
+
+/**
+ * Whether a difference in a field matters against a reference from another client. An offer of
+ * ciphers or signing algorithms, and the ENCRYPTION capability, matter only on a connection that
+ * encrypted or signed: a client need not offer what the target does not ask for.
+ */
+export function mattersAcrossClients(cell: MessageField | undefined, reference: MessageField | undefined, cellFacts: Negotiated, referenceFacts: Negotiated): boolean {
+  const rank = (cell ?? reference)!.rank;
+  if (rank === 'decisive' || rank === 'incidental') return rank === 'decisive';
+  const encrypting = cellFacts.encrypts === true || referenceFacts.encrypts === true;
+  if ('offer' in rank) {
+    if (rank.offer === 'cipher' && !encrypting) return false;
+    if (rank.offer === 'signing' && cellFacts.signs !== true && referenceFacts.signs !== true) return false;
+    const chosen = referenceFacts[rank.offer];
+    const offered = cell !== undefined && typeof cell.rank === 'object' && 'offer' in cell.rank ? cell.rank.values : [];
+    return chosen !== undefined && (!offered.includes(chosen) || cellFacts[rank.offer] !== chosen);
+  }
+  const bitOf = (f: MessageField | undefined) => (f !== undefined && typeof f.rank === 'object' && 'encryptionBit' in f.rank ? f.rank.encryptionBit & CAP_ENCRYPTION : 0);
+  // MS-SMB2 3.3.5.4: on 3.0/3.0.2 the bit decides whether the session can encrypt; elsewhere it matters when the cipher the server chose differs.
+  const on300 = [cellFacts.dialect, referenceFacts.dialect].some((d) => d === DIALECT_300 || d === DIALECT_302);
+  return encrypting && bitOf(cell) !== bitOf(reference) && (on300 || cellFacts.cipher !== referenceFacts.cipher);
+}
+
+
 interface Finding {
   decisive: boolean;
   order: number;
@@ -73,8 +99,8 @@ const ERROR_SEVERITY = 3;
 /** The exchanges that set a connection up to the share (alignment keys). */
 const SETUP = new Set(['NEGOTIATE', 'SESSION_SETUP', 'TREE_CONNECT']);
 
-function describe(m: WireMessage): DivergentMessage {
-  return { index: m.index, connection: m.connection, command: m.header.command, direction: m.direction === 'send' ? 'request' : 'response' };
+function describe(m: SummaryMessage): DivergentMessage {
+  return { index: m.index, connection: m.connection, command: m.command, direction: m.direction === 'send' ? 'request' : 'response' };
 }
 
 /** The exchange's first message (or last, `atEnd`), or for an unreadable frame the place it took. */
@@ -88,8 +114,8 @@ const ipc = (e: Exchange): string => (e.key.endsWith(' IPC$') ? ' (IPC$)' : '');
 
 /** What the exchange began with: `sent TREE_CONNECT request`. */
 function began(e: Exchange): string {
-  if (e.request !== undefined) return `sent ${e.request.header.command} request${ipc(e)}`;
-  if (e.response !== undefined) return `received ${e.response.header.command} response`;
+  if (e.request !== undefined) return `sent ${e.request.command} request${ipc(e)}`;
+  if (e.response !== undefined) return `received ${e.response.command} response`;
   return `${e.problem?.direction === 'receive' ? 'received' : 'sent'} a frame the harness could not read (${e.problem?.text ?? 'unknown'})`;
 }
 
@@ -97,18 +123,18 @@ function began(e: Exchange): string {
 function ended(e: Exchange): string {
   const m = e.response ?? e.request;
   if (m === undefined) return 'a frame the harness could not read';
-  return `${m.header.command} ${m === e.response ? 'response' : 'request'}${ipc(e)}`;
+  return `${m.command} ${m === e.response ? 'response' : 'request'}${ipc(e)}`;
 }
 
 /** The exchange failed: unreadable, unanswered, or answered with an error status. */
 function failed(e: Exchange): boolean {
-  return e.problem !== undefined || e.response === undefined || e.response.header.status >>> 30 === ERROR_SEVERITY;
+  return e.problem !== undefined || e.response === undefined || e.response.status >>> 30 === ERROR_SEVERITY;
 }
 
 function factsOf(exchanges: readonly Exchange[]): Negotiated {
-  const messages = exchanges.flatMap((e) => [e.request, e.response]).filter((m): m is WireMessage => m !== undefined);
-  const negotiate = messages.filter((m) => m.header.command === 'NEGOTIATE' && m.direction === 'receive').at(-1);
-  return { ...negotiatedBy(negotiate), encrypts: messages.some((m) => m.encrypted), signs: messages.some((m) => m.header.signed) };
+  const messages = exchanges.flatMap((e) => [e.request, e.response]).filter((m): m is SummaryMessage => m !== undefined);
+  const negotiate = messages.filter((m) => m.command === 'NEGOTIATE' && m.direction === 'receive').at(-1);
+  return { ...(negotiate?.negotiated ?? {}), encrypts: messages.some((m) => m.encrypted), signs: messages.some((m) => m.signed) };
 }
 
 interface ConnectionContext {
@@ -121,9 +147,9 @@ interface ConnectionContext {
   referenceFacts: Negotiated;
 }
 
-function fieldFindings(cell: WireMessage, ref: WireMessage, order: number, ctx: ConnectionContext, suffix: string): Finding[] {
-  const ours = messageFields(cell);
-  const theirs = messageFields(ref);
+function fieldFindings(cell: SummaryMessage, ref: SummaryMessage, order: number, ctx: ConnectionContext, suffix: string): Finding[] {
+  const ours = cell.fields;
+  const theirs = ref.fields;
   const value = (f: MessageField | undefined) => f?.value ?? 'absent';
   const findings: Finding[] = [];
   for (const name of new Set([...ours, ...theirs].map((f) => f.name))) {
@@ -131,7 +157,7 @@ function fieldFindings(cell: WireMessage, ref: WireMessage, order: number, ctx: 
     const b = theirs.find((f) => f.name === name);
     if ((a?.key ?? a?.value) === (b?.key ?? b?.value)) continue;
     const section = (a ?? b)!.section;
-    const where = `${cell.header.command} ${cell.direction === 'send' ? 'request' : 'response'}${suffix}`;
+    const where = `${cell.command} ${cell.direction === 'send' ? 'request' : 'response'}${suffix}`;
     findings.push({
       decisive: ctx.sameClient || mattersAcrossClients(a, b, ctx.cellFacts, ctx.referenceFacts),
       order,
@@ -155,7 +181,7 @@ function pairFindings(cell: Exchange, ref: Exchange, cellEnded: boolean, ctx: Co
   if (cell.response !== undefined && ref.response !== undefined) findings.push(...fieldFindings(cell.response, ref.response, cell.order, ctx, ipc(cell)));
   else if (cell.request !== undefined && ref.response !== undefined) {
     const end = ctx.closedByServer ? ' and the server closed the connection' : cellEnded ? ' and the connection ended' : '';
-    const text = `${cell.request.header.command} request${ipc(cell)} got no response${end}; the reference's got ${ref.response.header.statusName}`;
+    const text = `${cell.request.command} request${ipc(cell)} got no response${end}; the reference's got ${ref.response.statusName}`;
     findings.push({ decisive: true, order: cell.order, divergence: structure(text, ctx, describe(cell.request), describe(ref.response)) });
   }
   return findings;
@@ -210,7 +236,7 @@ const first = (findings: readonly Finding[]): Finding | undefined => findings.re
  * The first divergence of `cell` (a failed cell's decoded wire) from `reference` (a passing
  * cell's), connection by connection in order of appearance. See the file comment for the ranking.
  */
-export function firstDivergence(cell: DecodedWire, reference: DecodedWire, options: DivergenceOptions): Divergence {
+export function firstDivergence(cell: WireSummary, reference: WireSummary, options: DivergenceOptions): Divergence {
   const ours = exchangesByConnection(cell);
   const theirs = exchangesByConnection(reference);
   if (theirs.size === 0) return { kind: 'none', text: 'no divergence to report: the reference cell\'s capture holds no SMB2 message' };

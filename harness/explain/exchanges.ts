@@ -4,16 +4,15 @@
  * and CLOSE as a compound and reads both responses, another waits for each), so responses are
  * paired with their requests by MessageId before anything is aligned.
  */
-import { decodeTreeConnectRequest } from '../../clients/smb/wire/index.js';
-import type { DecodedWire, WireMessage } from '../capture/wire-decode.js';
+import type { SummaryMessage, WireSummary } from './wire-summary.js';
 
 export interface Exchange {
   connection: number;
   /** What alignment matches on: the command (`TREE_CONNECT IPC$` apart), a lone response, or an unreadable frame. */
   key: string;
-  request?: WireMessage;
+  request?: SummaryMessage;
   /** Absent when the server never answered (or the request was a CANCEL). */
-  response?: WireMessage;
+  response?: SummaryMessage;
   /** A frame the harness could not read: its direction and why. */
   problem?: { direction: 'send' | 'receive'; text: string };
   /** Position of its first message among all of the capture's, for "first in message order" across connections. */
@@ -30,17 +29,9 @@ const LOOKAHEAD = 16;
 /** How many agreeing exchanges in a row make a resynchronisation point certain. */
 const RUN = 4;
 
-function isIpcTreeConnect(m: WireMessage): boolean {
-  try {
-    return decodeTreeConnectRequest(m.bytes).path.toUpperCase().endsWith('\\IPC$');
-  } catch {
-    return false;
-  }
-}
-
-export function exchangesByConnection(wire: DecodedWire): Map<number, Exchange[]> {
+export function exchangesByConnection(wire: WireSummary): Map<number, Exchange[]> {
   // An interim STATUS_PENDING response (MS-SMB2 3.3.4.2) depends on timing, not on the client.
-  const messages = wire.messages.filter((m) => !(m.direction === 'receive' && m.header.status === STATUS_PENDING));
+  const messages = wire.messages.filter((m) => !(m.direction === 'receive' && m.status === STATUS_PENDING));
   const entries = [
     ...messages.map((m) => ({ frame: m.frame, late: 0, message: m, problem: undefined, connection: m.connection, direction: m.direction })),
     ...wire.problems.map((p) => ({ frame: p.frame, late: 1, message: undefined, problem: p.problem, connection: p.connection, direction: p.direction })),
@@ -57,22 +48,22 @@ export function exchangesByConnection(wire: DecodedWire): Map<number, Exchange[]
       return;
     }
     index = m.index;
-    const id = `${e.connection} ${m.header.messageId}`;
+    const id = `${e.connection} ${m.messageId}`;
     if (m.direction === 'send') {
       // Some clients visit IPC$ (a DFS referral, srvsvc) before the share: a detour, aligned apart from the share's TREE_CONNECT.
-      const ipc = m.header.command === 'TREE_CONNECT' && isIpcTreeConnect(m);
-      const exchange: Exchange = { connection: e.connection, key: `${m.header.command}${ipc ? ' IPC$' : ''}`, request: m, order, index };
+      const ipc = m.command === 'TREE_CONNECT' && m.ipc === true;
+      const exchange: Exchange = { connection: e.connection, key: `${m.command}${ipc ? ' IPC$' : ''}`, request: m, order, index };
       // A CANCEL carries the MessageId of the request it cancels and has no response (MS-SMB2 3.2.4.24).
-      if (m.header.command !== 'CANCEL') awaiting.set(id, exchange);
+      if (m.command !== 'CANCEL') awaiting.set(id, exchange);
       list.push(exchange);
       return;
     }
     const exchange = awaiting.get(id);
-    if (exchange !== undefined && exchange.request?.header.command === m.header.command) {
+    if (exchange !== undefined && exchange.request?.command === m.command) {
       exchange.response = m;
       awaiting.delete(id);
     } else {
-      list.push({ connection: e.connection, key: `receive ${m.header.command}`, response: m, order, index });
+      list.push({ connection: e.connection, key: `receive ${m.command}`, response: m, order, index });
     }
   });
   return out;

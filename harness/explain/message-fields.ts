@@ -12,44 +12,12 @@ import {
 } from '../../clients/smb/wire/index.js';
 import type { NegotiateContext } from '../../clients/smb/wire/index.js';
 import type { WireMessage } from '../capture/wire-decode.js';
+import type { MessageField, Negotiated, Rank } from './wire-summary.js';
 
-/** What the server chose on a connection (its NEGOTIATE response) and what was used, by which a request's offer is judged. */
-export interface Negotiated {
-  dialect?: number;
-  cipher?: number;
-  signing?: number;
-  hash?: number;
-  /** Some message of the connection travelled encrypted. */
-  encrypts?: boolean;
-  /** Some message of the connection carried SMB2_FLAGS_SIGNED. */
-  signs?: boolean;
-}
-
-type Choice = 'dialect' | 'cipher' | 'signing' | 'hash';
-
-/**
- * Whether a difference in the field matters when the reference is another client:
- * `decisive` always; `incidental` never (implementations differ there and both work);
- * `offer` when the server's choice for the reference is missing from this cell's offer or the
- * server chose differently; `encryptionBit` when SMB2_GLOBAL_CAP_ENCRYPTION differs where it
- * changed the outcome (see mattersAcrossClients).
- */
-export type Rank = 'decisive' | 'incidental' | { offer: Choice; values: readonly number[] } | { encryptionBit: number };
-
-export interface MessageField {
-  name: string;
-  value: string;
-  /** e.g. `MS-SMB2 2.2.3` */
-  section: string;
-  rank: Rank;
-  /** Compared instead of `value` when set (share names are case-insensitive, signature checks without keys). */
-  key?: string;
-}
+export type { MessageField, Negotiated, Rank };
 
 const RELATED_FLAG = 0x00000004;
 const ALL_ONES = 0xffffffffffffffffn;
-const DIALECT_300 = 0x0300;
-const DIALECT_302 = 0x0302;
 
 type Names = readonly (readonly [number, string])[];
 
@@ -115,28 +83,6 @@ export function negotiatedBy(response: WireMessage | undefined): Negotiated {
     signing: findContext(contexts, 'signing')?.algorithms[0],
     hash: findContext(contexts, 'preauthIntegrity')?.hashAlgorithms[0],
   };
-}
-
-/**
- * Whether a difference in a field matters against a reference from another client. An offer of
- * ciphers or signing algorithms, and the ENCRYPTION capability, matter only on a connection that
- * encrypted or signed: a client need not offer what the target does not ask for.
- */
-export function mattersAcrossClients(cell: MessageField | undefined, reference: MessageField | undefined, cellFacts: Negotiated, referenceFacts: Negotiated): boolean {
-  const rank = (cell ?? reference)!.rank;
-  if (rank === 'decisive' || rank === 'incidental') return rank === 'decisive';
-  const encrypting = cellFacts.encrypts === true || referenceFacts.encrypts === true;
-  if ('offer' in rank) {
-    if (rank.offer === 'cipher' && !encrypting) return false;
-    if (rank.offer === 'signing' && cellFacts.signs !== true && referenceFacts.signs !== true) return false;
-    const chosen = referenceFacts[rank.offer];
-    const offered = cell !== undefined && typeof cell.rank === 'object' && 'offer' in cell.rank ? cell.rank.values : [];
-    return chosen !== undefined && (!offered.includes(chosen) || cellFacts[rank.offer] !== chosen);
-  }
-  const bitOf = (f: MessageField | undefined) => (f !== undefined && typeof f.rank === 'object' && 'encryptionBit' in f.rank ? f.rank.encryptionBit & Capability.Encryption : 0);
-  // MS-SMB2 3.3.5.4: on 3.0/3.0.2 the bit decides whether the session can encrypt; elsewhere it matters when the cipher the server chose differs.
-  const on300 = [cellFacts.dialect, referenceFacts.dialect].some((d) => d === DIALECT_300 || d === DIALECT_302);
-  return encrypting && bitOf(cell) !== bitOf(reference) && (on300 || cellFacts.cipher !== referenceFacts.cipher);
 }
 
 function attempt<T>(decode: () => T): T | Error {
