@@ -5,6 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { CellDivergence } from './divergence-schema.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -130,6 +131,8 @@ export const Cell = z
     explanation: z.array(z.string()).optional(),
     /** Spec rules the cell's wire breaks, shown also when it passed (a warning). Optional. */
     specViolations: z.array(SpecViolationEntry).optional(),
+    /** A red cell's first divergence from a cell that passed, with both conversations aligned (divergence-schema.ts). Optional. */
+    divergence: CellDivergence.optional(),
     attachments: CellAttachments,
     /** Command line that reruns this cell with full traces. */
     repro: z.string().nullable(),
