@@ -19,6 +19,7 @@ import {
   type TargetFactsSeen,
   type TestRun,
 } from './cells.js';
+import { withDivergences } from './divergence.js';
 import { applyExpectations, type ExpectationEntry } from './expectations.js';
 import { SCHEMA_VERSION, cellKey, type Cell, type CellAttachments, type DeclaredSettings, type Matrix, type RunInfo, type ScenarioInfo, type TargetInfo } from './schema.js';
 
@@ -51,6 +52,7 @@ function splitTargetName(name: string): { profile: string; provider: string } {
   return at > 0 ? { profile: name.slice(0, at), provider: name.slice(at + 1) } : { profile: name, provider: 'unknown' };
 }
 
+/** Built-in clients first, in their order; others by name. */
 const KNOWN_CLIENTS: readonly string[] = Object.values(ClientId);
 
 function clientOrder(a: string, b: string): number {
@@ -121,7 +123,13 @@ export function buildMatrix(input: BuildInput): BuiltMatrix {
       if (seen && !facts.has(identity.target)) facts.set(identity.target, seen);
     }
     if (!scenarios.has(identity.scenario)) {
-      scenarios.set(identity.scenario, { id: identity.scenario, area: identity.area, title: identity.title, requirements: identity.requirements });
+      scenarios.set(identity.scenario, {
+        id: identity.scenario,
+        area: identity.area,
+        title: identity.title,
+        requirements: identity.requirements,
+        ...(identity.needs.length > 0 ? { needs: identity.needs } : {}),
+      });
     }
     const verdict = judgeRuns(runs);
     const rep = verdict.representative;
@@ -135,7 +143,7 @@ export function buildMatrix(input: BuildInput): BuiltMatrix {
     }
     if (wireshark) wireshark = wiresharkForReport(wireshark, traceAttachments(rep.result), attachments, display);
     const negotiated = negotiatedOf(rep) ?? runs.map(negotiatedOf).find((n) => n !== null) ?? null;
-    const failed = verdict.outcome !== 'passed' && verdict.outcome !== 'not-applicable';
+    const failed = verdict.outcome !== 'passed' && verdict.outcome !== 'not-applicable' && verdict.outcome !== 'unsupported';
     rawCells.push({
       client: identity.client,
       target: identity.target,
@@ -158,7 +166,7 @@ export function buildMatrix(input: BuildInput): BuiltMatrix {
     });
   }
 
-  const { cells, expired } = applyExpectations(rawCells, input.expectations, input.now);
+  const { cells, expired } = applyExpectations(withDivergences(rawCells, groups.values(), facts), input.expectations, input.now);
   const targetNames = [...new Set([...input.targets, ...cells.map((c) => c.target)])];
   const targets: TargetInfo[] = targetNames.map((name) => {
     const seen = facts.get(name);
