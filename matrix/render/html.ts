@@ -5,6 +5,7 @@
 import { ATTACHMENT_KINDS, OUTCOMES, type AttachmentKind, type Cell, type Matrix } from '../schema.js';
 import { escapeHtml as h, hrefForPath, isWebLink, stripControlCharacters } from './escape.js';
 import { OUTCOME_COLOR, OUTCOME_LABEL, countOutcomes, describeCounts, errorHeadline, formatDuration, runDurationMs, summarizeTargets } from './summary.js';
+import { DIVERGENCE_STYLE, renderDivergence } from './divergence.js';
 import { describeSplit, formatSeconds, timeReport } from './timing.js';
 
 const ATTACHMENT_LABEL: Readonly<Record<AttachmentKind, string>> = {
@@ -35,6 +36,7 @@ th{background:#f0f0f0}.meta{color:#555}.meta code{background:#eee;padding:0 .2re
 .badge{display:inline-block;padding:0 .4rem;border-radius:3px}
 .legend span{margin-right:.4rem}
 ${outcomeStyles()}
+${DIVERGENCE_STYLE}
 `;
 
 /** Filters hide rows and columns; a click on a cell shows its detail. No data lives in the script. */
@@ -161,6 +163,7 @@ function detail(cell: Cell, id: string): string {
   }
   // The explanation leads: what the harness found in the cell's own wire and server log.
   if (cell.explanation?.length) parts.push(`<p>Why:</p><ul class="explanation">${cell.explanation.map((line) => `<li>${h(line)}</li>`).join('')}</ul>`);
+  if (cell.divergence) parts.push(renderDivergence(cell));
   if (cell.specViolations?.length && !cell.explanation?.length) {
     parts.push(`<p>Spec warnings:</p><ul class="spec-violations">${cell.specViolations.map((v) => `<li>${h(`${v.rule} (${v.section}): ${v.detail}${v.count > 1 ? ` (and ${v.count - 1} more)` : ''}`)}</li>`).join('')}</ul>`);
   }
