@@ -169,6 +169,25 @@ test('readFile: an EndOfFile of 3 GiB for a 1.5 MiB file allocates no more than 
   });
 });
 
+for (const raised of [1, 2]) {
+  test(`readFile: a READ in the CREATE+READ+CLOSE chain whose DataLength reaches ${raised} byte(s) into the chain's padding is a ProtocolError, not ${5700 + raised} bytes of a 5700-byte file`, async () => {
+    await withTarget('smb202-legacy', async (target) => {
+      const tamper: Tamper = (frame, messages) => {
+        if (responses(messages, Command.Create).length === 0) return frame;
+        for (const { message } of responses(messages, Command.Read)) message.writeUInt32LE(message.readUInt32LE(READ_DATA_LENGTH) + raised, READ_DATA_LENGTH);
+        return frame;
+      };
+      await throughProxy(target, 'data', tamper, async (tree, root) => {
+        fileOnDisk(root, 'small.bin', 5700);
+        const error = await failureOf(tree.readFile('small.bin'));
+        expect(error).toBeInstanceOf(ProtocolError);
+        expect(error.message).toBe(`READ ${tree.path}\\small.bin at offset 0: ${5700 + raised} bytes of data, past the end of the 5700-byte file (EndOfFile at CREATE)`);
+        expect(error).toMatchObject({ command: 'READ', path: `${tree.path}\\small.bin` });
+      });
+    });
+  });
+}
+
 test('readdir: an entry whose name holds "/" or "\\", is empty, or holds a lone surrogate is a ProtocolError naming the entry', async () => {
   const marker = Buffer.from('mark_Q', 'utf16le');
   let edit: (message: Buffer, at: number) => void = () => undefined;

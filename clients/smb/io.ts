@@ -127,6 +127,13 @@ export function endedEarly(path: string, offset: number, size: number, atEnd: bo
   });
 }
 
+/** A READ that returned data past the end of file the same compound's CREATE reported. */
+export function pastEnd(path: string, offset: number, length: number, size: number): ProtocolError {
+  return new ProtocolError(`READ ${path} at offset ${offset}: ${length} bytes of data, past the end of the ${size}-byte file (EndOfFile at CREATE)`, {
+    command: 'READ', path, field: 'READ response.DataLength',
+  });
+}
+
 /**
  * readRange until `target` is full: a READ that returns less than asked before `knownEnd` (the
  * end of file as the caller knows it) is followed by a READ of the rest. Stops early at

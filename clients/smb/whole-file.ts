@@ -7,7 +7,7 @@ import { withCleanup } from './cleanup.js';
 import { SmbError } from './errors.js';
 import { FileHandle, openSpec } from './file.js';
 import { onFile } from './handles.js';
-import { IO_WINDOW_BYTES, endedEarly, ioSize, readData, readFully, readRequest, writeAt, writeRequest } from './io.js';
+import { IO_WINDOW_BYTES, endedEarly, ioSize, pastEnd, readData, readFully, readRequest, writeAt, writeRequest } from './io.js';
 import { displayPath, toShareFilePath } from './paths.js';
 import type { Tree } from './tree.js';
 import { NtStatus, decodeWriteResponse } from './wire/index.js';
@@ -24,7 +24,7 @@ export function toBuffer(data: FileData): Buffer {
 /**
  * The whole file, up to the EndOfFile CREATE reported: a short READ before it is followed by
  * a READ of the rest; STATUS_END_OF_FILE or an empty READ before it is a ProtocolError naming
- * the offset and the size (endedEarly). The server's EndOfFile is not trusted with memory: the
+ * the offset and the size (endedEarly), and data past it a ProtocolError too (pastEnd). The server's EndOfFile is not trusted with memory: the
  * file is read in parts, each at most as large as all the data received before it (or one
  * transfer window), which are joined at the end, so a file holds at most twice its size while
  * it is read.
@@ -35,7 +35,8 @@ export async function readFile(tree: Tree, path: string): Promise<Buffer> {
   const { create, responses } = await onFile(tree, sharePath, openSpec('r'), (fileId, display) => [readRequest(fileId, 0, chunk, display)]);
   const first = readData(responses[0]!, chunk);
   const size = Number(create.endOfFile);
-  if (size <= first.length) return first;
+  if (first.length > size) throw pastEnd(displayPath(tree.path, sharePath), 0, first.length, size);
+  if (size === first.length) return first;
   if (first.length === 0 || responses[0]!.status === NtStatus.EndOfFile) {
     throw endedEarly(displayPath(tree.path, sharePath), first.length, size, responses[0]!.status === NtStatus.EndOfFile);
   }

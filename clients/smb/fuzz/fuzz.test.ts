@@ -33,6 +33,9 @@ const FOUND: ReadonlyArray<{ recording: 'smb202-legacy' | 'guest'; seed: string;
   { recording: 'smb202-legacy', seed: 'regression', run: 43058, mutation: 'DataLength (at 68) 9000 -> 65 in READ#21' },
   { recording: 'smb202-legacy', seed: 'regression', run: 5559, mutation: 'Status of the message at 0 -> 0xc0000011 in READ#18' },
   { recording: 'guest', seed: 'regression', run: 4437, mutation: 'Status of the message at 0 -> 0xc0000011 in READ#54' },
+  // wronglyAccepted: readFile returned 5,701 bytes of a file CREATE reported as 5,700 (DataLength raised into the chain's padding)
+  { recording: 'smb202-legacy', seed: 'd6', run: 2314, mutation: 'DataLength (at 220) 5700 -> 5701 in CREATE#11+READ#12+CLOSE#13' },
+  { recording: 'guest', seed: 'd6', run: 25671, mutation: 'DataLength (at 220) 5700 -> 5701 in CREATE#17+READ#18+CLOSE#34' },
 ];
 
 function observed(results: Observed['results'], extra: Partial<Observed> = {}): Observed {
