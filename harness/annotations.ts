@@ -13,10 +13,20 @@ export const Annotation = {
   scenario: 'scenario',
   /** description: the area, e.g. `negotiate`, `files`, `interop`. Exactly one. */
   area: 'area',
-  /** description: the client id (see ClientId). Exactly one. */
+  /** description: the client id (a registered client, see clients/plugins/registry.ts). Exactly one. */
   client: 'client',
   /** description: one requirement id (see Requirement); one annotation per requirement. */
   requires: 'requires',
+  /**
+   * description: one thing the scenario needs from its client, `<kind>:<value>`
+   * (`operation:rename`, `dialect:3.1.1`, `cipher:AES-256-GCM`, `signing:AES-128-GMAC`, `auth:guest`).
+   */
+  needs: 'needs',
+  /**
+   * description: why the client cannot run the cell: it declared it lacks what the scenario or the
+   * target needs. The test is skipped (or ended) with the same reason. Outcome: unsupported.
+   */
+  unsupported: 'unsupported',
   /**
    * description: why the scenario does not apply to this target (the test is skipped with the
    * same reason). Outcome: not-applicable.
@@ -61,17 +71,25 @@ export const Attachment = {
   transcriptText: 'transcript.txt',
   /** text/plain: the server's log lines for the test's time window. */
   serverLog: 'server.log',
+  /** text/plain: what a client plug-in's driver wrote to stderr (bounded). */
+  clientStderr: 'client-stderr.txt',
 } as const;
 
 export type AttachmentName = (typeof Attachment)[keyof typeof Attachment];
 
-/** Clients the suite can run; `smb-ts` is this project's TypeScript client. */
+/**
+ * The built-in clients' ids, in the matrix's order; `smb-ts` is this project's TypeScript client.
+ * The set of clients is open: a config registers more (clients/plugins/registry.ts).
+ */
 export const ClientId = {
   typescript: 'smb-ts',
   smbclient: 'smbclient',
+  goSmb2: 'go-smb2',
+  impacket: 'impacket',
 } as const;
 
-export type ClientIdValue = (typeof ClientId)[keyof typeof ClientId];
+/** A registered client's id: a built-in one or a name from the config's `clients`. */
+export type ClientIdValue = string;
 
 /** What a scenario may need from a target; the harness decides applicability from the profile. */
 export const Requirement = {

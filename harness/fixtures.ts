@@ -235,7 +235,6 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     const share = target.shares[0];
     if (share === undefined) throw new Error(`${target.name} has no share`);
     const user = target.user();
-    const faults = testFaultsFromEnv();
     let diagnostics: (() => string) | undefined;
     // A plug-in's fault is the cell's infra error and a refused operation makes it unsupported,
     // whatever the scenario does with the error it sees.
@@ -266,7 +265,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     }
     let session: AdapterSession;
     try {
-      const adapter = await definition.adapter({ smbOptions: { observer: trace.transcript, ...(faults === undefined ? {} : { testFaults: faults }) } });
+      const adapter = await definition.adapter({ smbOptions: withFaults({ observer: trace.transcript }, namedFaults(testFaultsFromEnv())) });
       session = await adapter.connect(connectOptions);
     } catch (error) {
       record(error);

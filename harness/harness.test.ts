@@ -60,7 +60,7 @@ test('environment options are checked: trace mode and clients', () => {
   expect(testFaultsFromEnv({})).toBeUndefined();
   expect(testFaultsFromEnv({ SMB_INTEROP_TEST_FAULTS: 'omitEncryptionCapability' })).toEqual({ omitEncryptionCapability: true });
   expect(() => testFaultsFromEnv({ SMB_INTEROP_TEST_FAULTS: 'dropEverything' })).toThrow('SMB_INTEROP_TEST_FAULTS: unknown fault "dropEverything"');
-  expect(selectedClients({})).toEqual(['smb-ts', 'smbclient']);
+  expect(selectedClients({})).toEqual(['smb-ts', 'smbclient', 'go-smb2', 'impacket']);
   expect(selectedClients({ SMB_INTEROP_CLIENTS: 'smbclient' })).toEqual(['smbclient']);
   expect(() => selectedClients({ SMB_INTEROP_CLIENTS: 'smbclient,wincli' })).toThrow('SMB_INTEROP_CLIENTS: unknown client wincli');
 });

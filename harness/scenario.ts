@@ -1,12 +1,15 @@
 /**
- * How a scenario declares itself: an id (`<area>/<slug>`), what it needs from a target, and which
- * clients run it. `scenario()` returns Playwright test details (annotations and tags) so the
- * matrix reporter can read every cell's identity from the result alone.
+ * How a scenario declares itself: an id (`<area>/<slug>`), what it needs from a target and from
+ * its client, and which clients run it. `scenario()` returns Playwright test details (annotations
+ * and tags) so the matrix reporter can read every cell's identity from the result alone.
  */
 import type { TestDetails } from '@playwright/test';
 import { Annotation, ClientId, Requirement } from './annotations.js';
 import type { ClientIdValue, RequirementId } from './annotations.js';
 import type { StartedTarget } from '../servers/target.js';
+import { loadCatalog } from '../servers/catalog/index.js';
+import { clientRegistry, type ClientRegistry } from '../clients/plugins/registry.js';
+import { needsToText, type ClientNeeds } from '../clients/plugins/needs.js';
 
 export interface ScenarioSpec {
   /** `<area>/<slug>`, e.g. `files/round-trip-small`: stable, the matrix's row key. */
@@ -14,7 +17,19 @@ export interface ScenarioSpec {
   /** Default: smb-ts. Portable scenarios run once per client (see `forEachClient`). */
   client?: ClientIdValue;
   requires?: readonly RequirementId[];
+  /**
+   * What the scenario needs from its client: the operations it calls and, where they are its
+   * subject, a dialect, cipher, signing algorithm or logon. A client whose declared capabilities
+   * lack any of it is `unsupported` for the cell (not run, not failed).
+   */
+  needs?: ClientNeeds;
 }
+
+/**
+ * This process's clients: the built-in ones and the config's `clients` (SMB_INTEROP_CONFIG, or
+ * smb-interop.config.* in the working directory). Loaded once, before any scenario is declared.
+ */
+export const registry: ClientRegistry = clientRegistry((await loadCatalog()).clients ?? []);
 
 const SCENARIO_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*\/[a-z0-9.]+(?:-[a-z0-9.]+)*$/;
 
@@ -33,19 +48,14 @@ export function scenario(spec: ScenarioSpec): TestDetails {
       { type: Annotation.area, description: areaOf(spec.id) },
       { type: Annotation.client, description: client },
       ...(spec.requires ?? []).map((r) => ({ type: Annotation.requires, description: r })),
+      ...needsToText(spec.needs ?? {}).map((n) => ({ type: Annotation.needs, description: n })),
     ],
   };
 }
 
-/** The clients a run includes: SMB_INTEROP_CLIENTS=smb-ts,smbclient (default both). */
-export function selectedClients(env: NodeJS.ProcessEnv = process.env): ClientIdValue[] {
-  const known = Object.values(ClientId) as ClientIdValue[];
-  const raw = env.SMB_INTEROP_CLIENTS?.trim();
-  if (!raw) return known;
-  const wanted = raw.split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = wanted.filter((w) => !known.includes(w as ClientIdValue));
-  if (unknown.length > 0) throw new Error(`SMB_INTEROP_CLIENTS: unknown client ${unknown.join(', ')} (known: ${known.join(', ')})`);
-  return known.filter((k) => wanted.includes(k));
+/** The clients a run includes: SMB_INTEROP_CLIENTS=smb-ts,go-smb2 (default: every registered client). */
+export function selectedClients(env: NodeJS.ProcessEnv = process.env, clients: ClientRegistry = registry): ClientIdValue[] {
+  return clients.selected(env);
 }
 
 /** Declares a portable scenario once per selected client; the title says which client ran it. */

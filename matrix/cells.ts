@@ -22,6 +22,8 @@ export interface CellIdentity {
   area: string;
   title: string;
   requirements: string[];
+  /** What the scenario needs from its client (`operation:rename`). */
+  needs: string[];
 }
 
 export type AnnotationEntry = { type: string; description?: string };
@@ -81,6 +83,7 @@ export function identifyParts(parts: TestParts): CellIdentity {
     area: slugify(area),
     title: parts.title,
     requirements: annotations.filter((a) => a.type === Annotation.requires && a.description).map((a) => a.description as string),
+    needs: annotations.filter((a) => a.type === Annotation.needs && a.description).map((a) => a.description as string),
   };
 }
 
@@ -159,6 +162,8 @@ export function skipReason(test: TestCase, result: TestResult): { outcome: Outco
   const annotations = annotationsOf(test, result);
   const infra = lastAnnotation(annotations, Annotation.infraError);
   if (infra) return { outcome: 'infra-error', reason: infra };
+  const unsupported = lastAnnotation(annotations, Annotation.unsupported);
+  if (unsupported) return { outcome: 'unsupported', reason: unsupported };
   const reason =
     lastAnnotation(annotations, Annotation.notApplicable) ??
     lastAnnotation(annotations, Annotation.notConfigured) ??
@@ -236,6 +241,9 @@ export function judgeRuns(runs: readonly TestRun[]): RunsVerdict {
   if (failures.length === 0) return { ...base, outcome: 'passed', reason: null, representative: executed[executed.length - 1] as TestRun };
   const firstFailure = failures[0] as TestRun;
   if (passes > 0) return { ...base, outcome: 'flaky', reason: `passed ${passes} of ${attempts} runs`, representative: firstFailure };
+  // A run ended by a call the client declared it cannot make: unsupported, not a failure.
+  const unsupported = failures.map((r) => ({ run: r, reason: lastAnnotation(annotationsOf(r.test, r.result), Annotation.unsupported) })).find((f) => f.reason !== undefined);
+  if (unsupported && unsupported.reason !== undefined) return { ...base, passRate: null, outcome: 'unsupported', reason: unsupported.reason, representative: unsupported.run };
   const infra = failures.map((r) => ({ run: r, reason: infraReason(r.test, r.result) })).find((f) => f.reason !== null);
   if (infra) return { ...base, outcome: 'infra-error', reason: infra.reason, representative: infra.run };
   return { ...base, outcome: 'failed', reason: null, representative: firstFailure };

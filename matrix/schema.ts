@@ -1,13 +1,16 @@
 /**
  * The results model: `results/<run-id>/matrix.json`, the one file every renderer reads. One cell per
  * client x target x scenario. Versioned: a reader refuses any other `schemaVersion` rather than
- * guessing at fields.
+ * guessing at fields. Version 2 added the `unsupported` outcome and the `clientStderr` attachment;
+ * version 1 files are read as version 2 (they hold neither).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { CellDivergence } from './divergence-schema.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+/** Older versions this reader still accepts, upgraded on reading. */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, SCHEMA_VERSION];
 
 export const OUTCOMES = [
   'passed',
@@ -17,6 +20,8 @@ export const OUTCOMES = [
   'not-applicable',
   'infra-error',
   'flaky',
+  /** The client declared it lacks what the scenario or the target needs: not run, not a failure. */
+  'unsupported',
 ] as const;
 export const Outcome = z.enum(OUTCOMES);
 export type Outcome = z.infer<typeof Outcome>;
@@ -67,11 +72,13 @@ export const CellAttachments = z
     transcriptJson: RunRelativePath.optional(),
     transcriptText: RunRelativePath.optional(),
     serverLog: RunRelativePath.optional(),
+    /** What a client plug-in's driver wrote to stderr. */
+    clientStderr: RunRelativePath.optional(),
   })
   .strict();
 export type CellAttachments = z.infer<typeof CellAttachments>;
 export type AttachmentKind = keyof CellAttachments;
-export const ATTACHMENT_KINDS: readonly AttachmentKind[] = ['pcap', 'keys', 'transcriptJson', 'transcriptText', 'serverLog'];
+export const ATTACHMENT_KINDS: readonly AttachmentKind[] = ['pcap', 'keys', 'transcriptJson', 'transcriptText', 'serverLog', 'clientStderr'];
 
 /**
  * Where a cell's time went (milliseconds, summed over its runs), from Playwright's hook steps.
@@ -112,7 +119,7 @@ export const Cell = z
     target: z.string().min(1),
     scenario: z.string().min(1),
     outcome: Outcome,
-    /** Why: not-applicable and infra-error reasons, the expectation's reason, the flaky pass rate. */
+    /** Why: not-applicable, unsupported and infra-error reasons, the expectation's reason, the flaky pass rate. */
     reason: z.string().nullable(),
     /** Runs of the cell (retries and --repeat); passes of those. */
     attempts: z.number().int().nonnegative(),
@@ -146,7 +153,7 @@ export const Cell = z
     if (cell.passes > cell.attempts) {
       ctx.addIssue({ code: 'custom', path: ['passes'], message: `${cell.passes} passes out of ${cell.attempts} attempts` });
     }
-    if ((cell.outcome === 'not-applicable' || cell.outcome === 'infra-error') && !cell.reason) {
+    if ((cell.outcome === 'not-applicable' || cell.outcome === 'infra-error' || cell.outcome === 'unsupported') && !cell.reason) {
       ctx.addIssue({ code: 'custom', path: ['reason'], message: `a ${cell.outcome} cell needs a reason` });
     }
     if (cell.outcome === 'flaky' && cell.passRate === null) {
@@ -172,6 +179,8 @@ export const ScenarioInfo = z
     area: z.string(),
     title: z.string(),
     requirements: z.array(z.string()),
+    /** What the scenario needs from its client (`operation:rename`, `cipher:AES-256-GCM`). Optional. */
+    needs: z.array(z.string()).optional(),
   })
   .strict();
 export type ScenarioInfo = z.infer<typeof ScenarioInfo>;
@@ -244,19 +253,23 @@ export class MatrixFileError extends Error {
   }
 }
 
-/** Validates parsed JSON as a matrix; `file` names the source in the error. */
+/** Validates parsed JSON as a matrix; `file` names the source in the error. A version 1 file is read as version 2. */
 export function parseMatrix(data: unknown, file: string): Matrix {
   const version = typeof data === 'object' && data !== null ? (data as { schemaVersion?: unknown }).schemaVersion : undefined;
-  if (version !== SCHEMA_VERSION) {
+  const readable = `this smb-interop reads schemaVersion ${READABLE_SCHEMA_VERSIONS.join(' and ')}`;
+  if (typeof version !== 'number' || !READABLE_SCHEMA_VERSIONS.includes(version)) {
     throw new MatrixFileError(
       file,
-      version === undefined
-        ? `not a matrix results file: no schemaVersion (this smb-interop reads schemaVersion ${SCHEMA_VERSION})`
-        : `schemaVersion ${JSON.stringify(version)} is not supported (this smb-interop reads schemaVersion ${SCHEMA_VERSION})`,
+      version === undefined ? `not a matrix results file: no schemaVersion (${readable})` : `schemaVersion ${JSON.stringify(version)} is not supported (${readable})`,
     );
   }
-  const parsed = Matrix.safeParse(data);
+  const parsed = Matrix.safeParse(version === SCHEMA_VERSION ? data : { ...(data as object), schemaVersion: SCHEMA_VERSION });
   if (!parsed.success) throw new MatrixFileError(file, `invalid matrix results\n${z.prettifyError(parsed.error)}`);
+  if (version === 1) {
+    // What version 2 added cannot be in a version 1 file.
+    const i = parsed.data.cells.findIndex((c) => c.outcome === 'unsupported' || c.attachments.clientStderr !== undefined);
+    if (i >= 0) throw new MatrixFileError(file, `invalid matrix results\n  cells[${i}]: schemaVersion 1 has no outcome "unsupported" and no clientStderr attachment`);
+  }
   return parsed.data;
 }
 

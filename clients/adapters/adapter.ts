@@ -1,8 +1,7 @@
 /**
  * One interface over every client the suite can drive, so the portable scenarios (files, dirs, io,
- * interop) run unchanged for this project's TypeScript client and for Samba's smbclient. When the
- * reference passes and ours fails, the bug is in the client; when both fail, look at the target
- * or the harness.
+ * interop) run unchanged for every client: in-process ones (this project's TypeScript client, a
+ * user's module) and command plug-ins in any language (clients/plugins, clients/PLUGIN-PROTOCOL.md).
  */
 
 export interface AdapterConnectOptions {
@@ -14,6 +13,8 @@ export interface AdapterConnectOptions {
   password?: string;
   domain?: string;
   timeoutMs?: number;
+  /** Given a reader of what the client writes on its own (a driver's stderr) as soon as it runs, also when connect fails. */
+  onDiagnostics?: (read: () => string) => void;
 }
 
 export interface AdapterEntry {
@@ -36,10 +37,12 @@ export interface AdapterSession {
   rename(from: string, to: string, options?: { replace?: boolean }): Promise<void>;
   exists(path: string): Promise<boolean>;
   close(): Promise<void>;
+  /** What the client wrote on its own (a driver's stderr, bounded), for the cell's attachment. */
+  diagnostics?(): string;
 }
 
 export interface ClientAdapter {
-  /** Stable id used in the matrix: `smb-ts`, `smbclient`. */
+  /** Stable id used in the matrix: `smb-ts`, `smbclient`, or the name a config gives it. */
   readonly id: string;
   connect(options: AdapterConnectOptions): Promise<AdapterSession>;
 }

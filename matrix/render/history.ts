@@ -27,6 +27,7 @@ const MARK: Readonly<Record<Cell['outcome'], string>> = {
   'not-applicable': '–',
   'infra-error': 'E',
   flaky: '~',
+  unsupported: 'u',
 };
 
 /** Runs ordered oldest first by start time. */

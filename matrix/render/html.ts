@@ -4,7 +4,19 @@
  */
 import { ATTACHMENT_KINDS, OUTCOMES, type AttachmentKind, type Cell, type Matrix } from '../schema.js';
 import { escapeHtml as h, hrefForPath, isWebLink, stripControlCharacters } from './escape.js';
-import { OUTCOME_COLOR, OUTCOME_LABEL, countOutcomes, describeCounts, errorHeadline, formatDuration, runDurationMs, summarizeTargets } from './summary.js';
+import {
+  OUTCOME_COLOR,
+  OUTCOME_LABEL,
+  countOutcomes,
+  describeClientTarget,
+  describeCounts,
+  errorHeadline,
+  formatDuration,
+  runDurationMs,
+  summarizeClientsByTarget,
+  summarizeTargets,
+  worstOutcome,
+} from './summary.js';
 import { DIVERGENCE_STYLE, renderDivergence } from './divergence.js';
 import { describeSplit, formatSeconds, timeReport } from './timing.js';
 
@@ -14,6 +26,7 @@ const ATTACHMENT_LABEL: Readonly<Record<AttachmentKind, string>> = {
   transcriptJson: 'transcript (JSON)',
   transcriptText: 'transcript (text)',
   serverLog: 'server log',
+  clientStderr: "client's stderr",
 };
 
 function outcomeStyles(): string {
@@ -83,6 +96,19 @@ function runHeader(m: Matrix): string {
 <p class="meta">Command: <code>${h(m.run.commandLine.join(' '))}</code></p>
 <p><strong>${m.cells.length} cells:</strong> ${h(describeCounts(counts))}</p>${expired}
 <p class="legend">${OUTCOMES.map((o) => `<span class="badge o-${o}">${h(OUTCOME_LABEL[o])}</span>`).join('')}</p>`;
+}
+
+/** The view the page leads with: per client, per target, how many cells passed, failed, were unsupported. */
+function clientTargetTable(m: Matrix): string {
+  const head = m.targets.map((t) => `<th>${h(t.name)}</th>`).join('');
+  const rows = summarizeClientsByTarget(m).map((row, i) => {
+    const tds = row.map((s) => {
+      const worst = worstOutcome(s);
+      return `<td class="ct${worst ? ` o-${worst}` : ''}" data-client="${h(s.client)}" data-target="${h(s.target)}" data-passed="${s.counts.passed}" data-failed="${s.failed}" data-unsupported="${s.counts.unsupported}">${h(describeClientTarget(s))}</td>`;
+    });
+    return `<tr><th>${h(m.clients[i] ?? '')}</th>${tds.join('')}</tr>`;
+  });
+  return `<h2>Clients × targets</h2><table class="clients-targets"><thead><tr><th>client</th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function targetTable(m: Matrix): string {
@@ -193,6 +219,7 @@ export function renderHtml(m: Matrix): string {
 <title>SMB interop matrix ${h(m.run.id)}</title><style>${STYLE}</style></head>
 <body>
 ${runHeader(m)}
+${clientTargetTable(m)}
 ${targetTable(m)}
 ${filters(m)}
 ${m.clients.map((c) => gridFor(m, c, index)).join('\n')}

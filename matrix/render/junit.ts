@@ -1,10 +1,14 @@
 /**
  * junit.xml: one testsuite per client x target. failed and unexpected-pass are failures,
- * infra-error is an error, not-applicable and expected-failure are skipped (with the reason).
+ * infra-error is an error, not-applicable, unsupported and expected-failure are skipped (with the reason).
  */
 import type { Cell, Matrix } from '../schema.js';
 import { escapeXml as x, firstLine } from './escape.js';
 import { errorHeadline } from './summary.js';
+
+function isSkipped(cell: Cell): boolean {
+  return cell.outcome === 'not-applicable' || cell.outcome === 'unsupported' || cell.outcome === 'expected-failure';
+}
 
 function seconds(ms: number): string {
   return (ms / 1000).toFixed(3);
@@ -33,6 +37,8 @@ function testcase(cell: Cell, classname: string): string {
       return `${open}>\n      <error message="${x(firstLine(cell.reason ?? 'infrastructure error'))}" type="infra-error">${x(details || (cell.reason ?? ''))}</error>\n    </testcase>`;
     case 'not-applicable':
       return `${open}>\n      <skipped message="${x(`not applicable: ${firstLine(cell.reason ?? '')}`)}"/>\n    </testcase>`;
+    case 'unsupported':
+      return `${open}>\n      <skipped message="${x(`unsupported: ${firstLine(cell.reason ?? '')}`)}"/>\n    </testcase>`;
     case 'expected-failure':
       return `${open}>\n      <skipped message="${x(`expected failure: ${firstLine(cell.expectation?.reason ?? cell.reason ?? '')}`)}"/>\n    </testcase>`;
   }
@@ -46,7 +52,7 @@ export function renderJunit(m: Matrix): string {
       if (cells.length === 0) continue;
       const failures = cells.filter((c) => c.outcome === 'failed' || c.outcome === 'unexpected-pass').length;
       const errors = cells.filter((c) => c.outcome === 'infra-error').length;
-      const skipped = cells.filter((c) => c.outcome === 'not-applicable' || c.outcome === 'expected-failure').length;
+      const skipped = cells.filter(isSkipped).length;
       const time = cells.reduce((sum, c) => sum + c.durationMs, 0);
       const name = `${client} × ${target.name}`;
       suites.push(
@@ -58,6 +64,6 @@ export function renderJunit(m: Matrix): string {
   const all = m.cells;
   const failures = all.filter((c) => c.outcome === 'failed' || c.outcome === 'unexpected-pass').length;
   const errors = all.filter((c) => c.outcome === 'infra-error').length;
-  const skipped = all.filter((c) => c.outcome === 'not-applicable' || c.outcome === 'expected-failure').length;
+  const skipped = all.filter(isSkipped).length;
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${x(`smb-interop ${m.run.id}`)}" tests="${all.length}" failures="${failures}" errors="${errors}" skipped="${skipped}">\n${suites.join('\n')}\n</testsuites>\n`;
 }

@@ -2,7 +2,7 @@
 import type { Cell, Matrix } from '../schema.js';
 import { compareMatrices, type CellChange } from '../compare.js';
 import { escapeMarkdown as md, firstLine } from './escape.js';
-import { OUTCOME_LABEL, countOutcomes, describeCounts, errorHeadline, formatDuration, runDurationMs, summarizeTargets } from './summary.js';
+import { OUTCOME_LABEL, countOutcomes, describeClientTarget, describeCounts, errorHeadline, formatDuration, runDurationMs, summarizeClientsByTarget, summarizeTargets } from './summary.js';
 import { describeSplit, formatSeconds, timeReport } from './timing.js';
 
 function plural(n: number, noun: string): string {
@@ -31,16 +31,23 @@ export function cellProblem(cell: Cell): string {
   return parts.join(' ');
 }
 
+/** Per client (rows), per target (columns): passed, failed, unsupported. */
+function clientTargetTable(m: Matrix): string[] {
+  const lines = [`| client | ${m.targets.map((t) => md(t.name)).join(' | ')} |`, `|---|${m.targets.map(() => '---').join('|')}|`];
+  summarizeClientsByTarget(m).forEach((row, i) => lines.push(`| ${md(m.clients[i] ?? '')} | ${row.map(describeClientTarget).join(' | ')} |`));
+  return lines;
+}
+
 function targetTable(m: Matrix): string[] {
   const lines = [
-    '| target | dialect | cipher | signing | server | passed | failed | unexpected pass | infra error | flaky | expected failure | not applicable | total |',
-    '|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| target | dialect | cipher | signing | server | passed | failed | unexpected pass | infra error | flaky | expected failure | not applicable | unsupported | total |',
+    '|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const s of summarizeTargets(m)) {
     const c = s.counts;
     lines.push(
       `| ${[s.target.name, s.dialect, s.cipher, s.signing, s.target.serverVersion ?? 'unknown'].map(md).join(' | ')} | ` +
-        `${[c.passed, c.failed, c['unexpected-pass'], c['infra-error'], c.flaky, c['expected-failure'], c['not-applicable'], s.total].join(' | ')} |`,
+        `${[c.passed, c.failed, c['unexpected-pass'], c['infra-error'], c.flaky, c['expected-failure'], c['not-applicable'], c.unsupported, s.total].join(' | ')} |`,
     );
   }
   return lines;
@@ -79,6 +86,8 @@ export function renderMarkdown(m: Matrix, previous?: Matrix): string {
     `## SMB interop matrix — run ${md(m.run.id)}`,
     '',
     `${m.cells.length} cells (${plural(m.clients.length, 'client')} × ${plural(m.targets.length, 'target')} × ${plural(m.scenarios.length, 'scenario')}) in ${formatDuration(runDurationMs(m))}${shard}: ${describeCounts(counts)}.`,
+    '',
+    ...clientTargetTable(m),
     '',
     ...targetTable(m),
   ];

@@ -9,6 +9,7 @@ export const OUTCOME_LABEL: Readonly<Record<Outcome, string>> = {
   'not-applicable': 'not applicable',
   'infra-error': 'infra error',
   flaky: 'flaky',
+  unsupported: 'unsupported',
 };
 
 export const OUTCOME_COLOR: Readonly<Record<Outcome, string>> = {
@@ -19,6 +20,7 @@ export const OUTCOME_COLOR: Readonly<Record<Outcome, string>> = {
   'not-applicable': '#9e9e9e',
   'infra-error': '#5e35b1',
   flaky: '#f9a825',
+  unsupported: '#607d8b',
 };
 
 export type OutcomeCounts = Record<Outcome, number>;
@@ -65,6 +67,44 @@ export function summarizeTargets(matrix: Matrix): TargetSummary[] {
       signing: settings ? signingOf(settings) : 'unknown',
     };
   });
+}
+
+/** One client on one target: how its cells came out. */
+export interface ClientTargetSummary {
+  client: string;
+  target: string;
+  counts: OutcomeCounts;
+  total: number;
+  /** Cells that went wrong for the client (failed and unexpected pass). */
+  failed: number;
+}
+
+/** Per client, per target (in the matrix's order): the counts the report leads with. */
+export function summarizeClientsByTarget(matrix: Matrix): ClientTargetSummary[][] {
+  return matrix.clients.map((client) =>
+    matrix.targets.map((target) => {
+      const counts = countOutcomes(matrix.cells.filter((c) => c.client === client && c.target === target.name));
+      const total = OUTCOMES.reduce((sum, o) => sum + counts[o], 0);
+      return { client, target: target.name, counts, total, failed: counts.failed + counts['unexpected-pass'] };
+    }),
+  );
+}
+
+/**
+ * `12 passed · 1 failed · 3 unsupported`: passed, failed (with unexpected passes) and unsupported
+ * always, then any other outcome that occurs; `–` when the client ran nothing there.
+ */
+export function describeClientTarget(s: ClientTargetSummary): string {
+  if (s.total === 0) return '–';
+  const parts = [`${s.counts.passed} passed`, `${s.failed} failed`, `${s.counts.unsupported} unsupported`];
+  for (const o of ['infra-error', 'flaky', 'expected-failure', 'not-applicable'] as const) if (s.counts[o] > 0) parts.push(`${s.counts[o]} ${OUTCOME_LABEL[o]}`);
+  return parts.join(' · ');
+}
+
+/** The outcome that colours a client x target summary: the worst one present. */
+export function worstOutcome(s: ClientTargetSummary): Outcome | null {
+  for (const o of ['failed', 'unexpected-pass', 'infra-error', 'flaky', 'unsupported', 'expected-failure', 'passed', 'not-applicable'] as const) if (s.counts[o] > 0) return o;
+  return null;
 }
 
 /** A short error line: `STATUS_X on COMMAND` when known, else the message's first line. */

@@ -20,9 +20,38 @@ export const CONFIG_FILE_NAMES = [
 export type ProfileOverride = { extends?: string } & DeepPartial<ProfileInput> & z.input<typeof ProviderChoice>;
 type DeepPartial<T> = T extends readonly (infer _U)[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 
+/**
+ * A client plug-in (clients/PLUGIN-PROTOCOL.md): a driver command in any language, or a module
+ * exporting a ClientAdapter and its capabilities. Relative paths are taken from the config's directory.
+ */
+export const CommandClientConfig = z
+  .object({
+    /** Program and arguments, e.g. `['python3', 'drivers/mine.py']`. */
+    command: z.array(z.string().min(1, 'expected a non-empty string')).min(1, 'expected the program and its arguments'),
+    /** Added to the driver's environment. */
+    env: z.record(z.string(), z.string()).optional(),
+    /** Time limit of each request (default 60000). */
+    timeoutMs: z.number().int().positive().optional(),
+  })
+  .strict();
+export const ModuleClientConfig = z
+  .object({
+    /** A module exporting `adapter` (a ClientAdapter) and `capabilities`, e.g. `./my-client-adapter.js`. */
+    module: z.string().min(1),
+  })
+  .strict();
+export type ClientConfig = z.infer<typeof CommandClientConfig> | z.infer<typeof ModuleClientConfig>;
+
+/** A configured client: its entry, its name and the directory its relative paths start from. */
+export type ConfiguredClient = ClientConfig & { name: string; baseDir: string; origin: string };
+
+const clientName = /^[a-z0-9][a-z0-9._-]{0,39}$/;
+
 export interface UserConfig extends z.input<typeof TargetsConfig> {
   /** Keyed by profile name. */
   profiles?: Record<string, ProfileOverride>;
+  /** Keyed by client id (the matrix's client name); an entry named like a built-in client replaces it. */
+  clients?: Record<string, ClientConfig>;
 }
 
 /** Identity function that gives a config file type checking and completion. */
@@ -36,6 +65,7 @@ const ConfigShape = z
     providers: z.unknown().optional(),
     sambaImages: z.unknown().optional(),
     remoteTargets: z.unknown().optional(),
+    clients: z.unknown().optional(),
   })
   .strict();
 
@@ -59,6 +89,8 @@ export interface Catalog {
   profileProviders: Record<string, ProviderChoice>;
   /** Windows Server and Azure Files targets, in config order. */
   remoteTargets: Array<RemoteTargetConfig & { name: string }>;
+  /** Client plug-ins the config names, in config order (the built-in ones are not listed here). */
+  clients?: ConfiguredClient[];
   /** The config file that contributed, if any. */
   configFile: string | undefined;
 }
@@ -123,12 +155,12 @@ export function resolveProfiles(config: unknown, file = '(inline config)'): Prof
   return profiles;
 }
 
-export type TargetsPart = Omit<Catalog, 'profiles' | 'configFile'>;
+export type TargetsPart = Omit<Catalog, 'profiles' | 'configFile' | 'clients'>;
 
 /** Provider choice (global and per profile) and remote targets of a config; throws ConfigError. */
 export function resolveTargets(config: unknown, file = '(inline config)'): TargetsPart {
   const record = isPlainObject(config) ? config : {};
-  const { profiles, ...targetsPart } = record;
+  const { profiles, clients: _clients, ...targetsPart } = record;
   const problems: string[] = [];
   const parsed = TargetsConfig.safeParse(targetsPart);
   if (!parsed.success) problems.push(...describeIssues(parsed.error, ''));
@@ -149,6 +181,30 @@ export function resolveTargets(config: unknown, file = '(inline config)'): Targe
     profileProviders,
     remoteTargets: Object.entries(remoteTargets).map(([name, target]) => ({ ...target, name })),
   };
+}
+
+/** The config's `clients` entries, checked; `baseDir` is where their relative paths start. Throws ConfigError. */
+export function resolveClients(config: unknown, file = '(inline config)', baseDir = process.cwd()): ConfiguredClient[] {
+  const clients = isPlainObject(config) ? config.clients : undefined;
+  if (clients === undefined) return [];
+  if (!isPlainObject(clients)) throw new ConfigError(file, ['clients: expected an object keyed by client name']);
+  const problems: string[] = [];
+  const out: ConfiguredClient[] = [];
+  for (const [name, entry] of Object.entries(clients)) {
+    if (!clientName.test(name)) {
+      problems.push(`clients.${name}: the name must be lower-case letters, digits, ".", "_" and "-" (at most 40)`);
+      continue;
+    }
+    if (!isPlainObject(entry) || ('command' in entry) === ('module' in entry)) {
+      problems.push(`clients.${name}: expected either { command: [program, ...args], env?, timeoutMs? } or { module: "path" }`);
+      continue;
+    }
+    const parsed = 'module' in entry ? ModuleClientConfig.safeParse(entry) : CommandClientConfig.safeParse(entry);
+    if (!parsed.success) problems.push(...describeIssues(parsed.error, `clients.${name}`));
+    else out.push({ ...parsed.data, name, baseDir, origin: `clients.${name} in ${file}` });
+  }
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return out;
 }
 
 /** The profile of that name, or an error listing the known ones. */
@@ -216,5 +272,10 @@ export async function loadCatalog(options: { configFile?: string; cwd?: string }
   const file = explicit ? resolve(cwd, explicit) : findConfigFile(cwd);
   if (explicit && file && !existsSync(file)) throw new ConfigError(file, ['(file): does not exist']);
   const config = file ? await readConfigModule(file) : {};
-  return { profiles: resolveProfiles(config, file), ...resolveTargets(config, file), configFile: file };
+  return {
+    profiles: resolveProfiles(config, file),
+    ...resolveTargets(config, file),
+    clients: resolveClients(config, file, file ? dirname(file) : cwd),
+    configFile: file,
+  };
 }
