@@ -5,10 +5,12 @@
  * cell's explanation names the violated rule first.
  */
 import {
-  Capability, Command, SecurityMode, SessionFlag,
-  decodeIoctlRequest, decodeNegotiateRequest, decodeNegotiateResponse, decodeQueryDirectoryRequest, decodeReadRequest,
-  decodeSessionSetupResponse, decodeWriteRequest,
+  Capability, SecurityMode, SessionFlag,
+  decodeChangeNotifyRequest, decodeCloseRequest, decodeCreateRequest, decodeFlushRequest, decodeIoctlRequest, decodeLockRequest,
+  decodeNegotiateRequest, decodeNegotiateResponse, decodeQueryDirectoryRequest, decodeQueryInfoRequest, decodeReadRequest,
+  decodeSessionSetupResponse, decodeSetInfoRequest, decodeWriteRequest,
 } from '../../clients/smb/wire/index.js';
+import type { FileId } from '../../clients/smb/wire/index.js';
 import { formatSessionId } from '../capture/keys.js';
 import type { DecodedWire, WireMessage } from '../capture/wire-decode.js';
 
@@ -67,6 +69,26 @@ export const RULES = {
     title: 'a MessageId (and each one a multi-credit request consumes) is used once per connection',
     section: 'MS-SMB2 3.2.4.1.3, 3.2.4.1.5',
   },
+  sessionSetupContinues: {
+    id: 'session-setup-continues',
+    title: 'a SESSION_SETUP request that continues an exchange answered STATUS_MORE_PROCESSING_REQUIRED carries that response\'s SessionId',
+    section: 'MS-SMB2 3.2.5.3, 3.3.5.5',
+  },
+  compoundRelated: {
+    id: 'compound-related',
+    title: 'a compounded request that uses the previous request\'s FileId (0xFFFFFFFFFFFFFFFF) sets SMB2_FLAGS_RELATED_OPERATIONS',
+    section: 'MS-SMB2 3.2.4.1.4, 3.3.5.2.7.2',
+  },
+  negotiatedSizes: {
+    id: 'negotiated-sizes',
+    title: 'a READ asks at most MaxReadSize, a WRITE sends at most MaxWriteSize, and a QUERY_DIRECTORY, QUERY_INFO or IOCTL asks at most MaxTransactSize, as the NEGOTIATE response set them',
+    section: 'MS-SMB2 2.2.4, 3.2.4.6, 3.2.4.7, 3.2.4.17',
+  },
+  createName: {
+    id: 'create-name',
+    title: 'a CREATE name is relative to the share: it does not begin with a backslash and separates its components with backslashes, never slashes',
+    section: 'MS-SMB2 2.2.13, 3.3.5.9',
+  },
 } as const satisfies Record<string, SpecRule>;
 
 const DIALECT_300 = 0x0300;
@@ -91,6 +113,8 @@ function decoded<T>(decode: (bytes: Buffer) => T, message: WireMessage): T | und
 interface ConnectionFacts {
   requestCapabilities: number | undefined;
   dialect: number | undefined;
+  /** MaxTransactSize, MaxReadSize, MaxWriteSize of the NEGOTIATE response. */
+  limits: { transact: number; read: number; write: number } | undefined;
   signingRequired: boolean;
   multiCredit: boolean;
   /** Sessions that are guest or anonymous: they neither sign nor encrypt. */
@@ -100,7 +124,7 @@ interface ConnectionFacts {
 }
 
 function connectionFacts(messages: readonly WireMessage[]): ConnectionFacts {
-  const facts: ConnectionFacts = { requestCapabilities: undefined, dialect: undefined, signingRequired: false, multiCredit: false, unauthenticated: new Set(), established: new Map() };
+  const facts: ConnectionFacts = { requestCapabilities: undefined, dialect: undefined, limits: undefined, signingRequired: false, multiCredit: false, unauthenticated: new Set(), established: new Map() };
   for (const m of messages) {
     if (m.header.command === 'NEGOTIATE' && m.direction === 'send') {
       facts.requestCapabilities ??= decoded(decodeNegotiateRequest, m)?.capabilities;
@@ -108,6 +132,7 @@ function connectionFacts(messages: readonly WireMessage[]): ConnectionFacts {
       const response = decoded(decodeNegotiateResponse, m);
       if (response !== undefined) {
         facts.dialect = response.dialectRevision;
+        facts.limits = { transact: response.maxTransactSize, read: response.maxReadSize, write: response.maxWriteSize };
         facts.signingRequired = (response.securityMode & SecurityMode.SigningRequired) !== 0;
         facts.multiCredit = response.dialectRevision !== 0x0202 && (response.capabilities & Capability.LargeMtu) !== 0 && ((facts.requestCapabilities ?? 0) & Capability.LargeMtu) !== 0;
       }
@@ -128,6 +153,43 @@ function payloadOf(m: WireMessage): number | undefined {
     }
     default: return undefined;
   }
+}
+
+const FILE_ID_DECODERS: Readonly<Record<string, (bytes: Buffer) => { fileId: FileId }>> = {
+  CLOSE: decodeCloseRequest, FLUSH: (bytes) => ({ fileId: decodeFlushRequest(bytes) }), READ: decodeReadRequest, WRITE: decodeWriteRequest, LOCK: decodeLockRequest,
+  IOCTL: decodeIoctlRequest, QUERY_DIRECTORY: decodeQueryDirectoryRequest, CHANGE_NOTIFY: decodeChangeNotifyRequest,
+  QUERY_INFO: decodeQueryInfoRequest, SET_INFO: decodeSetInfoRequest,
+};
+
+/** The request's FileId is the one MS-SMB2 3.2.4.1.4 reserves for "the previous request's". */
+function usesPreviousFileId(m: WireMessage): boolean {
+  const decode = FILE_ID_DECODERS[m.header.command];
+  const fileId = decode === undefined ? undefined : decoded(decode, m)?.fileId;
+  return fileId !== undefined && fileId.persistent === ALL_ONES && fileId.volatile === ALL_ONES;
+}
+
+/** What a request asks beyond the connection's negotiated sizes, or undefined. */
+function beyondLimits(m: WireMessage, limits: ConnectionFacts['limits']): string | undefined {
+  if (limits === undefined) return undefined;
+  const over = (what: string, size: number | undefined, limit: number, name: string) => (size !== undefined && size > limit ? `${what} ${size} exceeds the ${name} ${limit}` : undefined);
+  switch (m.header.command) {
+    case 'READ': return over('Length', decoded(decodeReadRequest, m)?.length, limits.read, 'MaxReadSize');
+    case 'WRITE': return over('Length', decoded(decodeWriteRequest, m)?.data.length, limits.write, 'MaxWriteSize');
+    case 'QUERY_DIRECTORY': return over('OutputBufferLength', decoded(decodeQueryDirectoryRequest, m)?.outputBufferLength, limits.transact, 'MaxTransactSize');
+    case 'QUERY_INFO': return over('OutputBufferLength', decoded(decodeQueryInfoRequest, m)?.outputBufferLength, limits.transact, 'MaxTransactSize');
+    case 'IOCTL': return over('MaxOutputResponse', decoded(decodeIoctlRequest, m)?.maxOutputResponse, limits.transact, 'MaxTransactSize');
+    default: return undefined;
+  }
+}
+
+/** What is wrong with a CREATE request's name, or undefined. */
+function badCreateName(m: WireMessage): string | undefined {
+  if (m.header.command !== 'CREATE') return undefined;
+  const name = decoded(decodeCreateRequest, m)?.name;
+  if (name === undefined) return undefined;
+  if (name.startsWith('\\')) return `name "${name}" begins with a backslash`;
+  if (name.includes('/')) return `name "${name}" separates components with "/"`;
+  return undefined;
 }
 
 type Offender = { message: WireMessage; detail: string };
@@ -164,8 +226,24 @@ function checkConnection(messages: readonly WireMessage[]): Map<string, Offender
   }
 
   const usedIds = new Map<bigint, WireMessage>();
+  /** The SessionId of the last SESSION_SETUP response that asked for another round. */
+  let continuing: bigint | undefined;
+  let previous: WireMessage | undefined;
   for (const m of messages) {
+    if (m.header.command === 'SESSION_SETUP' && m.direction === 'receive') continuing = m.header.statusName === 'STATUS_MORE_PROCESSING_REQUIRED' ? m.header.sessionId : undefined;
     if (m.direction !== 'send') continue;
+    const inCompound = previous !== undefined && previous.frame === m.frame;
+    previous = m;
+    if (m.header.command === 'SESSION_SETUP' && continuing !== undefined && m.header.sessionId !== continuing) {
+      offend(RULES.sessionSetupContinues, m, `SessionId ${formatSessionId(m.header.sessionId)}, but the server's STATUS_MORE_PROCESSING_REQUIRED response gave ${formatSessionId(continuing)}`);
+    }
+    if (inCompound && (m.header.flags & RELATED_FLAG) === 0 && usesPreviousFileId(m)) {
+      offend(RULES.compoundRelated, m, 'FileId 0xFFFFFFFFFFFFFFFF (the previous request\'s) without SMB2_FLAGS_RELATED_OPERATIONS');
+    }
+    const excess = beyondLimits(m, facts.limits);
+    if (excess !== undefined) offend(RULES.negotiatedSizes, m, excess);
+    const badName = badCreateName(m);
+    if (badName !== undefined) offend(RULES.createName, m, badName);
     const session = m.header.sessionId;
     const establishedAt = facts.established.get(session);
     if (facts.signingRequired && !m.encrypted && m.signature === 'unsigned' && establishedAt !== undefined && m.index > establishedAt
