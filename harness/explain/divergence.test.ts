@@ -280,3 +280,21 @@ test('against the same client an extra message is a structural divergence', () =
   expect(firstDivergence(cell, reference, { sameClient: true }).text).toBe('after SESSION_SETUP response the reference sent ECHO request, which this cell did not');
   expect(firstDivergence(cell, reference, { sameClient: false }).kind).toBe('none');
 });
+
+test('a NEGOTIATE refused for a missing preauth context names HashAlgorithms, not the dialect list both clients offer alike', () => {
+  const a = run(1);
+  const b = run(2, true);
+  const refused = { ...SMB311_OFFER, dialects: [0x0300, 0x0302, 0x0311] };
+  const cellFrames = opening(a, refused, SMB311_CHOICE).slice(0, 2);
+  // The cell's NEGOTIATE carried no preauth context and was refused.
+  const request = cellFrames[0]!;
+  const body = encodeNegotiateRequest({ dialects: refused.dialects, securityMode: SecurityMode.SigningEnabled, capabilities: refused.capabilities, clientGuid: bytes(1, 16), negotiateContexts: [{ kind: 'encryption', ciphers: refused.ciphers! }, { kind: 'signing', algorithms: refused.signing! }] });
+  const refusal = Buffer.from(cellFrames[1]!.bytes.subarray(0, 64));
+  refusal.writeUInt32LE(NtStatus.InvalidParameter, 8);
+  const cell = wire([{ ...request, bytes: Buffer.concat([request.bytes.subarray(0, 64), body]) }, { ...cellFrames[1]!, bytes: Buffer.concat([refusal, Buffer.from([9, 0, 0, 0, 0, 0, 0, 0, 0])]) }], a);
+  const reference = wire([...opening(b, { ...SMB311_OFFER, dialects: [0x0202, 0x0210, 0x0300, 0x0302, 0x0311] }, SMB311_CHOICE), ...treeConnect(b)], b);
+  expect(firstDivergence(cell, reference, { sameClient: false })).toMatchObject({
+    kind: 'field', field: 'HashAlgorithms', value: 'absent', reference: 'SHA-512',
+    text: 'NEGOTIATE request HashAlgorithms: absent; reference: SHA-512 (MS-SMB2 2.2.3.1.1)',
+  });
+});

@@ -80,7 +80,9 @@ export function mattersAcrossClients(cell: MessageField | undefined, reference: 
     if (rank.offer === 'signing' && cellFacts.signs !== true && referenceFacts.signs !== true) return false;
     const chosen = referenceFacts[rank.offer];
     const offered = cell !== undefined && typeof cell.rank === 'object' && 'offer' in cell.rank ? cell.rank.values : [];
-    return chosen !== undefined && (!offered.includes(chosen) || cellFacts[rank.offer] !== chosen);
+    // Where this cell's NEGOTIATE got no answer to judge by, only an offer lacking the reference's choice matters.
+    const cellChose = cellFacts[rank.offer];
+    return chosen !== undefined && (!offered.includes(chosen) || (cellChose !== undefined && cellChose !== chosen));
   }
   const bitOf = (f: MessageField | undefined) => (f !== undefined && typeof f.rank === 'object' && 'encryptionBit' in f.rank ? f.rank.encryptionBit & CAP_ENCRYPTION : 0);
   // MS-SMB2 3.3.5.4: on 3.0/3.0.2 the bit decides whether the session can encrypt; elsewhere it matters when the cipher the server chose differs.
