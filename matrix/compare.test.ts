@@ -39,3 +39,16 @@ test('passed to infra-error is a change, not a regression of the client', async 
   expect(diff.regressions).toEqual([]);
   expect(diff.changed.map((c) => c.after?.outcome)).toEqual(['infra-error']);
 });
+
+test('unsupported is neither broken nor healthy: passed -> unsupported is a change, unsupported -> failed a regression', async () => {
+  const plugins = await fixture('run-plugins');
+  const before = structuredClone(plugins);
+  const after = structuredClone(plugins);
+  const passed = after.cells.find((c) => c.client === 'smb-ts' && c.outcome === 'passed')!;
+  Object.assign(passed, { outcome: 'unsupported', reason: 'smb-ts no longer declares rename' });
+  const unsupported = after.cells.find((c) => c.outcome === 'unsupported' && c.client === 'go-smb2')!;
+  Object.assign(unsupported, { outcome: 'failed', reason: null, error: { message: 'STATUS_ACCESS_DENIED', statusName: 'STATUS_ACCESS_DENIED', command: null } });
+  const diff = compareMatrices(before, after);
+  expect(diff.changed.map((c) => `${c.before?.outcome} -> ${c.after?.outcome}`)).toEqual(['passed -> unsupported']);
+  expect(diff.regressions.map((c) => `${c.before?.outcome} -> ${c.after?.outcome}`)).toEqual(['unsupported -> failed']);
+});

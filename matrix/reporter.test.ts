@@ -155,6 +155,41 @@ test('the reporter turns synthetic Playwright results into cells, copies traces 
   expect(log).toContain('  unexpected-pass: smb-ts × smb311-gcm@native × files/listed-but-passes — listed as failing: was broken\n');
 });
 
+test('plug-in cells: declared lacks are unsupported (skipped, or refused mid-scenario), a plug-in fault is an infra error with its stderr', async () => {
+  const reporter = new MatrixReporter({ resultsDir: 'results', runId: 'plugin-run', expectations: join(dir, 'none.json'), progress: false, declaredByProfile: new Map() });
+  await writeFile(join(dir, 'none.json'), JSON.stringify({ expectations: [{ client: 'go-smb2', target: '*', scenario: 'dirs/*', reason: 'listed' }] }));
+  const target = 'smb311-aes256@native';
+  const reason = 'smb311-aes256@native needs cipher AES-256-GCM; go-smb2 declares AES-128-CCM, AES-128-GCM';
+  const skipped = fakeTest(target, 'round trip', cellNotes('go-smb2', 'files/round-trip', [{ type: Annotation.unsupported, description: reason }]));
+  const refused = fakeTest(target, 'rename', cellNotes('go-smb2', 'dirs/rename', [{ type: Annotation.needs, description: 'operation:rename' }]));
+  const crashed = fakeTest(target, 'mkdir', cellNotes('go-smb2', 'dirs/mkdir'));
+  const all = [skipped, refused, crashed];
+  reporter.onBegin({ configFile: join(dir, 'playwright.config.ts'), shard: null } as unknown as FullConfig, { suites: [{ title: target }], allTests: () => all } as unknown as Suite);
+  reporter.onTestEnd(skipped, fakeResult('skipped'));
+  reporter.onTestEnd(refused, fakeResult('failed', {
+    error: { message: 'ClientUnsupported: unsupported: go-smb2 does not implement rename' },
+    annotations: [{ type: Annotation.unsupported, description: 'go-smb2 does not implement rename, which the scenario uses (it implements stat)' }],
+  }));
+  const fault = 'go-smb2 exited (signal SIGSEGV) during mkdir; its stderr ends: panic';
+  reporter.onTestEnd(crashed, fakeResult('failed', {
+    error: { message: `PluginFault: ${fault}` },
+    annotations: [{ type: Annotation.infraError, description: fault }],
+    attachments: [{ name: Attachment.clientStderr, contentType: 'text/plain', body: Buffer.from('goroutine 1 [running]:\npanic\n') }],
+  }));
+  await reporter.onEnd({ status: 'failed' } as never);
+  const runDir = join(dir, 'results', 'plugin-run');
+  const matrix = await readMatrix(join(runDir, 'matrix.json'));
+  expect(matrix.cells.map((c) => [c.scenario, c.outcome, c.reason, c.error?.message ?? null])).toEqual([
+    ['dirs/mkdir', 'infra-error', fault, `PluginFault: ${fault}`],
+    ['dirs/rename', 'unsupported', 'go-smb2 does not implement rename, which the scenario uses (it implements stat)', null],
+    ['files/round-trip', 'unsupported', reason, null],
+  ]);
+  const crashedCell = matrix.cells[0]!;
+  expect(crashedCell.attachments).toEqual({ clientStderr: 'cells/smb311-aes256@native/go-smb2/dirs--mkdir/client-stderr.txt' });
+  expect(await readFile(join(runDir, crashedCell.attachments.clientStderr!), 'utf8')).toBe('goroutine 1 [running]:\npanic\n');
+  expect(matrix.scenarios.find((s) => s.id === 'dirs/rename')?.needs).toEqual(['operation:rename']);
+});
+
 test('an invalid expectations file stops the report naming the file and the field', async () => {
   await writeFile(join(dir, 'bad-expectations.json'), JSON.stringify({ expectations: [{ client: 'smb-ts', target: '*', scenario: '*', reason: '', expires: 'soon' }] }));
   const reporter = new MatrixReporter({ resultsDir: 'results', runId: 'bad-expectations', expectations: 'bad-expectations.json', progress: false, declaredByProfile: new Map() });

@@ -2,9 +2,11 @@ import { test, expect } from '@playwright/test';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MatrixFileError, OUTCOMES, readMatrix, writeMatrix } from './schema.js';
+import { MatrixFileError, OUTCOMES, SCHEMA_VERSION, readMatrix, writeMatrix } from './schema.js';
 
+/** A version 1 file (written before the unsupported outcome) and a version 2 file with plug-in clients. */
 const FIXTURE = new URL('./fixtures/run-all-outcomes/matrix.json', import.meta.url).pathname;
+const PLUGINS = new URL('./fixtures/run-plugins/matrix.json', import.meta.url).pathname;
 
 let dir: string;
 test.beforeAll(async () => {
@@ -26,20 +28,43 @@ async function rejection(data: unknown, name: string): Promise<string> {
   return (error as Error).message;
 }
 
-test('the fixture run covers every outcome and survives a write/read round trip unchanged', async () => {
-  const matrix = await readMatrix(FIXTURE);
-  expect(new Set(matrix.cells.map((c) => c.outcome))).toEqual(new Set(OUTCOMES));
+test('the fixture runs cover every outcome and survive a write/read round trip unchanged', async () => {
+  const v1 = await readMatrix(FIXTURE);
+  const v2 = await readMatrix(PLUGINS);
+  expect(new Set([...v1.cells, ...v2.cells].map((c) => c.outcome))).toEqual(new Set(OUTCOMES));
   const copy = join(dir, 'round-trip.json');
-  await writeMatrix(copy, matrix);
-  expect(await readMatrix(copy)).toEqual(matrix);
-  expect(JSON.parse(await readFile(copy, 'utf8'))).toEqual(await fixtureJson());
+  await writeMatrix(copy, v2);
+  expect(await readMatrix(copy)).toEqual(v2);
+  expect(JSON.parse(await readFile(copy, 'utf8'))).toEqual(JSON.parse(await readFile(PLUGINS, 'utf8')));
 });
 
-test('another schemaVersion is refused with the file and both versions named', async () => {
+test('a schemaVersion 1 file reads as version 2 with every cell as it was; written again, it is version 2', async () => {
   const data = await fixtureJson();
-  data.schemaVersion = 2;
-  const message = await rejection(data, 'v2.json');
-  expect(message).toBe(`${join(dir, 'v2.json')}: schemaVersion 2 is not supported (this smb-interop reads schemaVersion 1)`);
+  expect(data.schemaVersion).toBe(1);
+  const matrix = await readMatrix(FIXTURE);
+  expect(matrix.schemaVersion).toBe(SCHEMA_VERSION);
+  expect(SCHEMA_VERSION).toBe(2);
+  expect(matrix.cells).toEqual(data.cells);
+  const copy = join(dir, 'upgraded.json');
+  await writeMatrix(copy, matrix);
+  expect(JSON.parse(await readFile(copy, 'utf8'))).toEqual({ ...data, schemaVersion: 2 });
+  // What version 2 added cannot appear in a version 1 file.
+  data.cells[3].outcome = 'unsupported';
+  expect(await rejection(data, 'v1-unsupported.json')).toContain('cells[3]: schemaVersion 1 has no outcome "unsupported" and no clientStderr attachment');
+});
+
+test('an unsupported cell needs its reason', async () => {
+  const data = JSON.parse(await readFile(PLUGINS, 'utf8'));
+  const i = data.cells.findIndex((c: { outcome: string }) => c.outcome === 'unsupported');
+  data.cells[i].reason = null;
+  expect(await rejection(data, 'no-reason.json')).toMatch(new RegExp(`an unsupported cell needs a reason\\n\\s+→ at cells\\[${i}\\]\\.reason`));
+});
+
+test('another schemaVersion is refused with the file and the versions it reads named', async () => {
+  const data = await fixtureJson();
+  data.schemaVersion = 3;
+  const message = await rejection(data, 'v3.json');
+  expect(message).toBe(`${join(dir, 'v3.json')}: schemaVersion 3 is not supported (this smb-interop reads schemaVersion 1 and 2)`);
   expect(await rejection({ cells: [] }, 'none.json')).toContain('not a matrix results file: no schemaVersion');
 });
 

@@ -154,7 +154,7 @@ export const Cell = z
       ctx.addIssue({ code: 'custom', path: ['passes'], message: `${cell.passes} passes out of ${cell.attempts} attempts` });
     }
     if ((cell.outcome === 'not-applicable' || cell.outcome === 'infra-error' || cell.outcome === 'unsupported') && !cell.reason) {
-      ctx.addIssue({ code: 'custom', path: ['reason'], message: `a ${cell.outcome} cell needs a reason` });
+      ctx.addIssue({ code: 'custom', path: ['reason'], message: `${cell.outcome === 'unsupported' || cell.outcome === 'infra-error' ? 'an' : 'a'} ${cell.outcome} cell needs a reason` });
     }
     if (cell.outcome === 'flaky' && cell.passRate === null) {
       ctx.addIssue({ code: 'custom', path: ['passRate'], message: 'a flaky cell needs its pass rate' });

@@ -16,16 +16,22 @@ test.beforeAll(async () => {
 
 test('summary.md: the target table, regressions and failures, line by line', () => {
   const lines = renderMarkdown(current, baseline).split('\n');
-  expect(lines.slice(0, 9)).toEqual([
+  expect(lines.slice(0, 15)).toEqual([
     '## SMB interop matrix — run 2026-11-25T07-30-12Z',
     '',
     '17 cells (2 clients × 3 targets × 4 scenarios) in 1 min 29 s: 7 passed, 1 failed, 1 expected failure, 1 unexpected pass, 3 not applicable, 3 infra error, 1 flaky.',
     '',
-    '| target | dialect | cipher | signing | server | passed | failed | unexpected pass | infra error | flaky | expected failure | not applicable | total |',
-    '|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    '| smb311-gcm@native | 3.1.1 | AES-128-GCM | AES-128-GMAC | 4.17.12-Debian | 4 | 0 | 1 | 0 | 1 | 0 | 1 | 7 |',
-    '| smb302-ccm@native | 3.0.2 | AES-128-CCM | AES-128-CMAC | 4.17.12-Debian | 3 | 1 | 0 | 0 | 0 | 1 | 1 | 6 |',
-    '| guest@native | unknown | unknown | unknown | unknown | 0 | 0 | 0 | 3 | 0 | 0 | 1 | 4 |',
+    '| client | smb311-gcm@native | smb302-ccm@native | guest@native |',
+    '|---|---|---|---|',
+    '| smb-ts | 3 passed · 0 failed · 0 unsupported · 1 not applicable | 1 passed · 1 failed · 0 unsupported · 1 expected failure · 1 not applicable | 0 passed · 0 failed · 0 unsupported · 3 infra error · 1 not applicable |',
+    '| smbclient | 1 passed · 1 failed · 0 unsupported · 1 flaky | 2 passed · 0 failed · 0 unsupported | – |',
+    '',
+    '| target | dialect | cipher | signing | server | passed | failed | unexpected pass | infra error | flaky | expected failure | not applicable | unsupported | total |',
+    '|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| smb311-gcm@native | 3.1.1 | AES-128-GCM | AES-128-GMAC | 4.17.12-Debian | 4 | 0 | 1 | 0 | 1 | 0 | 1 | 0 | 7 |',
+    '| smb302-ccm@native | 3.0.2 | AES-128-CCM | AES-128-CMAC | 4.17.12-Debian | 3 | 1 | 0 | 0 | 0 | 1 | 1 | 0 | 6 |',
+    '| guest@native | unknown | unknown | unknown | unknown | 0 | 0 | 0 | 3 | 0 | 0 | 1 | 0 | 4 |',
+    '',
   ]);
   const section = (title: string) => {
     const start = lines.indexOf(title);
@@ -114,6 +120,47 @@ test('junit.xml parses back: one suite per client x target with failures, errors
   const flaky = root.children[3]!.children.find((c) => c.attributes.name === 'files/round-trip-small')!;
   expect(child(flaky, 'system-out')?.text.split('\n')[0]).toBe('flaky: passed 3 of 4 runs');
   expect(child(flaky, 'failure')).toBeUndefined();
+});
+
+test('plug-in clients: the reports lead with the client x target view; unsupported cells are counted, skipped in junit, and a plug-in\'s stderr is linked', async () => {
+  const plugins = await readMatrix(fixturePath('run-plugins'));
+  const md = renderMarkdown(plugins).split('\n');
+  expect(md.slice(2, 8)).toEqual([
+    '8 cells (2 clients × 2 targets × 2 scenarios) in 20 s: 4 passed, 1 failed, 1 infra error, 2 unsupported.',
+    '',
+    '| client | smb311-aes256@native | smb311-gcm@native |',
+    '|---|---|---|',
+    '| smb-ts | 2 passed · 0 failed · 0 unsupported | 2 passed · 0 failed · 0 unsupported |',
+    '| go-smb2 | 0 passed · 0 failed · 2 unsupported | 0 passed · 1 failed · 0 unsupported · 1 infra error |',
+  ]);
+  // Unsupported cells are no failures: they are not listed under Failures.
+  expect(md.filter((l) => l.startsWith('- **')).map((l) => l.slice(0, l.indexOf(' — ')))).toEqual([
+    '- **infra error** `go-smb2` × `smb311-gcm@native` × `dirs/rename`',
+    '- **failed** `go-smb2` × `smb311-gcm@native` × `files/round-trip-small`',
+  ]);
+
+  const html = renderHtml(plugins);
+  const view = html.indexOf('<table class="clients-targets">');
+  expect(view, 'the client x target view comes before the targets table and the cell grid').toBeGreaterThan(0);
+  expect(view).toBeLessThan(html.indexOf('<table class="targets">'));
+  expect(view).toBeLessThan(html.indexOf('<table class="grid">'));
+  const counts = [...html.matchAll(/<td class="ct[^"]*" data-client="([^"]+)" data-target="([^"]+)" data-passed="(\d+)" data-failed="(\d+)" data-unsupported="(\d+)">/g)].map((m) => m.slice(1).join(' '));
+  expect(counts).toEqual([
+    'smb-ts smb311-aes256@native 2 0 0',
+    'smb-ts smb311-gcm@native 2 0 0',
+    'go-smb2 smb311-aes256@native 0 0 2',
+    'go-smb2 smb311-gcm@native 0 1 0',
+  ]);
+  expect(html).toContain('<span class="reason">smb311-aes256@native needs cipher AES-256-GCM; go-smb2 declares AES-128-CCM, AES-128-GCM</span>');
+  expect(html).toContain('<a class="attachment-clientStderr" href="cells/smb311-gcm%40native/go-smb2/dirs--rename/client-stderr.txt">client&#39;s stderr</a>');
+
+  const root = parseXml(renderJunit(plugins));
+  expect(root.attributes).toMatchObject({ tests: '8', failures: '1', errors: '1', skipped: '2' });
+  const aes256 = root.children.find((s) => s.attributes.name === 'go-smb2 × smb311-aes256@native')!;
+  expect(aes256.children.map((c) => child(c, 'skipped')?.attributes.message)).toEqual([
+    'unsupported: smb311-aes256@native needs cipher AES-256-GCM; go-smb2 declares AES-128-CCM, AES-128-GCM',
+    'unsupported: smb311-aes256@native needs cipher AES-256-GCM; go-smb2 declares AES-128-CCM, AES-128-GCM',
+  ]);
 });
 
 test('the XML checker rejects what a careless renderer would write', () => {

@@ -2,7 +2,7 @@ import { test, expect } from '@playwright/test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadCatalog, resolveProfiles, dialectsOf } from './index.js';
+import { ConfigError, loadCatalog, resolveClients, resolveProfiles, dialectsOf } from './index.js';
 
 const NAMES = [
   'smb302-ccm', 'smb311-gcm', 'smb311-aes256', 'smb311-signing-gmac', 'smb300-signing-cmac',
@@ -92,4 +92,41 @@ test('config files: JSON and TypeScript are found in the working directory; bad 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('clients: command and module entries are read with their config directory; mistakes name the file and the field', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'smb-interop-config-'));
+  try {
+    writeFileSync(
+      join(dir, 'smb-interop.config.ts'),
+      `export default { clients: { 'my-client': { command: ['./bin/driver', '--verbose'], env: { RUST_LOG: 'debug' }, timeoutMs: 5000 }, 'my-ts-client': { module: './adapter.js' } } };\n`,
+    );
+    const catalog = await loadCatalog({ cwd: dir });
+    expect(catalog.clients).toEqual([
+      { name: 'my-client', command: ['./bin/driver', '--verbose'], env: { RUST_LOG: 'debug' }, timeoutMs: 5000, baseDir: dir, origin: `clients.my-client in ${join(dir, 'smb-interop.config.ts')}` },
+      { name: 'my-ts-client', module: './adapter.js', baseDir: dir, origin: `clients.my-ts-client in ${join(dir, 'smb-interop.config.ts')}` },
+    ]);
+    expect((await loadCatalog({ cwd: tmpdir(), configFile: join(dir, 'smb-interop.config.ts') })).clients?.[0]?.baseDir, 'relative paths start at the config file').toBe(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const problems = (clients: unknown): string[] => {
+    try {
+      resolveClients({ clients }, 'smb-interop.config.json');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as Error).message).toMatch(/^smb-interop\.config\.json: invalid configuration\n/);
+      return (e as ConfigError).problems;
+    }
+    throw new Error('expected a ConfigError');
+  };
+  expect(problems({ mine: { command: [] } })).toEqual(['clients.mine.command: expected the program and its arguments']);
+  expect(problems({ mine: { command: ['x'], timeoutMs: -1 } })).toEqual(['clients.mine.timeoutMs: Too small: expected number to be >0']);
+  expect(problems({ mine: { command: ['x'], retries: 3 } })).toEqual(['clients.mine: Unrecognized key: "retries"']);
+  expect(problems({ mine: { command: ['x'], module: './m.js' } })).toEqual(['clients.mine: expected either { command: [program, ...args], env?, timeoutMs? } or { module: "path" }']);
+  expect(problems({ 'My Client': { module: './m.js' } })).toEqual(['clients.My Client: the name must be lower-case letters, digits, ".", "_" and "-" (at most 40)']);
+  expect(problems(['go-smb2'])).toEqual(['clients: expected an object keyed by client name']);
+  expect(resolveClients({}, 'x.json')).toEqual([]);
+  // The other parts of a config do not mistake `clients` for theirs.
+  expect(() => resolveProfiles({ clients: { mine: { command: ['x'] } } }, 'x.json')).not.toThrow();
 });
