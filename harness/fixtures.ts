@@ -10,7 +10,8 @@ import type { RequirementId } from './annotations.js';
 import { assertDeclaredConfiguration, assertShareEncryption, settingsOfClient, targetFacts } from './configuration.js';
 import { registry, unmetRequirement } from './scenario.js';
 import { TestTrace } from './trace.js';
-import { testFaultsFromEnv, traceModeFromEnv } from './options.js';
+import { traceModeFromEnv } from './options.js';
+import { faultHookFor } from './faults.js';
 import type { TraceMode } from './options.js';
 import { observeShareSettings } from './verify-target.js';
 import { tee } from './message-log.js';
@@ -18,7 +19,7 @@ import { loadCatalog } from '../servers/catalog/index.js';
 import { startTarget, targetSpecs } from '../servers/providers.js';
 import type { StartedTarget, TargetUser } from '../servers/target.js';
 import { SmbClient } from '../clients/smb/index.js';
-import { namedFaults, withFaults } from '../clients/smb/faults.js';
+import { withFaults } from '../clients/smb/faults.js';
 import type { SmbClientOptions, Tree } from '../clients/smb/index.js';
 import type { AdapterSession } from '../clients/adapters/adapter.js';
 import { PluginFault } from '../clients/plugins/host.js';
@@ -190,9 +191,9 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     }
   },
 
-  connect: async ({ target, traces: trace }, use) => {
+  connect: async ({ target, traces: trace }, use, testInfo) => {
     const opened: SmbClient[] = [];
-    const faults = namedFaults(testFaultsFromEnv());
+    const faults = faultHookFor(annotation(testInfo, Annotation.scenario));
     await use(async (options: ConnectOptions = {}) => {
       const { user: userName, observer, ...rest } = options;
       const user: TargetUser = target.user(userName);
@@ -265,7 +266,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     }
     let session: AdapterSession;
     try {
-      const adapter = await definition.adapter({ smbOptions: withFaults({ observer: trace.transcript }, namedFaults(testFaultsFromEnv())) });
+      const adapter = await definition.adapter({ smbOptions: withFaults({ observer: trace.transcript }, faultHookFor(annotation(testInfo, Annotation.scenario))) });
       session = await adapter.connect(connectOptions);
     } catch (error) {
       record(error);
