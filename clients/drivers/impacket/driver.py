@@ -10,16 +10,19 @@ PROTOCOL_VERSION = 1
 MAX_LINE_BYTES = 1 << 20
 OPERATIONS = ["writeFile", "readFile", "stat", "readdir", "mkdir", "rmdir", "unlink", "rename", "exists"]
 
-# What impacket 0.10's smb3.py implements: SMBConnection offers one dialect at a time from
-# 2.0.2, 2.1, 3.0 and 3.1.1 (3.0.2 is not among the dialects it accepts); it encrypts with
-# AES-128-CCM only (the only cipher in its 3.1.1 encryption context, and the one sendSMB and
-# recvSMB use); it signs with HMAC-SHA256 (2.x) or AES-CMAC (3.x) and sends no signing
-# capabilities context, so never AES-GMAC.
+# What impacket 0.10's smb3.py implements: SMBConnection negotiates, by default, 2.0.2, 2.1 or 3.0
+# (after an SMB1 negotiate), or the one dialect it is asked for; 3.0.2 is not among those it
+# accepts, and its 3.1.1 signs with a key Samba and Windows reject (TREE_CONNECT answered
+# STATUS_ACCESS_DENIED, https://github.com/fortra/impacket/issues/1370), so 3.1.1 is declared only
+# when asked for with --dialect 3.1.1. It encrypts with AES-128-CCM only (sendSMB, recvSMB), and
+# signs with HMAC-SHA256 (2.x) or AES-CMAC (3.x), never AES-GMAC (no signing capabilities context).
+DIALECTS = {"2.0.2": 0x0202, "2.1": 0x0210, "3.0": 0x0300, "3.1.1": 0x0311}
+DEFAULT_DIALECTS = ["2.0.2", "2.1", "3.0"]
 CAPABILITIES = {
-    "dialects": ["2.0.2", "2.1", "3.0", "3.1.1"],
+    "dialects": DEFAULT_DIALECTS,
     "ciphers": ["AES-128-CCM"],
     "signing": ["HMAC-SHA256", "AES-128-CMAC"],
-    "auth": ["ntlm", "guest"],
+    "auth": ["ntlm"],
     "operations": OPERATIONS,
 }
 
@@ -45,7 +48,7 @@ try:
     from impacket import nt_errors, smb3, version
     from impacket.smbconnection import SMBConnection, SessionError
     from impacket.smb3structs import (FILE_DIRECTORY_FILE, FILE_READ_ATTRIBUTES, FILE_SHARE_DELETE, FILE_SHARE_READ,
-                                      FILE_SHARE_WRITE, SMB2_DIALECT_311)
+                                      FILE_SHARE_WRITE)
 except ImportError as error:  # the hello cannot be honest without the library: say why and stop
     log("impacket is not importable by %s: %s (Debian: apt-get install python3-impacket)" % (sys.executable, error))
     sys.exit(3)
@@ -97,7 +100,9 @@ def remote(path):
 
 
 class Client:
-    def __init__(self):
+    def __init__(self, dialect=None):
+        """`dialect`: the one dialect to offer (SMBConnection's preferredDialect), or None for the library's default."""
+        self.dialect = dialect
         self.connection = None
         self.share = None
         self.tree = None
@@ -130,18 +135,10 @@ class Client:
         return {}
 
     def negotiate(self, host, port, timeout):
-        """SMBConnection offers a single dialect, or (by default) 2.0.2-3.0 after an SMB1 negotiate.
-        3.1.1 is asked for first; a server that refuses it gets the library's default negotiate."""
         try:
-            return SMBConnection(host, host, sess_port=port, timeout=timeout, preferredDialect=SMB2_DIALECT_311)
-        except Exception as first:
-            log("3.1.1 negotiate failed (%s: %s); trying the library's default negotiate (2.0.2-3.0)" % (type(first).__name__, first))
-            try:
-                return SMBConnection(host, host, sess_port=port, timeout=timeout)
-            except Exception as second:
-                failure = describe("connect (NEGOTIATE)", second)
-                failure.message += "; with 3.1.1 alone: %s: %s" % (type(first).__name__, first)
-                raise failure
+            return SMBConnection(host, host, sess_port=port, timeout=timeout, preferredDialect=self.dialect)
+        except Exception as error:
+            raise describe("connect (NEGOTIATE)", error)
 
     def drop(self):
         try:
@@ -325,13 +322,21 @@ def serve(client):
 
 
 def main():
+    arguments = sys.argv[1:]
+    dialect = None
+    if arguments[:1] == ["--dialect"] and len(arguments) == 2 and arguments[1] in DIALECTS:
+        dialect = arguments[1]
+    elif arguments:
+        log("usage: driver.py [--dialect %s]" % "|".join(DIALECTS))
+        sys.exit(64)
+    capabilities = dict(CAPABILITIES, dialects=[dialect] if dialect else DEFAULT_DIALECTS)
     send({
         "type": "hello",
         "protocol": PROTOCOL_VERSION,
         "client": {"name": "impacket", "version": version.version},
-        "capabilities": CAPABILITIES,
+        "capabilities": capabilities,
     })
-    sys.exit(serve(Client()))
+    sys.exit(serve(Client(DIALECTS[dialect] if dialect else None)))
 
 
 if __name__ == "__main__":
