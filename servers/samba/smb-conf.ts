@@ -25,7 +25,7 @@ const SAMBA_CIPHER: Record<Cipher, string> = {
 };
 
 const SAMBA_SIGNING: Record<SigningAlgorithm, string> = {
-  'HMAC-SHA256': 'hmac-sha-256',
+  'HMAC-SHA256': 'hmac-sha256',
   'AES-128-CMAC': 'aes-128-cmac',
   'AES-128-GMAC': 'aes-128-gmac',
 };
