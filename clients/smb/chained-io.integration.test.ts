@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
-import { FrameReader } from './transport.js';
+import { FrameReader } from './frame-reader.js';
 import { Command, decodeHeader, splitCompound } from './wire/index.js';
 import { connectAs, withTarget } from './native-target.fixture.js';
 

@@ -25,10 +25,10 @@ import { messageEvent, notify } from './observer.js';
 import type { SmbObserver } from './observer.js';
 import { cancelledBeforeSending, composeCancel, composeRequests } from './outgoing.js';
 import type { MessageEdit, Signer } from './outgoing.js';
-import { PlacedChain, PlacedRead } from './placement.js';
+import { PlacedChain, PlacedRead, ROUTE_MINIMUM, ROUTE_PREFIX_BYTES } from './placement.js';
 import { SendBuffers } from './send-buffers.js';
 import { Transport } from './transport.js';
-import type { RoutedFrame } from './transport.js';
+import type { RoutedFrame } from './frame-reader.js';
 import {
   Command,
   HeaderFlag,
@@ -85,10 +85,8 @@ export class Connection {
   private transport!: Transport;
   private negotiatedState: Negotiated | undefined;
   private negotiateRequest: NegotiateRequest | undefined;
-  /** The 3.1.1 connection preauth hash after NEGOTIATE; sessions start from it. */
-  preauthHash: PreauthIntegrityHash | undefined;
-  /** Set once FSCTL_VALIDATE_NEGOTIATE_INFO succeeded on this connection. */
-  negotiateValidated = false;
+  private preauth: PreauthIntegrityHash | undefined;
+  private validated = false;
   private readonly sessions = new Map<bigint, SessionSecurity>();
   private readonly outstanding = new Map<bigint, Outstanding>();
   private readonly queue: Batch[] = [];
@@ -138,7 +136,7 @@ export class Connection {
         onFrame: (frame) => connection.onFrame(frame),
         onClose: (error) => connection.fail(error),
         onDrain: () => connection.pump(),
-        route: (prefix, frameLength) => connection.route(prefix, frameLength),
+        largeFrame: { prefixBytes: ROUTE_PREFIX_BYTES, minimumFrame: ROUTE_MINIMUM, arriving: (prefix, frameLength) => connection.route(prefix, frameLength) },
       },
     );
     return connection;
@@ -153,6 +151,20 @@ export class Connection {
   get clientNegotiate(): NegotiateRequest {
     if (this.negotiateRequest === undefined) throw new SmbError('the connection has not negotiated yet');
     return this.negotiateRequest;
+  }
+
+  /** The 3.1.1 connection preauth hash after NEGOTIATE; sessions start from it. */
+  get preauthHash(): PreauthIntegrityHash | undefined {
+    return this.preauth;
+  }
+
+  /** Whether FSCTL_VALIDATE_NEGOTIATE_INFO succeeded on this connection. */
+  get negotiateValidated(): boolean {
+    return this.validated;
+  }
+
+  markNegotiateValidated(): void {
+    this.validated = true;
   }
 
   get closed(): boolean {
@@ -188,7 +200,7 @@ export class Connection {
     const negotiated = interpretNegotiateResponse(response.message, request, this.options, this.faults);
     this.negotiatedState = negotiated;
     if (negotiated.preauthIntegrity && response.request !== undefined) {
-      this.preauthHash = this.faults === undefined
+      this.preauth = this.faults === undefined
         ? PreauthIntegrityHash.initial().update(response.request).update(response.message)
         : negotiatePreauthHash(this.faults, response.request, response.message);
     }

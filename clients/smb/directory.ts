@@ -3,10 +3,10 @@ import { withCleanup } from './cleanup.js';
 import type { SmbResponse } from './connection.js';
 import { ProtocolError } from './errors.js';
 import { chainFailure, closeHandle, createRequest, onFile, toFileStat } from './handles.js';
-import type { DirEntry, OpenSpec, TreeRequest } from './handles.js';
+import type { DirEntry, OpenSpec } from './handles.js';
 import { displayPath, toSharePath, toShareFilePath } from './paths.js';
 import { deleteOnClose } from './path-operations.js';
-import type { Tree } from './tree.js';
+import type { TreeConnection, TreeRequest } from './tree-connection.js';
 import {
   AccessMask,
   Command,
@@ -31,9 +31,9 @@ export interface ReaddirOptions {
   withFileTypes?: boolean;
 }
 
-function queryDirectory(tree: Tree, fileId: FileId, path: string, first: boolean): TreeRequest {
-  const negotiated = tree.session.connection.negotiated;
-  const length = Math.min(negotiated.maxTransactSize, negotiated.supportsMultiCredit ? MAX_LISTING_BUFFER : 65536);
+function queryDirectory(tree: TreeConnection, fileId: FileId, path: string, first: boolean): TreeRequest {
+  const { limits } = tree;
+  const length = Math.min(limits.maxTransactSize, limits.supportsMultiCredit ? MAX_LISTING_BUFFER : 65536);
   return {
     command: Command.QueryDirectory,
     body: encodeQueryDirectoryRequest({ fileInformationClass: ENTRY_CLASS, fileId, pattern: '*', outputBufferLength: length, flags: first ? QueryDirectoryFlag.RestartScans : 0 }),
@@ -82,7 +82,7 @@ function entriesOf(response: SmbResponse, path: string): DirEntry[] {
     }, entry.fileId));
 }
 
-export async function listDirectory(tree: Tree, path: string): Promise<DirEntry[]> {
+export async function listDirectory(tree: TreeConnection, path: string): Promise<DirEntry[]> {
   const sharePath = toSharePath(path, 'readdir');
   const display = displayPath(tree.path, sharePath);
   const spec: OpenSpec = { desiredAccess: LIST, createDisposition: CreateDisposition.Open, createOptions: CreateOption.DirectoryFile };
@@ -105,7 +105,7 @@ export async function listDirectory(tree: Tree, path: string): Promise<DirEntry[
   }, () => closeHandle(tree, fileId, display));
 }
 
-export async function makeDirectory(tree: Tree, path: string, options: { recursive?: boolean } = {}): Promise<void> {
+export async function makeDirectory(tree: TreeConnection, path: string, options: { recursive?: boolean } = {}): Promise<void> {
   const sharePath = toShareFilePath(path, 'mkdir');
   const create = (target: string, disposition: number) =>
     onFile(tree, target, { desiredAccess: AccessMask.FileReadAttributes, createDisposition: disposition, createOptions: CreateOption.DirectoryFile }, () => []);
@@ -119,7 +119,7 @@ export async function makeDirectory(tree: Tree, path: string, options: { recursi
   }
 }
 
-export async function removeDirectory(tree: Tree, path: string): Promise<void> {
+export async function removeDirectory(tree: TreeConnection, path: string): Promise<void> {
   const sharePath = toShareFilePath(path, 'rmdir');
   await deleteOnClose(tree, sharePath, CreateOption.DirectoryFile);
 }

@@ -7,7 +7,7 @@ import { closeHandle, openHandle, toFileStat } from './handles.js';
 import type { FileStat, OpenSpec } from './handles.js';
 import { endedEarly, readFully, writeAt } from './io.js';
 import { baseName, displayPath, toShareFilePath } from './paths.js';
-import type { Tree } from './tree.js';
+import type { TreeConnection } from './tree-connection.js';
 import {
   AccessMask,
   Command,
@@ -67,7 +67,7 @@ export class FileHandle {
   private endOfFile: number;
 
   private constructor(
-    readonly tree: Tree,
+    readonly tree: TreeConnection,
     /** `\\host\share\dir\name` */
     readonly path: string,
     readonly name: string,
@@ -79,7 +79,7 @@ export class FileHandle {
     this.endOfFile = sizeAtOpen;
   }
 
-  static async open(tree: Tree, path: string, flags: OpenFlags = 'r'): Promise<FileHandle> {
+  static async open(tree: TreeConnection, path: string, flags: OpenFlags = 'r'): Promise<FileHandle> {
     const sharePath = toShareFilePath(path, 'open');
     const created = await openHandle(tree, sharePath, openSpec(flags));
     return new FileHandle(tree, displayPath(tree.path, sharePath), baseName(sharePath), created.fileId, flags, Number(created.endOfFile));

@@ -6,7 +6,7 @@
 import type { RequestOptions, SmbResponse } from './connection.js';
 import { SmbError } from './errors.js';
 import { displayPath } from './paths.js';
-import type { Tree } from './tree.js';
+import type { TreeConnection, TreeRequest } from './tree-connection.js';
 import {
   Command,
   FileAttribute,
@@ -19,7 +19,6 @@ import {
 } from './wire/index.js';
 import type { CreateResponse, FileId } from './wire/index.js';
 
-export type TreeRequest = Omit<RequestOptions, 'sessionId' | 'treeId'>;
 
 export interface OpenSpec {
   desiredAccess: number;
@@ -80,7 +79,7 @@ export function toFileStat(name: string, info: TimesSizesAttributes, fileId?: bi
   return stat;
 }
 
-export function createRequest(tree: Tree, sharePath: string, spec: OpenSpec): TreeRequest {
+export function createRequest(tree: TreeConnection, sharePath: string, spec: OpenSpec): TreeRequest {
   return {
     command: Command.Create,
     body: encodeCreateRequest({
@@ -100,12 +99,12 @@ export function closeRequest(fileId: FileId, path: string): TreeRequest {
 }
 
 /** CREATE alone: the handle stays open. */
-export async function openHandle(tree: Tree, sharePath: string, spec: OpenSpec): Promise<CreateResponse> {
+export async function openHandle(tree: TreeConnection, sharePath: string, spec: OpenSpec): Promise<CreateResponse> {
   const response = await tree.request(createRequest(tree, sharePath, spec));
   return decodeCreateResponse(response.message);
 }
 
-export async function closeHandle(tree: Tree, fileId: FileId, path: string): Promise<void> {
+export async function closeHandle(tree: TreeConnection, fileId: FileId, path: string): Promise<void> {
   await tree.request(closeRequest(fileId, path));
 }
 
@@ -126,7 +125,7 @@ export function chainFailure(reasons: readonly unknown[]): unknown {
  * related compound; a failure is reported as chainFailure says.
  */
 export async function onFile(
-  tree: Tree,
+  tree: TreeConnection,
   sharePath: string,
   spec: OpenSpec,
   operations: (fileId: FileId, path: string) => TreeRequest[],

@@ -5,8 +5,7 @@
  * those of 64 KiB made together as compound chains (Connection, IO_CHAIN).
  */
 import { ProtocolError, SmbError } from './errors.js';
-import type { TreeRequest } from './handles.js';
-import type { Tree } from './tree.js';
+import type { TreeConnection, TreeRequest } from './tree-connection.js';
 import {
   Command,
   NtStatus,
@@ -41,19 +40,18 @@ export function ioWindow(size: number): number {
   return Math.max(2, Math.floor(IO_WINDOW_BYTES / size));
 }
 
-export function ioSize(tree: Tree, kind: 'read' | 'write'): number {
-  const negotiated = tree.session.connection.negotiated;
-  const max = kind === 'read' ? negotiated.maxReadSize : negotiated.maxWriteSize;
-  const cap = negotiated.supportsMultiCredit ? MAX_IO_SIZE : SINGLE_CREDIT_SIZE;
+export function ioSize(tree: TreeConnection, kind: 'read' | 'write'): number {
+  const { limits } = tree;
+  const max = kind === 'read' ? limits.maxReadSize : limits.maxWriteSize;
+  const cap = limits.supportsMultiCredit ? MAX_IO_SIZE : SINGLE_CREDIT_SIZE;
   return Math.max(1, Math.min(max, cap));
 }
 
 /** The READ size of a read stream on `tree` (MAX_STREAM_READ_SIZE). */
-export function streamReadSize(tree: Tree): number {
+export function streamReadSize(tree: TreeConnection): number {
   const size = ioSize(tree, 'read');
-  const connection = tree.session.connection;
-  if (size < MAX_IO_SIZE || !connection.receivesInPlace(tree.encrypted)) return size;
-  return Math.min(connection.negotiated.maxReadSize, MAX_STREAM_READ_SIZE);
+  if (size < MAX_IO_SIZE || !tree.limits.receivesInPlace) return size;
+  return Math.min(tree.limits.maxReadSize, MAX_STREAM_READ_SIZE);
 }
 
 /** Reading at or past the end is an answer (0 bytes), not a failure. */
@@ -139,7 +137,7 @@ export function pastEnd(path: string, offset: number, length: number, size: numb
  * end of file as the caller knows it) is followed by a READ of the rest. Stops early at
  * STATUS_END_OF_FILE (`atEnd`), at an empty READ, or once `knownEnd` is reached.
  */
-export async function readFully(tree: Tree, fileId: FileId, path: string, target: Buffer, position: number, knownEnd: number): Promise<{ bytes: number; atEnd: boolean }> {
+export async function readFully(tree: TreeConnection, fileId: FileId, path: string, target: Buffer, position: number, knownEnd: number): Promise<{ bytes: number; atEnd: boolean }> {
   let bytes = 0;
   for (;;) {
     const got = await readRange(tree, fileId, path, target.subarray(bytes), position + bytes);
@@ -153,7 +151,7 @@ export async function readFully(tree: Tree, fileId: FileId, path: string, target
  * (EndOfFile at CREATE) that covers all of `into`: the rest is read when the READ stopped short;
  * a file that ends before is a ProtocolError (endedEarly).
  */
-export async function completeRead(tree: Tree, fileId: FileId, path: string, into: Buffer, position: number, got: { bytes: number; atEnd: boolean }, size: number): Promise<void> {
+export async function completeRead(tree: TreeConnection, fileId: FileId, path: string, into: Buffer, position: number, got: { bytes: number; atEnd: boolean }, size: number): Promise<void> {
   let { bytes, atEnd } = got;
   if (bytes > 0 && bytes < into.length && !atEnd) {
     const rest = await readFully(tree, fileId, path, into.subarray(bytes), position + bytes, size);
@@ -168,7 +166,7 @@ export async function completeRead(tree: Tree, fileId: FileId, path: string, int
  * to the first READ that returned less than asked, and `atEnd` when that one said
  * STATUS_END_OF_FILE (not when it answered STATUS_SUCCESS with less: a short read to continue).
  */
-export async function readRange(tree: Tree, fileId: FileId, path: string, target: Buffer, position: number): Promise<{ bytes: number; atEnd: boolean }> {
+export async function readRange(tree: TreeConnection, fileId: FileId, path: string, target: Buffer, position: number): Promise<{ bytes: number; atEnd: boolean }> {
   const chunk = ioSize(tree, 'read');
   const count = Math.ceil(target.length / chunk);
   const got = new Array<number>(count).fill(0);
@@ -190,7 +188,7 @@ export async function readRange(tree: Tree, fileId: FileId, path: string, target
 }
 
 /** Writes all of `data` at `position`; returns the bytes the server acknowledged. */
-export async function writeAt(tree: Tree, fileId: FileId, path: string, data: Buffer, position: number): Promise<number> {
+export async function writeAt(tree: TreeConnection, fileId: FileId, path: string, data: Buffer, position: number): Promise<number> {
   if (data.length === 0) return 0;
   const chunk = ioSize(tree, 'write');
   const count = Math.ceil(data.length / chunk);

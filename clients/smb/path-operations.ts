@@ -4,9 +4,9 @@
  */
 import { ArgumentError, SmbError } from './errors.js';
 import { onFile, toFileStat } from './handles.js';
-import type { FileStat, TreeRequest } from './handles.js';
+import type { FileStat } from './handles.js';
 import { baseName, toShareFilePath, toSharePath } from './paths.js';
-import type { Tree } from './tree.js';
+import type { TreeConnection, TreeRequest } from './tree-connection.js';
 import {
   AccessMask,
   Command,
@@ -33,7 +33,7 @@ function setInfo(fileId: FileId, fileInfoClass: number, buffer: Buffer, path: st
 
 const open = (desiredAccess: number, createOptions = 0) => ({ desiredAccess, createDisposition: CreateDisposition.Open, createOptions });
 
-export async function stat(tree: Tree, path: string): Promise<FileStat> {
+export async function stat(tree: TreeConnection, path: string): Promise<FileStat> {
   const sharePath = toSharePath(path, 'stat');
   const { create, responses } = await onFile(tree, sharePath, open(AccessMask.FileReadAttributes), (fileId, display) => [{
     command: Command.QueryInfo,
@@ -43,7 +43,7 @@ export async function stat(tree: Tree, path: string): Promise<FileStat> {
   return toFileStat(baseName(sharePath), create, decodeFileInternalInformation(decodeQueryInfoResponse(responses[0]!.message)));
 }
 
-export async function exists(tree: Tree, path: string): Promise<boolean> {
+export async function exists(tree: TreeConnection, path: string): Promise<boolean> {
   try {
     await stat(tree, path);
     return true;
@@ -55,18 +55,18 @@ export async function exists(tree: Tree, path: string): Promise<boolean> {
 }
 
 /** Opens with DELETE and marks the file for deletion on close (MS-FSCC 2.4.11). */
-export async function deleteOnClose(tree: Tree, sharePath: string, createOptions: number): Promise<void> {
+export async function deleteOnClose(tree: TreeConnection, sharePath: string, createOptions: number): Promise<void> {
   await onFile(tree, sharePath, open(AccessMask.Delete | AccessMask.FileReadAttributes, createOptions), (fileId, display) => [
     setInfo(fileId, FileInfoClass.FileDispositionInformation, encodeFileDispositionInformation(true), display),
   ]);
 }
 
-export async function unlink(tree: Tree, path: string): Promise<void> {
+export async function unlink(tree: TreeConnection, path: string): Promise<void> {
   await deleteOnClose(tree, toShareFilePath(path, 'unlink'), CreateOption.NonDirectoryFile);
 }
 
 /** Renames or moves a file or directory; `replace` overwrites an existing target. */
-export async function rename(tree: Tree, from: string, to: string, options: { replace?: boolean } = {}): Promise<void> {
+export async function rename(tree: TreeConnection, from: string, to: string, options: { replace?: boolean } = {}): Promise<void> {
   const source = toShareFilePath(from, 'rename');
   const target = toShareFilePath(to, 'rename');
   await onFile(tree, source, open(AccessMask.Delete | AccessMask.FileReadAttributes | AccessMask.Synchronize), (fileId, display) => [
@@ -74,7 +74,7 @@ export async function rename(tree: Tree, from: string, to: string, options: { re
   ]);
 }
 
-export async function truncate(tree: Tree, path: string, length = 0): Promise<void> {
+export async function truncate(tree: TreeConnection, path: string, length = 0): Promise<void> {
   if (!Number.isSafeInteger(length) || length < 0) throw new ArgumentError(`truncate ${path}: length ${length} is not a non-negative integer`, { path });
   await onFile(tree, toShareFilePath(path, 'truncate'), open(AccessMask.FileWriteData | AccessMask.FileReadAttributes, CreateOption.NonDirectoryFile), (fileId, display) => [
     setInfo(fileId, FileInfoClass.FileEndOfFileInformation, encodeFileEndOfFileInformation(BigInt(length)), display),
@@ -82,7 +82,7 @@ export async function truncate(tree: Tree, path: string, length = 0): Promise<vo
 }
 
 /** Sets the last access and last write times; 0 leaves creation and change time as they are. */
-export async function utimes(tree: Tree, path: string, atime: Date, mtime: Date): Promise<void> {
+export async function utimes(tree: TreeConnection, path: string, atime: Date, mtime: Date): Promise<void> {
   const info = encodeFileBasicInformation({
     creationTime: 0n,
     lastAccessTime: dateToFiletime(atime),

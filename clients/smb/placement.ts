@@ -10,9 +10,14 @@
  * receives one.
  */
 import type { AeadDecipher, SignatureCheck } from './crypto/index.js';
-import type { RoutedFrame } from './transport.js';
+import type { RoutedFrame } from './frame-reader.js';
 import { READ_RESPONSE_DATA_OFFSET, SMB2_HEADER_SIZE, checkNextCommand, decodeHeader, protocolError } from './wire/index.js';
 import type { Header } from './wire/index.js';
+
+/** What the connection is shown of a large frame: a TRANSFORM_HEADER (52), an SMB2 header (64) and a READ response's fixed part (16). */
+export const ROUTE_PREFIX_BYTES = 132;
+/** Smaller frames are not worth receiving in place. */
+export const ROUTE_MINIMUM = 4096;
 
 export class PlacedRead implements RoutedFrame {
   private placed = 0;

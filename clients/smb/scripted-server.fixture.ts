@@ -4,7 +4,7 @@ import type { Server, Socket } from 'node:net';
 import { once } from 'node:events';
 import type { Connection, ConnectionOptions, SessionSecurity } from './connection.js';
 import { Cipher, NonceGenerator, SigningAlgorithm, decryptMessage, signMessage } from './crypto/index.js';
-import { FrameReader } from './transport.js';
+import { FrameReader } from './frame-reader.js';
 import {
   Command,
   HeaderFlag,

@@ -14,7 +14,7 @@ import { ArgumentError, SmbError } from './errors.js';
 import { FileHandle } from './file.js';
 import { completeRead, ioSize, ioWindow, readData, readDataInto, readRequest, streamReadSize, writeRequest } from './io.js';
 import { NtStatus, decodeWriteResponse } from './wire/index.js';
-import type { Tree } from './tree.js';
+import type { TreeConnection } from './tree-connection.js';
 
 export interface ReadStreamOptions {
   /** First byte to read; default 0. */
@@ -55,7 +55,7 @@ class SmbReadStream extends Readable {
   private waiting = false;
   private ended = false;
 
-  constructor(private readonly tree: Tree, private readonly path: string, private readonly options: ReadStreamOptions) {
+  constructor(private readonly tree: TreeConnection, private readonly path: string, private readonly options: ReadStreamOptions) {
     // Room for a few responses, so a slow consumer and the network overlap.
     super({ highWaterMark: options.highWaterMark ?? 4 * PUSH_BYTES });
     this.next = options.start ?? 0;
@@ -157,7 +157,7 @@ class SmbWriteStream extends Writable {
   private blocked: (() => void) | undefined;
   private chunk = 0;
 
-  constructor(private readonly tree: Tree, private readonly path: string, private readonly flags: 'w' | 'a') {
+  constructor(private readonly tree: TreeConnection, private readonly path: string, private readonly flags: 'w' | 'a') {
     super({ highWaterMark: 1 << 20 });
   }
 
@@ -245,11 +245,11 @@ class SmbWriteStream extends Writable {
   }
 }
 
-export function createReadStream(tree: Tree, path: string, options: ReadStreamOptions = {}): Readable {
+export function createReadStream(tree: TreeConnection, path: string, options: ReadStreamOptions = {}): Readable {
   return new SmbReadStream(tree, path, options);
 }
 
-export function createWriteStream(tree: Tree, path: string, options: WriteStreamOptions = {}): Writable {
+export function createWriteStream(tree: TreeConnection, path: string, options: WriteStreamOptions = {}): Writable {
   const flags = options.flags ?? 'w';
   if (flags !== 'w' && flags !== 'a') throw new ArgumentError(`createWriteStream ${path}: flags must be 'w' or 'a', got '${String(flags)}'`, { path });
   return new SmbWriteStream(tree, path, flags);

@@ -5,7 +5,7 @@
 import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { once } from 'node:events';
-import { FrameReader } from './transport.js';
+import { FrameReader } from './frame-reader.js';
 import { classifyMessage, decodeHeader, splitCompound } from './wire/index.js';
 import type { Header } from './wire/index.js';
 

@@ -4,8 +4,11 @@ import type { Server, Socket } from 'node:net';
 import { once } from 'node:events';
 import { Connection } from './connection.js';
 import { ProtocolError, TimeoutError, TransportError } from './errors.js';
-import { FrameReader, ROUTE_MINIMUM, ROUTE_PREFIX_BYTES, Transport } from './transport.js';
-import type { RoutedFrame, TransportHandlers } from './transport.js';
+import { FrameReader } from './frame-reader.js';
+import type { LargeFrameHook, RoutedFrame } from './frame-reader.js';
+import { ROUTE_MINIMUM, ROUTE_PREFIX_BYTES } from './placement.js';
+import { Transport } from './transport.js';
+import type { TransportHandlers } from './transport.js';
 import { Command, encodeEchoRequest } from './wire/index.js';
 
 /** A 4-byte direct TCP header followed by the payload. */
@@ -272,7 +275,7 @@ test('connecting to a closed port is a TransportError naming host:port', async (
 /** A router that takes frames whose first byte is 0x52 ('R'), collecting what it is given. */
 function takingRouter(offerMemory: boolean) {
   const taken: Array<{ prefix: Buffer; length: number; body: Buffer; pieces: number; inPlace: number; finished: boolean }> = [];
-  const router = (prefix: Buffer, length: number): RoutedFrame | undefined => {
+  const arriving = (prefix: Buffer, length: number): RoutedFrame | undefined => {
     if (prefix[0] !== 0x52) return undefined;
     const record = { prefix: Buffer.from(prefix), length, body: Buffer.alloc(length - ROUTE_PREFIX_BYTES), pieces: 0, inPlace: 0, finished: false };
     let at = 0;
@@ -284,6 +287,7 @@ function takingRouter(offerMemory: boolean) {
       finish: () => { expect(at).toBe(record.body.length); record.finished = true; },
     };
   };
+  const router: LargeFrameHook = { prefixBytes: ROUTE_PREFIX_BYTES, minimumFrame: ROUTE_MINIMUM, arriving };
   return { taken, router };
 }
 

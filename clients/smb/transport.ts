@@ -5,10 +5,12 @@
 import { Socket } from 'node:net';
 import type { SocketConstructorOpts } from 'node:net';
 import { ProtocolError, TimeoutError, TransportError } from './errors.js';
+import { FRAME_HEADER_BYTES, FrameReader } from './frame-reader.js';
+import type { LargeFrameHook } from './frame-reader.js';
+
 
 /** The largest message a 24-bit length can describe. */
 export const MAX_FRAME_BYTES = 0xffffff;
-const FRAME_HEADER_BYTES = 4;
 
 export interface TransportHandlers {
   /**
@@ -21,8 +23,8 @@ export interface TransportHandlers {
   onClose(error: TransportError | ProtocolError): void;
   /** The socket accepted everything buffered after send() returned false. */
   onDrain?(): void;
-  /** Takes the bytes of large frames it recognises (FrameRouter). */
-  route?: FrameRouter;
+  /** Sees the start of each large frame and may take its bytes (LargeFrameHook). */
+  largeFrame?: LargeFrameHook;
 }
 
 export interface TransportConnectOptions {
@@ -32,254 +34,11 @@ export interface TransportConnectOptions {
 }
 
 /**
- * Where the bytes of one large frame go instead of a buffer of its own (READ data straight into
- * the reader's buffer). The FrameReader hands over every byte after the prefix, in order, then
- * calls finish().
- */
-export interface RoutedFrame {
-  /** Memory the next bytes may be received into in place (at least `minimum` bytes), or undefined: use push(). */
-  target(minimum: number): Buffer | undefined;
-  /** `length` bytes were received into the buffer target() returned last. */
-  filled(length: number): void;
-  /** The next bytes, in memory the caller reuses afterwards. */
-  push(chunk: Buffer): void;
-  /**
-   * When target() has no place for the next bytes: the most the next socket read should take
-   * (the header of a chained message, so the data after it lands in place); undefined for no limit.
-   */
-  boundary?(): number | undefined;
-  /** Every byte of the frame has arrived. */
-  finish(): void;
-}
-
-/**
- * Asked once the first ROUTE_PREFIX_BYTES of a frame of at least ROUTE_MINIMUM bytes have
- * arrived; undefined receives the frame as usual. `prefix` belongs to the router from then on.
- */
-export type FrameRouter = (prefix: Buffer, frameLength: number) => RoutedFrame | undefined;
-
-/** A TRANSFORM_HEADER (52), an SMB2 header (64) and a READ response's fixed part (16). */
-export const ROUTE_PREFIX_BYTES = 132;
-/** Smaller frames are not worth routing. */
-export const ROUTE_MINIMUM = 4096;
-
-/**
- * Reassembles frames from arbitrary chunks. A frame inside one chunk is handed on as a view
- * (unless the chunk is `reused`); a frame spanning chunks is copied once into a buffer of its
- * exact size, allocated when its length is known, so an 8 MiB frame arriving in 64 KiB
- * chunks costs one 8 MiB copy, not a growing concatenation. With a router, a large frame's
- * first bytes are shown to it first, and it may take the rest (RoutedFrame).
- */
-export class FrameReader {
-  private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
-  private headerFill = 0;
-  private frame: Buffer | undefined;
-  private frameFill = 0;
-  /** The start of a large frame, collected for the router. */
-  private prefix: Buffer | undefined;
-  private prefixFill = 0;
-  /** The length of the frame being received when it is collected as a prefix or routed. */
-  private frameLength = 0;
-  private routed: RoutedFrame | undefined;
-  private routedLeft = 0;
-  /** A released large frame's memory, for the next large frame. */
-  private spare: Buffer | undefined;
-  /**
-   * The last large frame was read into place: the next one likely is too (a run of READ
-   * responses), so reads between frames stop where its prefix ends (boundaryRead).
-   */
-  private inPlaceRun = false;
-
-  constructor(private readonly onFrame: (frame: Buffer) => unknown, private readonly router?: FrameRouter) {}
-
-  private allocate(length: number): Buffer {
-    const spare = this.spare;
-    if (spare !== undefined && length >= REUSE_MINIMUM && length <= spare.length) {
-      this.spare = undefined;
-      return spare.subarray(0, length);
-    }
-    return Buffer.allocUnsafe(length);
-  }
-
-  /** Hands a completed frame on; keeps its memory when the receiver released it. */
-  private deliver(frame: Buffer, owned: boolean): void {
-    const released = this.onFrame(frame) === true;
-    if (owned && released && frame.length >= REUSE_MINIMUM && (this.spare === undefined || this.spare.length < frame.buffer.byteLength)) {
-      this.spare = Buffer.from(frame.buffer, frame.byteOffset, frame.buffer.byteLength - frame.byteOffset);
-    }
-  }
-
-  /** Bytes received of the header or message not yet complete. */
-  get pendingBytes(): number {
-    if (this.frame !== undefined) return this.frameFill;
-    if (this.prefix !== undefined) return this.prefixFill;
-    if (this.routed !== undefined) return this.frameLength - this.routedLeft;
-    return this.headerFill;
-  }
-
-  /** Length of the frame being received, when its header has arrived. */
-  get expectedBytes(): number | undefined {
-    if (this.frame !== undefined) return this.frame.length;
-    return this.prefix !== undefined || this.routed !== undefined ? this.frameLength : undefined;
-  }
-
-  /**
-   * Where the next socket read may go directly: the rest of a large frame being received, so
-   * its bytes land in place instead of being copied (then report them with `filled`).
-   */
-  directTarget(minimum: number): Buffer | undefined {
-    if (this.routed !== undefined) {
-      const target = this.routed.target(minimum);
-      return target === undefined || target.length < minimum ? undefined : target.subarray(0, this.routedLeft);
-    }
-    const frame = this.frame;
-    if (frame === undefined || frame.length - this.frameFill < minimum) return undefined;
-    return frame.subarray(this.frameFill);
-  }
-
-  /**
-   * How many bytes the next socket read should take when directTarget() has no place for it:
-   * undefined (as many as there are), or, during a run of frames read into place, only up to
-   * the end of the next frame's routing prefix. The rest of that frame is then read into place
-   * instead of arriving with the prefix and being copied.
-   */
-  boundaryRead(): number | undefined {
-    if (!this.inPlaceRun || this.frame !== undefined) return undefined;
-    if (this.routed !== undefined) {
-      const inner = this.routed.boundary?.();
-      if (inner !== undefined) return Math.min(inner, this.routedLeft);
-      // The last bytes of a frame being read into place (too few for a read of their own) come with the next prefix.
-      return this.routedLeft + FRAME_HEADER_BYTES + ROUTE_PREFIX_BYTES;
-    }
-    if (this.prefix !== undefined) return ROUTE_PREFIX_BYTES - this.prefixFill;
-    return FRAME_HEADER_BYTES - this.headerFill + ROUTE_PREFIX_BYTES;
-  }
-
-  /** `length` bytes were read straight into the buffer directTarget() returned. */
-  filled(length: number): void {
-    if (this.routed !== undefined) {
-      this.routed.filled(length);
-      this.routedDone(length);
-      return;
-    }
-    const frame = this.frame;
-    if (frame === undefined) throw new Error('FrameReader: filled() without a frame in progress');
-    this.frameFill += length;
-    if (this.frameFill === frame.length) {
-      this.frame = undefined;
-      this.frameFill = 0;
-      this.deliver(frame, true);
-    }
-  }
-
-  /** A frame's length is known: receive it as a view, a prefix for the router, or into its own buffer. */
-  private begin(length: number, chunk: Buffer, at: number, reused: boolean): number {
-    if (length < ROUTE_MINIMUM) this.inPlaceRun = false;
-    if (this.router !== undefined && length >= ROUTE_MINIMUM) {
-      this.prefix = Buffer.allocUnsafe(ROUTE_PREFIX_BYTES);
-      this.prefixFill = 0;
-      this.frameLength = length;
-      return at;
-    }
-    if (!reused && chunk.length - at >= length) {
-      this.onFrame(chunk.subarray(at, at + length));
-      return at + length;
-    }
-    this.frame = this.allocate(length);
-    return at;
-  }
-
-  /** The prefix is complete: the router takes the rest, or the frame gets its own buffer. */
-  private route(): void {
-    const prefix = this.prefix!;
-    this.prefix = undefined;
-    const routed = this.router!(prefix, this.frameLength);
-    this.inPlaceRun = routed?.target(0) !== undefined;
-    if (routed !== undefined) {
-      this.routed = routed;
-      this.routedLeft = this.frameLength - ROUTE_PREFIX_BYTES;
-      if (this.routedLeft === 0) this.finishRouted();
-      return;
-    }
-    this.frame = this.allocate(this.frameLength);
-    this.frameFill = prefix.copy(this.frame, 0);
-  }
-
-  /** `length` more bytes of the routed frame were handed over; the last ones finish it. */
-  private routedDone(length: number): void {
-    this.routedLeft -= length;
-    if (this.routedLeft === 0) this.finishRouted();
-  }
-
-  private finishRouted(): void {
-    const routed = this.routed!;
-    this.routed = undefined;
-    routed.finish();
-  }
-
-  /** `reused`: the caller overwrites `chunk` afterwards, so no frame may be a view of it. */
-  push(chunk: Buffer, reused = false): void {
-    let at = 0;
-    while (at < chunk.length) {
-      if (this.routed !== undefined) {
-        const take = Math.min(this.routedLeft, chunk.length - at);
-        this.routed.push(chunk.subarray(at, at + take));
-        at += take;
-        this.routedDone(take);
-        continue;
-      }
-      if (this.prefix !== undefined) {
-        const used = chunk.copy(this.prefix, this.prefixFill, at, at + ROUTE_PREFIX_BYTES - this.prefixFill);
-        this.prefixFill += used;
-        at += used;
-        if (this.prefixFill === ROUTE_PREFIX_BYTES) this.route();
-        continue;
-      }
-      if (this.frame === undefined) {
-        if (this.headerFill === 0 && chunk.length - at >= FRAME_HEADER_BYTES) {
-          const length = frameLength(chunk.subarray(at, at + FRAME_HEADER_BYTES));
-          at = this.begin(length, chunk, at + FRAME_HEADER_BYTES, reused);
-        } else {
-          const used = chunk.copy(this.header, this.headerFill, at, at + FRAME_HEADER_BYTES - this.headerFill);
-          this.headerFill += used;
-          at += used;
-          if (this.headerFill < FRAME_HEADER_BYTES) return;
-          this.headerFill = 0;
-          at = this.begin(frameLength(this.header), chunk, at, reused);
-        }
-      }
-      const frame = this.frame;
-      if (frame === undefined) continue;
-      const used = chunk.copy(frame, this.frameFill, at, at + frame.length - this.frameFill);
-      this.frameFill += used;
-      at += used;
-      if (this.frameFill === frame.length) {
-        this.frame = undefined;
-        this.frameFill = 0;
-        this.deliver(frame, true);
-      }
-    }
-  }
-}
-
-function frameLength(header: Buffer): number {
-  if (header[0] !== 0) {
-    throw new ProtocolError(
-      `direct TCP frame header starts with 0x${header.toString('hex')}; the first byte must be zero (MS-SMB2 2.1)`,
-      { field: 'direct TCP header' },
-    );
-  }
-  return header.readUInt32BE(0);
-}
-
-/**
  * Socket reads go into one reused buffer and are copied into their frame, except the rest of a
  * large frame, which is read straight into place (no buffer per read, no copy for bulk data).
  */
 const READ_BUFFER_BYTES = 256 * 1024;
 const DIRECT_READ_MINIMUM = 16 * 1024;
-/** Frames at least this large reuse the memory of a released one (fewer allocations, no page faults). */
-const REUSE_MINIMUM = 64 * 1024;
 
 export class Transport {
   private closedWith: TransportError | ProtocolError | undefined;
@@ -313,7 +72,7 @@ export class Transport {
     readonly peer: string,
     private readonly handlers: TransportHandlers,
   ) {
-    this.reader = new FrameReader((frame) => handlers.onFrame(frame), handlers.route);
+    this.reader = new FrameReader((frame) => handlers.onFrame(frame), handlers.largeFrame);
     socket.on('drain', () => handlers.onDrain?.());
     socket.on('error', (error: NodeJS.ErrnoException) => {
       const what = error.code === 'ECONNRESET' ? 'reset by the server' : `failed: ${error.code ?? error.message}`;

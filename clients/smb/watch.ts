@@ -6,7 +6,7 @@
 import { SmbError } from './errors.js';
 import { closeHandle, openHandle } from './handles.js';
 import { displayPath, toSharePath } from './paths.js';
-import type { Tree } from './tree.js';
+import type { TreeConnection } from './tree-connection.js';
 import {
   AccessMask,
   CHANGE_NOTIFY_WATCH_TREE,
@@ -61,7 +61,7 @@ class DirectoryWatcher implements Watcher {
   private finished = false;
   private readonly running: Promise<void>;
 
-  constructor(private readonly tree: Tree, private readonly sharePath: string, private readonly options: WatchOptions) {
+  constructor(private readonly tree: TreeConnection, private readonly sharePath: string, private readonly options: WatchOptions) {
     const signal = options.signal;
     if (signal !== undefined) {
       if (signal.aborted) this.stop.abort();
@@ -85,7 +85,7 @@ class DirectoryWatcher implements Watcher {
       createDisposition: CreateDisposition.Open,
       createOptions: CreateOption.DirectoryFile,
     });
-    const length = Math.min(this.tree.session.connection.negotiated.maxTransactSize, MAX_NOTIFY_BUFFER);
+    const length = Math.min(this.tree.limits.maxTransactSize, MAX_NOTIFY_BUFFER);
     try {
       while (!this.stop.signal.aborted) {
         const response = await this.tree.request({
@@ -146,6 +146,6 @@ class DirectoryWatcher implements Watcher {
   }
 }
 
-export function watch(tree: Tree, path: string, options: WatchOptions = {}): Watcher {
+export function watch(tree: TreeConnection, path: string, options: WatchOptions = {}): Watcher {
   return new DirectoryWatcher(tree, toSharePath(path, 'watch'), options);
 }

@@ -9,7 +9,7 @@ import { FileHandle, openSpec } from './file.js';
 import { onFile } from './handles.js';
 import { IO_WINDOW_BYTES, endedEarly, ioSize, pastEnd, readData, readFully, readRequest, writeAt, writeRequest } from './io.js';
 import { displayPath, toShareFilePath } from './paths.js';
-import type { Tree } from './tree.js';
+import type { TreeConnection } from './tree-connection.js';
 import { NtStatus, decodeWriteResponse } from './wire/index.js';
 
 const MAX_LENGTH = constants.MAX_LENGTH;
@@ -29,7 +29,7 @@ export function toBuffer(data: FileData): Buffer {
  * transfer window), which are joined at the end, so a file holds at most twice its size while
  * it is read.
  */
-export async function readFile(tree: Tree, path: string): Promise<Buffer> {
+export async function readFile(tree: TreeConnection, path: string): Promise<Buffer> {
   const sharePath = toShareFilePath(path, 'readFile');
   const chunk = ioSize(tree, 'read');
   const { create, responses } = await onFile(tree, sharePath, openSpec('r'), (fileId, display) => [readRequest(fileId, 0, chunk, display)]);
@@ -57,7 +57,7 @@ export async function readFile(tree: Tree, path: string): Promise<Buffer> {
   }, () => handle.close());
 }
 
-export async function writeFile(tree: Tree, path: string, data: FileData): Promise<void> {
+export async function writeFile(tree: TreeConnection, path: string, data: FileData): Promise<void> {
   const sharePath = toShareFilePath(path, 'writeFile');
   const bytes = toBuffer(data);
   if (bytes.length <= ioSize(tree, 'write')) {
@@ -71,7 +71,7 @@ export async function writeFile(tree: Tree, path: string, data: FileData): Promi
   await withCleanup(() => writeAt(tree, handle.fileId, handle.path, bytes, 0), () => handle.close());
 }
 
-export async function appendFile(tree: Tree, path: string, data: FileData): Promise<void> {
+export async function appendFile(tree: TreeConnection, path: string, data: FileData): Promise<void> {
   const handle = await FileHandle.open(tree, toShareFilePath(path, 'appendFile'), 'a');
   await withCleanup(() => handle.write(toBuffer(data), 0), () => handle.close());
 }
