@@ -107,7 +107,10 @@ export class TestTrace {
     if (size > 0 && (failed || size <= SPEC_CHECK_CAPTURE_BYTES)) wire = await this.decodedWire().catch(() => undefined);
     if (wire !== undefined) {
       // Kept whatever the trace mode: after the run, a red cell is compared with cells that passed.
-      const closedByServer = this.proxy.closeEvents.filter((e) => e.side === 'server').map((e) => e.connection);
+      // A connection's first close event says who ended it; the other side's FIN follows.
+      const firstClose = new Map<number, string>();
+      for (const e of this.proxy.closeEvents) if (!firstClose.has(e.connection)) firstClose.set(e.connection, e.side);
+      const closedByServer = [...firstClose].filter(([, side]) => side === 'server').map(([connection]) => connection);
       await testInfo.attach(WIRE_SUMMARY_ATTACHMENT, { body: JSON.stringify(summarizeWire(wire, closedByServer)), contentType: 'application/json' });
     }
     const violations = specViolations({ wire });

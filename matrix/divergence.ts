@@ -124,10 +124,10 @@ function divergenceEntry(red: Cell, wire: WireSummary, ref: Reference, d: Diverg
   };
 }
 
-/** Where the divergence line goes: after the violated rules (a rule names the cause first), before the server's account. */
+/** Where the divergence line goes: after what the cell's own wire shows (violated rules, signatures), before the server's account. */
 function withLine(explanation: readonly string[] | undefined, line: string): string[] {
   const lines = [...(explanation ?? [])];
-  const at = lines.findIndex((l) => !l.startsWith('spec: '));
+  const at = lines.findIndex((l) => l.startsWith('server') || l.startsWith('wire: '));
   lines.splice(at < 0 ? lines.length : at, 0, line);
   return lines;
 }

@@ -263,6 +263,13 @@ test('against another client, other capability bits and an extra IOCTL are not n
   });
   // The same client is held to every field: the capabilities come first.
   expect(firstDivergence(cell, reference, { sameClient: true }).field).toBe('Capabilities');
+  // Where the server does not require signing, signing is the client's choice: the status is what matters.
+  const optional: Choice = { ...signingTarget, signingRequired: false };
+  const d = run(4);
+  const e = run(5);
+  const optionalReference = wire([...opening(e, otherOffer, optional), ...treeConnect(e, { signed: true })], e);
+  const optionalCell = wire([...opening(d, offer, optional), ...treeConnect(d, { status: NtStatus.AccessDenied })], d);
+  expect(firstDivergence(optionalCell, optionalReference, { sameClient: false }).text).toBe('TREE_CONNECT response Status: STATUS_ACCESS_DENIED; reference: STATUS_SUCCESS (MS-SMB2 2.2.1.2)');
   // With the signing mended nothing that matters differs, and the answer says what does.
   const c = run(1);
   const mended = wire([...opening(c, offer, signingTarget), ...treeConnect(c, { signed: true })], c);

@@ -74,6 +74,8 @@ const DIALECT_302 = 0x0302;
 export function mattersAcrossClients(cell: MessageField | undefined, reference: MessageField | undefined, cellFacts: Negotiated, referenceFacts: Negotiated): boolean {
   const rank = (cell ?? reference)!.rank;
   if (rank === 'decisive' || rank === 'incidental') return rank === 'decisive';
+  // Signing is the client's choice unless the server requires it (MS-SMB2 3.2.4.1.1); a signature that does not verify always matters.
+  if (rank === 'signature') return cell?.key === 'invalid' || reference?.key === 'invalid' || cellFacts.signingRequired === true || referenceFacts.signingRequired === true;
   const encrypting = cellFacts.encrypts === true || referenceFacts.encrypts === true;
   if ('offer' in rank) {
     if (rank.offer === 'cipher' && !encrypting) return false;

@@ -17,6 +17,7 @@ import type { MessageField, Negotiated, Rank } from './wire-summary.js';
 export type { MessageField, Negotiated, Rank };
 
 const RELATED_FLAG = 0x00000004;
+const SIGNING_REQUIRED = 0x0002;
 const ALL_ONES = 0xffffffffffffffffn;
 
 type Names = readonly (readonly [number, string])[];
@@ -79,6 +80,7 @@ export function negotiatedBy(response: WireMessage | undefined): Negotiated {
   const contexts = decoded.negotiateContexts;
   return {
     dialect: decoded.dialectRevision,
+    signingRequired: (decoded.securityMode & SIGNING_REQUIRED) !== 0,
     cipher: findContext(contexts, 'encryption')?.ciphers[0],
     signing: findContext(contexts, 'signing')?.algorithms[0],
     hash: findContext(contexts, 'preauthIntegrity')?.hashAlgorithms[0],
@@ -193,7 +195,7 @@ function signatureField(m: WireMessage): MessageField {
   const values = { unsigned: 'unsigned', valid: 'signed, valid', invalid: 'signed, does not verify', 'no-key': 'signed, not checked (no key)' } as const;
   // Without a key a signed message is only known to be signed; only a failed check is a different outcome.
   const key = m.signature === 'invalid' ? 'invalid' : m.signature === 'unsigned' ? 'unsigned' : 'signed';
-  return field('Signature', values[m.signature], 'MS-SMB2 2.2.1.2, 3.1.5.1', 'decisive', key);
+  return field('Signature', values[m.signature], 'MS-SMB2 2.2.1.2, 3.1.5.1', 'signature', key);
 }
 
 /** The significant fields of a message, header first, in a fixed order. */

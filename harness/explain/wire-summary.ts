@@ -18,6 +18,7 @@ const Choice = z.enum(['dialect', 'cipher', 'signing', 'hash']);
 /**
  * Whether a difference in the field matters when the reference is another client:
  * `decisive` always; `incidental` never (implementations differ there and both work);
+ * `signature` when a signature does not verify, or signed differs from unsigned where the server requires signing;
  * `offer` when the server's choice for the reference is missing from this cell's offer or the
  * server chose differently; `encryptionBit` when SMB2_GLOBAL_CAP_ENCRYPTION differs where it
  * changed the outcome (see mattersAcrossClients in divergence.ts).
@@ -25,6 +26,7 @@ const Choice = z.enum(['dialect', 'cipher', 'signing', 'hash']);
 export const Rank = z.union([
   z.literal('decisive'),
   z.literal('incidental'),
+  z.literal('signature'),
   z.object({ offer: Choice, values: z.array(z.number().int()) }).strict(),
   z.object({ encryptionBit: z.number().int() }).strict(),
 ]);
@@ -50,6 +52,8 @@ export const Negotiated = z
     cipher: z.number().int().optional(),
     signing: z.number().int().optional(),
     hash: z.number().int().optional(),
+    /** The NEGOTIATE response set SMB2_NEGOTIATE_SIGNING_REQUIRED. */
+    signingRequired: z.boolean().optional(),
     /** Some message of the connection travelled encrypted. */
     encrypts: z.boolean().optional(),
     /** Some message of the connection carried SMB2_FLAGS_SIGNED. */
