@@ -14,6 +14,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 need=()
 command -v smbd >/dev/null 2>&1 || [ -x /usr/sbin/smbd ] || need+=(samba)
 command -v smbclient >/dev/null 2>&1 || need+=(smbclient)
+[ -x /usr/sbin/samba ] && command -v samba-tool >/dev/null 2>&1 || need+=(samba-ad-dc samba-ad-provision)
 compgen -G '/usr/lib/*/libnss_wrapper.so' >/dev/null || [ -e /usr/lib/libnss_wrapper.so ] || need+=(libnss-wrapper)
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 [ -x /usr/bin/chromium ] || need+=(chromium)
