@@ -35,7 +35,8 @@ Options:
   --targets A,B         targets by name or glob; without @ a pattern matches the profile
                         (smb311-*, smb302-ccm@native)
   --scenarios A,B       scenario ids or globs (files/*, negotiate/dialect)
-  --clients A,B         clients to run (smb-ts, smbclient)
+  --clients A,B         clients to run (default: every registered one: smb-ts, smbclient,
+                        go-smb2, impacket and the config's clients)
   --provider P          native | container | remote | all (default: native, and remote
                         targets the config names)
   --repeat N            run every cell N times (flaky cells show their pass rate)

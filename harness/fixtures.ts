@@ -239,9 +239,18 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     let diagnostics: (() => string) | undefined;
     // A plug-in's fault is the cell's infra error and a refused operation makes it unsupported,
     // whatever the scenario does with the error it sees.
+    const note = (type: string, description: string): void => {
+      if (!testInfo.annotations.some((a) => a.type === type && a.description === description)) testInfo.annotations.push({ type, description });
+    };
     const record = (error: unknown): void => {
-      if (error instanceof PluginFault) testInfo.annotations.push({ type: Annotation.infraError, description: error.message });
-      else if (error instanceof ClientUnsupported) testInfo.annotations.push({ type: Annotation.unsupported, description: error.reason });
+      if (error instanceof PluginFault) note(Annotation.infraError, error.message);
+      else if (error instanceof ClientUnsupported) note(Annotation.unsupported, error.reason);
+    };
+    // Before the scenario runs, such an error skips the cell (recorded by its annotation): a
+    // failed test would cost a fresh worker and target.
+    const skipIfClientFault = (error: unknown): void => {
+      if (error instanceof PluginFault) testInfo.skip(true, `infra error: ${error.message}`);
+      if (error instanceof ClientUnsupported) testInfo.skip(true, `unsupported: ${error.reason}`);
     };
     const attachDiagnostics = async (): Promise<void> => {
       const text = diagnostics?.() ?? '';
@@ -271,6 +280,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     } catch (error) {
       record(error);
       await attachDiagnostics();
+      skipIfClientFault(error);
       throw error;
     }
     if (clientId === ClientId.typescript && 'smb' in session) {
@@ -278,10 +288,17 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
       testInfo.annotations.push({ type: Annotation.negotiated, description: JSON.stringify(settings) });
       assertDeclaredConfiguration(target, settings);
     }
-    const watched = watchSession(session, cell.capabilities, record);
+    const watched = watchSession(clientId, session, cell.capabilities, record);
     const dir = freshDirName(testInfo);
     try {
       await watched.mkdir(dir);
+    } catch (error) {
+      await watched.close().catch(() => undefined);
+      await attachDiagnostics();
+      skipIfClientFault(error);
+      throw error;
+    }
+    try {
       await use({ session: watched, dir, local: share.localPath === undefined ? undefined : `${share.localPath}/${dir}` });
     } finally {
       try {

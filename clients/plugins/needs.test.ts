@@ -28,9 +28,10 @@ test('what the client declares decides: a missing operation, cipher, signing alg
   expect(unmetNeed('go-smb2', GO_SMB2, { operations: ['stat'], dialect: '3.1.1', cipher: 'AES-128-GCM', signing: 'AES-128-CMAC', auth: 'ntlm' }, 'the scenario')).toBeUndefined();
 });
 
-test('a target needs what its column proves: the declared dialect, the cipher when it encrypts, the signing algorithm when it is in use', () => {
+test('a target needs what its column proves: the declared dialect, the cipher when it encrypts, else the signing algorithm when it signs', () => {
   const gcm = { dialect: '3.1.1', cipher: 'AES-128-GCM', signingAlgorithm: 'AES-128-GMAC', signing: true, encryption: true } as const;
-  expect(targetNeeds(gcm)).toEqual({ dialect: '3.1.1', cipher: 'AES-128-GCM', signing: 'AES-128-GMAC' });
+  expect(targetNeeds(gcm)).toEqual({ dialect: '3.1.1', cipher: 'AES-128-GCM' });
+  expect(targetNeeds({ ...gcm, cipher: null, encryption: false })).toEqual({ dialect: '3.1.1', signing: 'AES-128-GMAC' });
   // smb202-legacy: signing optional and unused, no encryption.
   expect(targetNeeds({ dialect: '2.0.2', cipher: null, signingAlgorithm: 'HMAC-SHA256', signing: false, encryption: false })).toEqual({ dialect: '2.0.2' });
 });

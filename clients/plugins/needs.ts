@@ -1,8 +1,8 @@
 /**
  * What a cell needs from its client, and whether the client's declared capabilities cover it. A
  * scenario declares operations (and, where it is its subject, a dialect, cipher, signing
- * algorithm or logon); the target adds what its column proves (the dialect, cipher and signing
- * algorithm it declares). A client that lacks any of it is `unsupported` for that cell.
+ * algorithm or logon); the target adds what its column proves (the dialect it declares, and the
+ * cipher or signing algorithm that protects its sessions). A client that lacks any of it is `unsupported` for that cell.
  */
 import type { Cipher, Dialect, Expectation, SigningAlgorithm } from '../../servers/catalog/schema.js';
 import type { AuthMethod, Capabilities, Operation } from './protocol.js';
@@ -46,8 +46,9 @@ export function needsFromText(lines: readonly string[]): ClientNeeds {
 export function targetNeeds(expect: Pick<Expectation, 'dialect' | 'cipher' | 'signingAlgorithm' | 'signing' | 'encryption'>): ClientNeeds {
   const needs: { dialect: Dialect; cipher?: Cipher; signing?: SigningAlgorithm } = { dialect: expect.dialect };
   if (expect.cipher !== null && expect.encryption) needs.cipher = expect.cipher;
-  // A signing algorithm the session does not use (signing optional, no encryption) proves nothing.
-  if (expect.signingAlgorithm !== null && (expect.signing || expect.encryption)) needs.signing = expect.signingAlgorithm;
+  // The signing algorithm is what protects a signed session; an encrypted one is protected by its
+  // cipher (MS-SMB2 3.1.4.3), and an unsigned one by nothing the column could prove.
+  if (expect.signingAlgorithm !== null && expect.signing && !expect.encryption) needs.signing = expect.signingAlgorithm;
   return needs;
 }
 

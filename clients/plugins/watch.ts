@@ -8,12 +8,13 @@ import type { AdapterSession } from '../adapters/adapter.js';
 import { ClientUnsupported } from './needs.js';
 import type { Capabilities, Operation } from './protocol.js';
 
-export function watchSession(session: AdapterSession, capabilities: Capabilities, onError: (error: unknown) => void): AdapterSession {
+/** `client` is the registered id, which the cell names (an in-process adapter may call itself otherwise). */
+export function watchSession(client: string, session: AdapterSession, capabilities: Capabilities, onError: (error: unknown) => void): AdapterSession {
   const guard = <A extends unknown[], R>(op: Operation | 'close', call: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       try {
         if (op !== 'close' && !capabilities.operations.includes(op)) {
-          throw new ClientUnsupported(session.client, `${session.client} does not implement ${op}, which the scenario uses (it implements ${capabilities.operations.join(', ') || 'none'})`);
+          throw new ClientUnsupported(client, `${client} does not implement ${op}, which the scenario uses (it implements ${capabilities.operations.join(', ') || 'none'})`);
         }
         return await call.apply(session, args);
       } catch (error) {

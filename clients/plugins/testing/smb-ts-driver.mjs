@@ -19,7 +19,8 @@ send({
   client: { name: 'smb-ts (driver)', version: '1' },
   capabilities: {
     dialects: ['2.0.2', '2.1', '3.0', '3.0.2', '3.1.1'],
-    ciphers: ['AES-128-CCM', 'AES-128-GCM', 'AES-256-CCM', 'AES-256-GCM'],
+    // DRIVER_CIPHERS and DRIVER_OPERATIONS narrow what it declares, to see the harness honour a declaration.
+    ciphers: (process.env.DRIVER_CIPHERS ?? 'AES-128-CCM,AES-128-GCM,AES-256-CCM,AES-256-GCM').split(',').filter(Boolean),
     signing: ['HMAC-SHA256', 'AES-128-CMAC', 'AES-128-GMAC'],
     auth: ['ntlm'],
     operations: (process.env.DRIVER_OPERATIONS ?? 'writeFile,readFile,stat,readdir,mkdir,rmdir,unlink,rename,exists').split(',').filter(Boolean),
