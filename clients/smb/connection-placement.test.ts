@@ -3,7 +3,7 @@ import { test, expect } from '@playwright/test';
 import { Connection } from './connection.js';
 import { Cipher, NonceGenerator, encryptMessage, openMessageDecipher } from './crypto/index.js';
 import { DECRYPT_PIECE } from './crypto/index.js';
-import { PlacedRead } from './placement.js';
+import { PlacedRead } from './receive-in-place.js';
 import { SecurityError, TimeoutError } from './errors.js';
 import { FakeServer, S2C_KEY, echo, options, security, signed } from './scripted-server.fixture.js';
 import type { Received } from './scripted-server.fixture.js';

@@ -100,6 +100,10 @@ export interface Outstanding {
   cancelled: boolean;
 }
 
+export function formatSessionId(sessionId: bigint | undefined): string {
+  return `0x${(sessionId ?? 0n).toString(16).padStart(16, '0')}`;
+}
+
 export function signerOf(security: SessionSecurity | undefined): Signer | undefined {
   return security?.signingKey === undefined ? undefined : { algorithm: security.signingAlgorithm, key: security.signingKey };
 }

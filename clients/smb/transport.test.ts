@@ -6,7 +6,7 @@ import { Connection } from './connection.js';
 import { ProtocolError, TimeoutError, TransportError } from './errors.js';
 import { FrameReader } from './frame-reader.js';
 import type { LargeFrameHook, RoutedFrame } from './frame-reader.js';
-import { ROUTE_MINIMUM, ROUTE_PREFIX_BYTES } from './placement.js';
+import { ROUTE_MINIMUM, ROUTE_PREFIX_BYTES } from './receive-in-place.js';
 import { Transport } from './transport.js';
 import type { TransportHandlers } from './transport.js';
 import { Command, encodeEchoRequest } from './wire/index.js';

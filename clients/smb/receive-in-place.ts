@@ -1,17 +1,35 @@
 /**
- * READ data received in place: a large READ response whose request named a buffer for its data
- * (RequestOptions.readInto) is taken off the socket straight into that buffer, so it needs no
- * frame buffer and no copy afterwards; a signed one has its signature computed over the bytes as
- * they arrive. An encrypted one (GCM) is received into the buffer as ciphertext and decrypted
+ * Receive-in-place: READ data taken off the socket straight into the reader's buffer. A large
+ * READ response whose request named a buffer for its data (RequestOptions.readInto) needs no
+ * frame buffer and no copy afterwards; a signed one has its signature computed over the bytes
+ * as they arrive. An encrypted one (GCM) is received into the buffer as ciphertext and decrypted
  * there once whole (AeadDecipher.decryptInPlace: natively in place, or through node:crypto in
- * pieces of DECRYPT_PIECE copied back).
- * A compound chain of responses is received message by message (PlacedChain), each READ in it
- * this way. The connection decides which frames qualify (Connection.route); this is what
- * receives one.
+ * pieces of DECRYPT_PIECE copied back). A compound chain of responses is received message by
+ * message (PlacedChain), each READ in it this way.
+ *
+ * ReceiveInPlace is the transport's LargeFrameHook: shown a large frame's first bytes, it
+ * decides whether the frame qualifies and takes it; the connection answers what it asks
+ * (InPlaceHost) and receives every other frame whole.
  */
+import { TRANSFORM_HEADER_BYTES, isGcm, openMessageDecipher, openSignatureCheck, parseTransformHeader } from './crypto/index.js';
 import type { AeadDecipher, SignatureCheck } from './crypto/index.js';
-import type { RoutedFrame } from './frame-reader.js';
-import { READ_RESPONSE_DATA_OFFSET, SMB2_HEADER_SIZE, checkNextCommand, decodeHeader, protocolError } from './wire/index.js';
+import { ProtocolError, SecurityError } from './errors.js';
+import type { LargeFrameHook, RoutedFrame } from './frame-reader.js';
+import { formatSessionId } from './requests.js';
+import type { Outstanding, SessionSecurity } from './requests.js';
+import {
+  Command,
+  HeaderFlag,
+  NtStatus,
+  READ_RESPONSE_DATA_OFFSET,
+  SMB2_HEADER_SIZE,
+  checkNextCommand,
+  classifyMessage,
+  decodeHeader,
+  decodeReadResponseHead,
+  isResponse,
+  protocolError,
+} from './wire/index.js';
 import type { Header } from './wire/index.js';
 
 /** What the connection is shown of a large frame: a TRANSFORM_HEADER (52), an SMB2 header (64) and a READ response's fixed part (16). */
@@ -244,5 +262,127 @@ export class PlacedChain implements RoutedFrame {
     this.length = 0;
     this.header = undefined;
     this.index++;
+  }
+}
+
+/** What ReceiveInPlace asks of the connection. */
+export interface InPlaceHost {
+  /** Frames may be received in place (the connection is open, nothing needs them whole). */
+  readonly receiving: boolean;
+  outstanding(messageId: bigint): Outstanding | undefined;
+  session(sessionId: bigint): SessionSecurity | undefined;
+  /** A READ response received in place, its data verified (and its signature, when `verified`). */
+  placed(message: Buffer, transformSessionId: bigint | undefined, data: Buffer, verified: boolean): void;
+  /** A message of a chain received whole. */
+  whole(message: Buffer): void;
+  /** A chain of responses is arriving (true) or has ended (false). */
+  chain(arriving: boolean): void;
+  fail(error: Error): void;
+}
+
+export class ReceiveInPlace implements LargeFrameHook {
+  readonly prefixBytes = ROUTE_PREFIX_BYTES;
+  readonly minimumFrame = ROUTE_MINIMUM;
+  /** The READ whose response is being received in place, while it is. */
+  placing: Outstanding | undefined;
+
+  constructor(private readonly host: InPlaceHost) {}
+
+  /**
+   * A large READ response to a request that gave `readInto` goes straight into that buffer
+   * (PlacedRead). Only a successful response with its data right after the fixed fields
+   * qualifies: clear, signed (verified over the bytes as they arrive) or GCM-encrypted, alone in
+   * its frame or (clear) in a chain of responses, whose other messages are received whole
+   * (PlacedChain); anything else (CCM, an encrypted chain, whatever looks odd) is received whole
+   * and judged the usual way. Connection.receivesInPlace predicts this for the read stream's
+   * READ size and must change with it.
+   */
+  arriving(prefix: Buffer, frameLength: number): RoutedFrame | undefined {
+    if (!this.host.receiving) return undefined;
+    let chain: PlacedChain;
+    try {
+      if (classifyMessage(prefix) === 'transform') {
+        const transformSessionId = parseTransformHeader(prefix).sessionId;
+        const security = this.host.session(transformSessionId);
+        if (security?.cipher === undefined || security.decryptionKey === undefined || !isGcm(security.cipher)) return undefined;
+        const decipher = openMessageDecipher({ cipher: security.cipher, key: security.decryptionKey, head: prefix, frameLength });
+        const head = decipher.update(prefix.subarray(TRANSFORM_HEADER_BYTES));
+        const header = decodeHeader(head);
+        if (header.nextCommand !== 0 || header.sessionId !== transformSessionId) return undefined;
+        return this.placeRead(head, header, frameLength - TRANSFORM_HEADER_BYTES, 0, decipher, transformSessionId)?.read;
+      }
+      const header = decodeHeader(prefix);
+      if (header.nextCommand === 0) {
+        const read = this.placeRead(prefix, header, frameLength, 0)?.read;
+        // The first data bytes came with the prefix.
+        read?.push(prefix.subarray(READ_RESPONSE_DATA_OFFSET));
+        return read;
+      }
+      if (this.placeable(header) === undefined) return undefined;
+      chain = new PlacedChain(frameLength, {
+        place: (head, header, length, last) => this.placeRead(head, header, length, last ? 0 : 7),
+        whole: (message) => this.host.whole(message),
+        end: () => this.host.chain(false),
+      });
+    } catch {
+      return undefined;
+    }
+    // From here the prefix is the chain's: a malformed chain fails the connection (through the transport).
+    this.host.chain(true);
+    chain.push(prefix);
+    return chain;
+  }
+
+  /** The outstanding READ a response may be received in place for, if it may. */
+  private placeable(header: Header): Outstanding | undefined {
+    if (header.command !== Command.Read || !isResponse(header) || header.status !== NtStatus.Success) return undefined;
+    const item = this.host.outstanding(header.messageId);
+    if (item === undefined || item.options.readInto === undefined || item.command !== 'READ') return undefined;
+    return item;
+  }
+
+  /**
+   * Where a READ response's data goes when it can be received in place. `head`: the clear
+   * message's first 80 bytes (header and fixed fields), kept as the response's message;
+   * `length`: the message's bytes, of which up to `padding` may follow the data (a chain's
+   * alignment); `decipher`: set when the bytes that follow arrive encrypted.
+   */
+  private placeRead(head: Buffer, header: Header, length: number, padding: number, decipher?: AeadDecipher, transformSessionId?: bigint): { read: PlacedRead; dataLength: number } | undefined {
+    const item = this.placeable(header);
+    const wanted = item?.options.readInto;
+    if (item === undefined || wanted === undefined) return undefined;
+    // Memory asked for on demand: for an encrypted response, the decrypted message received
+    // whole can be that memory (its data a view of it), one allocation instead of two, since
+    // node:crypto returns what it decrypts in memory of its own.
+    if (decipher !== undefined && typeof wanted === 'function') return undefined;
+    const { dataOffset, dataLength } = decodeReadResponseHead(head);
+    const end = dataOffset + dataLength;
+    if (dataOffset !== READ_RESPONSE_DATA_OFFSET || end > length || length - end > padding) return undefined;
+    if (dataLength > (typeof wanted === 'function' ? item.options.payloadSize ?? 0 : wanted.length)) return undefined;
+    const message = head.subarray(0, dataOffset);
+    let check: SignatureCheck | undefined;
+    const sessionId = item.options.sessionId ?? 0n;
+    if ((header.flags & HeaderFlag.Signed) !== 0) {
+      // As for a response received whole: the request's session signs a READ response.
+      const security = this.host.session(sessionId);
+      if (decipher !== undefined || security?.signingKey === undefined) return undefined;
+      check = openSignatureCheck(security.signingAlgorithm, security.signingKey, message);
+    }
+    const into = typeof wanted === 'function' ? wanted(dataLength) : wanted;
+    const host = this.host;
+    const read = new PlacedRead(into.subarray(0, dataLength), decipher, check, () => host.receiving && host.outstanding(header.messageId) === item, (placed) => {
+      this.placing = undefined;
+      try {
+        placed.verify();
+        if (check !== undefined && !placed.signatureMatches()) {
+          throw new SecurityError(`bad signature on READ response (message id ${header.messageId}, session ${formatSessionId(sessionId)})`, { command: 'READ' });
+        }
+        host.placed(message, transformSessionId, placed.data, check !== undefined);
+      } catch (error) {
+        host.fail(error instanceof Error ? error : new ProtocolError(String(error)));
+      }
+    });
+    this.placing = item;
+    return { read, dataLength };
   }
 }
