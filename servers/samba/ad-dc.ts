@@ -1,0 +1,317 @@
+/**
+ * A Samba Active Directory domain controller as a target: KDC (88), LDAP (389) and SMB (445) on a
+ * loopback address of its own, provisioned once per realm into a cached template and copied per
+ * start, with users created per start under random passwords. Debian: samba-ad-dc.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, writeFile, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { registerCleanup } from '../cleanup.js';
+import { TargetStartError } from '../errors.js';
+import { tcpProbe } from '../ports.js';
+import { run, randomPassword } from './accounts.js';
+import {
+  AD_DC_DIR_PREFIX,
+  claimLoopbackAddress,
+  killDcProcesses,
+  releaseLoopbackAddress,
+  removeDcSync,
+  sweepStaleAdDcs,
+  writeOwner,
+  type AdDcOwner,
+} from './ad-dc-workspace.js';
+import { ServerLog } from './server-log.js';
+
+const INSTALL_HINT = 'install it with: sudo apt-get install -y samba-ad-dc samba-ad-provision krb5-user';
+const HOST_NAME = 'DC1';
+const SHARE = 'share';
+const PROVISION_TIMEOUT_MS = 180_000;
+const LOCK_STALE_MS = 300_000;
+
+export interface AdDcOptions {
+  /** Kerberos realm (upper case); the NetBIOS domain is its first label. Default INTEROP.TEST. */
+  realm?: string;
+  /** Logical user names; each gets an account with a random password per start. Default alice. */
+  users?: readonly string[];
+  startTimeoutMs?: number;
+  /** Where the DC's directory and the provisioned template live; default the OS temp dir. */
+  parentDir?: string;
+}
+
+export interface AdDcUser {
+  name: string;
+  /** sAMAccountName */
+  username: string;
+  password: string;
+  /** `username@REALM` */
+  principal: string;
+}
+
+export class SambaAdDc {
+  private readonly options: Required<AdDcOptions>;
+
+  constructor(options: AdDcOptions = {}) {
+    this.options = { realm: 'INTEROP.TEST', users: ['alice'], startTimeoutMs: 60_000, parentDir: tmpdir(), ...options };
+    if (!/^[A-Z][A-Z0-9-]{0,14}(\.[A-Z0-9-]+)+$/.test(this.options.realm)) {
+      throw new TargetStartError('ad-dc', `realm ${this.options.realm} must be an upper-case DNS name like INTEROP.TEST (first label at most 15 characters)`);
+    }
+  }
+
+  async start(): Promise<StartedAdDc> {
+    const { realm, parentDir } = this.options;
+    const name = `ad-dc(${realm})`;
+    if (!existsSync('/usr/sbin/samba') || !existsSync('/usr/bin/samba-tool')) throw new TargetStartError(name, `Samba's AD DC is not installed; ${INSTALL_HINT}`);
+    sweepStaleAdDcs(parentDir);
+    const started = Date.now();
+    const template = await provisionedTemplate(parentDir, realm);
+    const provisionedMs = Date.now() - started;
+
+    const root = await mkdtemp(join(parentDir, `${AD_DC_DIR_PREFIX}${realm.toLowerCase()}-`));
+    const owner: AdDcOwner = { pid: process.pid };
+    writeOwner(root, owner);
+    const cleanup = (): void => removeDcSync(root, owner);
+    const unregister = registerCleanup(cleanup);
+    let child: ChildProcess | undefined;
+    const log = new ServerLog();
+    try {
+      owner.address = claimLoopbackAddress();
+      writeOwner(root, owner);
+      const address = owner.address;
+      await cp(join(template, 'db'), join(root, 'db'), { recursive: true });
+      for (const sub of ['run', 'log', 'cache', 'lock', 'shares/share']) await mkdir(join(root, sub), { recursive: true });
+      // mkdtemp makes 0700; smbd serves the share as the user's own uid, which must reach it.
+      await chmod(root, 0o755);
+      await chmod(join(root, 'shares', SHARE), 0o777);
+      const confPath = join(root, 'smb.conf');
+      await writeFile(confPath, renderDcConf(root, realm, address));
+      const krb5ConfPath = join(root, 'krb5.conf');
+      await writeFile(krb5ConfPath, renderKrb5Conf(realm, address));
+
+      child = spawn('/usr/sbin/samba', ['-i', '-s', confPath, '--debug-stdout', '-d1'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      owner.sambaPid = child.pid;
+      writeOwner(root, owner);
+      child.stdout?.on('data', (d: Buffer) => log.push(d.toString()));
+      child.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
+      await waitReady(name, child, address, this.options.startTimeoutMs, log);
+      const readyMs = Date.now() - started;
+
+      const users: AdDcUser[] = [];
+      for (const logical of this.options.users) {
+        const user = { name: logical, username: logical, password: randomPassword(), principal: `${logical}@${realm}` };
+        const result = await run('samba-tool', ['user', 'create', user.username, '-H', join(root, 'db', 'private', 'sam.ldb'), '-s', confPath], {
+          input: `${user.password}\n${user.password}\n`,
+          timeoutMs: 60_000,
+        });
+        if (result.code !== 0) throw new Error(`samba-tool user create ${user.username}: ${result.stderr.trim() || result.stdout.trim()}`);
+        users.push(user);
+      }
+      return new StartedAdDc({
+        realm, address, root, confPath, krb5ConfPath, users, process: child, log, unregister,
+        owner, timings: { provisionMs: provisionedMs, readyMs, totalMs: Date.now() - started },
+      });
+    } catch (error) {
+      if (child !== undefined) killDcProcesses(root, child.pid);
+      cleanup();
+      unregister();
+      const reason = error instanceof Error ? error.message : String(error);
+      throw error instanceof TargetStartError ? error : new TargetStartError(name, reason, log.tail(20));
+    }
+  }
+}
+
+export interface AdDcTimings {
+  /** Spent provisioning the template (0 ms when the cached one was used). */
+  provisionMs: number;
+  /** Until KDC and SMB answer. */
+  readyMs: number;
+  /** With the users created. */
+  totalMs: number;
+}
+
+interface StartedAdDcInit {
+  realm: string;
+  address: string;
+  root: string;
+  confPath: string;
+  krb5ConfPath: string;
+  users: AdDcUser[];
+  process: ChildProcess;
+  log: ServerLog;
+  unregister: () => void;
+  owner: AdDcOwner;
+  timings: AdDcTimings;
+}
+
+export class StartedAdDc {
+  readonly realm: string;
+  /** NetBIOS domain name. */
+  readonly domain: string;
+  /** The DC's loopback address: KDC on port 88, LDAP 389, SMB 445. */
+  readonly address: string;
+  /** The DC's DNS name, `dc1.<realm>`: the host of its service principal cifs/dc1.<realm>. */
+  readonly hostName: string;
+  readonly share = SHARE;
+  readonly sharePath: string;
+  readonly root: string;
+  readonly krb5ConfPath: string;
+  readonly users: readonly AdDcUser[];
+  readonly timings: AdDcTimings;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly init: StartedAdDcInit) {
+    this.realm = init.realm;
+    this.domain = init.realm.split('.')[0]!;
+    this.address = init.address;
+    this.hostName = `${HOST_NAME.toLowerCase()}.${init.realm.toLowerCase()}`;
+    this.sharePath = join(init.root, 'shares', SHARE);
+    this.root = init.root;
+    this.krb5ConfPath = init.krb5ConfPath;
+    this.users = init.users;
+    this.timings = init.timings;
+  }
+
+  user(name = 'alice'): AdDcUser {
+    const user = this.users.find((u) => u.name === name);
+    if (user === undefined) throw new Error(`the AD DC has no user ${name} (it has ${this.users.map((u) => u.name).join(', ')})`);
+    return user;
+  }
+
+  log(): string {
+    return this.init.log.text();
+  }
+
+  /** Ends samba, smbd and winbindd, releases the address and removes the directory. Safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      killDcProcesses(this.root, this.init.process.pid);
+      releaseLoopbackAddress(this.address);
+      rmSync(this.root, { recursive: true, force: true });
+      this.init.unregister();
+    })();
+    return this.stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+async function waitReady(name: string, child: ChildProcess, address: string, timeoutMs: number, log: ServerLog): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (;;) {
+    if (exited) throw new TargetStartError(name, `samba exited during start`, log.tail(20));
+    const kdc = await tcpProbe(address, 88, 1000);
+    const smb = kdc.ok ? await tcpProbe(address, 445, 1000) : kdc;
+    if (kdc.ok && smb.ok) return;
+    if (Date.now() > deadline) throw new TargetStartError(name, `KDC and SMB on ${address} not answering after ${timeoutMs} ms`, log.tail(20));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * The provisioned database for a realm, made once (about a minute on a loaded machine) and
+ * reused by every start. Paths in it are relative, so a copy runs anywhere with its own smb.conf.
+ */
+async function provisionedTemplate(parentDir: string, realm: string): Promise<string> {
+  const template = join(parentDir, `${AD_DC_DIR_PREFIX}template-${realm.toLowerCase()}`);
+  if (existsSync(join(template, 'db', 'private', 'sam.ldb'))) return template;
+  const lock = `${template}.lock`;
+  const deadline = Date.now() + PROVISION_TIMEOUT_MS;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (existsSync(join(template, 'db', 'private', 'sam.ldb'))) return template;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // The lock went away: try again.
+      }
+      if (Date.now() > deadline) throw new Error(`waited ${PROVISION_TIMEOUT_MS} ms for another process to provision ${template}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    if (existsSync(join(template, 'db', 'private', 'sam.ldb'))) return template;
+    const work = `${template}.tmp-${process.pid}`;
+    rmSync(work, { recursive: true, force: true });
+    const result = await run('samba-tool', [
+      'domain', 'provision', `--realm=${realm}`, `--domain=${realm.split('.')[0]}`, '--server-role=dc', '--dns-backend=NONE',
+      `--host-name=${HOST_NAME}`, `--adminpass=${randomPassword()}`, `--targetdir=${join(work, 'db')}`, '--host-ip=127.0.0.1',
+      '--option=interfaces=127.0.0.1', '--option=bind interfaces only=yes',
+    ], { timeoutMs: PROVISION_TIMEOUT_MS });
+    if (result.code !== 0) {
+      rmSync(work, { recursive: true, force: true });
+      throw new Error(`samba-tool domain provision failed: ${(result.stderr || result.stdout).trim().split('\n').slice(-5).join('\n')}`);
+    }
+    rmSync(join(work, 'db', 'etc'), { recursive: true, force: true });
+    rmSync(template, { recursive: true, force: true });
+    renameSync(work, template);
+    return template;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * smb.conf for one DC. Only the services a client of this harness needs run; everything Samba
+ * writes goes under the DC's directory except winbindd's socket, whose directory libwbclient
+ * takes from its built-in default (smbd in a DC fails SESSION_SETUP with any other).
+ */
+export function renderDcConf(root: string, realm: string, address: string): string {
+  const db = join(root, 'db');
+  return [
+    '[global]',
+    `\tnetbios name = ${HOST_NAME}`,
+    `\trealm = ${realm}`,
+    `\tworkgroup = ${realm.split('.')[0]}`,
+    '\tserver role = active directory domain controller',
+    '\tserver services = s3fs, rpc, ldap, kdc, winbindd',
+    `\tinterfaces = ${address}`,
+    '\tbind interfaces only = yes',
+    `\tprivate dir = ${join(db, 'private')}`,
+    `\tstate directory = ${join(db, 'state')}`,
+    `\tbinddns dir = ${join(db, 'bind-dns')}`,
+    `\tcache directory = ${join(root, 'cache')}`,
+    `\tlock directory = ${join(root, 'lock')}`,
+    `\tpid directory = ${join(root, 'run')}`,
+    `\tncalrpc dir = ${join(root, 'run', 'ncalrpc')}`,
+    `\tntp signd socket directory = ${join(root, 'run', 'ntp_signd')}`,
+    `\tlog file = ${join(root, 'log', 'log.%m')}`,
+    '\tload printers = no',
+    '\tdisable spoolss = yes',
+    '\tdebug encryption = yes',
+    '',
+    `[${SHARE}]`,
+    `\tpath = ${join(root, 'shares', SHARE)}`,
+    '\tread only = no',
+    // Plain POSIX permissions: the DC's default acl_xattr would leave a fresh share without an NT ACL that admits its users.
+    '\tvfs objects = dfs_samba4',
+    '',
+  ].join('\n');
+}
+
+/** krb5.conf for tools (kinit, smbclient -k) that reach this DC's KDC by address, no DNS. */
+export function renderKrb5Conf(realm: string, address: string): string {
+  return [
+    '[libdefaults]',
+    `\tdefault_realm = ${realm}`,
+    '\tdns_lookup_kdc = false',
+    '\tdns_lookup_realm = false',
+    '\tforwardable = true',
+    '',
+    '[realms]',
+    `\t${realm} = {`,
+    `\t\tkdc = ${address}`,
+    '\t}',
+    '',
+    '[domain_realm]',
+    `\t.${realm.toLowerCase()} = ${realm}`,
+    '',
+  ].join('\n');
+}
