@@ -7,11 +7,11 @@
  */
 import { ProtocolError, SecurityError, SmbError, TimeoutError, TransportError, formatStatus } from './errors.js';
 import { Deadlines } from './deadlines.js';
+import { messageEdit } from './faults.js';
 import type { FaultHook } from './faults.js';
 import { messageEvent, notify } from './observer.js';
 import type { SmbObserver } from './observer.js';
 import { cancelledBeforeSending, composeCancel, composeRequests } from './outgoing.js';
-import type { MessageEdit } from './outgoing.js';
 import { openFrame, requestSigner, seal, unprotected, verifyResponse } from './protection.js';
 import type { Sessions } from './protection.js';
 import { ReceiveInPlace } from './receive-in-place.js';
@@ -154,7 +154,7 @@ export class Dispatcher {
       const message = composeCancel(
         { messageId: item.messageId, asyncId: item.asyncId, treeId: item.options.treeId ?? 0, sessionId },
         item.signed ? requestSigner(security, this.host.faults) : undefined,
-        this.host.faults === undefined ? undefined : this.messageEdit([item], 'CANCEL', item.signed, item.encrypted),
+        this.host.faults === undefined ? undefined : messageEdit(this.host.faults, [{ command: 'CANCEL', commandCode: Command.Cancel, sessionId }], { signed: item.signed, encrypted: item.encrypted, dialect: this.host.dialect }),
       );
       if (this.host.observer !== undefined) notify(this.host.observer, messageEvent('send', message, item.encrypted));
       this.sendMessage(message, item.encrypted ? security : undefined, 'CANCEL', item.signed);
@@ -260,7 +260,7 @@ export class Dispatcher {
           related: batch.related,
           whole: observer !== undefined || first.options.keepRequest === true || faults !== undefined,
           signer: sign ? requestSigner(security, faults) : undefined,
-          edit: faults === undefined ? undefined : this.messageEdit(items, undefined, sign, encrypt),
+          edit: faults === undefined ? undefined : messageEdit(faults, items.map((item) => ({ command: item.command, commandCode: item.options.command, sessionId })), { signed: sign, encrypted: encrypt, dialect: this.host.dialect }),
         },
       );
       for (const [i, view] of views.entries()) {
@@ -282,19 +282,6 @@ export class Dispatcher {
         item.reject(error as Error);
       }
     }
-  }
-
-  /** The faults' outgoingMessage for the messages of `items` (CANCEL for `command`), or undefined without one. */
-  private messageEdit(items: readonly Outstanding[], command: string | undefined, signed: boolean, encrypted: boolean): MessageEdit | undefined {
-    const hook = this.host.faults?.outgoingMessage;
-    if (hook === undefined) return undefined;
-    const dialect = this.host.dialect;
-    return (message, index) => {
-      const item = items[index]!;
-      const commandCode = command === undefined ? item.options.command : Command.Cancel;
-      const context = { command: command ?? item.command, commandCode, index, count: items.length, sessionId: item.options.sessionId ?? 0n, signed, encrypted, dialect };
-      return hook(message, context) ?? message;
-    };
   }
 
   /** Sends a clear message (whole or in parts), sealed in a TRANSFORM message when `encryptFor` is given. */

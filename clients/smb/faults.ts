@@ -145,6 +145,17 @@ export function namedFaults(named: NamedFaults | undefined): FaultHook | undefin
 
 // What the client's modules call. Each is reached only when a hook is attached.
 
+/** The outgoingMessage edit of a chain's messages (what each is), or undefined when the hook has none. */
+export function messageEdit(
+  faults: FaultHook,
+  messages: ReadonlyArray<{ command: string; commandCode: number; sessionId: bigint }>,
+  protection: { signed: boolean; encrypted: boolean; dialect: string | undefined },
+): ((message: Buffer, index: number) => Buffer) | undefined {
+  const hook = faults.outgoingMessage;
+  if (hook === undefined) return undefined;
+  return (message, index) => hook(message, { ...messages[index]!, index, count: messages.length, ...protection }) ?? message;
+}
+
 /** NEGOTIATE capabilities as the switches make them. */
 export function offeredCapabilities(faults: FaultHook | undefined, capabilities: number): number {
   return faults?.switches?.omitEncryptionCapability === true ? capabilities & ~Capability.Encryption : capabilities;
