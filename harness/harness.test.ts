@@ -5,6 +5,9 @@ import { test, expect } from '@playwright/test';
 import { configurationDifferences } from './configuration.js';
 import { frameKind, readWireFrames } from './pcap-reader.js';
 import { scenario, selectedClients, unmetRequirement } from './scenario.js';
+import { failureOf } from './scenarios/helpers.js';
+import { PluginFault } from '../clients/plugins/host.js';
+import { ClientUnsupported } from '../clients/plugins/needs.js';
 import { testFaultsFromEnv, traceModeFromEnv } from './options.js';
 import { findProfile, resolveProfiles } from '../servers/catalog/index.js';
 import type { StartedTarget } from '../servers/target.js';
@@ -119,4 +122,14 @@ test('the pcapng reader reassembles direct-TCP frames split across segments, per
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('failureOf hands a scenario the failure it expects, but lets a plug-in fault or a refused operation through', async () => {
+  const status = Object.assign(new Error('STATUS_OBJECT_NAME_NOT_FOUND from go-smb2 readFile x'), { statusName: 'STATUS_OBJECT_NAME_NOT_FOUND' });
+  expect((await failureOf(Promise.reject(status))).statusName).toBe('STATUS_OBJECT_NAME_NOT_FOUND');
+  await expect(failureOf(Promise.resolve())).rejects.toThrow('expected a failure, but the operation succeeded');
+  const fault = new PluginFault('go-smb2 did not answer readFile within 60000 ms', 'go-smb2', 'timeout', 'readFile');
+  await expect(failureOf(Promise.reject(fault))).rejects.toBe(fault);
+  const refused = new ClientUnsupported('go-smb2', 'go-smb2 does not implement rename');
+  await expect(failureOf(Promise.reject(refused))).rejects.toBe(refused);
 });

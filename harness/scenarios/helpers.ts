@@ -2,6 +2,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PluginFault } from '../../clients/plugins/host.js';
+import { ClientUnsupported } from '../../clients/plugins/needs.js';
 
 /** mulberry32: a small seeded PRNG, so a failing random scenario replays exactly. */
 export function seededRandom(seed: number): () => number {
@@ -39,13 +41,19 @@ export async function sizeOnDisk(localDir: string, path: string): Promise<number
   return (await stat(join(localDir, path))).size;
 }
 
-/** The error a promise rejects with; fails when it resolves. */
+/**
+ * The error a promise rejects with; fails when it resolves. A client plug-in's fault or a refused
+ * operation is not the failure a scenario expects: it passes through, and the cell says what it was.
+ */
 export async function failureOf(promise: Promise<unknown>): Promise<Error & { statusName?: string; command?: string }> {
   return promise.then(
     () => {
       throw new Error('expected a failure, but the operation succeeded');
     },
-    (error: Error) => error,
+    (error: Error) => {
+      if (error instanceof PluginFault || error instanceof ClientUnsupported) throw error;
+      return error;
+    },
   );
 }
 
