@@ -32,7 +32,7 @@ async function main(args: readonly string[]): Promise<number> {
     process.stdout.write(`self-check: ${faults.length} faults; results in ${resultsDir}\n`);
     const report = await runSelfCheck({ faults, resultsDir, ...(workers === undefined ? {} : { workers: Number(workers) }) });
     process.stdout.write(formatSelfCheck(report));
-    if (args.includes('--keep')) for (const dir of report.runDirs) process.stdout.write(`report: ${join(dir, 'index.html')}\n`);
+    if (args.includes('--keep')) process.stdout.write(`report: ${join(report.runDir, 'index.html')}\n`);
     const ok = report.verdicts.every((v) => v.killed && v.named && v.harmed.length === 0) && report.referencesBroken.length === 0;
     return ok ? 0 : 1;
   } finally {

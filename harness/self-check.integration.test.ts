@@ -10,6 +10,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
+import { SELF_CHECK_FAULTS } from './faults.js';
+import { formatSelfCheck, runSelfCheck } from './self-check.js';
 
 interface JsonResult {
   status: string;
@@ -109,3 +111,21 @@ for (const fault of ['omitEncryptionCapability', 'zeroInnerSessionIdWhenEncrypti
     }
   });
 }
+
+test('every self-check fault turns its cells red with the cause named in the explanation, and leaves the cells it does not touch green', async () => {
+  test.setTimeout(900_000);
+  const dir = await mkdtemp(join(tmpdir(), 'smb-interop-selfcheck-catalog-'));
+  try {
+    const report = await runSelfCheck({ resultsDir: dir, timeoutMs: 840_000 });
+    const printed = formatSelfCheck(report);
+    expect(report.verdicts.map((v) => v.fault.name)).toEqual(SELF_CHECK_FAULTS.map((f) => f.name));
+    for (const v of report.verdicts) {
+      expect.soft(v.red.map((c) => `${c.target} ${c.outcome}`), `${v.fault.name} must turn these red\n${printed}`).toEqual(v.fault.red.map((t) => `${t} failed`));
+      expect.soft(v.named, `${v.fault.name}'s explanation must name ${v.fault.cause}\n${printed}`).toBe(true);
+      expect.soft(v.harmed, `${v.fault.name} must leave these green\n${printed}`).toEqual([]);
+    }
+    expect(report.referencesBroken, `the reference cells run without faults and pass\n${printed}`).toEqual([]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

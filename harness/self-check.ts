@@ -2,7 +2,7 @@
  * The self-check: runs the matrix with the catalog's faults (faults.ts) switched on, each for its
  * own scenario, and measures per fault whether the cells it must redden went red (killed), whether
  * their explanation names the cause, and whether the cells it must not touch stayed green. The
- * faults run side by side (each on its own scenario), in at most two matrix runs.
+ * faults run side by side, each on its own scenario, in one matrix run of just the cells they need.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -50,29 +50,30 @@ export interface SelfCheckReport {
   verdicts: FaultVerdict[];
   /** The run's other cells (another client on the faults' scenarios): they run without faults and must pass. */
   referencesBroken: MatrixCell[];
-  /** One run directory per part (with reference clients, without). */
-  runDirs: string[];
+  runDir: string;
   output: string;
 }
 
 export interface SelfCheckOptions {
   faults?: readonly SelfCheckFault[];
   resultsDir: string;
-  /** Run ids start with it (default `self-check`). */
+  /** The run's id (default `self-check`). */
   runId?: string;
   workers?: number;
   /** Clients besides smb-ts that give red cells a reference, where a fault needs one (default: smbclient). */
   referenceClients?: readonly string[];
-  /** Per run (default 15 minutes). */
+  /** For the listing and for the run (default 15 minutes each). */
   timeoutMs?: number;
 }
 
-function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number; output: string }> {
+/** Runs Playwright from the project root on the matrix config; killed after `timeoutMs`. */
+function playwright(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/smb-interop.js'), ...args], { cwd: ROOT, env: { ...process.env, CI: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const child = spawn('npx', ['playwright', ...args], { cwd: ROOT, env: { ...process.env, CI: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);
@@ -80,10 +81,39 @@ function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Prom
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolveRun({ code: code ?? 1, output });
+      resolveRun({ code: code ?? 1, stdout, stderr });
     });
   });
 }
+
+/** A test of the suite as Playwright lists it: enough to select it alone with --grep. */
+interface ListedCell {
+  target: string;
+  scenario: string;
+  client: string;
+  /** '<project> <file> <describes...> <title>', what Playwright matches --grep against (tags follow). */
+  grepTitle: string;
+}
+
+interface JsonSuite {
+  title: string;
+  suites?: JsonSuite[];
+  specs?: Array<{ title: string; tests: Array<{ projectName: string; annotations: Array<{ type: string; description?: string }> }> }>;
+}
+
+function listedCells(suite: JsonSuite, path: readonly string[], out: ListedCell[]): ListedCell[] {
+  for (const spec of suite.specs ?? []) {
+    for (const t of spec.tests) {
+      const scenario = t.annotations.find((a) => a.type === 'scenario')?.description;
+      const client = t.annotations.find((a) => a.type === 'client')?.description ?? 'smb-ts';
+      if (scenario !== undefined) out.push({ target: t.projectName, scenario, client, grepTitle: [t.projectName, ...path, spec.title].join(' ') });
+    }
+  }
+  for (const child of suite.suites ?? []) listedCells(child, [...path, child.title], out);
+  return out;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 function verdictOf(cell: MatrixCell | undefined, target: string): CellVerdict {
   return { target, outcome: cell?.outcome ?? 'missing', explanation: cell?.explanation ?? [] };
@@ -99,46 +129,55 @@ export function judgeFault(fault: SelfCheckFault, cells: readonly MatrixCell[], 
   return { fault, red, green, killed, named, harmed: green.filter((c) => c.outcome !== 'passed') };
 }
 
-interface RunPart {
-  id: string;
-  faults: readonly SelfCheckFault[];
-  clients: readonly string[];
-}
-
-async function runPart(part: RunPart, options: SelfCheckOptions): Promise<{ cells: MatrixCell[]; runDir: string; output: string }> {
-  const targets = [...new Set(part.faults.flatMap((f) => [...f.red, ...f.green]))];
-  const args = [
-    'run', '--targets', targets.join(','), '--scenarios', part.faults.map((f) => f.scenario).join(','), '--clients', part.clients.join(','),
-    '--results', options.resultsDir, '--id', part.id, '--trace', 'retain-on-failure', ...(options.workers ? ['--workers', String(options.workers)] : []),
-  ];
-  const { output } = await runCli(args, { SMB_INTEROP_SELF_CHECK_FAULTS: part.faults.map((f) => f.name).join(',') }, options.timeoutMs ?? 900_000);
-  const runDir = join(options.resultsDir, part.id);
-  const file = join(runDir, 'matrix.json');
-  if (!existsSync(file)) throw new Error(`self-check: the run wrote no ${file}; its output:\n${output.slice(-4000)}`);
-  return { cells: (JSON.parse(await readFile(file, 'utf8')) as { cells: MatrixCell[] }).cells, runDir, output };
+/** The cells each fault needs: its red and green targets for smb-ts, and another client's cells where it needs a reference. */
+function wantedCells(faults: readonly SelfCheckFault[], referenceClients: readonly string[]): Set<string> {
+  const wanted = new Set<string>();
+  for (const f of faults) {
+    for (const target of [...f.red, ...f.green]) wanted.add(`smb-ts|${target}|${f.scenario}`);
+    if (f.needsReference === true) for (const client of referenceClients) for (const target of f.red) wanted.add(`${client}|${target}|${f.scenario}`);
+  }
+  return wanted;
 }
 
 /**
- * Runs the faults' scenarios on their targets with the faults on, and judges each fault. Faults
- * whose cause shows against another client run with the reference clients; the others with
- * smb-ts alone (another client's cells only cost time there).
+ * Runs, in one Playwright run on the matrix config, exactly the cells the faults need (a failed
+ * cell restarts its worker and target, so no cell runs that the self-check does not judge), with
+ * the faults on, and judges each fault.
  */
 export async function runSelfCheck(options: SelfCheckOptions): Promise<SelfCheckReport> {
   const faults = options.faults ?? SELF_CHECK_FAULTS;
   if (faults.length === 0) throw new Error('self-check: no fault selected');
-  const id = options.runId ?? 'self-check';
-  const parts: RunPart[] = [
-    { id: `${id}-with-references`, faults: faults.filter((f) => f.needsReference === true), clients: ['smb-ts', ...(options.referenceClients ?? ['smbclient'])] },
-    { id, faults: faults.filter((f) => f.needsReference !== true), clients: ['smb-ts'] },
-  ].filter((p) => p.faults.length > 0);
-  const runs = [];
-  for (const part of parts) runs.push(await runPart(part, options));
-  const cells = runs.flatMap((r) => r.cells);
+  const timeoutMs = options.timeoutMs ?? 900_000;
+  const referenceClients = options.referenceClients ?? ['smbclient'];
+  const clients = ['smb-ts', ...referenceClients];
+  const targets = [...new Set(faults.flatMap((f) => [...f.red, ...f.green]))];
+  const projects = targets.map((t) => `--project=${t}`);
+  const env = { SMB_INTEROP_CLIENTS: clients.join(','), SMB_INTEROP_SELF_CHECK_FAULTS: faults.map((f) => f.name).join(',') };
+  const listing = await playwright(['test', '-c', 'playwright.config.ts', '--list', '--reporter=json', ...projects], env, timeoutMs);
+  let suites: JsonSuite[];
+  try {
+    suites = (JSON.parse(listing.stdout) as { suites: JsonSuite[] }).suites;
+  } catch {
+    throw new Error(`self-check: listing the tests failed (exit code ${listing.code}):\n${listing.stderr.slice(-4000)}`);
+  }
+  const wanted = wantedCells(faults, referenceClients);
+  const selected = suites.flatMap((s) => listedCells(s, [s.title], [])).filter((c) => wanted.has(`${c.client}|${c.target}|${c.scenario}`));
+  const missing = [...wanted].filter((key) => !selected.some((c) => `${c.client}|${c.target}|${c.scenario}` === key));
+  if (missing.length > 0) throw new Error(`self-check: no test for ${missing.join(', ')}`);
+  const grep = selected.map((c) => `^${escapeRegExp(c.grepTitle)}( @\\S+)*$`).join('|');
+  const runId = options.runId ?? 'self-check';
+  const run = await playwright(['test', '-c', 'playwright.config.ts', ...projects, `--grep=${grep}`, ...(options.workers ? [`--workers=${options.workers}`] : [])], {
+    ...env, SMB_INTEROP_RESULTS_DIR: options.resultsDir, SMB_INTEROP_RUN_ID: runId, SMB_INTEROP_TRACE: 'retain-on-failure',
+  }, timeoutMs);
+  const runDir = join(options.resultsDir, runId);
+  const file = join(runDir, 'matrix.json');
+  if (!existsSync(file)) throw new Error(`self-check: the run wrote no ${file} (exit code ${run.code}):\n${(run.stdout + run.stderr).slice(-4000)}`);
+  const cells = (JSON.parse(await readFile(file, 'utf8')) as { cells: MatrixCell[] }).cells;
   return {
     verdicts: faults.map((f) => judgeFault(f, cells)),
     referencesBroken: cells.filter((c) => c.client !== 'smb-ts' && !['passed', 'not-applicable', 'unsupported', 'expected-failure'].includes(c.outcome)),
-    runDirs: runs.map((r) => r.runDir),
-    output: runs.map((r) => r.output).join('\n'),
+    runDir,
+    output: run.stdout + run.stderr,
   };
 }
 
