@@ -20,6 +20,10 @@ test('the AD DC serves a Kerberos logon to smbclient -k, and stop leaves no proc
     testInfo.annotations.push({ type: 'ad-dc start', description: JSON.stringify(dc.timings) });
     console.log(`AD DC ${dc.realm} on ${dc.address}: provision ${dc.timings.provisionMs} ms, ready ${dc.timings.readyMs} ms, with users ${dc.timings.totalMs} ms`);
     expect(loopbackHolds(dc.address)).toBe(true);
+    // One DC per machine: a second start waits for this one and, past its lock timeout, says why.
+    const second = await new SambaAdDc({ realm: 'ADTEST.INTEROP', lockTimeoutMs: 1000 }).start().then(() => undefined, (e: Error) => e);
+    expect(second?.message).toContain(`for the DC of realm ADTEST.INTEROP started at`);
+    expect(second?.message).toContain('one AD DC runs per machine at a time');
     for (const file of ['samba.pid', 'smbd.pid', 'winbindd.pid']) {
       const { readFileSync } = await import('node:fs');
       pids.push(Number(readFileSync(join(dc.root, 'run', file), 'utf8').trim()));

@@ -22,6 +22,7 @@ import {
   writeOwner,
   type AdDcOwner,
 } from './ad-dc-workspace.js';
+import { acquireAdDcLock, type AdDcLock } from './ad-dc-lock.js';
 import { ServerLog } from './server-log.js';
 
 const INSTALL_HINT = 'install it with: sudo apt-get install -y samba-ad-dc samba-ad-provision krb5-user';
@@ -36,6 +37,8 @@ export interface AdDcOptions {
   /** Logical user names; each gets an account with a random password per start. Default alice. */
   users?: readonly string[];
   startTimeoutMs?: number;
+  /** How long to wait for a DC that runs already (one runs per machine at a time: ad-dc-lock.ts); default 240 s. */
+  lockTimeoutMs?: number;
   /** Where the DC's directory and the provisioned template live; default the OS temp dir. */
   parentDir?: string;
 }
@@ -53,7 +56,7 @@ export class SambaAdDc {
   private readonly options: Required<AdDcOptions>;
 
   constructor(options: AdDcOptions = {}) {
-    this.options = { realm: 'INTEROP.TEST', users: ['alice'], startTimeoutMs: 60_000, parentDir: tmpdir(), ...options };
+    this.options = { realm: 'INTEROP.TEST', users: ['alice'], startTimeoutMs: 60_000, lockTimeoutMs: 240_000, parentDir: tmpdir(), ...options };
     if (!/^[A-Z][A-Z0-9-]{0,14}(\.[A-Z0-9-]+)+$/.test(this.options.realm)) {
       throw new TargetStartError('ad-dc', `realm ${this.options.realm} must be an upper-case DNS name like INTEROP.TEST (first label at most 15 characters)`);
     }
@@ -63,15 +66,32 @@ export class SambaAdDc {
     const { realm, parentDir } = this.options;
     const name = `ad-dc(${realm})`;
     if (!existsSync('/usr/sbin/samba') || !existsSync('/usr/bin/samba-tool')) throw new TargetStartError(name, `Samba's AD DC is not installed; ${INSTALL_HINT}`);
-    sweepStaleAdDcs(parentDir);
     const started = Date.now();
+    // Provisioning runs no daemon: it needs no DC lock, and a start waiting for one can provision meanwhile.
     const template = await provisionedTemplate(parentDir, realm);
     const provisionedMs = Date.now() - started;
-
-    const root = await mkdtemp(join(parentDir, `${AD_DC_DIR_PREFIX}${realm.toLowerCase()}-`));
+    let lock: AdDcLock;
+    try {
+      lock = await acquireAdDcLock(realm, this.options.lockTimeoutMs);
+    } catch (error) {
+      throw new TargetStartError(name, error instanceof Error ? error.message : String(error));
+    }
+    const locked = Date.now();
+    const lockWaitMs = locked - started - provisionedMs;
+    let root: string;
+    try {
+      sweepStaleAdDcs(parentDir);
+      root = await mkdtemp(join(parentDir, `${AD_DC_DIR_PREFIX}${realm.toLowerCase()}-`));
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
     const owner: AdDcOwner = { pid: process.pid };
     writeOwner(root, owner);
-    const cleanup = (): void => removeDcSync(root, owner);
+    const cleanup = (): void => {
+      removeDcSync(root, owner);
+      lock.release();
+    };
     const unregister = registerCleanup(cleanup);
     let child: ChildProcess | undefined;
     const log = new ServerLog();
@@ -95,7 +115,7 @@ export class SambaAdDc {
       child.stdout?.on('data', (d: Buffer) => log.push(d.toString()));
       child.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
       await waitReady(name, child, address, this.options.startTimeoutMs, log);
-      const readyMs = Date.now() - started;
+      const readyMs = Date.now() - locked;
 
       const users: AdDcUser[] = [];
       for (const logical of this.options.users) {
@@ -108,8 +128,8 @@ export class SambaAdDc {
         users.push(user);
       }
       return new StartedAdDc({
-        realm, address, root, confPath, krb5ConfPath, users, process: child, log, unregister,
-        owner, timings: { provisionMs: provisionedMs, readyMs, totalMs: Date.now() - started },
+        realm, address, root, confPath, krb5ConfPath, users, process: child, log, unregister, lock,
+        owner, timings: { provisionMs: provisionedMs, lockWaitMs, readyMs, totalMs: Date.now() - started },
       });
     } catch (error) {
       if (child !== undefined) killDcProcesses(root, child.pid);
@@ -124,9 +144,11 @@ export class SambaAdDc {
 export interface AdDcTimings {
   /** Spent provisioning the template (0 ms when the cached one was used). */
   provisionMs: number;
-  /** Until KDC and SMB answer. */
+  /** Spent waiting for another DC to stop (one runs per machine at a time). */
+  lockWaitMs: number;
+  /** From the lock taken (copy, address, samba's start) until KDC and SMB answer. */
   readyMs: number;
-  /** With the users created. */
+  /** All of start(): provisioning, lock wait, start and the users created. */
   totalMs: number;
 }
 
@@ -140,6 +162,7 @@ interface StartedAdDcInit {
   process: ChildProcess;
   log: ServerLog;
   unregister: () => void;
+  lock: AdDcLock;
   owner: AdDcOwner;
   timings: AdDcTimings;
 }
@@ -188,6 +211,7 @@ export class StartedAdDc {
       killDcProcesses(this.root, this.init.process.pid);
       releaseLoopbackAddress(this.address);
       rmSync(this.root, { recursive: true, force: true });
+      this.init.lock.release();
       this.init.unregister();
     })();
     return this.stopping;
