@@ -3,6 +3,7 @@
  * with the mechListMIC exchange of RFC 4178 5 (NTLM key state: MS-SPNG 3.3.5.1).
  */
 import { AuthenticationError, ProtocolError, SecurityError } from '../errors.js';
+import { ExchangeSteps } from './exchange-steps.js';
 import { NtlmClient } from './ntlm.js';
 import { describeTargetInfo } from './ntlm-av-pairs.js';
 import type { TargetInfo } from './ntlm-av-pairs.js';
@@ -18,14 +19,14 @@ import {
 } from './spnego.js';
 
 export interface Authenticator {
-  readonly mechanism: 'ntlm';
+  readonly mechanism: 'ntlm' | 'kerberos';
   /** First security blob for SESSION_SETUP. `serverHint` = the NEGOTIATE response security buffer (may be empty). */
   initialToken(serverHint?: Buffer): Buffer;
   /** Consumes the server's blob from a STATUS_MORE_PROCESSING_REQUIRED response, returns the next blob. */
   continue(serverToken: Buffer): Buffer;
   /** Consumes the blob of the final successful SESSION_SETUP response (may be empty); verifies mechListMIC when present. */
   complete(serverToken: Buffer): void;
-  /** ExportedSessionKey (16 bytes) once continue() has run; undefined for anonymous. */
+  /** The GSS session key: NTLM's ExportedSessionKey once continue() has run, Kerberos' once complete() has; undefined for anonymous. */
   readonly sessionKey: Buffer | undefined;
   readonly isAnonymous: boolean;
 }
@@ -44,7 +45,7 @@ export interface NtlmAuthenticatorOptions {
   randomBytes?: (size: number) => Buffer;
 }
 
-type Step = 'initial' | 'negotiated' | 'authenticated' | 'complete' | 'failed';
+type Step = 'initial' | 'negotiated' | 'authenticated' | 'complete';
 
 const MECH_TYPES = [Oid.NTLMSSP] as const;
 
@@ -52,7 +53,7 @@ export class NtlmAuthenticator implements Authenticator {
   readonly mechanism = 'ntlm' as const;
   readonly #ntlm: NtlmClient;
   readonly #mechTypesDer = encodeMechTypeList(MECH_TYPES);
-  #step: Step = 'initial';
+  readonly #steps = new ExchangeSteps<Step>('NTLM', 'initial');
   #security: NtlmSessionSecurity | undefined;
 
   constructor(options: NtlmAuthenticatorOptions) {
@@ -147,30 +148,16 @@ export class NtlmAuthenticator implements Authenticator {
   }
 
   #advance<T>(from: Step, to: Step, action: () => T): T {
-    // A server that asks for another round after AUTHENTICATE (NTLM has one challenge round), or
-    // answers out of turn, breaks the exchange: a protocol error on SESSION_SETUP, not a crash.
-    if (this.#step !== from) {
-      throw new ProtocolError(`SESSION_SETUP: the server's answer came with the NTLM exchange in state ${this.#step}, where ${from} was expected`, {
-        command: 'SESSION_SETUP',
-        field: 'SESSION_SETUP response.SecurityBuffer',
-      });
-    }
-    try {
-      const result = action();
-      this.#step = to;
-      return result;
-    } catch (error) {
-      this.#step = 'failed';
-      throw error;
-    }
+    // NTLM has one challenge round: another one asked for after AUTHENTICATE is out of turn.
+    return this.#steps.advance(from, to, action);
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `NtlmAuthenticator { step: ${this.#step}, anonymous: ${this.isAnonymous} }`;
+    return `NtlmAuthenticator { step: ${this.#steps.current}, anonymous: ${this.isAnonymous} }`;
   }
 
   toJSON(): Record<string, unknown> {
-    return { mechanism: this.mechanism, step: this.#step, anonymous: this.isAnonymous };
+    return { mechanism: this.mechanism, step: this.#steps.current, anonymous: this.isAnonymous };
   }
 }
 

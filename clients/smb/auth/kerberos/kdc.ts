@@ -81,7 +81,7 @@ export function kdcExchange(kdc: KdcAddress, request: Buffer, timeoutMs: number,
     let received = Buffer.alloc(0);
     const fail = (message: string, cause?: unknown): void => {
       socket.destroy();
-      reject(new KerberosError(step, `KDC ${where}: ${message}`, undefined, cause));
+      reject(new KerberosError('KDC connection', `${step}: KDC ${where}: ${message}`, undefined, cause));
     };
     const timer = setTimeout(() => fail(`no reply within ${timeoutMs} ms`), timeoutMs);
     socket.once('error', (error: NodeJS.ErrnoException) => {
