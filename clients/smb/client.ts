@@ -2,6 +2,8 @@
  * The client's public entry point: connect, negotiate and authenticate in one call, then
  * attach to shares. Everything below (connection, session, tree) is reachable for the file layer.
  */
+import { chooseAuthenticator } from './auth/choose.js';
+import type { AuthMechanismChoice, KerberosClientOptions } from './auth/choose.js';
 import { Connection } from './connection.js';
 import { ArgumentError } from './errors.js';
 import { faultsOf, withFaults } from './faults.js';
@@ -31,6 +33,10 @@ export interface SmbClientOptions {
   username?: string;
   password?: string;
   domain?: string;
+  /** Default 'ntlm'; 'negotiate' uses Kerberos where it can be had (realm, KDC, a server offering it) and NTLM otherwise. */
+  auth?: AuthMechanismChoice;
+  /** Realm, KDC and the server's host name for Kerberos (auth: 'kerberos' or 'negotiate'). */
+  kerberos?: KerberosClientOptions;
   /**
    * Accept a guest session: the server may log these credentials (or unknown ones) on as a
    * guest, which neither signs nor encrypts. Default false: a guest (or anonymous) answer to a
@@ -71,6 +77,8 @@ export interface NegotiatedInfo {
   signingOn: boolean;
   isGuest: boolean;
   isAnonymous: boolean;
+  /** The mechanism the logon used. */
+  authMechanism: 'ntlm' | 'kerberos';
   /** `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` */
   serverGuid: string;
   /** The server's SMB2_GLOBAL_CAP_* bits. */
@@ -100,6 +108,7 @@ export class SmbClient {
   private constructor(
     readonly connection: Connection,
     readonly session: Session,
+    authMechanism: 'ntlm' | 'kerberos',
   ) {
     const n = connection.negotiated;
     this.negotiated = {
@@ -111,6 +120,7 @@ export class SmbClient {
       signingOn: session.signingRequired && !session.encryptData,
       isGuest: session.isGuest,
       isAnonymous: session.isAnonymous,
+      authMechanism,
       serverGuid: formatGuid(n.serverGuid),
       capabilities: n.capabilities,
       maxReadSize: n.maxReadSize,
@@ -141,15 +151,26 @@ export class SmbClient {
       ioChain: options.ioChain,
     }, faultsOf(options)));
     try {
+      let mechanism: 'ntlm' | 'kerberos' = 'ntlm';
+      const auth = options.auth ?? 'ntlm';
       const session = await Session.establish(connection, {
         username: options.username,
         password: options.password,
         domain: options.domain,
         guest: options.guest,
+        ...(auth === 'ntlm' ? {} : {
+          authenticator: async (serverHint: Buffer) => {
+            const chosen = await chooseAuthenticator({
+              auth, username: options.username ?? '', password: options.password ?? '', domain: options.domain, host: options.host, kerberos: options.kerberos,
+            }, serverHint);
+            mechanism = chosen.mechanism;
+            return chosen;
+          },
+        }),
         encryption,
         signing,
       });
-      return new SmbClient(connection, session);
+      return new SmbClient(connection, session, mechanism);
     } catch (error) {
       connection.close();
       throw error;

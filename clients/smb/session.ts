@@ -34,6 +34,8 @@ export interface SessionOptions {
   domain?: string | undefined;
   /** Accept a guest session (SessionFlags IS_GUEST), which is neither signed nor encrypted. */
   guest?: boolean | undefined;
+  /** Chooses the mechanism once the server's SPNEGO hint is known (auth/choose.ts); default NTLM. */
+  authenticator?: ((serverHint: Buffer) => Promise<Authenticator>) | undefined;
   encryption: EncryptionPolicy;
   signing: SigningPolicy;
 }
@@ -86,7 +88,7 @@ export class Session {
   /** Runs SESSION_SETUP until the server accepts or refuses the credentials. */
   static async establish(connection: Connection, options: SessionOptions): Promise<Session> {
     const anonymous = (options.username ?? '') === '';
-    const auth = createNtlmAuthenticator({
+    const auth = options.authenticator !== undefined ? await options.authenticator(connection.negotiated.securityBuffer) : createNtlmAuthenticator({
       username: options.username ?? '',
       password: options.password ?? '',
       targetHost: connection.options.host,
@@ -135,6 +137,9 @@ export class Session {
     const sessionId = response.header.sessionId;
     const isGuest = (sessionFlags & SessionFlag.IsGuest) !== 0;
     const isAnonymous = (sessionFlags & SessionFlag.IsNull) !== 0 || auth.isAnonymous;
+    // Kerberos: the key comes with the final token (the AP-REP), which is read first.
+    const keyInFinalToken = !auth.isAnonymous && auth.sessionKey === undefined;
+    if (keyInFinalToken) auth.complete(finalToken);
     const sessionKey = auth.isAnonymous ? undefined : auth.sessionKey;
     const keys = sessionKey === undefined ? undefined : sessionKeys(faultsOf(connection.options), {
       dialect: negotiated.dialect,
@@ -148,7 +153,7 @@ export class Session {
     }
     if (sessionKey === undefined || keys === undefined) throw new SecurityError('SESSION_SETUP succeeded but authentication produced no session key', { command: 'SESSION_SETUP' });
     verifyFinalResponse(connection, response, keys);
-    auth.complete(finalToken);
+    if (!keyInFinalToken) auth.complete(finalToken);
     const encryptData = decideEncryption(connection, options, sessionFlags);
     const security: SessionSecurity = {
       sessionId,
