@@ -133,14 +133,31 @@ test('when no other client passed, the same client on the most alike target that
 
 test('a red cell with no passing reference says so; a cell without a readable wire summary gets no divergence line', () => {
   const cells = cellsOf([
-    { client: 'smb-ts', target: 'smb302-ccm@native', status: 'failed', wire: REFUSED },
+    { client: 'smb-ts', target: 'smb302-ccm@native', status: 'failed', wire: REFUSED, explanation: ['server: reject session with dialect[0x0302] as encryption is required (smb2_sesssetup.c:147)'] },
     { client: 'smbclient', target: 'smb302-ccm@native', status: 'failed', wire: '{"version": 1, "messages": "not a list"}' },
     { client: 'smbclient', target: 'smb311-gcm@native', status: 'failed' },
   ]);
+  // Not a cause: after the server's reason, which stays first (summary.md shows the first line).
   expect(cell(cells, 'smb-ts', 'smb302-ccm@native').explanation).toEqual([
+    'server: reject session with dialect[0x0302] as encryption is required (smb2_sesssetup.c:147)',
     'divergence: no reference: no other client passed encryption/encrypted-tree-connect on smb302-ccm@native, and smb-ts passed it on no other target; the spec checks are all there is to compare with',
   ]);
   expect(cell(cells, 'smb-ts', 'smb302-ccm@native').divergence).toBeUndefined();
   expect(cell(cells, 'smbclient', 'smb302-ccm@native').explanation).toBeUndefined();
   expect(cell(cells, 'smbclient', 'smb311-gcm@native').explanation).toBeUndefined();
+});
+
+test('a red cell whose wire matches its reference\'s keeps its own explanation first and says nothing on the wire differs', () => {
+  const explanation = ['server: STATUS_OBJECT_NAME_NOT_FOUND at smb2_create.c:339'];
+  const cells = cellsOf([
+    { client: 'smb-ts', target: 'smb302-ccm@native', status: 'failed', wire: WORKING, explanation },
+    { client: 'smbclient', target: 'smb302-ccm@native', status: 'passed', wire: WORKING },
+  ]);
+  const red = cell(cells, 'smb-ts', 'smb302-ccm@native');
+  expect(red.explanation).toEqual([
+    explanation[0],
+    'divergence from smbclient, which passed on this target: no difference that matters: 8 messages on 1 connection(s) match the reference\'s, apart from ids, GUIDs, nonces, timestamps and names',
+  ]);
+  expect(red.divergence?.kind).toBe('none');
+  expect(red.divergence?.rows.some((r) => r.mark)).toBe(false);
 });

@@ -149,12 +149,14 @@ export function explainDivergences(cells: readonly Cell[], wires: ReadonlyMap<Ce
     if (summary === undefined || summary.messages.length + summary.problems.length === 0) return cell;
     const ref = findReference(cell, cells, wires, declared);
     if (ref === undefined) {
+      // Not a cause: it goes last, after what the cell's own traces say.
       const line = `divergence: no reference: no other client passed ${cell.scenario} on ${cell.target}, and ${cell.client} passed it on no other target; the spec checks are all there is to compare with`;
-      return { ...cell, explanation: withLine(cell.explanation, line) };
+      return { ...cell, explanation: [...(cell.explanation ?? []), line] };
     }
     const d = firstDivergence(summary, ref.summary, { sameClient: ref.differs === 'target', closedByServer: new Set(summary.closedByServer) });
     const line = `divergence from ${referenceName(ref)}: ${d.text}`;
-    return { ...cell, explanation: withLine(cell.explanation, line), divergence: divergenceEntry(cell, summary, ref, d) };
+    const explanation = d.kind === 'none' ? [...(cell.explanation ?? []), line] : withLine(cell.explanation, line);
+    return { ...cell, explanation, divergence: divergenceEntry(cell, summary, ref, d) };
   });
 }
 
