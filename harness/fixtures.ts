@@ -7,13 +7,13 @@ import { test as base, expect } from '@playwright/test';
 import type { TestInfo } from '@playwright/test';
 import { Annotation, Attachment, ClientId, Requirement } from './annotations.js';
 import type { RequirementId } from './annotations.js';
-import { assertDeclaredConfiguration, assertShareEncryption, settingsOfClient, targetFacts } from './configuration.js';
+import { ConfigurationMismatchError, targetFacts } from './configuration.js';
 import { registry, unmetRequirement } from './scenario.js';
 import { TestTrace } from './trace.js';
 import { traceModeFromEnv } from './options.js';
 import { faultHookFor } from './faults.js';
 import type { TraceMode } from './options.js';
-import { observeShareSettings } from './verify-target.js';
+import { PROOF_ANNOTATION, ProofControl, proveCellConfiguration } from './wire-proof.js';
 import { tee } from './message-log.js';
 import { loadCatalog } from '../servers/catalog/index.js';
 import { startTarget, targetSpecs } from '../servers/providers.js';
@@ -70,6 +70,12 @@ export interface TestFixtures {
   share: ShareDirectory;
   /** The test's client (any registered one) behind the ClientAdapter interface, with a fresh directory. */
   adapter: AdapterDirectory;
+  /**
+   * The proof of configuration: after the test (every client closed), the cell's sessions on the
+   * decoded wire are checked against what the target declares, and the `negotiated` annotation
+   * is what the wire showed. Armed by `client`, `adapter` and `connect()` (see ProofControl).
+   */
+  proof: ProofControl;
 }
 
 const TARGET_START_TIMEOUT_MS = 180_000;
@@ -83,25 +89,6 @@ function annotation(testInfo: TestInfo, type: string): string | undefined {
 
 function freshDirName(testInfo: TestInfo): string {
   return `t-${testInfo.testId.replace(/[^A-Za-z0-9]/g, '')}-${testInfo.repeatEachIndex}-${testInfo.retry}`;
-}
-
-/**
- * smbclient cannot say what it negotiated, so the server is asked about a live smbclient session
- * (an smbclient process held open while smbstatus is polled: seconds on a busy machine). What it
- * negotiates depends on the target and the share, not on the cell, so each worker asks once per
- * target and share; every cell still gets its own session and directory, and a failed
- * observation fails every cell that needs it.
- */
-const observedSmbclient = new Map<string, ReturnType<typeof observeShareSettings>>();
-
-function smbclientSettings(target: StartedTarget, share: string, endpoint: { host: string; port: number }): ReturnType<typeof observeShareSettings> {
-  const key = `${target.name}\u0000${target.port}\u0000${share}`;
-  let observed = observedSmbclient.get(key);
-  if (observed === undefined) {
-    observed = observeShareSettings(target, share, endpoint);
-    observedSmbclient.set(key, observed);
-  }
-  return observed;
 }
 
 export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerFixtures>({
@@ -182,6 +169,26 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     await use(targetState.target as StartedTarget);
   },
 
+  proof: async ({ cell, target, traces: trace }, use, testInfo) => {
+    const control = new ProofControl();
+    await use(control);
+    // Torn down after every fixture that opens clients (they depend on this one), before the
+    // capture's own teardown, which then sees a failed proof as a failed cell.
+    const state = control.state;
+    if (state.kind === 'none' || testInfo.status === 'skipped') return;
+    if (state.kind === 'waived') {
+      testInfo.annotations.push({ type: PROOF_ANNOTATION, description: JSON.stringify({ checked: [], unchecked: [`configuration not proven: ${state.reason}`] }) });
+      return;
+    }
+    const proof = await proveCellConfiguration(trace, target, state.scope, cell.capabilities);
+    const first = proof.sessions[0];
+    if (first !== undefined) testInfo.annotations.push({ type: Annotation.negotiated, description: JSON.stringify(first.settings) });
+    testInfo.annotations.push({ type: PROOF_ANNOTATION, description: JSON.stringify({ checked: proof.checked, unchecked: proof.unchecked, differences: proof.differences }) });
+    // A cell that already failed keeps its first error; the differences are in the annotation.
+    if (testInfo.status !== testInfo.expectedStatus) return;
+    if (proof.differences.length > 0) throw new ConfigurationMismatchError(target.name, proof.differences);
+  },
+
   traces: async ({ target, traceMode }, use, testInfo) => {
     const trace = await TestTrace.start(traceMode, target, testInfo);
     try {
@@ -191,10 +198,11 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     }
   },
 
-  connect: async ({ target, traces: trace }, use, testInfo) => {
+  connect: async ({ target, traces: trace, proof }, use, testInfo) => {
     const opened: SmbClient[] = [];
     const faults = faultHookFor(annotation(testInfo, Annotation.scenario));
     await use(async (options: ConnectOptions = {}) => {
+      proof.connecting(options);
       const { user: userName, observer, ...rest } = options;
       const user: TargetUser = target.user(userName);
       const client = await SmbClient.connect(withFaults({
@@ -212,25 +220,20 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     for (const client of opened) await client.close();
   },
 
-  client: async ({ connect, target }, use, testInfo) => {
-    const client = await connect();
-    const settings = settingsOfClient(client.negotiated);
-    testInfo.annotations.push({ type: Annotation.negotiated, description: JSON.stringify(settings) });
-    assertDeclaredConfiguration(target, settings);
-    await use(client);
+  client: async ({ connect }, use) => {
+    await use(await connect());
   },
 
   share: async ({ client, target }, use, testInfo) => {
     const share = target.shares[0];
     if (share === undefined) throw new Error(`${target.name} has no share`);
     const tree = await client.connectTree(share.name);
-    assertShareEncryption(target, share.name, tree.encrypted);
     const dir = freshDirName(testInfo);
     await tree.mkdir(dir);
     await use({ tree, share: share.name, dir, local: share.localPath === undefined ? undefined : `${share.localPath}/${dir}` });
   },
 
-  adapter: async ({ cell, target, traces: trace, traceMode }, use, testInfo) => {
+  adapter: async ({ cell, target, traces: trace, traceMode, proof }, use, testInfo) => {
     const clientId = cell.client;
     const definition = registry.get(clientId);
     const share = target.shares[0];
@@ -267,12 +270,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
       timeoutMs: CLIENT_TIMEOUT_MS,
       onDiagnostics: (read: () => string) => (diagnostics = read),
     };
-    if (clientId === ClientId.smbclient && definition.builtIn && target.serverSessions !== undefined) {
-      const { settings, shareEncryption } = await smbclientSettings(target, share.name, trace.endpoint);
-      testInfo.annotations.push({ type: Annotation.negotiated, description: JSON.stringify(settings) });
-      assertDeclaredConfiguration(target, settings);
-      assertShareEncryption(target, share.name, shareEncryption !== '');
-    }
+    proof.connecting({});
     let session: AdapterSession;
     try {
       const adapter = await definition.adapter({ smbOptions: withFaults({ observer: trace.transcript }, faultHookFor(annotation(testInfo, Annotation.scenario))) });
@@ -282,11 +280,6 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
       await attachDiagnostics();
       skipIfClientFault(error);
       throw error;
-    }
-    if (clientId === ClientId.typescript && 'smb' in session) {
-      const settings = settingsOfClient((session as unknown as { smb: SmbClient }).smb.negotiated);
-      testInfo.annotations.push({ type: Annotation.negotiated, description: JSON.stringify(settings) });
-      assertDeclaredConfiguration(target, settings);
     }
     const watched = watchSession(clientId, session, cell.capabilities, record);
     const dir = freshDirName(testInfo);

@@ -1,6 +1,5 @@
 import { holdSmbclientSession, type SmbclientInvocation } from '../clients/adapters/smbclient-cli.js';
 import type { ServerSession, StartedTarget } from '../servers/target.js';
-import type { NegotiatedSettings } from './annotations.js';
 
 /** What the server reported for one reference-client session on one share. */
 export interface ShareObservation {
@@ -84,21 +83,4 @@ export async function verifyTarget(target: StartedTarget): Promise<TargetVerific
     }
   }
   return { target: target.name, ok: problems.length === 0, observations, problems };
-}
-
-/**
- * What the server says an smbclient session on `share` negotiated, in the harness's terms: the
- * session's dialect and signing algorithm (and its encryption, unless the share alone decides
- * that), plus the cipher the server applies to the share ("" = none).
- */
-export async function observeShareSettings(
-  target: StartedTarget,
-  share: string,
-  endpoint: { host: string; port: number },
-): Promise<{ settings: Partial<NegotiatedSettings>; shareEncryption: string }> {
-  const seen = await observeShare(target, share, endpoint);
-  const settings: Partial<NegotiatedSettings> = { dialect: seen.dialect, signingAlgorithm: seen.signing === '' ? null : seen.signing };
-  if (!target.profile.expect.encryptedShares.includes(share)) settings.encryption = seen.encryption !== '';
-  if (seen.encryption !== '' && seen.encryption !== '???') settings.cipher = seen.encryption;
-  return { settings, shareEncryption: seen.encryption };
 }
