@@ -1,4 +1,6 @@
 import { cpus } from 'node:os';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 import { loadCatalog } from './servers/catalog/index.js';
 import { providersFromEnv, targetSpecs } from './servers/providers.js';
@@ -12,6 +14,8 @@ import type { WorkerFixtures } from './harness/fixtures.js';
  * else native plus any remote targets the config names).
  */
 const catalog = await loadCatalog();
+/** The reporter beside this file: matrix/reporter.ts in a checkout, matrix/reporter.js beside the compiled dist/playwright.config.js. */
+const reporter = `./matrix/reporter${extname(fileURLToPath(import.meta.url))}`;
 
 export default defineConfig<{}, WorkerFixtures>({
   testDir: 'harness/scenarios',
@@ -26,7 +30,7 @@ export default defineConfig<{}, WorkerFixtures>({
   // A cell that fails and then passes on retry is recorded as flaky, with its pass rate.
   retries: Number(process.env.SMB_INTEROP_RETRIES) || 0,
   // The matrix reporter writes results/<run-id>/; SMB_INTEROP_LIST=1 adds Playwright's per-test list.
-  reporter: [...(process.env.SMB_INTEROP_LIST ? [['list'] as const] : []), ['./matrix/reporter.ts']],
+  reporter: [...(process.env.SMB_INTEROP_LIST ? [['list'] as const] : []), [reporter]],
   projects: targetSpecs(catalog, { providers: providersFromEnv() }).map((spec) => ({
     name: spec.name,
     use: { targetName: spec.name },

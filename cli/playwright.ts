@@ -5,22 +5,39 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { identifyParts, type AnnotationEntry, type CellIdentity } from '../matrix/cells.js';
+import { packageRoot } from '../clients/plugins/registry.js';
 import { UsageError } from './selection.js';
 
-/** The project root: the nearest directory above this file holding playwright.config.ts. */
+/** The project root: the directory of smb-interop's package.json (this checkout, or the installed package). */
 export function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'playwright.config.ts'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return process.cwd();
-    dir = parent;
-  }
+  return packageRoot();
+}
+
+/**
+ * An installed package (under node_modules) runs its compiled config, reporter and scenarios from
+ * dist/: Playwright compiles no TypeScript under node_modules. It works in the user's directory
+ * (their smb-interop.config.*, their results/), not in the package's.
+ */
+export function isInstalledPackage(root: string = projectRoot()): boolean {
+  return root.split(sep).includes('node_modules');
+}
+
+/** The matrix reporter module the config names, resolved: TypeScript in a checkout, compiled when installed. */
+export function reporterModule(): string {
+  const root = projectRoot();
+  return isInstalledPackage(root) ? join(root, 'dist', 'matrix', 'reporter.js') : join(root, 'matrix', 'reporter.ts');
+}
+
+/** Where Playwright runs: the project root of a checkout, the user's directory for an installed package. */
+export function workingDirectory(): string {
+  const root = projectRoot();
+  return isInstalledPackage(root) ? process.cwd() : root;
 }
 
 export function playwrightCli(): string {
@@ -81,7 +98,7 @@ export interface SpawnResult {
 export function runPlaywright(args: string[], env: NodeJS.ProcessEnv, options: { capture?: boolean; timeoutMs?: number } = {}): Promise<SpawnResult> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [playwrightCli(), ...args], {
-      cwd: projectRoot(),
+      cwd: workingDirectory(),
       env,
       stdio: options.capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
     });
@@ -112,7 +129,8 @@ export function runPlaywright(args: string[], env: NodeJS.ProcessEnv, options: {
 }
 
 export function matrixConfig(): string {
-  return resolve(projectRoot(), 'playwright.config.ts');
+  const root = projectRoot();
+  return isInstalledPackage(root) ? join(root, 'dist', 'playwright.config.js') : resolve(root, 'playwright.config.ts');
 }
 
 export interface PreparedConfig {
@@ -122,30 +140,41 @@ export interface PreparedConfig {
 
 /**
  * The Playwright config of a run: the project's matrix config, or, for another scenario
- * directory, a small config extending it with that directory as testDir. It is written under
- * the project (.smb-interop/, git-ignored) so that it loads as an ES module like the project's
- * own files, and removed by dispose().
+ * directory, a small config extending it with that directory as testDir. In a checkout it is
+ * written under the project (.smb-interop/, git-ignored) so that it loads as an ES module like the
+ * project's own files; an installed package writes it as plain JavaScript (.mjs) to a temporary
+ * directory, and always (its outputs belong in the user's results/, not under node_modules).
+ * dispose() removes it.
  */
 export async function prepareConfig(scenariosDir: string | undefined): Promise<PreparedConfig> {
-  if (!scenariosDir) return { path: matrixConfig(), dispose: async () => {} };
-  const dir = resolve(scenariosDir);
-  if (!existsSync(dir)) throw new UsageError(`--scenarios-dir ${scenariosDir}: no such directory`);
   const root = projectRoot();
-  const scratch = join(root, '.smb-interop');
-  await mkdir(scratch, { recursive: true });
-  const path = join(scratch, `matrix-${process.pid}-${randomBytes(4).toString('hex')}.config.ts`);
+  const installed = isInstalledPackage(root);
+  if (!scenariosDir && !installed) return { path: matrixConfig(), dispose: async () => {} };
+  const dir = scenariosDir ? resolve(scenariosDir) : undefined;
+  if (scenariosDir && dir && !existsSync(dir)) throw new UsageError(`--scenarios-dir ${scenariosDir}: no such directory`);
+  const base = matrixConfig();
+  const outputRoot = installed ? process.cwd() : root;
   const source = [
-    '// Written by smb-interop for one run with another scenario directory; removed when the run ends.',
-    `import base from ${JSON.stringify(join(root, 'playwright.config.js'))};`,
-    `const root = ${JSON.stringify(root)};`,
+    '// Written by smb-interop for one run; removed when the run ends.',
+    `import base from ${JSON.stringify(pathToFileURL(base).href)};`,
+    `const configDir = ${JSON.stringify(dirname(base))};`,
     'export default {',
     '  ...base,',
-    `  testDir: ${JSON.stringify(dir)},`,
-    "  outputDir: `${root}/results/.playwright`,",
-    "  reporter: (base.reporter as [string, unknown?][]).map(([name, options]) => [name.startsWith('.') ? `${root}/${name}` : name, options]),",
+    ...(dir ? [`  testDir: ${JSON.stringify(dir)},`] : [`  testDir: ${JSON.stringify(join(dirname(base), 'harness', 'scenarios'))},`]),
+    `  outputDir: ${JSON.stringify(join(outputRoot, 'results', '.playwright'))},`,
+    "  reporter: base.reporter.map(([name, options]) => [name.startsWith('.') ? `${configDir}/${name}` : name, options]),",
     '};',
     '',
   ].join('\n');
+  if (installed) {
+    const scratch = await mkdtemp(join(tmpdir(), 'smb-interop-config-'));
+    const path = join(scratch, 'matrix.config.mjs');
+    await writeFile(path, source);
+    return { path, dispose: () => rm(scratch, { recursive: true, force: true }) };
+  }
+  const scratch = join(root, '.smb-interop');
+  await mkdir(scratch, { recursive: true });
+  const path = join(scratch, `matrix-${process.pid}-${randomBytes(4).toString('hex')}.config.ts`);
   await writeFile(path, source);
   return { path, dispose: () => rm(path, { force: true }) };
 }

@@ -7,7 +7,7 @@ import { runIdFor } from '../matrix/reporter.js';
 import { renderRunDirectory } from '../matrix/render/index.js';
 import { OUTCOME_LABEL, countOutcomes, describeCounts, errorHeadline } from '../matrix/render/summary.js';
 import { readMatrix } from '../matrix/schema.js';
-import { matrixConfig, projectRoot, runPlaywright } from './playwright.js';
+import { matrixConfig, reporterModule, runPlaywright } from './playwright.js';
 import { reportGate, resultsDirectory, shown } from './run.js';
 import { UsageError } from './selection.js';
 
@@ -89,7 +89,7 @@ export async function commandMerge(inputs: string[], options: MergeOptions): Pro
   const blobs = inputs.filter(isBlobInput);
   if (blobs.length > 0) {
     if (blobs.length !== inputs.length || inputs.length !== 1) throw new UsageError('give either one directory of blob reports or matrix.json inputs, not both');
-    const result = await runPlaywright(['merge-reports', '-c', matrixConfig(), `--reporter=${join(projectRoot(), 'matrix', 'reporter.ts')}`, resolve(inputs[0] as string)], {
+    const result = await runPlaywright(['merge-reports', '-c', matrixConfig(), `--reporter=${reporterModule()}`, resolve(inputs[0] as string)], {
       ...process.env,
       SMB_INTEROP_RUN_ID: id,
       SMB_INTEROP_RESULTS_DIR: resultsDir,

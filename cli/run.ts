@@ -10,7 +10,7 @@ import { runIdFor } from '../matrix/reporter.js';
 import { GATING_OUTCOMES, readMatrix, type Cell, type Matrix } from '../matrix/schema.js';
 import { OUTCOME_LABEL, countOutcomes, describeCounts, errorHeadline } from '../matrix/render/summary.js';
 import { pad } from './format.js';
-import { grepFor, listTests, prepareConfig, projectRoot, runPlaywright, type Listing } from './playwright.js';
+import { grepFor, isInstalledPackage, listTests, prepareConfig, projectRoot, runPlaywright, type Listing } from './playwright.js';
 import { UsageError, selectClients, selectScenarios, selectTargets, type ProviderChoice } from './selection.js';
 import { unknownNameMessage } from './suggest.js';
 
@@ -44,6 +44,8 @@ function harnessEnv(options: Pick<RunOptions, 'clients' | 'provider' | 'trace' |
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, SMB_INTEROP_TRACE: options.trace };
   if (options.provider) env.SMB_INTEROP_PROVIDER = options.provider;
   if (env.SMB_INTEROP_EXPECTATIONS) env.SMB_INTEROP_EXPECTATIONS = resolve(env.SMB_INTEROP_EXPECTATIONS);
+  // The compiled reporter has no expectations file beside it: an installed package names its own.
+  else if (isInstalledPackage()) env.SMB_INTEROP_EXPECTATIONS = join(projectRoot(), 'matrix', 'expectations.json');
   if (options.clients.length > 0) env.SMB_INTEROP_CLIENTS = options.clients.join(',');
   return env;
 }
@@ -53,7 +55,8 @@ function knownClients(listing: Listing): string[] {
 }
 
 export function resultsDirectory(option: string | undefined): string {
-  return resolve(process.cwd(), option ?? process.env.SMB_INTEROP_RESULTS_DIR ?? join(projectRoot(), 'results'));
+  const root = projectRoot();
+  return resolve(process.cwd(), option ?? process.env.SMB_INTEROP_RESULTS_DIR ?? join(isInstalledPackage(root) ? process.cwd() : root, 'results'));
 }
 
 function freshRunId(resultsDir: string, base: string): string {
