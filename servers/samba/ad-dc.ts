@@ -24,12 +24,14 @@ import {
 } from './ad-dc-workspace.js';
 import { acquireAdDcLock, type AdDcLock } from './ad-dc-lock.js';
 import { ServerLog } from './server-log.js';
+import type { ServerSessionKeys } from './server-keys.js';
 
 const INSTALL_HINT = 'install it with: sudo apt-get install -y samba-ad-dc samba-ad-provision krb5-user';
 const HOST_NAME = 'DC1';
 const SHARE = 'share';
 const PROVISION_TIMEOUT_MS = 180_000;
 const LOCK_STALE_MS = 300_000;
+const DAEMON_PREFIX = /^\/usr\/sbin\/(?:smbd|winbindd): /;
 
 export interface AdDcOptions {
   /** Kerberos realm (upper case); the NetBIOS domain is its first label. Default INTEROP.TEST. */
@@ -112,8 +114,8 @@ export class SambaAdDc {
       child = spawn('/usr/sbin/samba', ['-i', '-s', confPath, '--debug-stdout', '-d1'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       owner.sambaPid = child.pid;
       writeOwner(root, owner);
-      child.stdout?.on('data', (d: Buffer) => log.push(d.toString()));
-      child.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
+      child.stdout?.on('data', unprefixedLines((line) => log.push(`${line}\n`)));
+      child.stderr?.on('data', unprefixedLines((line) => log.push(`${line}\n`)));
       await waitReady(name, child, address, this.options.startTimeoutMs, log);
       const readyMs = Date.now() - locked;
 
@@ -205,6 +207,11 @@ export class StartedAdDc {
     return this.init.log.text();
   }
 
+  /** The SMB sessions' keys as the DC's smbd logged them (debug encryption): they decrypt and verify a capture of any client. Secret. */
+  sessionKeys(): ServerSessionKeys[] {
+    return this.init.log.sessionKeys();
+  }
+
   /** Ends samba, smbd and winbindd, releases the address and removes the directory. Safe to call twice. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
@@ -220,6 +227,19 @@ export class StartedAdDc {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+/**
+ * samba prefixes what its smbd and winbindd print with their path (`/usr/sbin/smbd: `); without
+ * it the log reads as smbd's own, and the session-key dump is recognised (and kept out of the text).
+ */
+export function unprefixedLines(onLine: (line: string) => void): (chunk: Buffer) => void {
+  let partial = '';
+  return (chunk) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) onLine(line.replace(DAEMON_PREFIX, ''));
+  };
 }
 
 async function waitReady(name: string, child: ChildProcess, address: string, timeoutMs: number, log: ServerLog): Promise<void> {
