@@ -208,6 +208,9 @@ test('a ticket cache shared by two connections asks the KDC once', async () => {
     await client.close();
   }
   expect(ticketCache.stats).toEqual({ asExchanges: 1, tgsExchanges: 1 });
+  // Tickets are kept per password: a wrong one is put to the KDC, not answered from the cache.
+  const refused = await SmbClient.connect({ ...options, password: `wrong-${options.password}`, kerberos: { ...options.kerberos, ticketCache } }).then((c) => c.close(), (e: unknown) => e);
+  expect((refused as Error).message).toContain('KDC_ERR_PREAUTH_FAILED');
 });
 
 test('negotiate uses Kerberos where it can, and NTLM where the server has no name for its service principal', async () => {
