@@ -21,6 +21,7 @@ interface MatrixCell {
   target: string;
   scenario: string;
   outcome: string;
+  reason?: string | null;
   explanation?: string[];
   error?: { message: string } | null;
 }
@@ -28,6 +29,8 @@ interface MatrixCell {
 export interface CellVerdict {
   target: string;
   outcome: string;
+  /** Why, for an infra-error (the cell was not judged): the matrix's reason. */
+  reason: string | null;
   /** The explanation's lines (absent: none). */
   explanation: string[];
 }
@@ -116,7 +119,7 @@ function listedCells(suite: JsonSuite, path: readonly string[], out: ListedCell[
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 function verdictOf(cell: MatrixCell | undefined, target: string): CellVerdict {
-  return { target, outcome: cell?.outcome ?? 'missing', explanation: cell?.explanation ?? [] };
+  return { target, outcome: cell?.outcome ?? 'missing', reason: cell?.reason ?? null, explanation: cell?.explanation ?? [] };
 }
 
 /** Judges one fault's cells of a finished run. */
@@ -193,13 +196,13 @@ export function formatSelfCheck(report: SelfCheckReport): string {
     const reddened = `${v.red.filter((c) => RED_OUTCOMES.has(c.outcome)).length}/${v.red.length}`;
     const green = v.green.length === 0 ? '–' : `${v.green.length - v.harmed.length}/${v.green.length}`;
     lines.push(`${v.fault.name.padEnd(width)}  ${v.fault.area.padEnd(17)}  ${reddened.padEnd(8)}  ${(v.named ? 'yes' : 'no').padEnd(11)}  ${green}`);
-    for (const c of v.red.filter((r) => !RED_OUTCOMES.has(r.outcome))) lines.push(`    not killed on ${c.target}: ${c.outcome}`);
+    for (const c of v.red.filter((r) => !RED_OUTCOMES.has(r.outcome))) lines.push(`    not killed on ${c.target}: ${c.outcome}${c.reason ? ` (${c.reason})` : ''}`);
     if (v.killed && !v.named) {
       for (const c of v.red.filter((r) => !v.fault.cause.test(r.explanation.join('\n')))) {
         lines.push(`    cause (${v.fault.cause.source}) not named on ${c.target}: ${c.explanation.join(' | ') || 'no explanation'}`);
       }
     }
-    for (const c of v.harmed) lines.push(`    should have stayed green on ${c.target}: ${c.outcome}`);
+    for (const c of v.harmed) lines.push(`    should have stayed green on ${c.target}: ${c.outcome}${c.reason ? ` (${c.reason})` : ''}`);
   }
   for (const c of report.referencesBroken) lines.push(`reference cell not green: ${c.client} × ${c.target} × ${c.scenario}: ${c.outcome}`);
   const killed = report.verdicts.filter((v) => v.killed).length;
