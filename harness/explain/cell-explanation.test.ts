@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { signMessage } from '../../clients/smb/crypto/index.js';
+import { encryptMessage, signMessage } from '../../clients/smb/crypto/index.js';
 import { Command, HeaderFlag, encodeHeader, encodeSessionSetupResponse } from '../../clients/smb/wire/index.js';
 import type { ServerSessionKeys } from '../../servers/samba/server-keys.js';
 import { decodeWire } from '../capture/wire-decode.js';
@@ -35,4 +35,16 @@ test('a response that does not verify with the server\'s own key either is said 
   ]);
   // Another error says nothing about signatures.
   expect(explainCell({ wire: finalResponse(KEYS.signingKey), serverLog: '', error: 'SmbError: STATUS_ACCESS_DENIED (0xC0000022) on TREE_CONNECT' })).toEqual([]);
+});
+
+test('a client message that does not decrypt is placed after the last message read, and joined with the server\'s own decryption failure', () => {
+  const AES_128_GCM = 2;
+  const keys: ServerSessionKeys = { ...KEYS, cipher: AES_128_GCM, serverInKey: Buffer.alloc(16, 5), serverOutKey: Buffer.alloc(16, 6) };
+  const header = encodeHeader({ command: Command.TreeConnect, messageId: 3n, creditCharge: 1, credits: 1, sessionId: SESSION });
+  const sealed = encryptMessage({ cipher: AES_128_GCM, key: Buffer.alloc(16, 6), sessionId: SESSION, nonce: Buffer.alloc(12, 1), message: Buffer.concat([header, Buffer.alloc(8)]) });
+  const setup = finalResponse(KEYS.signingKey).messages[0]!.bytes;
+  const wire = decodeWire([{ direction: 'receive', clientPort: 50000, bytes: setup }, { direction: 'send', clientPort: 50000, bytes: sealed }], [keys]);
+  const log = 'GNUTLS ERROR: GNUTLS_E_DECRYPTION_FAILED, NTSTATUS: NT_STATUS_DECRYPTION_FAILED at ../../libcli/smb/smb2_signing.c:1185\nServer exit (NT_STATUS_DECRYPTION_FAILED)\n';
+  const lines = explainCell({ wire, serverLog: log, error: 'TransportError: connection to 127.0.0.1:445 closed by the server' });
+  expect(lines.at(-1)).toMatch(/^wire: connection 1, client frame 2 \(the message after SESSION_SETUP response mid=2\): does not decrypt with session 0x00000000ab7ceb8f's ServerIn key \(AES-128-GCM\): .*; the server could not decrypt it either \(NT_STATUS_DECRYPTION_FAILED\)$/);
 });

@@ -24,6 +24,7 @@ const STATUS_IN_MESSAGE = /\b(STATUS_[A-Z0-9_]+)\b/;
 const ROUTINE = new Set(['STATUS_MORE_PROCESSING_REQUIRED', 'STATUS_PENDING', 'STATUS_NO_MORE_FILES', 'STATUS_NOT_FOUND', 'STATUS_END_OF_FILE']);
 
 const BAD_SIGNATURE = /bad signature on (?:the final )?([A-Z_]+) response/;
+const DECRYPTION_FAILED = /NT_STATUS_DECRYPTION_FAILED/;
 
 /**
  * A client that rejects a response's signature, read against the harness's own check of that
@@ -64,8 +65,13 @@ export function explainCell(evidence: CellEvidence, violations: readonly SpecVio
     if (last !== undefined) lines.push(`server: ${serverReasonFor([last], last.status)}`);
   }
   for (const ended of serverEndedConnections(evidence.serverLog)) lines.push(`server ended a connection: ${ended}`);
+  const serverCouldNotDecrypt = DECRYPTION_FAILED.test(evidence.serverLog);
   for (const problem of evidence.wire?.problems ?? []) {
-    lines.push(`wire: connection ${problem.connection}, ${problem.direction === 'send' ? 'client' : 'server'} frame ${problem.frame + 1}: ${problem.problem}`);
+    // Which message it was can only be told by its place: the one after the last the harness could read.
+    const before = evidence.wire?.messages.filter((m) => m.connection === problem.connection && m.frame < problem.frame).at(-1);
+    const place = before === undefined ? '' : ` (the message after ${before.header.command} ${before.direction === 'send' ? 'request' : 'response'} mid=${before.header.messageId})`;
+    const server = serverCouldNotDecrypt && problem.direction === 'send' && problem.problem.startsWith('does not decrypt') ? '; the server could not decrypt it either (NT_STATUS_DECRYPTION_FAILED)' : '';
+    lines.push(`wire: connection ${problem.connection}, ${problem.direction === 'send' ? 'client' : 'server'} frame ${problem.frame + 1}${place}: ${problem.problem}${server}`);
   }
   return lines;
 }
