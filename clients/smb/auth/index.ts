@@ -1,4 +1,4 @@
-/** Authentication for the SMB client: NTLMv2 inside SPNEGO. */
+/** Authentication for the SMB client: NTLMv2 and Kerberos inside SPNEGO. */
 export { createNtlmAuthenticator, NtlmAuthenticator } from './authenticator.js';
 export type { Authenticator, NtlmAuthenticatorOptions } from './authenticator.js';
 export { NtlmClient } from './ntlm.js';
@@ -21,3 +21,11 @@ export {
 export type { NegStateValue, NegTokenInit, NegTokenResp } from './spnego.js';
 export { md4 } from './md4.js';
 export { Rc4, rc4 } from './rc4.js';
+export { chooseAuthenticator } from './choose.js';
+export type { AuthChoiceOptions, AuthMechanismChoice, KerberosClientOptions } from './choose.js';
+export { KerberosAuthenticator } from './kerberos/authenticator.js';
+export type { KerberosAuthenticatorOptions } from './kerberos/authenticator.js';
+export { KerberosTicketCache } from './kerberos/ticket-cache.js';
+export type { TicketCacheStats } from './kerberos/ticket-cache.js';
+export { KerberosError, kerberosErrorName } from './kerberos/errors.js';
+export type { KerberosStep } from './kerberos/errors.js';
