@@ -18,7 +18,7 @@ test('the AD DC serves a Kerberos logon to smbclient -k, and stop leaves no proc
   const pids: number[] = [];
   try {
     testInfo.annotations.push({ type: 'ad-dc start', description: JSON.stringify(dc.timings) });
-    console.log(`AD DC ${dc.realm} on ${dc.address}: provision ${dc.timings.provisionMs} ms, ready ${dc.timings.readyMs} ms, with users ${dc.timings.totalMs} ms`);
+    console.log(`AD DC ${dc.realm} on ${dc.address}: provision ${dc.timings.provisionMs} ms, lock wait ${dc.timings.lockWaitMs} ms, ready ${dc.timings.readyMs} ms, with users ${dc.timings.totalMs} ms`);
     expect(loopbackHolds(dc.address)).toBe(true);
     // One DC per machine: a second start waits for this one and, past its lock timeout, says why.
     const second = await new SambaAdDc({ realm: 'ADTEST.INTEROP', lockTimeoutMs: 1000 }).start().then(() => undefined, (e: Error) => e);
