@@ -52,6 +52,19 @@ export interface AdapterDirectory {
 
 export type ConnectOptions = Partial<SmbClientOptions> & { user?: string };
 
+/** Another session of the cell's client: another share, another user, other credentials, or a guest logon. */
+export interface OpenOptions {
+  /** Default: the target's first share. */
+  share?: string;
+  /** A user of the target by its logical name (default: the first). */
+  user?: string;
+  /** Credentials of the scenario's own (a wrong password, an unknown user). */
+  username?: string;
+  password?: string;
+  /** A guest logon: no user name, no password. */
+  guest?: boolean;
+}
+
 export interface TestFixtures {
   /**
    * The cell's bookkeeping: infra errors and unmet requirements end the test as skipped with the
@@ -70,6 +83,11 @@ export interface TestFixtures {
   share: ShareDirectory;
   /** The test's client (any registered one) behind the ClientAdapter interface, with a fresh directory. */
   adapter: AdapterDirectory;
+  /**
+   * Opens another session of the cell's client through the capture (closed after the test). A
+   * failed logon or tree connect rejects as the client reports it; the wire has the server's answer.
+   */
+  openAdapter: (options?: OpenOptions) => Promise<AdapterSession>;
   /**
    * The proof of configuration: after the test (every client closed), the cell's sessions on the
    * decoded wire are checked against what the target declares, and the `negotiated` annotation
@@ -231,6 +249,41 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     const dir = freshDirName(testInfo);
     await tree.mkdir(dir);
     await use({ tree, share: share.name, dir, local: share.localPath === undefined ? undefined : `${share.localPath}/${dir}` });
+  },
+
+  openAdapter: async ({ cell, target, traces: trace, proof }, use, testInfo) => {
+    const definition = registry.get(cell.client);
+    const opened: AdapterSession[] = [];
+    const readers: Array<() => string> = [];
+    await use(async (options: OpenOptions = {}) => {
+      // Sessions of the cell's client: a failed logon sets up none, a guest one is not proven.
+      proof.connecting({});
+      const user = target.user(options.user);
+      const credentials = options.guest
+        ? {}
+        : { username: options.username ?? user.username, password: options.password ?? user.password, domain: options.username === undefined ? user.domain : '' };
+      let read: (() => string) | undefined;
+      const adapter = await definition.adapter({ smbOptions: withFaults({ observer: trace.transcript }, faultHookFor(annotation(testInfo, Annotation.scenario))) });
+      try {
+        const session = await adapter.connect({
+          ...trace.endpoint,
+          share: options.share ?? target.shares[0]!.name,
+          ...credentials,
+          timeoutMs: CLIENT_TIMEOUT_MS,
+          onDiagnostics: (reader: () => string) => (read = reader),
+        });
+        const watched = watchSession(cell.client, session, cell.capabilities, (error) => {
+          if (error instanceof PluginFault) testInfo.annotations.push({ type: Annotation.infraError, description: error.message });
+        });
+        opened.push(watched);
+        return watched;
+      } finally {
+        if (read !== undefined) readers.push(read);
+      }
+    });
+    for (const session of opened) await session.close().catch(() => undefined);
+    const text = readers.map((read) => read()).join('');
+    if (text !== '' && testInfo.status !== testInfo.expectedStatus) await testInfo.attach(`more-${Attachment.clientStderr}`, { body: text, contentType: 'text/plain' });
   },
 
   adapter: async ({ cell, target, traces: trace, traceMode, proof }, use, testInfo) => {

@@ -12,7 +12,7 @@
  * which smbd logs no keys) is said in `unchecked`, never passed over in silence.
  */
 import {
-  Capability, Dialect, HeaderFlag, NtStatus, SessionFlag, ShareFlag,
+  Capability, Dialect, HeaderFlag, NtStatus, SecurityMode, SessionFlag, ShareFlag,
   decodeNegotiateRequest, decodeNegotiateResponse, decodeSessionSetupResponse, decodeTreeConnectRequest, decodeTreeConnectResponse, findContext,
 } from '../clients/smb/wire/index.js';
 import type { NegotiateRequest, NegotiateResponse } from '../clients/smb/wire/index.js';
@@ -266,7 +266,9 @@ function proveSession(
   const seen = counted.length + session.opaque.length;
   const encryptFlag = (session.sessionFlags & SessionFlag.EncryptData) !== 0;
   const encryption = seen > 0 ? clear.length === 0 : encryptFlag;
-  const signing = !encryption && clear.length > 0 && clear.every((m) => m.header.signed);
+  // Nothing after SESSION_SETUP: whether the session signs is not seen; the server's requirement stands in (not compared).
+  const signingRequired = ((session.negotiateResponse?.securityMode ?? 0) & SecurityMode.SigningRequired) !== 0;
+  const signing = seen === 0 ? !encryption && signingRequired : !encryption && clear.length > 0 && clear.every((m) => m.header.signed);
   const invalid = counted.filter((m) => m.signature === 'invalid');
   const noKey = counted.filter((m) => m.signature === 'no-key');
 
@@ -289,11 +291,14 @@ function proveSession(
     differ(`encryption ${show(settings.encryption)}, declared ${show(d.encryption)} (${detail})`);
   }
   if (encryptFlag && !encryption && seen > 0) differ(`the server set SESSION_FLAG_ENCRYPT_DATA but ${clear.length} messages after SESSION_SETUP travelled in the clear`);
-  if (settings.signing !== d.signing) {
+  // A declared `signing` is the server's requirement: a session that must sign and does not differs;
+  // one that signs where the server does not require it is the client's choice (MS-SMB2 3.2.4.1.1).
+  if (d.signing && !settings.signing && seen > 0) {
     const unsigned = clear.filter((m) => !m.header.signed);
     const detail = encryption ? 'the session encrypts' : unsigned[0] === undefined ? 'nothing travelled in the clear after SESSION_SETUP' : `${unsigned.length} of ${clear.length} clear messages after SESSION_SETUP unsigned (first: ${unsigned[0].header.command} ${unsigned[0].direction === 'send' ? 'request' : 'response'})`;
     differ(`signing ${show(settings.signing)}, declared ${show(d.signing)} (${detail})`);
   }
+  if (!d.signing && settings.signing) out.checked.push('the session signs every clear message, which the target does not require (the client\'s choice)');
   if (invalid.length > 0) differ(`${invalid.length} signatures do not verify with the server's signing key (first: ${invalid[0]!.header.command} ${invalid[0]!.direction === 'send' ? 'request' : 'response'}, message ${invalid[0]!.index})`);
   if (undecryptable.length > 0) differ(`${undecryptable.length} frames after SESSION_SETUP do not decrypt with the server's keys (${undecryptable[0]})`);
 
@@ -335,7 +340,7 @@ function proveSession(
       ? `after SESSION_SETUP: ${seen} messages, all encrypted${counted.length > 0 ? ', opened with the server\'s keys' : ''}`
       : `after SESSION_SETUP: ${seen} messages, ${clear.length} in the clear, ${clear.filter((m) => m.header.signed).length} of them signed, ${verified} signatures verified with the server's key`);
   } else {
-    out.unchecked.push('nothing travelled after SESSION_SETUP: encryption taken from the SESSION_SETUP flags, signing not seen');
+    out.unchecked.push('nothing travelled after SESSION_SETUP: encryption taken from the SESSION_SETUP flags, signing from the NEGOTIATE SecurityMode (not compared)');
   }
 
   // Per share: ENCRYPT_DATA in the TREE_CONNECT response, and the tree's messages encrypted.
@@ -345,8 +350,10 @@ function proveSession(
     const flag = encryptedTree(tree);
     const declaredEncrypted = d.encryption || declared.encryptedShares.some((s) => s.toLowerCase() === tree.share.toLowerCase());
     const clearOnTree = tree.messages.filter((m) => !m.encrypted && !isInterim(m));
-    const travelled = tree.messages.length > 0 ? clearOnTree.length === 0 : tree.response?.encrypted === true;
+    // Nothing on the tree after its TREE_CONNECT: the response's ShareFlags alone say whether it encrypts.
+    const travelled = tree.messages.length > 0 ? clearOnTree.length === 0 : (flag ?? tree.response?.encrypted === true);
     const encrypted = flag === undefined ? travelled : flag && travelled;
+    if (tree.messages.length === 0) out.unchecked.push(`nothing travelled on ${tree.share} after its TREE_CONNECT: its encryption is the response's ShareFlags`);
     shares.push({ share: tree.share, encrypted });
     if (flag === undefined) {
       out.unchecked.push(`TREE_CONNECT ${tree.share}: the response was not read (its frame could not be opened), so its share flags are not seen`);

@@ -2,8 +2,13 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { test } from '@playwright/test';
+import { Annotation } from '../annotations.js';
+import type { WireMessage } from '../capture/wire-decode.js';
 import { PluginFault } from '../../clients/plugins/host.js';
-import { ClientUnsupported } from '../../clients/plugins/needs.js';
+import { ClientUnsupported, unmetNeed } from '../../clients/plugins/needs.js';
+import type { ClientNeeds } from '../../clients/plugins/needs.js';
+import type { Capabilities } from '../../clients/plugins/protocol.js';
 
 /** mulberry32: a small seeded PRNG, so a failing random scenario replays exactly. */
 export function seededRandom(seed: number): () => number {
@@ -109,4 +114,26 @@ export function firstDifference(actual: Buffer, expected: Buffer): string {
     if (actual[i] !== expected[i]) return `byte ${i} is 0x${actual[i]!.toString(16).padStart(2, '0')}, expected 0x${expected[i]!.toString(16).padStart(2, '0')}`;
   }
   return actual.length === expected.length ? 'no difference' : `${actual.length} bytes, expected ${expected.length}`;
+}
+
+/**
+ * Ends the cell as `unsupported` when its client does not declare what the scenario needs on
+ * this target (a need that depends on the target, so `scenario({ needs })` cannot state it).
+ */
+export function unsupportedUnless(cell: { client: string; capabilities: Capabilities }, needs: ClientNeeds, where = 'the scenario'): void {
+  const reason = unmetNeed(cell.client, cell.capabilities, needs, where);
+  if (reason === undefined) return;
+  test.info().annotations.push({ type: Annotation.unsupported, description: reason });
+  test.skip(true, `unsupported: ${reason}`);
+}
+
+/** Ends the cell as `not-applicable` with the reason (what the target or the client's wire lacks). */
+export function notApplicable(reason: string): void {
+  test.info().annotations.push({ type: Annotation.notApplicable, description: reason });
+  test.skip(true, `not applicable: ${reason}`);
+}
+
+/** `request`/`response`, as failure messages name a message. */
+export function described(m: WireMessage): string {
+  return `${m.header.command} ${m.direction === 'send' ? 'request' : 'response'}${m.direction === 'receive' ? ` ${m.header.statusName}` : ''}${m.encrypted ? ' (encrypted)' : m.header.signed ? ' (signed)' : ''}`;
 }
