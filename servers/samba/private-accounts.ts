@@ -85,6 +85,9 @@ export async function writeAccountDatabase(dir: string, usernames: readonly stri
   await writeFile(passwdPath, renderPasswd(accounts), { mode: 0o644 });
   await writeFile(groupPath, renderGroup(accounts), { mode: 0o644 });
   const preload = [library, process.env.LD_PRELOAD].filter(Boolean).join(':');
-  const env = { ...process.env, LD_PRELOAD: preload, NSS_WRAPPER_PASSWD: passwdPath, NSS_WRAPPER_GROUP: groupPath };
+  // _NO_WINBINDD: a standalone smbd maps its users through its own files, never the machine's
+  // winbindd; an AD DC running on the machine (the domain target) owns that socket and would
+  // map these users to ids the private files do not hold (STATUS_LOGON_FAILURE at logon).
+  const env = { ...process.env, LD_PRELOAD: preload, NSS_WRAPPER_PASSWD: passwdPath, NSS_WRAPPER_GROUP: groupPath, _NO_WINBINDD: '1' };
   return { accounts, passwdPath, groupPath, env };
 }
