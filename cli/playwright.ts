@@ -9,7 +9,6 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { identifyParts, type AnnotationEntry, type CellIdentity } from '../matrix/cells.js';
 import { packageRoot } from '../clients/plugins/registry.js';
 import { UsageError } from './selection.js';
@@ -156,7 +155,8 @@ export async function prepareConfig(scenariosDir: string | undefined): Promise<P
   const outputRoot = installed ? process.cwd() : root;
   const source = [
     '// Written by smb-interop for one run; removed when the run ends.',
-    `import base from ${JSON.stringify(pathToFileURL(base).href)};`,
+    // In a checkout Playwright maps playwright.config.js to the TypeScript config.
+    `import base from ${JSON.stringify(join(dirname(base), 'playwright.config.js'))};`,
     `const configDir = ${JSON.stringify(dirname(base))};`,
     'export default {',
     '  ...base,',
