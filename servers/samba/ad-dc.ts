@@ -31,7 +31,7 @@ const HOST_NAME = 'DC1';
 const SHARE = 'share';
 const PROVISION_TIMEOUT_MS = 180_000;
 const LOCK_STALE_MS = 300_000;
-const DAEMON_PREFIX = /^\/usr\/sbin\/(?:smbd|winbindd): /;
+const DAEMON_PREFIX = /^\S*\/(?:smbd|winbindd): /;
 
 export interface AdDcOptions {
   /** Kerberos realm (upper case); the NetBIOS domain is its first label. Default INTEROP.TEST. */
