@@ -88,14 +88,15 @@ async function withCapture<T>(run: (port: number) => Promise<T>): Promise<{ resu
   }
 }
 
-for (const mode of ['encrypted', 'signed'] as const) {
-  test(`Kerberos logon, ${mode} session: bytes read back equal bytes written, and the server's logged keys ${mode === 'encrypted' ? 'decrypt' : 'verify'} the capture`, async () => {
+// AES-256 ciphers take their keys from the whole 32-byte GSS key (MS-SMB2 Session.FullSessionKey), the rest from its first 16 bytes.
+for (const [mode, cipher] of [['encrypted', 'AES-128-GCM'], ['encrypted', 'AES-256-GCM'], ['signed', undefined]] as const) {
+  test(`Kerberos logon, ${mode} session${cipher === undefined ? '' : ` (${cipher})`}: bytes read back equal bytes written, and the server's logged keys ${mode === 'encrypted' ? 'decrypt' : 'verify'} the capture`, async () => {
     const data = randomBytes(200_000);
-    const name = `kerberos-${mode}.bin`;
+    const name = `kerberos-${mode}-${cipher ?? 'none'}.bin`;
     const clientKeys: SmbSessionKeys[] = [];
     const { result: negotiated, pcap, dir } = await withCapture(async (port) => {
       const client = await SmbClient.connect(kerberosOptions({
-        host: '127.0.0.1', port, encryption: mode === 'encrypted' ? 'required' : 'off', signing: 'required',
+        host: '127.0.0.1', port, encryption: mode === 'encrypted' ? 'required' : 'off', signing: 'required', ...(cipher === undefined ? {} : { ciphers: [cipher] }),
         observer: { onMessage: () => undefined, onSessionKeys: (keys) => clientKeys.push(keys) },
       }));
       try {
@@ -110,6 +111,7 @@ for (const mode of ['encrypted', 'signed'] as const) {
     try {
       expect(negotiated.authMechanism).toBe('kerberos');
       expect(negotiated.encryptionOn).toBe(mode === 'encrypted');
+      if (cipher !== undefined) expect(negotiated.cipher).toBe(cipher);
       expect(negotiated.signingOn).toBe(mode === 'signed');
       expect((await readFile(join(dc.sharePath, name))).equals(data)).toBe(true);
 
