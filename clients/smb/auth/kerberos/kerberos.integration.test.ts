@@ -77,14 +77,21 @@ function kerberosOptions(extra: Partial<SmbClientOptions> = {}): SmbClientOption
   };
 }
 
-async function withCapture<T>(run: (port: number) => Promise<T>): Promise<{ result: T; pcap: string; dir: string }> {
+/** Runs `run` through a capture proxy to the DC, then `check` on the capture; the capture's directory goes in any case. */
+async function withCapture<T>(run: (port: number) => Promise<T>, check: (result: T, pcap: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'smb-interop-kerberos-'));
-  const pcap = join(dir, 'trace.pcapng');
-  const proxy = await CaptureProxy.start({ upstreamHost: dc.address, upstreamPort: 445, pcapPath: pcap });
   try {
-    return { result: await run(proxy.port), pcap, dir };
+    const pcap = join(dir, 'trace.pcapng');
+    const proxy = await CaptureProxy.start({ upstreamHost: dc.address, upstreamPort: 445, pcapPath: pcap });
+    let result: T;
+    try {
+      result = await run(proxy.port);
+    } finally {
+      await proxy.close();
+    }
+    await check(result, pcap);
   } finally {
-    await proxy.close();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -94,7 +101,7 @@ for (const [mode, cipher] of [['encrypted', 'AES-128-GCM'], ['encrypted', 'AES-2
     const data = randomBytes(200_000);
     const name = `kerberos-${mode}-${cipher ?? 'none'}.bin`;
     const clientKeys: SmbSessionKeys[] = [];
-    const { result: negotiated, pcap, dir } = await withCapture(async (port) => {
+    await withCapture(async (port) => {
       const client = await SmbClient.connect(kerberosOptions({
         host: '127.0.0.1', port, encryption: mode === 'encrypted' ? 'required' : 'off', signing: 'required', ...(cipher === undefined ? {} : { ciphers: [cipher] }),
         observer: { onMessage: () => undefined, onSessionKeys: (keys) => clientKeys.push(keys) },
@@ -107,8 +114,7 @@ for (const [mode, cipher] of [['encrypted', 'AES-128-GCM'], ['encrypted', 'AES-2
       } finally {
         await client.close();
       }
-    });
-    try {
+    }, async (negotiated, pcap) => {
       expect(negotiated.authMechanism).toBe('kerberos');
       expect(negotiated.encryptionOn).toBe(mode === 'encrypted');
       if (cipher !== undefined) expect(negotiated.cipher).toBe(cipher);
@@ -134,9 +140,7 @@ for (const [mode, cipher] of [['encrypted', 'AES-128-GCM'], ['encrypted', 'AES-2
       }
       const write = wire.messages.find((m) => m.header.command === 'WRITE' && m.direction === 'send');
       expect(write?.bytes.includes(data.subarray(0, 64))).toBe(true);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 }
 
