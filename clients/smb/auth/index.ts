@@ -26,6 +26,6 @@ export type { AuthChoiceOptions, AuthMechanismChoice, KerberosClientOptions } fr
 export { KerberosAuthenticator } from './kerberos/authenticator.js';
 export type { KerberosAuthenticatorOptions } from './kerberos/authenticator.js';
 export { KerberosTicketCache } from './kerberos/ticket-cache.js';
-export type { TicketCacheStats } from './kerberos/ticket-cache.js';
+export type { TicketCacheOptions, TicketCacheStats } from './kerberos/ticket-cache.js';
 export { KerberosError, kerberosErrorName } from './kerberos/errors.js';
 export type { KerberosStep } from './kerberos/errors.js';

@@ -219,6 +219,17 @@ test('a ticket cache shared by two connections asks the KDC once', async () => {
   expect((refused as Error).message).toContain('KDC_ERR_PREAUTH_FAILED');
 });
 
+test('tickets about to end are got anew from the KDC for the next logon', async () => {
+  // The DC's tickets last ten hours: with renewal an hour more ahead, every cached ticket is about to end.
+  const ticketCache = new KerberosTicketCache({ renewBeforeMs: 11 * 3600_000 });
+  const options = kerberosOptions();
+  for (let i = 0; i < 2; i++) {
+    const client = await SmbClient.connect({ ...options, kerberos: { ...options.kerberos, ticketCache } });
+    await client.close();
+  }
+  expect(ticketCache.stats).toEqual({ asExchanges: 2, tgsExchanges: 2 });
+});
+
 test('negotiate uses Kerberos where it can, and NTLM where the server has no name for its service principal', async () => {
   const options = kerberosOptions({ auth: 'negotiate' });
   const kerberos = await SmbClient.connect(options);

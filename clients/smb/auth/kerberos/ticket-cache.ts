@@ -9,7 +9,7 @@ import { requestServiceTicket, requestTicketGrantingTicket, type Credentials, ty
 import { NameType, principalToString, type PrincipalName } from './messages.js';
 
 /** A ticket ending sooner than this is not used for a new logon (RFC 4120 leaves it to the client). */
-const RENEW_BEFORE_MS = 60_000;
+const DEFAULT_RENEW_BEFORE_MS = 60_000;
 
 export interface TicketCacheStats {
   /** AS exchanges made (one per TGT got). */
@@ -18,11 +18,21 @@ export interface TicketCacheStats {
   tgsExchanges: number;
 }
 
+export interface TicketCacheOptions {
+  /** Tickets that end within this many ms are got anew; default one minute. */
+  renewBeforeMs?: number;
+}
+
 export class KerberosTicketCache {
   readonly #secret = randomBytes(32);
+  readonly #renewBeforeMs: number;
   readonly #tgts = new Map<string, Credentials>();
   readonly #services = new Map<string, Credentials>();
   readonly stats: TicketCacheStats = { asExchanges: 0, tgsExchanges: 0 };
+
+  constructor(options: TicketCacheOptions = {}) {
+    this.#renewBeforeMs = options.renewBeforeMs ?? DEFAULT_RENEW_BEFORE_MS;
+  }
 
   /** A service ticket for `service`, from the cache or from the KDC (AS then TGS as needed). */
   async serviceTicket(logon: PasswordLogon, service: PrincipalName): Promise<Credentials> {
@@ -30,9 +40,9 @@ export class KerberosTicketCache {
     const who = this.#key(logon);
     const serviceKey = `${who}\u0000${principalToString(service).toLowerCase()}`;
     const cached = this.#services.get(serviceKey);
-    if (cached !== undefined && fresh(cached, now)) return cached;
+    if (cached !== undefined && this.#fresh(cached, now)) return cached;
     let tgt = this.#tgts.get(who);
-    if (tgt === undefined || !fresh(tgt, now)) {
+    if (tgt === undefined || !this.#fresh(tgt, now)) {
       this.#tgts.delete(who);
       tgt = await requestTicketGrantingTicket(logon);
       this.stats.asExchanges++;
@@ -54,6 +64,10 @@ export class KerberosTicketCache {
     return this.#tgts.size + this.#services.size;
   }
 
+  #fresh(credentials: Credentials, now: number): boolean {
+    return credentials.endtime.getTime() - now > this.#renewBeforeMs;
+  }
+
   #key(logon: PasswordLogon): string {
     const mac = createHmac('sha256', this.#secret).update(logon.password).digest('base64url');
     return `${logon.username.toLowerCase()}@${logon.realm.toUpperCase()}\u0000${mac}`;
@@ -62,10 +76,6 @@ export class KerberosTicketCache {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return `KerberosTicketCache { tickets: ${this.size} }`;
   }
-}
-
-function fresh(credentials: Credentials, now: number): boolean {
-  return credentials.endtime.getTime() - now > RENEW_BEFORE_MS;
 }
 
 /** cifs/<host> (MS-SMB2 3.2.4.2.3: the service principal of an SMB server). */
