@@ -34,3 +34,6 @@ export {
 export type { SmbErrorCode, SmbErrorDetails } from './errors.js';
 export { aeadBackend } from './crypto/index.js';
 export type { AeadBackend } from './crypto/index.js';
+export { KerberosTicketCache } from './auth/kerberos/ticket-cache.js';
+export { KerberosError, KerberosErrorCode } from './auth/kerberos/errors.js';
+export type { AuthMechanismChoice, KerberosClientOptions } from './auth/choose.js';
