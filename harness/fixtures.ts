@@ -256,8 +256,8 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     const opened: AdapterSession[] = [];
     const readers: Array<() => string> = [];
     await use(async (options: OpenOptions = {}) => {
-      // Sessions of the cell's client: a failed logon sets up none, a guest one is not proven.
-      proof.connecting({});
+      // Another share or user keeps the declared configuration; credentials of the scenario's own do not.
+      proof.connecting(options);
       const user = target.user(options.user);
       const credentials = options.guest
         ? {}

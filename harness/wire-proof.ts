@@ -388,7 +388,7 @@ export function framesForProof<F extends { bytes: Buffer }>(frames: readonly F[]
 }
 
 /** Options of `connect()` that leave the negotiation as the target's declaration has it. */
-const NEUTRAL_OPTIONS: ReadonlySet<string> = new Set(['user', 'observer', 'timeoutMs']);
+const NEUTRAL_OPTIONS: ReadonlySet<string> = new Set(['user', 'share', 'observer', 'timeoutMs']);
 
 export type ProofState = { kind: 'none' } | { kind: 'armed'; scope: ProofOptions['scope'] } | { kind: 'waived'; reason: string };
 
