@@ -4,7 +4,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from '@playwright/test';
 import { Annotation } from '../annotations.js';
-import type { WireMessage } from '../capture/wire-decode.js';
+import type { DecodedWire, WireMessage } from '../capture/wire-decode.js';
+import { NTLMSSP_SIGNATURE, parseAuthenticateMessage } from '../../clients/smb/auth/ntlm-messages.js';
+import type { AuthenticateMessage } from '../../clients/smb/auth/ntlm-messages.js';
+import { NtStatus, decodeSessionSetupRequest, decodeSessionSetupResponse } from '../../clients/smb/wire/index.js';
 import { PluginFault } from '../../clients/plugins/host.js';
 import { ClientUnsupported, unmetNeed } from '../../clients/plugins/needs.js';
 import type { ClientNeeds } from '../../clients/plugins/needs.js';
@@ -136,4 +139,38 @@ export function notApplicable(reason: string): void {
 /** `request`/`response`, as failure messages name a message. */
 export function described(m: WireMessage): string {
   return `${m.header.command} ${m.direction === 'send' ? 'request' : 'response'}${m.direction === 'receive' ? ` ${m.header.statusName}` : ''}${m.encrypted ? ' (encrypted)' : m.header.signed ? ' (signed)' : ''}`;
+}
+
+/** A SESSION_SETUP logon as the wire shows it: the NTLM AUTHENTICATE the client sent and the server's answer. */
+export interface Logon {
+  request: WireMessage;
+  authenticate: AuthenticateMessage;
+  response: WireMessage | undefined;
+  sessionFlags: number | undefined;
+}
+
+/** The NTLM AUTHENTICATE_MESSAGE inside a SESSION_SETUP request's SPNEGO token, if it carries one. */
+function authenticateIn(request: WireMessage): AuthenticateMessage | undefined {
+  const blob = decodeSessionSetupRequest(request.bytes).securityBuffer;
+  for (let at = blob.indexOf(NTLMSSP_SIGNATURE); at >= 0; at = blob.indexOf(NTLMSSP_SIGNATURE, at + 1)) {
+    // NEGOTIATE and CHALLENGE messages travel in the same tokens: only an AUTHENTICATE parses as one.
+    try {
+      return parseAuthenticateMessage(blob.subarray(at));
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+export function logons(wire: DecodedWire): Logon[] {
+  const out: Logon[] = [];
+  for (const request of wire.messages.filter((m) => m.header.command === 'SESSION_SETUP' && m.direction === 'send')) {
+    const authenticate = authenticateIn(request);
+    if (authenticate === undefined) continue;
+    const response = wire.messages.find((m) => m.connection === request.connection && m.direction === 'receive' && m.header.command === 'SESSION_SETUP' && m.header.messageId === request.header.messageId);
+    const sessionFlags = response?.header.status === NtStatus.Success ? decodeSessionSetupResponse(response.bytes).sessionFlags : undefined;
+    out.push({ request, authenticate, response, sessionFlags });
+  }
+  return out;
 }

@@ -2,49 +2,13 @@ import { test, expect } from '../../fixtures.js';
 import { Requirement } from '../../annotations.js';
 import { forEachClient, scenario } from '../../scenario.js';
 import { wireSessions } from '../../wire-proof.js';
-import type { DecodedWire, WireMessage } from '../../capture/wire-decode.js';
-import { described, failureOf, unsupportedUnless } from '../helpers.js';
+import { described, failureOf, logons, unsupportedUnless } from '../helpers.js';
+import type { Logon } from '../helpers.js';
 import { SmbError } from '../../../clients/smb/index.js';
-import { NTLMSSP_SIGNATURE, parseAuthenticateMessage } from '../../../clients/smb/auth/ntlm-messages.js';
-import type { AuthenticateMessage } from '../../../clients/smb/auth/ntlm-messages.js';
-import { Command, NtStatus, SessionFlag, decodeSessionSetupRequest, decodeSessionSetupResponse, encodeTreeConnectRequest } from '../../../clients/smb/wire/index.js';
+import { Command, SessionFlag, encodeTreeConnectRequest } from '../../../clients/smb/wire/index.js';
 
 /** An NTLMv1 response is 24 bytes; an NTLMv2 one carries the 16-byte proof and the client's blob (MS-NLMP 2.2.2.8). */
 const NTLMV1_RESPONSE_BYTES = 24;
-
-/** A SESSION_SETUP logon as the wire shows it: the NTLM AUTHENTICATE the client sent and the server's answer. */
-interface Logon {
-  request: WireMessage;
-  authenticate: AuthenticateMessage;
-  response: WireMessage | undefined;
-  sessionFlags: number | undefined;
-}
-
-/** The NTLM AUTHENTICATE_MESSAGE inside a SESSION_SETUP request's SPNEGO token, if it carries one. */
-function authenticateIn(request: WireMessage): AuthenticateMessage | undefined {
-  const blob = decodeSessionSetupRequest(request.bytes).securityBuffer;
-  for (let at = blob.indexOf(NTLMSSP_SIGNATURE); at >= 0; at = blob.indexOf(NTLMSSP_SIGNATURE, at + 1)) {
-    // NEGOTIATE and CHALLENGE messages travel in the same tokens: only an AUTHENTICATE parses as one.
-    try {
-      return parseAuthenticateMessage(blob.subarray(at));
-    } catch {
-      continue;
-    }
-  }
-  return undefined;
-}
-
-function logons(wire: DecodedWire): Logon[] {
-  const out: Logon[] = [];
-  for (const request of wire.messages.filter((m) => m.header.command === 'SESSION_SETUP' && m.direction === 'send')) {
-    const authenticate = authenticateIn(request);
-    if (authenticate === undefined) continue;
-    const response = wire.messages.find((m) => m.connection === request.connection && m.direction === 'receive' && m.header.command === 'SESSION_SETUP' && m.header.messageId === request.header.messageId);
-    const sessionFlags = response?.header.status === NtStatus.Success ? decodeSessionSetupResponse(response.bytes).sessionFlags : undefined;
-    out.push({ request, authenticate, response, sessionFlags });
-  }
-  return out;
-}
 
 const answer = (l: Logon): string => (l.response === undefined ? 'no answer' : l.response.header.statusName);
 
@@ -57,11 +21,12 @@ forEachClient((client, suffix) => {
       const wire = await traces.decodedWire();
       const mine = logons(wire).filter((l) => l.authenticate.user.toLowerCase() === target.user().username.toLowerCase());
       expect(mine.length, `NTLM logons as ${target.user().username} (all logons: ${logons(wire).map((l) => l.authenticate.user || '(anonymous)').join(', ') || 'none'})`).toBeGreaterThan(0);
-      for (const logon of mine) {
-        expect(logon.authenticate.ntChallengeResponse.length, 'NtChallengeResponse length (NTLMv2 is longer than 24)').toBeGreaterThan(NTLMV1_RESPONSE_BYTES);
-        expect(answer(logon)).toBe('STATUS_SUCCESS');
-        expect((logon.sessionFlags ?? 0) & (SessionFlag.IsGuest | SessionFlag.IsNull), 'SessionFlags IS_GUEST|IS_NULL').toBe(0);
-      }
+      const seen = mine.map((l) => [
+        l.authenticate.ntChallengeResponse.length > NTLMV1_RESPONSE_BYTES ? 'NTLMv2' : `NtChallengeResponse of ${l.authenticate.ntChallengeResponse.length} bytes`,
+        answer(l),
+        ((l.sessionFlags ?? 0) & (SessionFlag.IsGuest | SessionFlag.IsNull)) === 0 ? 'as the user' : `SessionFlags 0x${(l.sessionFlags ?? 0).toString(16)}`,
+      ].join(' '));
+      expect(seen, 'each logon: its response kind, the server\'s answer, the session it gave').toEqual(mine.map(() => 'NTLMv2 STATUS_SUCCESS as the user'));
       // The server kept the sessions: it answered the WRITE on one of them (a client may use a session per operation).
       const ids = new Set(mine.map((l) => l.response?.header.sessionId));
       const writes = wireSessions(wire).filter((s) => ids.has(s.sessionId)).flatMap((s) => s.after.filter((m) => m.direction === 'receive' && m.header.command === 'WRITE'));
@@ -107,9 +72,7 @@ forEachClient((client, suffix) => {
       const sessions = wireSessions(wire);
       expect(sessions.length, 'sessions on the wire').toBeGreaterThan(0);
       expect(sessions.filter((s) => !s.guest && !s.anonymous && !anonymous.has(s.sessionId)).map((s) => `session 0x${s.sessionId.toString(16)}`), 'sessions logged on as a user').toEqual([]);
-      for (const s of sessions) {
-        expect(s.after.filter((m) => m.encrypted || m.header.signed).map(described), 'messages of the guest session signed or encrypted').toEqual([]);
-      }
+      expect(sessions.flatMap((s) => s.after.filter((m) => m.encrypted || m.header.signed).map(described)), 'messages of the guest sessions signed or encrypted').toEqual([]);
       const trees = sessions.flatMap((s) => s.trees);
       expect(trees.filter((t) => t.share.toLowerCase() === open!.name.toLowerCase()).map((t) => t.response?.header.statusName)).toContain('STATUS_SUCCESS');
       if (closed !== undefined) {

@@ -2,15 +2,14 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, expect } from '../../fixtures.js';
 import { forEachClient, scenario } from '../../scenario.js';
-import { wireSessions } from '../../wire-proof.js';
 import type { WireMessage } from '../../capture/wire-decode.js';
-import { LoopChecks, described, failureOf } from '../helpers.js';
+import { LoopChecks, described, failureOf, logons } from '../helpers.js';
 import type { WatchEvent } from '../../../clients/smb/index.js';
 
 /** Portable: two sessions of the cell's client at once, judged on the wire and the server's disk. */
 forEachClient((client, suffix) => {
   test.describe(`protocol${suffix}`, () => {
-    test(`two sessions as two users at once see each other's files, on the server's disk too${suffix}`, scenario({ id: 'protocol/two-connections', client }), async ({ adapter, openAdapter, traces }) => {
+    test(`two sessions as two users at once see each other's files, on the server's disk too${suffix}`, scenario({ id: 'protocol/two-connections', client }), async ({ adapter, openAdapter, target, traces }) => {
       const { session, dir, local } = adapter;
       const other = await openAdapter({ user: 'bob' });
       await Promise.all([session.writeFile(`${dir}/from-a.txt`, Buffer.from('a')), other.writeFile(`${dir}/from-b.txt`, Buffer.from('b'))]);
@@ -20,8 +19,9 @@ forEachClient((client, suffix) => {
       if (local !== undefined) expect([(await stat(join(local, 'from-a.txt'))).size, (await stat(join(local, 'from-b.txt'))).size]).toEqual([1, 1]);
       await other.close();
       await session.close();
-      const sessions = wireSessions(await traces.decodedWire()).filter((s) => !s.guest && !s.anonymous);
-      expect(new Set(sessions.map((s) => s.connection)).size, 'connections with an authenticated session').toBeGreaterThanOrEqual(2);
+      // Two users on the wire, each logged on by the server.
+      const users = logons(await traces.decodedWire()).filter((l) => l.response?.header.status === 0).map((l) => l.authenticate.user.toLowerCase());
+      expect([...new Set(users)].sort(), 'users logged on').toEqual([target.user().username, target.user('bob').username].map((u) => u.toLowerCase()).sort());
     });
   });
 });

@@ -23,12 +23,14 @@ forEachClient((client, suffix) => {
       await adapter.session.close();
       const trees = treesOf(await traces.decodedWire()).filter(named(share.name));
       expect(trees.length, `TREE_CONNECTs to ${share.name}`).toBeGreaterThan(0);
-      for (const tree of trees) {
-        expect(tree.path, 'the TREE_CONNECT request\'s path').toMatch(new RegExp(`^\\\\\\\\[^\\\\]+\\\\${share.name}$`, 'i'));
-        expect(tree.response === undefined ? 'no response' : described(tree.response)).toMatch(/^TREE_CONNECT response STATUS_SUCCESS/);
-        expect(tree.treeId, 'TreeId').not.toBe(0);
-        expect(tree.shareType, 'ShareType').toBe(ShareType.Disk);
-      }
+      const path = new RegExp(`^\\\\\\\\[^\\\\]+\\\\${share.name}$`, 'i');
+      const seen = trees.map((t) => [
+        path.test(t.path) ? 'path \\\\server\\share' : `path ${t.path}`,
+        t.response === undefined ? 'no response' : t.response.header.statusName,
+        t.treeId === undefined || t.treeId === 0 ? 'no TreeId' : 'TreeId',
+        t.shareType === ShareType.Disk ? 'DISK' : `ShareType ${t.shareType}`,
+      ].join(', '));
+      expect(seen, 'each TREE_CONNECT: its path, the answer, the TreeId, the ShareType').toEqual(trees.map(() => 'path \\\\server\\share, STATUS_SUCCESS, TreeId, DISK'));
       // The fixture's fresh directory, made through that tree, is on the share's disk.
       if (adapter.local !== undefined) expect((await stat(adapter.local)).isDirectory()).toBe(true);
     });
@@ -58,14 +60,10 @@ forEachClient((client, suffix) => {
       const secure = trees.filter(named(secureName));
       const clear = trees.filter(named(plainName));
       expect([secure.length > 0, clear.length > 0], `TREE_CONNECTs to ${secureName} and ${plainName}`).toEqual([true, true]);
-      for (const tree of secure) {
-        expect((tree.shareFlags ?? 0) & ShareFlag.EncryptData, `${secureName} ShareFlags`).toBe(ShareFlag.EncryptData);
-        expect(tree.messages.filter((m) => !m.encrypted).map(described), `messages on ${secureName} in the clear`).toEqual([]);
-      }
-      for (const tree of clear) {
-        expect((tree.shareFlags ?? 0) & ShareFlag.EncryptData, `${plainName} ShareFlags`).toBe(0);
-        expect(tree.messages.filter((m) => m.encrypted).map(described), `messages on ${plainName} encrypted`).toEqual([]);
-      }
+      const flagged = (t: WireTree) => ((t.shareFlags ?? 0) & ShareFlag.EncryptData) !== 0;
+      expect([...secure.map(flagged), ...clear.map(flagged)], `ShareFlags ENCRYPT_DATA of ${secureName} (${secure.length}), then ${plainName} (${clear.length})`).toEqual([...secure.map(() => true), ...clear.map(() => false)]);
+      expect(secure.flatMap((t) => t.messages.filter((m) => !m.encrypted).map(described)), `messages on ${secureName} in the clear`).toEqual([]);
+      expect(clear.flatMap((t) => t.messages.filter((m) => m.encrypted).map(described)), `messages on ${plainName} encrypted`).toEqual([]);
       expect(secure.flatMap((t) => t.messages).length, `messages on ${secureName}`).toBeGreaterThanOrEqual(2);
       expect(clear.flatMap((t) => t.messages).length, `messages on ${plainName}`).toBeGreaterThanOrEqual(2);
     });
