@@ -13,7 +13,8 @@ import { TestTrace } from './trace.js';
 import { traceModeFromEnv } from './options.js';
 import { faultHookFor } from './faults.js';
 import type { TraceMode } from './options.js';
-import { PROOF_ANNOTATION, ProofControl, proveCellConfiguration } from './wire-proof.js';
+import { PROOF_ANNOTATION, ProofControl, decodeCellWire, proveCellConfiguration } from './wire-proof.js';
+import type { DecodedWire } from './capture/wire-decode.js';
 import { tee } from './message-log.js';
 import { loadCatalog } from '../servers/catalog/index.js';
 import { startTarget, targetSpecs } from '../servers/providers.js';
@@ -94,6 +95,11 @@ export interface TestFixtures {
    * is what the wire showed. Armed by `client`, `adapter` and `connect()` (see ProofControl).
    */
   proof: ProofControl;
+  /**
+   * Every SMB2 message of the cell so far, decoded and decrypted with the keys the server logged
+   * (waiting for keys that trail the wire). Ends the capture: close the clients first.
+   */
+  cellWire: () => Promise<DecodedWire>;
 }
 
 const TARGET_START_TIMEOUT_MS = 180_000;
@@ -205,6 +211,10 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     // A cell that already failed keeps its first error; the differences are in the annotation.
     if (testInfo.status !== testInfo.expectedStatus) return;
     if (proof.differences.length > 0) throw new ConfigurationMismatchError(target.name, proof.differences);
+  },
+
+  cellWire: async ({ target, traces: trace }, use) => {
+    await use(() => decodeCellWire(trace, target));
   },
 
   traces: async ({ target, traceMode }, use, testInfo) => {

@@ -419,6 +419,16 @@ export class ProofControl {
 }
 
 /**
+ * The cell's capture decoded with the server's logged keys, waiting for keys that trail the wire
+ * on a loaded machine. Ends the capture: call after every client closed.
+ */
+export async function decodeCellWire(trace: { wireFrames(): Promise<WireFrame[]> }, target: StartedTarget): Promise<DecodedWire> {
+  const frames = await trace.wireFrames();
+  const logged = target.sessionKeys?.bind(target);
+  return decodeWire(frames, logged === undefined ? [] : await serverKeysFor(frames, logged, KEY_LOG_WAIT_MS));
+}
+
+/**
  * Reads the cell's capture (ending it: call after every client closed), decodes it with the
  * server's logged keys and proves the sessions in `scope` against the target's declaration.
  */

@@ -15,10 +15,10 @@ const answer = (l: Logon): string => (l.response === undefined ? 'no answer' : l
 /** Portable: logons read from the wire (the NTLM AUTHENTICATE sent, the server's SESSION_SETUP answer). */
 forEachClient((client, suffix) => {
   test.describe(`auth${suffix}`, () => {
-    test(`an NTLMv2 logon as a known user gives an authenticated session the server keeps (read from the wire)${suffix}`, scenario({ id: 'auth/ntlmv2-login', client }), async ({ adapter, target, traces }) => {
+    test(`an NTLMv2 logon as a known user gives an authenticated session the server keeps (read from the wire)${suffix}`, scenario({ id: 'auth/ntlmv2-login', client }), async ({ adapter, target, cellWire }) => {
       await adapter.session.writeFile(`${adapter.dir}/in.txt`, Buffer.from('logged on'));
       await adapter.session.close();
-      const wire = await traces.decodedWire();
+      const wire = await cellWire();
       const mine = logons(wire).filter((l) => l.authenticate.user.toLowerCase() === target.user().username.toLowerCase());
       expect(mine.length, `NTLM logons as ${target.user().username} (all logons: ${logons(wire).map((l) => l.authenticate.user || '(anonymous)').join(', ') || 'none'})`).toBeGreaterThan(0);
       const seen = mine.map((l) => [
@@ -33,18 +33,18 @@ forEachClient((client, suffix) => {
       expect(writes.map((m) => m.header.statusName), 'the server\'s WRITE answers on those sessions').toContain('STATUS_SUCCESS');
     });
 
-    test(`a wrong password is STATUS_LOGON_FAILURE on SESSION_SETUP${suffix}`, scenario({ id: 'auth/wrong-password', client }), async ({ openAdapter, target, traces }) => {
+    test(`a wrong password is STATUS_LOGON_FAILURE on SESSION_SETUP${suffix}`, scenario({ id: 'auth/wrong-password', client }), async ({ openAdapter, target, cellWire }) => {
       const error = await failureOf(openAdapter({ password: 'not-the-password' }).then((s) => s.exists('anything')));
       if (error.statusName !== undefined) expect(error.statusName, 'the status the client reports').toBe('STATUS_LOGON_FAILURE');
-      const wrong = logons(await traces.decodedWire()).filter((l) => l.authenticate.user.toLowerCase() === target.user().username.toLowerCase());
+      const wrong = logons(await cellWire()).filter((l) => l.authenticate.user.toLowerCase() === target.user().username.toLowerCase());
       expect(wrong.length, 'logons with the wrong password on the wire').toBeGreaterThan(0);
       expect(wrong.map(answer)).toEqual(wrong.map(() => 'STATUS_LOGON_FAILURE'));
     });
 
-    test(`an unknown user is refused, or mapped to guest where the target admits guests (the server's answer on the wire)${suffix}`, scenario({ id: 'auth/unknown-user', client }), async ({ openAdapter, target, traces }) => {
+    test(`an unknown user is refused, or mapped to guest where the target admits guests (the server's answer on the wire)${suffix}`, scenario({ id: 'auth/unknown-user', client }), async ({ openAdapter, target, cellWire }) => {
       // Whether the client then accepts a guest session is its own policy; the server's answer is the subject.
       await openAdapter({ username: 'nosuchuser', password: 'whatever' }).then((s) => s.exists('anything')).catch(() => undefined);
-      const unknown = logons(await traces.decodedWire()).filter((l) => l.authenticate.user === 'nosuchuser');
+      const unknown = logons(await cellWire()).filter((l) => l.authenticate.user === 'nosuchuser');
       expect(unknown.length, 'logons as nosuchuser on the wire').toBeGreaterThan(0);
       if (target.profile.guest.enabled) {
         expect(unknown.map((l) => `${answer(l)} ${((l.sessionFlags ?? 0) & SessionFlag.IsGuest) !== 0 ? 'guest' : 'not guest'}`)).toEqual(unknown.map(() => 'STATUS_SUCCESS guest'));
@@ -53,7 +53,7 @@ forEachClient((client, suffix) => {
       }
     });
 
-    test(`a guest reaches the guest share but not the private one, and its session neither signs nor encrypts (read from the wire)${suffix}`, scenario({ id: 'auth/guest', client, requires: [Requirement.guest] }), async ({ cell, openAdapter, target, traces }) => {
+    test(`a guest reaches the guest share but not the private one, and its session neither signs nor encrypts (read from the wire)${suffix}`, scenario({ id: 'auth/guest', client, requires: [Requirement.guest] }), async ({ cell, openAdapter, target, cellWire }) => {
       unsupportedUnless(cell, { auth: 'guest' });
       const open = target.shares.find((s) => s.guestOk);
       const closed = target.shares.find((s) => !s.guestOk);
@@ -67,7 +67,7 @@ forEachClient((client, suffix) => {
       await guest.close();
       // Every session of this cell is a guest logon: the server flags it IS_GUEST or IS_NULL, or the
       // client logged on with an empty user name (Samba then sets no flag).
-      const wire = await traces.decodedWire();
+      const wire = await cellWire();
       const anonymous = new Set(logons(wire).filter((l) => l.authenticate.user === '').map((l) => l.response?.header.sessionId));
       const sessions = wireSessions(wire);
       expect(sessions.length, 'sessions on the wire').toBeGreaterThan(0);
@@ -86,7 +86,7 @@ forEachClient((client, suffix) => {
 
 /** This project's client only: LOGOFF is not a plug-in operation. */
 test.describe('auth', () => {
-  test('after LOGOFF the session is gone: STATUS_USER_SESSION_DELETED on the wire, and the server no longer lists it', scenario({ id: 'auth/use-after-logoff' }), async ({ client, target, traces }) => {
+  test('after LOGOFF the session is gone: STATUS_USER_SESSION_DELETED on the wire, and the server no longer lists it', scenario({ id: 'auth/use-after-logoff' }), async ({ client, target, cellWire }) => {
     await client.logoff();
     expect(client.active).toBe(false);
     // The client refuses on its own; the server must refuse too: a TREE_CONNECT sent on the old session id.
@@ -106,7 +106,7 @@ test.describe('auth', () => {
       expect(mine).toEqual([]);
     }
     await client.close();
-    const messages = (await traces.decodedWire()).messages;
+    const messages = (await cellWire()).messages;
     const logoff = messages.find((m) => m.header.command === 'LOGOFF' && m.direction === 'receive');
     expect(logoff?.header.statusName, 'the server\'s LOGOFF answer').toBe('STATUS_SUCCESS');
     const after = messages.filter((m) => m.index > logoff!.index && m.header.command === 'TREE_CONNECT' && m.direction === 'receive');

@@ -33,10 +33,10 @@ function repeatedNonces(messages: readonly WireMessage[]): string[] {
 /** Portable: what travelled encrypted, read from the wire and opened with the server's keys. */
 forEachClient((client, suffix) => {
   test.describe(`encryption${suffix}`, () => {
-    test(`TREE_CONNECT travels encrypted both ways, the share says ENCRYPT_DATA and the server logged the declared cipher${suffix}`, scenario({ id: 'encryption/encrypted-tree-connect', client, requires: [Requirement.encryptionRequired] }), async ({ adapter, target, traces }) => {
+    test(`TREE_CONNECT travels encrypted both ways, the share says ENCRYPT_DATA and the server logged the declared cipher${suffix}`, scenario({ id: 'encryption/encrypted-tree-connect', client, requires: [Requirement.encryptionRequired] }), async ({ adapter, target, cellWire }) => {
       await adapter.session.close();
       const share = target.shares[0]!.name;
-      const [session] = authenticated(await traces.decodedWire());
+      const [session] = authenticated(await cellWire());
       const tree = session!.trees.find((t) => t.share.toLowerCase() === share.toLowerCase());
       expect(tree, `a TREE_CONNECT to ${share} (trees: ${session!.trees.map((t) => t.share).join(', ') || 'none'})`).toBeDefined();
       expect([tree!.request, tree!.response].map((m) => (m === undefined ? 'missing' : described(m)))).toEqual(['TREE_CONNECT request (encrypted)', 'TREE_CONNECT response STATUS_SUCCESS (encrypted)']);
@@ -45,24 +45,24 @@ forEachClient((client, suffix) => {
       if (target.sessionKeys !== undefined) expect(logged === undefined ? undefined : cipherNameOf(logged), 'the cipher the server logged for the session').toBe(target.profile.expect.cipher);
     });
 
-    test(`after SESSION_SETUP every message of the session is a transform that opens with the server's keys${suffix}`, scenario({ id: 'encryption/all-transformed', client, requires: [Requirement.encryption] }), async ({ adapter, traces }) => {
+    test(`after SESSION_SETUP every message of the session is a transform that opens with the server's keys${suffix}`, scenario({ id: 'encryption/all-transformed', client, requires: [Requirement.encryption] }), async ({ adapter, cellWire }) => {
       const { session, dir } = adapter;
       await session.writeFile(`${dir}/e.txt`, Buffer.from('encrypted'));
       expect((await session.readFile(`${dir}/e.txt`)).toString()).toBe('encrypted');
       await session.readdir(dir);
       await session.close();
-      const sessions = authenticated(await traces.decodedWire());
+      const sessions = authenticated(await cellWire());
       expect(sessions.map((s) => s.after.length).reduce((a, b) => a + b, 0), 'messages after SESSION_SETUP').toBeGreaterThanOrEqual(6);
       expect(sessions.flatMap((s) => s.after.filter((m) => !m.encrypted).map((m) => `session 0x${s.sessionId.toString(16)}: ${described(m)}`)), 'clear messages after SESSION_SETUP').toEqual([]);
       expect(sessions.flatMap((s) => s.opaque), 'frames that do not open with the server\'s keys').toEqual([]);
     });
 
-    test(`nonces never repeat within a session and direction (read from the wire)${suffix}`, scenario({ id: 'encryption/unique-nonces', client, requires: [Requirement.encryption] }), async ({ adapter, traces }) => {
+    test(`nonces never repeat within a session and direction (read from the wire)${suffix}`, scenario({ id: 'encryption/unique-nonces', client, requires: [Requirement.encryption] }), async ({ adapter, cellWire }) => {
       const { session, dir } = adapter;
       for (let i = 0; i < 8; i++) await session.writeFile(`${dir}/n${i}.txt`, Buffer.from(`nonce ${i}`));
       await session.readdir(dir);
       await session.close();
-      const wire = await traces.decodedWire();
+      const wire = await cellWire();
       authenticated(wire);
       const transforms = wire.messages.filter((m) => m.transform !== undefined);
       expect(transforms.length, 'encrypted messages').toBeGreaterThanOrEqual(40);
@@ -77,21 +77,21 @@ forEachClient((client, suffix) => {
  * own `encryption: 'off'` option and the error type it throws.
  */
 test.describe('encryption', () => {
-  test('nonces never repeat across 10,000 encrypted ECHOs, 200 in flight (read from the wire)', scenario({ id: 'encryption/unique-nonces-10000', requires: [Requirement.encryption] }), async ({ client, traces }) => {
+  test('nonces never repeat across 10,000 encrypted ECHOs, 200 in flight (read from the wire)', scenario({ id: 'encryption/unique-nonces-10000', requires: [Requirement.encryption] }), async ({ client, cellWire }) => {
     const total = 10_000;
     const batch = 200;
     for (let sent = 0; sent < total; sent += batch) {
       await Promise.all(Array.from({ length: batch }, () => client.echo()));
     }
     await client.close();
-    const wire = await traces.decodedWire();
+    const wire = await cellWire();
     const echoes = wire.messages.filter((m) => m.header.command === 'ECHO' && m.direction === 'send');
     expect(echoes.filter((m) => !m.encrypted).length, 'ECHO requests in the clear').toBe(0);
     expect(echoes.length).toBeGreaterThanOrEqual(total);
     expect(repeatedNonces(wire.messages), 'transforms reusing a nonce of their session and direction').toEqual([]);
   });
 
-  test('a client set not to encrypt is refused by a server that requires encryption: STATUS_ACCESS_DENIED on the wire', scenario({ id: 'encryption/refused-without-encryption', requires: [Requirement.encryptionRequired] }), async ({ connect, target, traces }) => {
+  test('a client set not to encrypt is refused by a server that requires encryption: STATUS_ACCESS_DENIED on the wire', scenario({ id: 'encryption/refused-without-encryption', requires: [Requirement.encryptionRequired] }), async ({ connect, target, cellWire }) => {
     const started = Date.now();
     const error = await connect({ encryption: 'off' })
       .then(async (client) => client.connectTree(target.shares[0]!.name))
@@ -99,7 +99,7 @@ test.describe('encryption', () => {
     expect(error).toBeInstanceOf(SmbError);
     expect((error as SmbError).statusName).toBe('STATUS_ACCESS_DENIED');
     expect(Date.now() - started, 'refused promptly, not by a timeout').toBeLessThan(10_000);
-    const refused = (await traces.decodedWire()).messages.filter((m) => m.direction === 'receive' && m.header.status === NtStatus.AccessDenied);
+    const refused = (await cellWire()).messages.filter((m) => m.direction === 'receive' && m.header.status === NtStatus.AccessDenied);
     expect(refused.map(described), 'the server\'s refusal').toEqual([expect.stringMatching(/^(SESSION_SETUP|TREE_CONNECT) response STATUS_ACCESS_DENIED/)]);
   });
 });

@@ -9,7 +9,7 @@ import type { WatchEvent } from '../../../clients/smb/index.js';
 /** Portable: two sessions of the cell's client at once, judged on the wire and the server's disk. */
 forEachClient((client, suffix) => {
   test.describe(`protocol${suffix}`, () => {
-    test(`two sessions as two users at once see each other's files, on the server's disk too${suffix}`, scenario({ id: 'protocol/two-connections', client }), async ({ adapter, openAdapter, target, traces }) => {
+    test(`two sessions as two users at once see each other's files, on the server's disk too${suffix}`, scenario({ id: 'protocol/two-connections', client }), async ({ adapter, openAdapter, target, cellWire }) => {
       const { session, dir, local } = adapter;
       const other = await openAdapter({ user: 'bob' });
       await Promise.all([session.writeFile(`${dir}/from-a.txt`, Buffer.from('a')), other.writeFile(`${dir}/from-b.txt`, Buffer.from('b'))]);
@@ -20,7 +20,7 @@ forEachClient((client, suffix) => {
       await other.close();
       await session.close();
       // Two users on the wire, each logged on by the server.
-      const users = logons(await traces.decodedWire()).filter((l) => l.response?.header.status === 0).map((l) => l.authenticate.user.toLowerCase());
+      const users = logons(await cellWire()).filter((l) => l.response?.header.status === 0).map((l) => l.authenticate.user.toLowerCase());
       expect([...new Set(users)].sort(), 'users logged on').toEqual([target.user().username, target.user('bob').username].map((u) => u.toLowerCase()).sort());
     });
   });
@@ -41,19 +41,19 @@ function sentChains(messages: readonly WireMessage[]): string[] {
  * subjects of the others are its own API (compounding choices, FileHandle, the watch iterator).
  */
 test.describe('protocol', () => {
-  test('ECHO is answered (read from the wire)', scenario({ id: 'protocol/echo' }), async ({ client, traces }) => {
+  test('ECHO is answered (read from the wire)', scenario({ id: 'protocol/echo' }), async ({ client, cellWire }) => {
     await client.echo();
     await client.close();
-    const echo = (await traces.decodedWire()).messages.filter((m) => m.header.command === 'ECHO');
+    const echo = (await cellWire()).messages.filter((m) => m.header.command === 'ECHO');
     expect(echo.map(described).map((d) => d.replace(/ \((encrypted|signed)\)$/, ''))).toEqual(['ECHO request', 'ECHO response STATUS_SUCCESS']);
   });
 
-  test('a small file is written and read with compound CREATE+WRITE+CLOSE and CREATE+READ+CLOSE (read from the wire)', scenario({ id: 'protocol/compound-small-file' }), async ({ share, client, traces }) => {
+  test('a small file is written and read with compound CREATE+WRITE+CLOSE and CREATE+READ+CLOSE (read from the wire)', scenario({ id: 'protocol/compound-small-file' }), async ({ share, client, cellWire }) => {
     const { tree, dir } = share;
     await tree.writeFile(`${dir}/small.txt`, 'compound');
     expect((await tree.readFile(`${dir}/small.txt`)).toString()).toBe('compound');
     await client.close();
-    const chains = sentChains((await traces.decodedWire()).messages);
+    const chains = sentChains((await cellWire()).messages);
     expect(chains, 'requests sent in one frame').toContain('CREATE+WRITE+CLOSE');
     expect(chains, 'requests sent in one frame').toContain('CREATE+READ+CLOSE');
   });
@@ -80,7 +80,7 @@ test.describe('protocol', () => {
     expect(checks.checked, 'operations answered').toBe(total);
   });
 
-  test('a watch sees a file created by a second connection, and cancelling it ends with STATUS_CANCELLED', scenario({ id: 'protocol/change-notify' }), async ({ share, client, connect, target, traces }) => {
+  test('a watch sees a file created by a second connection, and cancelling it ends with STATUS_CANCELLED', scenario({ id: 'protocol/change-notify' }), async ({ share, client, connect, target, cellWire }) => {
     const { tree, dir } = share;
     const watcher = tree.watch(dir);
     const events: WatchEvent[] = [];
@@ -106,11 +106,11 @@ test.describe('protocol', () => {
     expect(await pending).toMatchObject({ done: true });
     await other.close();
     await client.close();
-    const notifyResponses = (await traces.decodedWire()).messages.filter((m) => m.header.command === 'CHANGE_NOTIFY' && m.direction === 'receive');
+    const notifyResponses = (await cellWire()).messages.filter((m) => m.header.command === 'CHANGE_NOTIFY' && m.direction === 'receive');
     expect(notifyResponses.map((m) => m.header.statusName)).toContain('STATUS_CANCELLED');
   });
 
-  test('a byte-range lock held by one handle is STATUS_LOCK_NOT_GRANTED for another, until unlocked', scenario({ id: 'protocol/lock-conflict' }), async ({ share, client, connect, target, traces }) => {
+  test('a byte-range lock held by one handle is STATUS_LOCK_NOT_GRANTED for another, until unlocked', scenario({ id: 'protocol/lock-conflict' }), async ({ share, client, connect, target, cellWire }) => {
     const { tree, dir } = share;
     await tree.writeFile(`${dir}/locked.bin`, Buffer.alloc(4096));
     const first = await tree.open(`${dir}/locked.bin`, 'r+');
@@ -132,7 +132,7 @@ test.describe('protocol', () => {
     await other.close();
     await client.close();
     // The refusal is the server's: its LOCK answers on the wire.
-    const locks = (await traces.decodedWire()).messages.filter((m) => m.header.command === 'LOCK' && m.direction === 'receive');
+    const locks = (await cellWire()).messages.filter((m) => m.header.command === 'LOCK' && m.direction === 'receive');
     expect(locks.map((m) => m.header.statusName)).toEqual(['STATUS_SUCCESS', 'STATUS_LOCK_NOT_GRANTED', 'STATUS_SUCCESS', 'STATUS_SUCCESS', 'STATUS_SUCCESS', 'STATUS_SUCCESS', 'STATUS_SUCCESS']);
   });
 });

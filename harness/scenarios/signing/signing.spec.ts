@@ -9,12 +9,12 @@ import { HeaderFlag, NtStatus, SIGNATURE_SIZE, decodeHeader } from '../../../cli
 /** Portable: signatures read from the wire and verified with the server's signing key. */
 forEachClient((client, suffix) => {
   test.describe(`signing${suffix}`, () => {
-    test(`every message after SESSION_SETUP is signed with a signature that verifies, or travels encrypted${suffix}`, scenario({ id: 'signing/all-signed', client, requires: [Requirement.signingRequired] }), async ({ adapter, traces }) => {
+    test(`every message after SESSION_SETUP is signed with a signature that verifies, or travels encrypted${suffix}`, scenario({ id: 'signing/all-signed', client, requires: [Requirement.signingRequired] }), async ({ adapter, cellWire }) => {
       const { session, dir } = adapter;
       for (let i = 0; i < 4; i++) await session.writeFile(`${dir}/s${i}.txt`, Buffer.from(`signed ${i}`));
       expect((await session.readdir(dir)).length).toBe(4);
       await session.close();
-      const sessions = wireSessions(await traces.decodedWire()).filter((s) => !s.guest && !s.anonymous);
+      const sessions = wireSessions(await cellWire()).filter((s) => !s.guest && !s.anonymous);
       expect(sessions.length, 'authenticated sessions on the wire').toBeGreaterThan(0);
       // An interim response (STATUS_PENDING) is not signed (MS-SMB2 3.3.4.2).
       const interim = (m: WireMessage) => m.direction === 'receive' && m.header.status === NtStatus.Pending && (m.header.flags & HeaderFlag.AsyncCommand) !== 0;
