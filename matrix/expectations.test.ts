@@ -29,6 +29,13 @@ test('a listed cell that passes is an unexpected pass; infra errors and not-appl
   expect(find(applied, 'smbclient', 'smb311-gcm@native', 'negotiate/dialect').outcome).toBe('passed');
 });
 
+test('an intermittent entry: a failure is expected, a pass stays a pass with the entry recorded', () => {
+  const entries: ExpectationEntry[] = [{ client: 'smb-ts', target: '*', scenario: 'files/round-trip-small', reason: 'race in the peer', intermittent: true }];
+  const { cells: applied } = applyExpectations(cells, entries, NOW);
+  expect(find(applied, 'smb-ts', 'smb302-ccm@native', 'files/round-trip-small')).toMatchObject({ outcome: 'expected-failure', reason: 'race in the peer' });
+  expect(find(applied, 'smb-ts', 'smb311-gcm@native', 'files/round-trip-small')).toMatchObject({ outcome: 'passed', expectation: { reason: 'race in the peer', link: null } });
+});
+
 test('an entry applies through its expiry day and is reported, not applied, from the day after', () => {
   const entry: ExpectationEntry = { client: 'smb-ts', target: 'smb302-ccm@native', scenario: 'files/round-trip-small', reason: 'temporary', expires: '2026-11-25' };
   expect(find(applyExpectations(cells, [entry], NOW).cells, 'smb-ts', 'smb302-ccm@native', 'files/round-trip-small').outcome).toBe('expected-failure');

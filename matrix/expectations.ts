@@ -24,6 +24,11 @@ export const ExpectationEntry = z
     link: z.url({ protocol: /^https?$/ }).optional(),
     /** The last day the entry applies (YYYY-MM-DD); from the day after, it is reported as expired. */
     expires: z.iso.date().optional(),
+    /**
+     * The cell fails on some runs only (a race in a peer client, say): a failure is an
+     * expected-failure and a pass stays a pass (with the entry recorded), never an unexpected-pass.
+     */
+    intermittent: z.boolean().optional(),
   })
   .strict();
 export type ExpectationEntry = z.infer<typeof ExpectationEntry>;
@@ -84,7 +89,8 @@ export interface AppliedExpectations {
 
 /**
  * Applies the first active entry matching each cell: failed -> expected-failure, passed ->
- * unexpected-pass; a flaky cell keeps its outcome and records the entry. Other outcomes are left
+ * unexpected-pass (an intermittent entry's pass stays passed); a flaky cell keeps its outcome and
+ * records the entry. Other outcomes are left
  * alone (a not-applicable or infra-error cell says nothing about the known failure).
  */
 export function applyExpectations(cells: readonly Cell[], entries: readonly ExpectationEntry[], now: Date): AppliedExpectations {
@@ -101,6 +107,7 @@ export function applyExpectations(cells: readonly Cell[], entries: readonly Expe
       case 'failed':
         return { ...cell, outcome: 'expected-failure', reason: entry.reason, expectation };
       case 'passed':
+        if (entry.intermittent === true) return { ...cell, expectation };
         return { ...cell, outcome: 'unexpected-pass', reason: `listed as failing: ${entry.reason}`, expectation };
       case 'flaky':
         return { ...cell, expectation };
