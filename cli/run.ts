@@ -3,6 +3,7 @@
  * matrix reporter wrote and decide the exit code.
  */
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { ClientId } from '../harness/annotations.js';
 import { loadExpectations } from '../matrix/expectations.js';
@@ -101,7 +102,11 @@ async function runWithConfig(options: RunOptions, env: NodeJS.ProcessEnv, config
   const resultsDir = resultsDirectory(options.resultsDir);
   const base = options.runId ?? `${runIdFor(new Date())}${options.shard ? `-shard${options.shard.current}of${options.shard.total}` : ''}`;
   const runId = options.runId ?? freshRunId(resultsDir, base);
-  const args = ['test', '-c', config, ...targets.map((t) => `--project=${t}`)];
+  // Each run its own Playwright output directory: Playwright empties it when a run starts, so a
+  // shared one lost the traces of another run going on beside it. The reporter copies what a
+  // cell keeps into the run directory; the rest goes when the run ends.
+  const outputDir = join(resultsDir, '.playwright', runId);
+  const args = ['test', '-c', config, `--output=${outputDir}`, ...targets.map((t) => `--project=${t}`)];
   if (options.scenarios.length > 0 || options.clients.length > 0) args.push(`--grep=${grepFor(selected)}`);
   if (options.repeat !== undefined) args.push(`--repeat-each=${options.repeat}`);
   if (options.workers !== undefined) args.push(`--workers=${options.workers}`);
@@ -114,6 +119,7 @@ async function runWithConfig(options: RunOptions, env: NodeJS.ProcessEnv, config
     SMB_INTEROP_RESULTS_DIR: resultsDir,
     SMB_INTEROP_COMMAND_LINE: JSON.stringify(options.commandLine),
   });
+  await rm(outputDir, { recursive: true, force: true });
   const runDir = join(resultsDir, runId);
   const file = join(runDir, 'matrix.json');
   if (!existsSync(file)) throw new Error(`the run wrote no ${shown(file)} (playwright exited with code ${result.code}); see its output above`);

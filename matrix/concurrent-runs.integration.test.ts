@@ -41,7 +41,7 @@ test('two matrix runs at once on one machine are both green and leave no server,
 
 async function bothRuns(runs: ReadonlyArray<{ name: string; tmp: string; results: string }>, passwdBefore: string): Promise<void> {
   const outcomes = await Promise.all(runs.map((run) => runCli(
-    ['run', '--targets', 'smb311-gcm,smb202-legacy', '--scenarios', 'files/round-trip-*,protocol/two-connections,tree/*', '--results', run.results, '--id', run.name, '--workers', '2'],
+    ['run', '--targets', 'smb311-gcm,smb202-legacy', '--scenarios', 'files/round-trip-*,protocol/two-connections,tree/*', '--clients', 'smb-ts,smbclient', '--results', run.results, '--id', run.name, '--workers', '2'],
     { TMPDIR: run.tmp },
     400_000,
   )));

@@ -90,7 +90,9 @@ test('a failing scenario on two native targets: red cells with traces, reports a
   const repro = await runCli(['repro', 'smb311-gcm', 'selfcheck/fails-on-purpose', '--scenarios-dir', scenariosDir, '--results', resultsDir]);
   expect(repro.code, `${repro.stdout}\n${repro.stderr}`).toBe(1);
   // The explanation comes first, right under the outcome, before the error.
-  expect(repro.stdout).toContain('smb-ts x smb311-gcm@native x selfcheck/fails-on-purpose: failed\n  why: server: STATUS_OBJECT_NAME_NOT_FOUND at smb2_create.c:339\n  error: ');
+  // The server's reason leads; a single cell has no other to diverge from, and says so after it.
+  expect(repro.stdout).toContain('smb-ts x smb311-gcm@native x selfcheck/fails-on-purpose: failed\n  why: server: STATUS_OBJECT_NAME_NOT_FOUND at smb2_create.c:339\n  why: divergence: no reference: ');
+  expect(repro.stdout.indexOf('  error: ')).toBeGreaterThan(repro.stdout.indexOf('  why: divergence: no reference: '));
   const printed = Object.fromEntries([...repro.stdout.matchAll(/^  (pcap|keys|transcriptJson|transcriptText|serverLog) +(\S.*)$/gm)].map((m) => [m[1] as string, m[2] as string]));
   expect(Object.keys(printed).sort()).toEqual(['keys', 'pcap', 'serverLog', 'transcriptJson', 'transcriptText']);
   for (const path of Object.values(printed)) expect(existsSync(resolve(ROOT, path)), path).toBe(true);
