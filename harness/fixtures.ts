@@ -13,7 +13,7 @@ import { TestTrace } from './trace.js';
 import { traceModeFromEnv } from './options.js';
 import { faultHookFor } from './faults.js';
 import type { TraceMode } from './options.js';
-import { PROOF_ANNOTATION, ProofControl, decodeCellWire, proveCellConfiguration } from './wire-proof.js';
+import { PROOF_ANNOTATION, ProofControl, proveCellConfiguration } from './wire-proof.js';
 import type { DecodedWire } from './capture/wire-decode.js';
 import { tee } from './message-log.js';
 import { loadCatalog } from '../servers/catalog/index.js';
@@ -213,8 +213,8 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     if (proof.differences.length > 0) throw new ConfigurationMismatchError(target.name, proof.differences);
   },
 
-  cellWire: async ({ target, traces: trace }, use) => {
-    await use(() => decodeCellWire(trace, target));
+  cellWire: async ({ traces: trace }, use) => {
+    await use(() => trace.decodedWire());
   },
 
   traces: async ({ target, traceMode }, use, testInfo) => {

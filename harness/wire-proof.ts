@@ -369,9 +369,6 @@ function proveSession(
 /** Annotation type of a cell's proof: JSON `{ checked: string[], unchecked: string[] }`. */
 export const PROOF_ANNOTATION = 'configuration-proof';
 
-/** smbd's log travels apart from the wire: on a loaded machine its key dump may trail the session by seconds. */
-const KEY_LOG_WAIT_MS = 5_000;
-
 /** A bulk transfer's capture is decoded for the proof up to this many bytes (its first frames). */
 const PROOF_CAPTURE_BYTES = 16 * 1024 * 1024;
 
@@ -419,16 +416,6 @@ export class ProofControl {
 }
 
 /**
- * The cell's capture decoded with the server's logged keys, waiting for keys that trail the wire
- * on a loaded machine. Ends the capture: call after every client closed.
- */
-export async function decodeCellWire(trace: { wireFrames(): Promise<WireFrame[]> }, target: StartedTarget): Promise<DecodedWire> {
-  const frames = await trace.wireFrames();
-  const logged = target.sessionKeys?.bind(target);
-  return decodeWire(frames, logged === undefined ? [] : await serverKeysFor(frames, logged, KEY_LOG_WAIT_MS));
-}
-
-/**
  * Reads the cell's capture (ending it: call after every client closed), decodes it with the
  * server's logged keys and proves the sessions in `scope` against the target's declaration.
  */
@@ -441,7 +428,7 @@ export async function proveCellConfiguration(
   const all = await trace.wireFrames();
   const { frames, truncated } = framesForProof(all);
   const logged = target.sessionKeys?.bind(target);
-  const keys = logged === undefined ? undefined : await serverKeysFor(frames, logged, KEY_LOG_WAIT_MS);
+  const keys = logged === undefined ? undefined : await serverKeysFor(frames, logged);
   const wire = decodeWire(frames, keys ?? []);
   const { expect } = target.profile;
   const declaration: Declaration = { settings: declaredSettings(target), encryptedShares: expect.encryptedShares };

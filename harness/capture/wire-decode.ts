@@ -181,13 +181,16 @@ export function sessionsExpectingKeys(frames: readonly WireFrame[]): bigint[] {
   return [...sessions];
 }
 
+/** smbd's log travels apart from the wire: on a loaded machine its key dump may trail the session by seconds. */
+const SERVER_KEYS_WAIT_MS = 5_000;
+
 /**
  * The server's keys for the capture's sessions. smbd's log travels apart from the wire and may
  * trail it by a moment, so this waits (up to `timeoutMs`) until every session that must have
  * keys (`sessionsExpectingKeys`) has them; past the wait it returns what there is and the
  * decode names the sessions still without keys.
  */
-export async function serverKeysFor(frames: readonly WireFrame[], keys: () => ServerSessionKeys[], timeoutMs = 2_000): Promise<ServerSessionKeys[]> {
+export async function serverKeysFor(frames: readonly WireFrame[], keys: () => ServerSessionKeys[], timeoutMs = SERVER_KEYS_WAIT_MS): Promise<ServerSessionKeys[]> {
   const wanted = sessionsExpectingKeys(frames);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
