@@ -48,7 +48,8 @@ function serverKeysOnWire(keys: readonly ServerSessionKeys[], wire: DecodedWire 
     signingKey: k.signingKey,
     encryptionKey: k.serverInKey ?? null,
     decryptionKey: k.serverOutKey ?? null,
-    cipher: k.cipher === undefined ? null : (cipherNameOf(k.cipher) ?? null),
+    // smbd 4.23+ logs no cipher: the one the session's transforms opened with says it.
+    cipher: (k.cipher === undefined ? undefined : cipherNameOf(k.cipher)) ?? wire?.messages.find((m) => m.transform?.sessionId === k.sessionId)?.transform?.cipher ?? null,
     dialect: dialect === undefined ? 'unknown' : (dialectNameOf(dialect) ?? 'unknown'),
   }));
 }

@@ -319,11 +319,17 @@ function proveSession(
 
   // The server's own view: the cipher and signing algorithm it logged for the session.
   if (keys !== undefined) {
-    const loggedCipher = keys.cipher === undefined ? null : (cipherNameOf(keys.cipher) ?? hex(keys.cipher, 4));
+    // smbd up to 4.22 logs the session's cipher; 4.23 and later do not, and then the transforms
+    // opening under the NEGOTIATE's cipher with the server's keys is what shows the server used it.
+    const loggedCipher = keys.cipher === undefined ? undefined : (cipherNameOf(keys.cipher) ?? hex(keys.cipher, 4));
     const loggedSigning = keys.signingAlgorithm === undefined ? undefined : (signingAlgorithmNameOf(keys.signingAlgorithm) ?? hex(keys.signingAlgorithm, 4));
-    if (encryptedSomewhere && loggedCipher !== settings.cipher) differ(`the server logged cipher ${show(loggedCipher)} for the session, the NEGOTIATE settled ${show(settings.cipher)}`);
+    if (encryptedSomewhere && loggedCipher !== undefined && loggedCipher !== settings.cipher) differ(`the server logged cipher ${loggedCipher} for the session, the NEGOTIATE settled ${show(settings.cipher)}`);
     if (loggedSigning !== undefined && loggedSigning !== settings.signingAlgorithm) differ(`the server logged signing algorithm ${loggedSigning} for the session, the NEGOTIATE settled ${settings.signingAlgorithm}`);
-    out.checked.push(`the server's key log: cipher ${show(loggedCipher)}, signing ${loggedSigning ?? 'not logged'}`);
+    const openedWith = [...new Set(counted.filter((m) => m.transform !== undefined).map((m) => m.transform!.cipher))];
+    const cipherLine = loggedCipher !== undefined ? `cipher ${loggedCipher}`
+      : openedWith.length > 0 ? `no cipher logged (smbd 4.23+), its keys open the transforms under ${openedWith.join(', ')}`
+      : 'no cipher logged';
+    out.checked.push(`the server's key log: ${cipherLine}, signing ${loggedSigning ?? 'not logged'}`);
   } else if (smb3) {
     out.unchecked.push(options.keys === undefined
       ? 'the target logs no session keys (remote server): encrypted messages are seen as transforms but not opened, signatures are not verified, the server\'s cipher and signing algorithm are not cross-checked'

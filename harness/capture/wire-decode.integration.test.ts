@@ -59,7 +59,7 @@ for (const [profile, protocol, cipher] of [
   ['smb311-aes256', 'SMB3_11', 'AES-256-GCM'],
 ] as const) {
   test(`${profile}: the server's keys decrypt smbclient's ${cipher} capture; the TREE_CONNECT path is the share`, async () => {
-    const { wire, keys } = await smbclientCapture(profile, protocol);
+    const { wire, frames, keys } = await smbclientCapture(profile, protocol);
     expect(wire.problems).toEqual([]);
     expect(keys.length).toBeGreaterThanOrEqual(1);
     // smbclient connects IPC$ (for a DFS referral) before the share it was given.
@@ -71,6 +71,12 @@ for (const [profile, protocol, cipher] of [
     expect(afterSetup.filter((m) => !m.encrypted).map((m) => `${m.direction} ${m.header.command}`)).toEqual([]);
     const written = wire.messages.find((m) => m.header.command === 'WRITE' && m.direction === 'send');
     expect(written?.bytes.includes(Buffer.from('judged on the wire'))).toBe(true);
+    expect([...new Set(afterSetup.map((m) => m.transform?.cipher))]).toEqual([cipher]);
+
+    // A server that logs no cipher (smbd 4.23+): the connection's NEGOTIATE gives it, and the same frames open.
+    const unnamed = decodeWire(frames, keys.map((k) => ({ ...k, cipher: undefined })));
+    expect(unnamed.problems).toEqual([]);
+    expect(unnamed.messages.map((m) => [m.header.command, m.transform?.cipher])).toEqual(wire.messages.map((m) => [m.header.command, m.transform?.cipher]));
   });
 }
 

@@ -7,7 +7,7 @@
 import { Cipher, SigningAlgorithm, cipherName, decryptMessage, isCipher, isSigningAlgorithm, parseTransformHeader, verifyMessageSignature } from '../../clients/smb/crypto/index.js';
 import type { SmbMessageEvent } from '../../clients/smb/observer.js';
 import { messageEvent } from '../../clients/smb/observer.js';
-import { SMB2_HEADER_SIZE } from '../../clients/smb/wire/index.js';
+import { Capability, Dialect, SMB2_HEADER_SIZE, decodeNegotiateResponse, findContext } from '../../clients/smb/wire/index.js';
 import type { WireFrame } from '../pcap-reader.js';
 import { formatSessionId } from './keys.js';
 import type { ServerSessionKeys } from '../../servers/samba/server-keys.js';
@@ -33,8 +33,12 @@ export interface WireMessage {
   direction: 'send' | 'receive';
   /** Inside a TRANSFORM_HEADER, decrypted with the server's keys. */
   encrypted: boolean;
-  /** The transform header's SessionId and nonce (the bytes the cipher used), for encrypted messages. */
-  transform?: { sessionId: bigint; nonce: Buffer };
+  /**
+   * For encrypted messages: the transform header's SessionId and nonce (the bytes the cipher
+   * used), and the cipher whose authentication tag verified (the one the server logged for the
+   * session, or where it logs none the one the connection's NEGOTIATE settled).
+   */
+  transform?: { sessionId: bigint; nonce: Buffer; cipher: string };
   /** Header fields of the clear message (time is the order of capture, not a clock). */
   header: SmbMessageEvent;
   signature: SignatureCheck;
@@ -80,6 +84,24 @@ function compoundPieces(frame: Buffer): { pieces: Buffer[]; problem?: string } {
   }
 }
 
+/**
+ * The cipher a NEGOTIATE response settles (MS-SMB2 3.2.5.2): 3.1.1 the ENCRYPTION context's
+ * choice, 3.0 and 3.0.2 AES-128-CCM when the server offers encryption; undefined otherwise.
+ */
+function negotiatedCipher(bytes: Buffer): Cipher | undefined {
+  try {
+    const response = decodeNegotiateResponse(bytes);
+    if (response.dialectRevision === Dialect.Smb311) {
+      const chosen = findContext(response.negotiateContexts, 'encryption')?.ciphers[0];
+      return chosen !== undefined && isCipher(chosen) ? (chosen as Cipher) : undefined;
+    }
+    const smb30 = response.dialectRevision === Dialect.Smb300 || response.dialectRevision === Dialect.Smb302;
+    return smb30 && (response.capabilities & Capability.Encryption) !== 0 ? Cipher.Aes128Ccm : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function checkSignature(bytes: Buffer, header: SmbMessageEvent, keys: ServerSessionKeys | undefined): SignatureCheck {
   if (!header.signed) return 'unsigned';
   if (keys === undefined || keys.signingAlgorithm === undefined || !isSigningAlgorithm(keys.signingAlgorithm)) return 'no-key';
@@ -94,6 +116,8 @@ function checkSignature(bytes: Buffer, header: SmbMessageEvent, keys: ServerSess
 export function decodeWire(frames: readonly WireFrame[], keys: readonly ServerSessionKeys[]): DecodedWire {
   const keysById = new Map(keys.map((k) => [k.sessionId, k]));
   const connections = new Map<number, number>();
+  /** Per connection, the cipher its NEGOTIATE settled: for sessions whose server logged none. */
+  const settled = new Map<number, Cipher>();
   const messages: WireMessage[] = [];
   const problems: WireProblem[] = [];
   frames.forEach((frame, frameIndex) => {
@@ -120,13 +144,16 @@ export function decodeWire(frames: readonly WireFrame[], keys: readonly ServerSe
       const key = frame.direction === 'send' ? session?.serverInKey : session?.serverOutKey;
       const keyName = frame.direction === 'send' ? 'ServerIn' : 'ServerOut';
       if (session === undefined) return problem(`encrypted for session ${formatSessionId(sessionId)}, for which the server logged no keys`);
-      if (key === undefined || session.cipher === undefined || !isCipher(session.cipher)) return problem(`encrypted for session ${formatSessionId(sessionId)}, which the server logged without a cipher key`);
+      if (key === undefined) return problem(`encrypted for session ${formatSessionId(sessionId)}, which the server logged without a cipher key`);
+      // smbd 4.23+ logs no cipher: the connection's NEGOTIATE says it, and the tag proves it.
+      const cipher = session.cipher !== undefined && session.cipher !== 0 ? session.cipher : settled.get(connection);
+      if (cipher === undefined || !isCipher(cipher)) return problem(`encrypted for session ${formatSessionId(sessionId)}, but neither the server's log nor the connection's NEGOTIATE names a cipher`);
       try {
-        const opened = decryptMessage({ cipher: session.cipher as Cipher, key, frame: Buffer.from(frame.bytes) });
+        const opened = decryptMessage({ cipher: cipher as Cipher, key, frame: Buffer.from(frame.bytes) });
         clear = opened.message;
-        transform = { sessionId, nonce: opened.nonce };
+        transform = { sessionId, nonce: opened.nonce, cipher: cipherName(cipher) };
       } catch (error) {
-        return problem(`does not decrypt with session ${formatSessionId(sessionId)}'s ${keyName} key (${cipherName(session.cipher)}): ${(error as Error).message}`);
+        return problem(`does not decrypt with session ${formatSessionId(sessionId)}'s ${keyName} key (${cipherName(cipher)}${session.cipher === undefined ? ', the NEGOTIATE\'s cipher: the server logged none' : ''}): ${(error as Error).message}`);
       }
     } else if (protocol !== SMB2_PROTOCOL_ID) {
       return problem(`ProtocolId 0x${protocol.toString(16)} is not SMB2 (an SMB1 negotiate or another protocol)`);
@@ -135,6 +162,11 @@ export function decodeWire(frames: readonly WireFrame[], keys: readonly ServerSe
     let compoundSession: bigint | undefined;
     for (const bytes of pieces) {
       const header = messageEvent(frame.direction, bytes, transform !== undefined);
+      if (header.command === 'NEGOTIATE' && frame.direction === 'receive' && header.status === 0) {
+        const cipher = negotiatedCipher(bytes);
+        if (cipher === undefined) settled.delete(connection);
+        else settled.set(connection, cipher);
+      }
       header.time = messages.length;
       // MS-SMB2 3.2.4.1.4: a related request may carry SessionId 0xFFFFFFFFFFFFFFFF, meaning the previous one's.
       const related = (header.flags & RELATED_FLAG) !== 0 && header.sessionId === ALL_ONES;

@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { parseServerKeys } from './server-keys.js';
+import { smb3Kdf } from '../../clients/smb/crypto/kdf.js';
 
 // smbd 4.17.12 with `debug encryption = yes`, two sessions (an AES-128-GCM one, then an AES-256-GCM
 // one whose 32-byte cipher keys take two rows), around other log lines.
@@ -62,4 +63,75 @@ test('each logged session gives its id (wire byte order), algorithms and keys, 3
 test('a dump cut short (no signing key) gives no session rather than a half one', () => {
   const cut = LOG.split('\n').slice(0, 4).join('\n');
   expect(parseServerKeys(cut)).toEqual([]);
+});
+
+// smbd 4.25 (Debian sid container) with `debug encryption = yes`: an SMB 3.0.2 session (AES-128-CCM)
+// and a 3.1.1 signing-only one. No Cipher Algo line, a client's labels, and the Wireshark line.
+const LOG_4_25 = `debug encryption: dumping generated session keys
+Session Id    [0000] E6 27 96 EA 00 00 00 00                             .'......
+Session Key   [0000] 1D F3 15 88 93 76 31 B4   92 4E 6B 13 B5 3A 91 4D   .....v1. .Nk..:.M
+Signing Algo: 1
+Signing Key   [0000] 1D 69 1D 1D 45 70 39 26   FC 7B 69 95 53 3C 15 7A   .i..Ep9& .{i.S<.z
+App Key       [0000] CA A9 5E BD A3 6C 19 8C   FD 76 2F 2F 21 DE C0 D3   ..^..l.. .v//!...
+ServerIn Key  [0000] 1C 80 FF D1 33 4C 17 8B   83 BA C0 EE 67 3A F4 0C   ....3L.. ....g:..
+ServerOut Key [0000] A3 B8 08 51 5C 1C 20 68   5D AE FA 38 A3 8E 26 5A   ...Q\\. h ]..8..&Z
+Wireshark configuration line:
+e62796ea00000000,1df31588937631b4924e6b13b53a914d,a3b808515c1c20685daefa38a38e265a,1c80ffd1334c178b83bac0ee673af40c
+debug encryption: dumping generated session keys
+Session Id    [0000] A6 C4 AC 5C 00 00 00 00                             ...\\....
+Session Key   [0000] 5E 2F 79 04 81 B6 00 32   62 1B D9 0E 25 EC 4D 77   ^/y....2 b...%.Mw
+Signing Algo: 2
+Signing Key   [0000] CA 6D F5 AB 8D D8 BB 74   FC E3 A5 DE CB BA 26 92   .m.....t ......&.
+App Key       [0000] 7C 08 81 20 1E 2C 14 47   FC 78 27 2F 77 8A 60 54   |.. .,.G .x'/w.\`T
+ServerIn Key  ServerOut Key Wireshark configuration line:
+a6c4ac5c00000000,5e2f790481b60032621bd90e25ec4d77,,
+Server exit (NT_STATUS_END_OF_FILE)`;
+
+test('smbd 4.23+ labels its rows as a client does: ServerIn is read as the client-to-server key derived from the session key (MS-SMB2 3.0.x KDF)', () => {
+  const [ccm, signingOnly, ...rest] = parseServerKeys(LOG_4_25);
+  expect(rest).toEqual([]);
+  const sessionKey = ccm!.sessionKey;
+  expect({
+    sessionId: `0x${ccm!.sessionId.toString(16)}`,
+    cipher: ccm!.cipher,
+    signingAlgorithm: ccm!.signingAlgorithm,
+    serverInKey: ccm!.serverInKey?.toString('hex'),
+    serverOutKey: ccm!.serverOutKey?.toString('hex'),
+  }).toEqual({
+    sessionId: '0xea9627e6',
+    cipher: undefined,
+    signingAlgorithm: 1,
+    // MS-SMB2 3.3.5.5.3: the server decrypts with SMB2AESCCM/"ServerIn " and encrypts with SMB2AESCCM/"ServerOut".
+    serverInKey: smb3Kdf(sessionKey, 'SMB2AESCCM\0', 'ServerIn \0', 128).toString('hex'),
+    serverOutKey: smb3Kdf(sessionKey, 'SMB2AESCCM\0', 'ServerOut\0', 128).toString('hex'),
+  });
+  expect(ccm!.serverInKey?.toString('hex')).toBe('a3b808515c1c20685daefa38a38e265a');
+  expect({
+    sessionId: `0x${signingOnly!.sessionId.toString(16)}`,
+    signingKey: signingOnly!.signingKey.toString('hex'),
+    serverInKey: signingOnly!.serverInKey,
+    serverOutKey: signingOnly!.serverOutKey,
+  }).toEqual({ sessionId: '0x5cacc4a6', signingKey: 'ca6df5ab8dd8bb74fce3a5decbba2692', serverInKey: undefined, serverOutKey: undefined });
+});
+
+// smbd 4.17 with `debug encryption = yes`, an SMB 3.0.2 session (AES-128-CCM): the old layout.
+const LOG_4_17_SMB302 = `debug encryption: dumping generated session keys
+Session Id    [0000] E8 49 FB 6A 00 00 00 00                             .I.j....
+Session Key   [0000] EF 4A 0A BF 5D C0 4F 46   5F D2 7D E7 A4 24 CC C2   .J..].OF _.}..$..
+Signing Algo: 1
+Signing Key   [0000] 41 F2 B1 8E 1A 75 86 D5   AE BA 01 2F 20 6F 88 41   A....u.. .../ o.A
+App Key       [0000] 75 F7 F7 1A AE 0D F1 AE   10 11 85 8F 6C C6 5C 3B   u....... ....l.\\;
+Cipher Algo: 1
+ServerIn Key  [0000] 06 02 B5 A7 B0 C7 DB 10   F9 4E D2 3B 22 9F 57 C5   ........ .N.;".W.
+ServerOut Key [0000] FD 02 A4 19 38 0B FB 45   74 7A 70 FC E8 31 8D 61   ....8..E tzp..1.a`;
+
+test('the old layout (a Cipher Algo line) keeps its labels: smbd 4.17 ServerIn is the client-to-server key', () => {
+  const [session, ...rest] = parseServerKeys(LOG_4_17_SMB302);
+  expect(rest).toEqual([]);
+  expect([session!.cipher, session!.serverInKey?.toString('hex'), session!.serverOutKey?.toString('hex')]).toEqual([
+    1,
+    smb3Kdf(session!.sessionKey, 'SMB2AESCCM\0', 'ServerIn \0', 128).toString('hex'),
+    smb3Kdf(session!.sessionKey, 'SMB2AESCCM\0', 'ServerOut\0', 128).toString('hex'),
+  ]);
+  expect(session!.serverInKey?.toString('hex')).toBe('0602b5a7b0c7db10f94ed23b229f57c5');
 });

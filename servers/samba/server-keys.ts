@@ -11,8 +11,23 @@
  *   ServerIn Key  [0000] 22 35 58 23 ...        (32-byte keys continue on a `[0010]` row)
  *   ServerOut Key [0000] A6 E2 F1 07 ...
  *
+ * That is smbd up to 4.22. From 4.23 on smbd dumps through the routine Samba's client library
+ * uses, which prints no Cipher Algo line, labels the rows as a client sees them and adds a
+ * line for Wireshark's key list:
+ *
+ *   ServerIn Key  [0000] 1C 80 FF D1 ...      the server's ENCRYPTION key: server-to-client
+ *   ServerOut Key [0000] A3 B8 08 51 ...      the server's decryption key: client-to-server
+ *   Wireshark configuration line:
+ *   e62796ea00000000,1df31588...,a3b80851...,1c80ffd1...
+ *
+ * (a session that cannot encrypt prints both labels and the Wireshark heading on one line, and
+ * empty fields). A dump without a Cipher Algo line is read that way: its ServerIn row is the
+ * server-to-client key. The unit test checks both against keys derived from the logged session
+ * key. Such a dump does not say the cipher: the capture's NEGOTIATE does (harness/capture/wire-decode.ts).
+ *
  * These keys decrypt and verify any client's capture, whatever the client. They are secrets:
- * ServerLog keeps them apart from the log text it publishes (REDACTED_KEY_DUMP stands in their place).
+ * ServerLog keeps them apart from the log text it publishes (REDACTED_KEY_DUMP stands in their
+ * place), the Wireshark line included.
  */
 
 export interface ServerSessionKeys {
@@ -22,7 +37,11 @@ export interface ServerSessionKeys {
   /** SMB2 signing algorithm id (0 HMAC-SHA256, 1 AES-CMAC, 2 AES-GMAC), when logged. */
   signingAlgorithm: number | undefined;
   signingKey: Buffer;
-  /** SMB2 cipher id (1 AES-128-CCM, 2 AES-128-GCM, 3 AES-256-CCM, 4 AES-256-GCM), when the session can encrypt. */
+  /**
+   * SMB2 cipher id (1 AES-128-CCM, 2 AES-128-GCM, 3 AES-256-CCM, 4 AES-256-GCM) as smbd up to 4.22
+   * logs it (0 when the session cannot encrypt); undefined where the dump has no Cipher Algo line
+   * (smbd 4.23 and later), and then the connection's NEGOTIATE says it.
+   */
   cipher: number | undefined;
   /** Client-to-server key: what the server decrypts with. */
   serverInKey: Buffer | undefined;
@@ -34,6 +53,12 @@ const DUMP_START = /debug encryption: dumping generated session keys/;
 /** `Name [0000] hex bytes   ascii` or a continuation row `[0010] hex bytes ...`. */
 const HEX_ROW = /^\s*(Session Id|Session Key|Signing Key|App Key|ServerIn Key|ServerOut Key)?\s*\[([0-9A-Fa-f]{4})\]((?:\s+[0-9A-Fa-f]{2}){1,16})/;
 const ALGORITHM = /^\s*(Signing|Cipher) Algo:\s*(\d+)/;
+/**
+ * smbd 4.23+: the heading of the Wireshark line, alone or after the two labels of keys that are
+ * empty, and the line itself (session id, session key, two cipher keys; the keys may be empty).
+ */
+const WIRESHARK_HEADING = /^\s*(?:ServerIn Key\s+)?(?:ServerOut Key\s+)?Wireshark configuration line:?\s*$/;
+const WIRESHARK_LINE = /^\s*[0-9a-fA-F]{16},[0-9a-fA-F]*,[0-9a-fA-F]*,[0-9a-fA-F]*\s*$/;
 
 function bytesOf(hexRun: string): number[] {
   return hexRun.trim().split(/\s+/).map((h) => Number.parseInt(h, 16));
@@ -46,7 +71,7 @@ export function startsKeyDump(line: string): boolean {
 
 /** Whether the line belongs to a key dump that has started (a hex row or an algorithm line). */
 export function continuesKeyDump(line: string): boolean {
-  return HEX_ROW.test(line) || ALGORITHM.test(line);
+  return HEX_ROW.test(line) || ALGORITHM.test(line) || WIRESHARK_HEADING.test(line) || WIRESHARK_LINE.test(line);
 }
 
 /** What a published log shows where a key dump was. */
@@ -65,8 +90,10 @@ export function parseServerKeys(log: string): ServerSessionKeys[] {
     const signingKey = fields.get('Signing Key');
     if (id !== undefined && id.length === 8 && sessionKey !== undefined && signingKey !== undefined) {
       const sessionId = Buffer.from(id).readBigUInt64LE(0);
-      const serverIn = fields.get('ServerIn Key');
-      const serverOut = fields.get('ServerOut Key');
+      // Without a Cipher Algo line the rows carry a client's labels (smbd 4.23+, see above).
+      const clientLabels = algorithms.Cipher === undefined;
+      const serverIn = fields.get(clientLabels ? 'ServerOut Key' : 'ServerIn Key');
+      const serverOut = fields.get(clientLabels ? 'ServerIn Key' : 'ServerOut Key');
       sessions.set(sessionId, {
         sessionId,
         sessionKey: Buffer.from(sessionKey),
@@ -91,6 +118,11 @@ export function parseServerKeys(log: string): ServerSessionKeys[] {
     const algorithm = ALGORITHM.exec(line);
     if (algorithm) {
       algorithms[algorithm[1] as 'Signing' | 'Cipher'] = Number(algorithm[2]);
+      current = undefined;
+      continue;
+    }
+    if (WIRESHARK_HEADING.test(line) || WIRESHARK_LINE.test(line)) {
+      // Nothing the rows did not already give; the line ends the dump.
       current = undefined;
       continue;
     }

@@ -50,3 +50,24 @@ test('session keys the server dumps (debug encryption) are kept apart: the text 
     ['b55dbb44', 2, '223558234d2ea9e448e6282e1f171480', 'a6e2f107b51a84963d3b4ca81845252b'],
   ]);
 });
+
+test('smbd 4.23+ key dumps, Wireshark line included, never reach the text; an empty-key dump neither', () => {
+  const log = new ServerLog();
+  log.push([
+    '[2026/12/07 02:10:01.000000,  0] ../../libcli/smb/smbXcli_base.c:7750(smbXcli_session_dump_keys)',
+    '  debug encryption: dumping generated session keys',
+    '  Session Id    [0000] A6 C4 AC 5C 00 00 00 00                             ...\\....',
+    '  Session Key   [0000] 5E 2F 79 04 81 B6 00 32   62 1B D9 0E 25 EC 4D 77   ^/y....2 b...%.Mw',
+    '  Signing Algo: 2',
+    '  Signing Key   [0000] CA 6D F5 AB 8D D8 BB 74   FC E3 A5 DE CB BA 26 92   .m.....t ......&.',
+    '  App Key       [0000] 7C 08 81 20 1E 2C 14 47   FC 78 27 2F 77 8A 60 54   |.. .,.G .x\'/w.`T',
+    '  ServerIn Key  ServerOut Key Wireshark configuration line:',
+    '  a6c4ac5c00000000,5e2f790481b60032621bd90e25ec4d77,,',
+    '[2026/12/07 02:10:01.100000,  3] ../../source3/smbd/smb2_server.c:3236(smbd_smb2_request_error_ex)',
+    '  status[NT_STATUS_OK]',
+    '',
+  ].join('\n'));
+  expect(log.text()).not.toMatch(/5e2f7904|5E 2F 79|CA 6D F5|7C 08 81/i);
+  expect(log.text()).toContain('status[NT_STATUS_OK]');
+  expect(log.sessionKeys().map((k) => k.sessionId.toString(16))).toEqual(['5cacc4a6']);
+});

@@ -41,8 +41,11 @@ forEachClient((client, suffix) => {
       expect(tree, `a TREE_CONNECT to ${share} (trees: ${session!.trees.map((t) => t.share).join(', ') || 'none'})`).toBeDefined();
       expect([tree!.request, tree!.response].map((m) => (m === undefined ? 'missing' : described(m)))).toEqual(['TREE_CONNECT request (encrypted)', 'TREE_CONNECT response STATUS_SUCCESS (encrypted)']);
       expect((tree!.shareFlags ?? 0) & ShareFlag.EncryptData, `ShareFlags 0x${(tree!.shareFlags ?? 0).toString(16)}`).toBe(ShareFlag.EncryptData);
+      // Both TREE_CONNECT messages opened with the server's keys; the tag verified under the declared cipher.
+      expect([tree!.request, tree!.response].map((m) => m?.transform?.cipher), 'the cipher the TREE_CONNECT transforms opened with').toEqual([target.profile.expect.cipher, target.profile.expect.cipher]);
+      // smbd up to 4.22 also logs the session's cipher (4.23 and later do not).
       const logged = target.sessionKeys?.().find((k) => k.sessionId === session!.sessionId)?.cipher;
-      if (target.sessionKeys !== undefined) expect(logged === undefined ? undefined : cipherNameOf(logged), 'the cipher the server logged for the session').toBe(target.profile.expect.cipher);
+      if (logged !== undefined) expect(cipherNameOf(logged), 'the cipher the server logged for the session').toBe(target.profile.expect.cipher);
     });
 
     test(`after SESSION_SETUP every message of the session is a transform that opens with the server's keys${suffix}`, scenario({ id: 'encryption/all-transformed', client, requires: [Requirement.encryption] }), async ({ adapter, cellWire }) => {
