@@ -59,6 +59,13 @@ export interface Endpoint {
   port: number;
 }
 
+/** A cell's capture decoded: its frames, the server's keys for them (undefined: the target logs none) and the messages. */
+export interface DecodedCapture {
+  frames: WireFrame[];
+  keys: ServerSessionKeys[] | undefined;
+  wire: DecodedWire;
+}
+
 export class TestTrace {
   readonly transcript = new TranscriptRecorder();
   private readonly started = new Date();
@@ -82,30 +89,46 @@ export class TestTrace {
     return { host: this.proxy.host, port: this.proxy.port };
   }
 
+  /** Once the capture has ended its pcap is final: read and decoded once for the scenario, the proof and the judgement. */
+  private frames: Promise<WireFrame[]> | undefined;
+  private decoded: Promise<DecodedCapture> | undefined;
+
   /**
-   * Every frame that crossed the wire so far, read back from the pcap. Ends the capture: close
-   * the clients first (what they send afterwards is not relayed).
+   * Every frame that crossed the wire, read back from the pcap. Ends the capture: close the
+   * clients first (what they send afterwards is not relayed).
    */
-  async wireFrames(): Promise<WireFrame[]> {
-    await this.proxy.close();
-    return readWireFrames(this.pcapPath, DISPLAY_SERVER_PORT);
+  wireFrames(): Promise<WireFrame[]> {
+    this.frames ??= this.proxy.close().then(() => readWireFrames(this.pcapPath, DISPLAY_SERVER_PORT));
+    return this.frames;
   }
 
   /**
-   * Every SMB2 message of every connection so far, decrypted with the keys the server logged:
-   * the same view for every client. Ends the capture, like wireFrames().
+   * The capture decoded with the keys the server logged for its sessions (waiting for keys that
+   * trail the wire), and those keys. Ends the capture, like wireFrames().
+   */
+  decodedCapture(): Promise<DecodedCapture> {
+    this.decoded ??= this.wireFrames().then(async (frames) => {
+      const sessionKeys = this.target.sessionKeys?.bind(this.target);
+      const keys = sessionKeys === undefined ? undefined : await serverKeysFor(frames, sessionKeys);
+      return { frames, keys, wire: decodeWire(frames, keys ?? []) };
+    });
+    return this.decoded;
+  }
+
+  /**
+   * Every SMB2 message of every connection, decrypted with the keys the server logged: the same
+   * view for every client. Ends the capture, like wireFrames().
    */
   async decodedWire(): Promise<DecodedWire> {
-    const frames = await this.wireFrames();
-    const sessionKeys = this.target.sessionKeys?.bind(this.target);
-    return decodeWire(frames, sessionKeys === undefined ? [] : await serverKeysFor(frames, sessionKeys));
+    return (await this.decodedCapture()).wire;
   }
 
   /** Spec checks on the cell's wire (every cell) and, for a failed cell, its explanation, as annotations. */
   private async judge(testInfo: TestInfo, failed: boolean, serverLog: string): Promise<DecodedWire | undefined> {
     const size = (await stat(this.pcapPath).catch(() => undefined))?.size ?? 0;
     let wire: DecodedWire | undefined;
-    if (size > 0 && (failed || size <= SPEC_CHECK_CAPTURE_BYTES)) wire = await this.decodedWire().catch(() => undefined);
+    // Decoded already (by the scenario or the proof): the checks cost nothing more, whatever its size.
+    if (size > 0 && (failed || size <= SPEC_CHECK_CAPTURE_BYTES || this.decoded !== undefined)) wire = await this.decodedWire().catch(() => undefined);
     if (wire !== undefined) {
       // Kept whatever the trace mode: after the run, a red cell is compared with cells that passed.
       // A connection's first close event says who ended it; the other side's FIN follows.

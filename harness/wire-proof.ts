@@ -426,16 +426,23 @@ export class ProofControl {
  * server's logged keys and proves the sessions in `scope` against the target's declaration.
  */
 export async function proveCellConfiguration(
-  trace: { wireFrames(): Promise<WireFrame[]> },
+  trace: { wireFrames(): Promise<WireFrame[]>; decodedCapture?(): Promise<{ keys: ServerSessionKeys[] | undefined; wire: DecodedWire }> },
   target: StartedTarget,
   scope: ProofOptions['scope'],
   declares: { ciphers: readonly string[]; signing: readonly string[] },
 ): Promise<ConfigurationProof> {
   const all = await trace.wireFrames();
   const { frames, truncated } = framesForProof(all);
-  const logged = target.sessionKeys?.bind(target);
-  const keys = logged === undefined ? undefined : await serverKeysFor(frames, logged);
-  const wire = decodeWire(frames, keys ?? []);
+  let keys: ServerSessionKeys[] | undefined;
+  let wire: DecodedWire;
+  if (truncated === undefined && trace.decodedCapture !== undefined) {
+    // The whole capture fits: the decode the scenario and the cell's judgement share.
+    ({ keys, wire } = await trace.decodedCapture());
+  } else {
+    const logged = target.sessionKeys?.bind(target);
+    keys = logged === undefined ? undefined : await serverKeysFor(frames, logged);
+    wire = decodeWire(frames, keys ?? []);
+  }
   const { expect } = target.profile;
   const declaration: Declaration = { settings: declaredSettings(target), encryptedShares: expect.encryptedShares };
   return proveConfiguration(wire, declaration, { scope, keys, declares, ...(truncated === undefined ? {} : { truncated }) });

@@ -135,3 +135,15 @@ test('the old layout (a Cipher Algo line) keeps its labels: smbd 4.17 ServerIn i
   ]);
   expect(session!.serverInKey?.toString('hex')).toBe('0602b5a7b0c7db10f94ed23b229f57c5');
 });
+
+test('a row\'s text column is not read as bytes, even where it looks like hex (a Session Id whose bytes print as "12ab")', () => {
+  const log = `debug encryption: dumping generated session keys
+Session Id    [0000] 31 32 61 62 00 00 00 00                             12ab....
+Session Key   [0000] 31 32 20 33 34 35 36 37   38 39 41 42 43 44 45 46   12 34567 89ABCDEF
+Signing Algo: 2
+Signing Key   [0000] 8C 17 41 F4 DF 3E 14 02   C5 5A 65 E6 A2 DC 1D 35   ..A..>.. .Ze....5
+Cipher Algo: 0`;
+  expect(parseServerKeys(log).map((k) => [k.sessionId.toString(16), k.sessionKey.toString('hex')])).toEqual([
+    ['62613231', '31322033343536373839414243444546'],
+  ]);
+});

@@ -50,8 +50,13 @@ export interface ServerSessionKeys {
 }
 
 const DUMP_START = /debug encryption: dumping generated session keys/;
-/** `Name [0000] hex bytes   ascii` or a continuation row `[0010] hex bytes ...`. */
-const HEX_ROW = /^\s*(Session Id|Session Key|Signing Key|App Key|ServerIn Key|ServerOut Key)?\s*\[([0-9A-Fa-f]{4})\]((?:\s+[0-9A-Fa-f]{2}){1,16})/;
+/**
+ * `Name [0000] hex bytes   ascii` or a continuation row `[0010] hex bytes ...`. Samba prints the
+ * bytes in a column of fixed width after the offset (16 times " XX" or blanks, two more spaces
+ * after the eighth), then the bytes as text, which may itself look like hex: only the column is read.
+ */
+const HEX_ROW = /^\s*(Session Id|Session Key|Signing Key|App Key|ServerIn Key|ServerOut Key)?\s*\[([0-9A-Fa-f]{4})\](?= [0-9A-Fa-f]{2})/;
+const HEX_COLUMN_WIDTH = 16 * 3 + 2;
 const ALGORITHM = /^\s*(Signing|Cipher) Algo:\s*(\d+)/;
 /**
  * smbd 4.23+: the heading of the Wireshark line, alone or after the two labels of keys that are
@@ -60,8 +65,8 @@ const ALGORITHM = /^\s*(Signing|Cipher) Algo:\s*(\d+)/;
 const WIRESHARK_HEADING = /^\s*(?:ServerIn Key\s+)?(?:ServerOut Key\s+)?Wireshark configuration line:?\s*$/;
 const WIRESHARK_LINE = /^\s*[0-9a-fA-F]{16},[0-9a-fA-F]*,[0-9a-fA-F]*,[0-9a-fA-F]*\s*$/;
 
-function bytesOf(hexRun: string): number[] {
-  return hexRun.trim().split(/\s+/).map((h) => Number.parseInt(h, 16));
+function bytesOf(hexColumn: string): number[] {
+  return (hexColumn.slice(0, HEX_COLUMN_WIDTH).match(/[0-9A-Fa-f]{2}/g) ?? []).map((h) => Number.parseInt(h, 16));
 }
 
 /** Whether the line starts a key dump. */
@@ -72,6 +77,26 @@ export function startsKeyDump(line: string): boolean {
 /** Whether the line belongs to a key dump that has started (a hex row or an algorithm line). */
 export function continuesKeyDump(line: string): boolean {
   return HEX_ROW.test(line) || ALGORITHM.test(line) || WIRESHARK_HEADING.test(line) || WIRESHARK_LINE.test(line);
+}
+
+/** Whether the line is the one that ends a dump of smbd 4.23+ (its Wireshark line). */
+export function endsKeyDump(line: string): boolean {
+  return WIRESHARK_LINE.test(line);
+}
+
+/**
+ * Whether a dump still arriving already holds every row it will have, so that its keys can be
+ * used before the line after it comes: smbd 4.23+ ends a dump with its Wireshark line; up to
+ * 4.22 the last row is ServerOut's, complete at the length of the logged cipher's keys (none for
+ * cipher 0). A dump read too early would give a 32-byte key's first half.
+ */
+export function keyDumpComplete(lines: readonly string[]): boolean {
+  if (lines.some((line) => WIRESHARK_LINE.test(line))) return true;
+  const [session] = parseServerKeys(lines.join('\n'));
+  if (session === undefined || session.cipher === undefined) return false;
+  if (session.cipher === 0) return true;
+  const keyBytes = session.cipher >= 3 ? 32 : 16;
+  return (session.serverOutKey?.length ?? 0) >= keyBytes;
 }
 
 /** What a published log shows where a key dump was. */
@@ -134,7 +159,7 @@ export function parseServerKeys(log: string): ServerSessionKeys[] {
         continue;
       }
       current = name;
-      fields.set(name, [...(row[1] === undefined ? (fields.get(name) ?? []) : []), ...bytesOf(row[3]!)]);
+      fields.set(name, [...(row[1] === undefined ? (fields.get(name) ?? []) : []), ...bytesOf(line.slice(row[0].length))]);
       continue;
     }
     finish();

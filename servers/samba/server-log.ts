@@ -4,7 +4,7 @@
  * the next header belong to that entry and share its time.
  */
 
-import { continuesKeyDump, parseServerKeys, REDACTED_KEY_DUMP, startsKeyDump, type ServerSessionKeys } from './server-keys.js';
+import { continuesKeyDump, endsKeyDump, keyDumpComplete, parseServerKeys, REDACTED_KEY_DUMP, startsKeyDump, type ServerSessionKeys } from './server-keys.js';
 
 const HEADER = /^\[(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?,\s*\d+/;
 
@@ -46,6 +46,7 @@ export class ServerLog {
     if (this.keyDump !== undefined) {
       if (continuesKeyDump(line)) {
         this.keyDump.push(line);
+        if (endsKeyDump(line)) this.endKeyDump();
         return;
       }
       this.endKeyDump();
@@ -73,7 +74,8 @@ export class ServerLog {
 
   /** The keys of every session the server logged (`debug encryption`), oldest first. Secret. */
   sessionKeys(): ServerSessionKeys[] {
-    const pending = this.keyDump === undefined ? [] : parseServerKeys(this.keyDump.join('\n'));
+    // A dump still arriving counts once it is whole (a 32-byte key's second row may be on its way).
+    const pending = this.keyDump === undefined || !keyDumpComplete(this.keyDump) ? [] : parseServerKeys(this.keyDump.join('\n'));
     return [...this.keys, ...pending];
   }
 
