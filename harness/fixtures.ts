@@ -3,13 +3,14 @@
  * per worker and stopped when the worker ends. Test scope: the cell's identity and applicability,
  * a capture of everything on the wire, clients connected through it, a fresh directory.
  */
+import { dirname } from 'node:path';
 import { test as base, expect } from '@playwright/test';
 import type { TestInfo } from '@playwright/test';
 import { Annotation, Attachment, ClientId, Requirement } from './annotations.js';
 import type { RequirementId } from './annotations.js';
 import { ConfigurationMismatchError, targetFacts } from './configuration.js';
 import { registry, unmetRequirement } from './scenario.js';
-import { TestTrace } from './trace.js';
+import { TestTrace, cellFailed } from './trace.js';
 import { traceModeFromEnv } from './options.js';
 import { faultHookFor } from './faults.js';
 import type { TraceMode } from './options.js';
@@ -17,6 +18,8 @@ import { PROOF_ANNOTATION, ProofControl, proveCellConfiguration } from './wire-p
 import type { DecodedWire } from './capture/wire-decode.js';
 import { tee } from './message-log.js';
 import { loadCatalog } from '../servers/catalog/index.js';
+import { knownFailure, loadRunExpectations } from '../matrix/expectations.js';
+import type { ExpectationEntry } from '../matrix/expectations.js';
 import { startTarget, targetSpecs } from '../servers/providers.js';
 import type { StartedTarget, TargetUser } from '../servers/target.js';
 import { SmbClient } from '../clients/smb/index.js';
@@ -111,6 +114,14 @@ function annotation(testInfo: TestInfo, type: string): string | undefined {
   return testInfo.annotations.find((a) => a.type === type)?.description;
 }
 
+/** The run's known failures, read once per worker (the reporter reads and checks the same file). */
+let expectations: Promise<ExpectationEntry[]> | undefined;
+
+function runExpectations(testInfo: TestInfo): Promise<ExpectationEntry[]> {
+  expectations ??= loadRunExpectations(dirname(testInfo.config.configFile ?? testInfo.config.rootDir)).catch(() => []);
+  return expectations;
+}
+
 function freshDirName(testInfo: TestInfo): string {
   return `t-${testInfo.testId.replace(/[^A-Za-z0-9]/g, '')}-${testInfo.repeatEachIndex}-${testInfo.retry}`;
 }
@@ -183,6 +194,12 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
         testInfo.skip(true, `unsupported: ${unsupported}`);
         return;
       }
+      // A cell listed as always failing is expected to fail: the runner then neither retries it
+      // nor restarts the worker and its target after it. The reporter still judges it by the list.
+      if (scenarioId !== undefined) {
+        const known = knownFailure(await runExpectations(testInfo), { client, target: targetName, scenario: scenarioId }, new Date());
+        if (known !== undefined) testInfo.fail(true, `listed as failing: ${known.reason}`);
+      }
       await use({ client, capabilities });
     },
     { auto: true },
@@ -209,7 +226,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     if (first !== undefined) testInfo.annotations.push({ type: Annotation.negotiated, description: JSON.stringify(first.settings) });
     testInfo.annotations.push({ type: PROOF_ANNOTATION, description: JSON.stringify({ checked: proof.checked, unchecked: proof.unchecked, differences: proof.differences }) });
     // A cell that already failed keeps its first error; the differences are in the annotation.
-    if (testInfo.status !== testInfo.expectedStatus) return;
+    if (cellFailed(testInfo)) return;
     if (proof.differences.length > 0) throw new ConfigurationMismatchError(target.name, proof.differences);
   },
 
@@ -293,7 +310,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     });
     for (const session of opened) await session.close().catch(() => undefined);
     const text = readers.map((read) => read()).join('');
-    if (text !== '' && testInfo.status !== testInfo.expectedStatus) await testInfo.attach(`more-${Attachment.clientStderr}`, { body: text, contentType: 'text/plain' });
+    if (text !== '' && cellFailed(testInfo)) await testInfo.attach(`more-${Attachment.clientStderr}`, { body: text, contentType: 'text/plain' });
   },
 
   adapter: async ({ cell, target, traces: trace, traceMode, proof }, use, testInfo) => {
@@ -320,7 +337,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     };
     const attachDiagnostics = async (): Promise<void> => {
       const text = diagnostics?.() ?? '';
-      if (text !== '' && (traceMode === 'on' || testInfo.status !== testInfo.expectedStatus || testInfo.annotations.some((a) => a.type === Annotation.infraError))) {
+      if (text !== '' && (traceMode === 'on' || cellFailed(testInfo) || testInfo.annotations.some((a) => a.type === Annotation.infraError))) {
         await testInfo.attach(Attachment.clientStderr, { body: text, contentType: 'text/plain' });
       }
     };

@@ -66,6 +66,14 @@ export interface DecodedCapture {
   wire: DecodedWire;
 }
 
+/**
+ * Whether the cell has failed so far. Not Playwright's "unexpected": a cell listed as failing is
+ * expected to fail (harness/fixtures.ts), and its failure still gets its explanation and traces.
+ */
+export function cellFailed(testInfo: TestInfo): boolean {
+  return testInfo.status !== 'passed' && testInfo.status !== 'skipped';
+}
+
 export class TestTrace {
   readonly transcript = new TranscriptRecorder();
   private readonly started = new Date();
@@ -154,7 +162,7 @@ export class TestTrace {
   /** Stops the proxy and attaches what the mode keeps; the pcap is deleted otherwise. */
   async finish(testInfo: TestInfo): Promise<void> {
     await this.proxy.close();
-    const failed = testInfo.status !== testInfo.expectedStatus;
+    const failed = cellFailed(testInfo);
     const serverLog = this.target.logSince(this.started);
     const wire = await this.judge(testInfo, failed, serverLog);
     const keep = this.mode === 'on' || (this.mode === 'retain-on-failure' && failed);

@@ -6,6 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { matchesGlob } from './glob.js';
 import type { Cell, ExpiredExpectation } from './schema.js';
@@ -69,6 +71,16 @@ export async function loadExpectations(file: string, options: { optional?: boole
   return parseExpectations(data, file);
 }
 
+/**
+ * The expectations a run applies: the file it names (the reporter's option or
+ * SMB_INTEROP_EXPECTATIONS, relative to the config's directory), else the checked-in list beside
+ * this module (absent beside the compiled module: `smb-interop run` names it then).
+ */
+export function loadRunExpectations(configDir: string, explicit = process.env.SMB_INTEROP_EXPECTATIONS): Promise<ExpectationEntry[]> {
+  if (explicit) return loadExpectations(resolve(configDir, explicit));
+  return loadExpectations(fileURLToPath(new URL('./expectations.json', import.meta.url)), { optional: true });
+}
+
 /** `YYYY-MM-DD` of a moment, in UTC. */
 export function utcDate(moment: Date): string {
   return moment.toISOString().slice(0, 10);
@@ -80,6 +92,17 @@ export function isExpired(entry: ExpectationEntry, today: string): boolean {
 
 export function matchesCell(entry: ExpectationEntry, cell: Pick<Cell, 'client' | 'target' | 'scenario'>): boolean {
   return matchesGlob(cell.client, entry.client) && matchesGlob(cell.target, entry.target) && matchesGlob(cell.scenario, entry.scenario);
+}
+
+/**
+ * The entry a cell is known to fail by, when it always fails (not intermittent, not expired):
+ * the harness tells the runner so, which then neither retries the failure nor restarts the
+ * worker (and its target) after it.
+ */
+export function knownFailure(entries: readonly ExpectationEntry[], cell: Pick<Cell, 'client' | 'target' | 'scenario'>, now: Date): ExpectationEntry | undefined {
+  const today = utcDate(now);
+  const entry = entries.find((e) => !isExpired(e, today) && matchesCell(e, cell));
+  return entry?.intermittent === true ? undefined : entry;
 }
 
 export interface AppliedExpectations {

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
 import { buildMatrix } from './build.js';
 import { identify, progressKey, type TestRun } from './cells.js';
-import { loadExpectations, type ExpectationEntry } from './expectations.js';
+import { loadRunExpectations, type ExpectationEntry } from './expectations.js';
 import { ProgressLine } from './progress.js';
 import { renderRunDirectory } from './render/index.js';
 import { errorHeadline } from './render/summary.js';
@@ -144,10 +144,7 @@ export default class MatrixReporter implements Reporter {
   }
 
   private async expectations(configDir: string): Promise<ExpectationEntry[]> {
-    const explicit = this.options.expectations ?? process.env.SMB_INTEROP_EXPECTATIONS;
-    if (explicit) return loadExpectations(resolve(configDir, explicit));
-    // The checked-in list beside this module, wherever the run's config lives.
-    return loadExpectations(fileURLToPath(new URL('./expectations.json', import.meta.url)), { optional: true });
+    return loadRunExpectations(configDir, this.options.expectations ?? process.env.SMB_INTEROP_EXPECTATIONS);
   }
 
   async onEnd(_result: FullResult): Promise<void> {
