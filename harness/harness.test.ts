@@ -124,6 +124,37 @@ test('the pcapng reader reassembles direct-TCP frames split across segments, per
   }
 });
 
+test('the first frames of a capture, read a chunk at a time up to a byte limit, are the whole read\'s first frames; frames cross chunk boundaries', async () => {
+  // Frames of 64 B to 2.5 MiB both ways, cut into segments of up to 60,000 bytes, interleaved.
+  const sizes = [64, 200, 2_500_000, 1_048_576, 70, 900_000, 3_000, 2_000_000, 64, 1_500_000, 128, 700_000];
+  const segments: Array<{ toServer: boolean; payload: Buffer }> = [];
+  sizes.forEach((size, i) => {
+    const bytes = Buffer.alloc(4 + size, i + 1);
+    bytes.writeUInt32BE(size, 0);
+    bytes.set([0xfe, 0x53, 0x4d, 0x42], 4);
+    for (let at = 0; at < bytes.length; at += 60_000) segments.push({ toServer: i % 2 === 0, payload: bytes.subarray(at, at + 60_000) });
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'smb-interop-pcap-'));
+  try {
+    const file = join(dir, 'bulk.pcapng');
+    await writeFile(file, pcapng(segments));
+    const all = await readWireFrames(file);
+    expect(all.map((f) => f.bytes.length)).toEqual(sizes);
+    const shape = (frames: typeof all) => frames.map((f) => `${f.direction} ${f.bytes.length} ${f.bytes[f.bytes.length - 1]}`);
+    for (const limit of [0, 100, 2_600_000, 5_000_000, 100_000_000]) {
+      const leading = await readWireFrames(file, 445, { maxFrameBytes: limit });
+      // Frames until their bytes pass the limit (the last one read crosses it), or all of them.
+      let n = 0;
+      for (let total = 0; n < sizes.length && total <= limit; n++) total += sizes[n]!;
+      expect(shape(leading), `limit ${limit}`).toEqual(shape(all.slice(0, n)));
+    }
+    await writeFile(file, Buffer.from('not a capture at all'));
+    await expect(readWireFrames(file, 445, { maxFrameBytes: 1000 })).rejects.toThrow(`${file}: bad block length`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('failureOf hands a scenario the failure it expects, but lets a plug-in fault or a refused operation through', async () => {
   const status = Object.assign(new Error('STATUS_OBJECT_NAME_NOT_FOUND from go-smb2 readFile x'), { statusName: 'STATUS_OBJECT_NAME_NOT_FOUND' });
   expect((await failureOf(Promise.reject(status))).statusName).toBe('STATUS_OBJECT_NAME_NOT_FOUND');

@@ -4,7 +4,7 @@
  * Only what the scenarios need: no IPv6, no out-of-order reassembly (TCP segments are taken in
  * capture order per direction, which is how the capture proxy writes them).
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 
 export interface WireFrame {
   /** `send` = client to server (towards `serverPort`). */
@@ -35,16 +35,16 @@ interface Segment {
   payload: Buffer;
 }
 
-function* packets(data: Buffer, file: string): Generator<Buffer> {
+/** The packets of whole pcapng blocks; `linkTypes` (the interfaces seen) carries over between calls. */
+function* packets(data: Buffer, file: string, linkTypes: number[] = []): Generator<Buffer> {
   let offset = 0;
-  let linkTypes: number[] = [];
   while (offset + 12 <= data.length) {
     const type = data.readUInt32LE(offset);
     const length = data.readUInt32LE(offset + 4);
     if (length < 12 || length % 4 !== 0 || offset + length > data.length) throw new PcapFormatError(file, `bad block length ${length} at offset ${offset}`);
     if (type === BLOCK_SHB) {
       if (data.readUInt32LE(offset + 8) !== 0x1a2b3c4d) throw new PcapFormatError(file, 'not a little-endian pcapng section');
-      linkTypes = [];
+      linkTypes.length = 0;
     } else if (type === BLOCK_IDB) {
       linkTypes.push(data.readUInt16LE(offset + 8));
     } else if (type === BLOCK_EPB) {
@@ -72,37 +72,106 @@ function tcpSegment(frame: Buffer, serverPort: number): Segment | undefined {
   return { clientPort: toServer ? srcPort : dstPort, toServer, payload: tcp.subarray(dataOffset) };
 }
 
-/** Every complete direct-TCP frame in the file, in capture order per direction and connection. */
-export async function readWireFrames(file: string, serverPort = 445): Promise<WireFrame[]> {
-  const data = await readFile(file);
-  const pending = new Map<string, { chunks: Buffer[]; size: number; need: number }>();
-  const frames: WireFrame[] = [];
-  for (const packet of packets(data, file)) {
-    const segment = tcpSegment(packet, serverPort);
-    if (segment === undefined || segment.payload.length === 0) continue;
+/** Cuts each connection's two byte streams into direct-TCP frames (4-byte length, then the frame). */
+class FrameAssembler {
+  private readonly pending = new Map<number, { chunks: Buffer[]; size: number; need: number }>();
+  readonly frames: WireFrame[] = [];
+  /** The frames' bytes so far. */
+  bytes = 0;
+
+  /** `payload` must stay unchanged while it is pending (copy it when its buffer is reused). */
+  push(segment: Segment): void {
     const direction = segment.toServer ? 'send' : 'receive';
-    const key = `${segment.clientPort}:${direction}`;
-    const stream = pending.get(key) ?? { chunks: [], size: 0, need: 4 };
-    pending.set(key, stream);
+    const key = segment.clientPort * 2 + (segment.toServer ? 0 : 1);
+    let stream = this.pending.get(key);
+    if (stream === undefined) {
+      stream = { chunks: [], size: 0, need: 4 };
+      this.pending.set(key, stream);
+    }
     stream.chunks.push(segment.payload);
     stream.size += segment.payload.length;
     // Concatenate only once a whole frame (or its length) is there: large frames span many segments.
     while (stream.size >= stream.need) {
-      let buffer = Buffer.concat(stream.chunks, stream.size);
+      let buffer = stream.chunks.length === 1 ? stream.chunks[0]! : Buffer.concat(stream.chunks, stream.size);
       const length = buffer.readUInt32BE(0) & 0x00ffffff;
       if (buffer.length < 4 + length) {
         stream.chunks = [buffer];
         stream.need = 4 + length;
         break;
       }
-      frames.push({ direction, clientPort: segment.clientPort, bytes: Buffer.from(buffer.subarray(4, 4 + length)) });
+      this.frames.push({ direction, clientPort: segment.clientPort, bytes: buffer.subarray(4, 4 + length) });
+      this.bytes += length;
       buffer = buffer.subarray(4 + length);
       stream.chunks = buffer.length > 0 ? [buffer] : [];
       stream.size = buffer.length;
       stream.need = 4;
     }
   }
-  return frames;
+}
+
+export interface ReadWireOptions {
+  /**
+   * Stop once the frames read hold more than this many bytes: the capture's first frames only,
+   * read without loading the rest of the file (the last frame read crosses the limit).
+   */
+  maxFrameBytes?: number;
+}
+
+/**
+ * Every complete direct-TCP frame in the file, in capture order per direction and connection
+ * (or its first frames, `maxFrameBytes`). The frames share the file's bytes.
+ */
+export async function readWireFrames(file: string, serverPort = 445, options: ReadWireOptions = {}): Promise<WireFrame[]> {
+  if (options.maxFrameBytes !== undefined) return readLeadingFrames(file, serverPort, options.maxFrameBytes);
+  const assembler = new FrameAssembler();
+  for (const packet of packets(await readFile(file), file)) {
+    const segment = tcpSegment(packet, serverPort);
+    if (segment !== undefined && segment.payload.length > 0) assembler.push(segment);
+  }
+  return assembler.frames;
+}
+
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+/** The first frames, reading the file a chunk at a time and stopping at the limit. */
+async function readLeadingFrames(file: string, serverPort: number, maxFrameBytes: number): Promise<WireFrame[]> {
+  const assembler = new FrameAssembler();
+  const handle = await open(file, 'r');
+  try {
+    const linkTypes: number[] = [];
+    let data = Buffer.alloc(0);
+    let position = 0;
+    for (;;) {
+      const rest = data;
+      const chunk = Buffer.allocUnsafe(Math.max(READ_CHUNK_BYTES, rest.length * 2));
+      rest.copy(chunk);
+      const { bytesRead } = await handle.read(chunk, rest.length, chunk.length - rest.length, position);
+      position += bytesRead;
+      data = chunk.subarray(0, rest.length + bytesRead);
+      // Whole blocks are parsed now; one cut at the chunk's end waits for the next read. At the
+      // end of the file everything is parsed, so a truncated block is named as in a whole read.
+      let whole = data.length;
+      if (bytesRead > 0) {
+        whole = 0;
+        while (data.length - whole >= 8) {
+          const length = data.readUInt32LE(whole + 4);
+          if (length >= 12 && whole + length > data.length) break;
+          whole += Math.max(length, 12);
+        }
+        whole = Math.min(whole, data.length);
+      }
+      for (const packet of packets(data.subarray(0, whole), file, linkTypes)) {
+        const segment = tcpSegment(packet, serverPort);
+        // The chunk is not read into again, but a pending payload would keep all of it alive.
+        if (segment !== undefined && segment.payload.length > 0) assembler.push({ ...segment, payload: Buffer.from(segment.payload) });
+        if (assembler.bytes > maxFrameBytes) return assembler.frames;
+      }
+      if (bytesRead === 0) return assembler.frames;
+      data = data.subarray(whole);
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /** `transform` (0xFD 'SMB'), `smb2` (0xFE 'SMB'), `compressed` (0xFC 'SMB') or `other`. */

@@ -111,6 +111,20 @@ export class TestTrace {
   }
 
   /**
+   * The capture's first frames, up to about `maxFrameBytes` (the last one crosses it): what the
+   * proof of configuration reads of a bulk transfer, without reading the rest of the file. Ends
+   * the capture, like wireFrames().
+   */
+  async leadingFrames(maxFrameBytes: number): Promise<WireFrame[]> {
+    if (this.frames !== undefined) return this.frames;
+    await this.proxy.close();
+    const frames = await readWireFrames(this.pcapPath, DISPLAY_SERVER_PORT, { maxFrameBytes });
+    // Within the limit, that was the whole capture: the scenario's and the judgement's read too.
+    if (frames.reduce((sum, f) => sum + f.bytes.length, 0) <= maxFrameBytes) this.frames ??= Promise.resolve(frames);
+    return frames;
+  }
+
+  /**
    * The capture decoded with the keys the server logged for its sessions (waiting for keys that
    * trail the wire), and those keys. Ends the capture, like wireFrames().
    */

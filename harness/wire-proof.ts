@@ -384,7 +384,7 @@ export function framesForProof<F extends { bytes: Buffer }>(frames: readonly F[]
   for (let i = 0; i < frames.length; i++) {
     total += frames[i]!.bytes.length;
     if (total > budget && i > 0) {
-      return { frames: frames.slice(0, i), truncated: `only the first ${i} of ${frames.length} frames were decoded for the proof (the capture exceeds ${budget / (1024 * 1024)} MiB)` };
+      return { frames: frames.slice(0, i), truncated: `only the first ${i} frames were decoded for the proof (the capture exceeds ${budget / (1024 * 1024)} MiB)` };
     }
   }
   return { frames: [...frames] };
@@ -426,12 +426,17 @@ export class ProofControl {
  * server's logged keys and proves the sessions in `scope` against the target's declaration.
  */
 export async function proveCellConfiguration(
-  trace: { wireFrames(): Promise<WireFrame[]>; decodedCapture?(): Promise<{ keys: ServerSessionKeys[] | undefined; wire: DecodedWire }> },
+  trace: {
+    wireFrames(): Promise<WireFrame[]>;
+    leadingFrames?(maxFrameBytes: number): Promise<WireFrame[]>;
+    decodedCapture?(): Promise<{ keys: ServerSessionKeys[] | undefined; wire: DecodedWire }>;
+  },
   target: StartedTarget,
   scope: ProofOptions['scope'],
   declares: { ciphers: readonly string[]; signing: readonly string[] },
 ): Promise<ConfigurationProof> {
-  const all = await trace.wireFrames();
+  // A bulk transfer's capture is read only as far as the proof decodes it.
+  const all = trace.leadingFrames === undefined ? await trace.wireFrames() : await trace.leadingFrames(PROOF_CAPTURE_BYTES);
   const { frames, truncated } = framesForProof(all);
   let keys: ServerSessionKeys[] | undefined;
   let wire: DecodedWire;
