@@ -1,10 +1,10 @@
-import { cpus } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 import { loadCatalog } from './servers/catalog/index.js';
 import { providersFromEnv, targetSpecs } from './servers/providers.js';
 import type { WorkerFixtures } from './harness/fixtures.js';
+import { matrixWorkers, workersPerTarget } from './harness/options.js';
 
 /**
  * The compatibility matrix: one Playwright project per target (`<profile>@<provider>`), generated
@@ -14,6 +14,7 @@ import type { WorkerFixtures } from './harness/fixtures.js';
  * else native plus any remote targets the config names).
  */
 const catalog = await loadCatalog();
+const specs = targetSpecs(catalog, { providers: providersFromEnv() });
 /** The reporter beside this file: matrix/reporter.ts in a checkout, matrix/reporter.js beside the compiled dist/playwright.config.js. */
 const reporter = `./matrix/reporter${extname(fileURLToPath(import.meta.url))}`;
 
@@ -22,17 +23,18 @@ export default defineConfig<{}, WorkerFixtures>({
   outputDir: 'results/.playwright',
   // Tests of one target share its server; targets run side by side in separate workers.
   fullyParallel: false,
-  // Cells wait on smbd, smbclient processes and the wire as much as they compute: two workers
-  // per core (measured with `npm run bench:harness -- --workers N`, README "Performance").
-  workers: Number(process.env.SMB_INTEROP_WORKERS) || Math.max(2, 2 * cpus().length),
+  workers: matrixWorkers(),
   forbidOnly: !!process.env.CI,
   timeout: 180_000,
   // A cell that fails and then passes on retry is recorded as flaky, with its pass rate.
   retries: Number(process.env.SMB_INTEROP_RETRIES) || 0,
   // The matrix reporter writes results/<run-id>/; SMB_INTEROP_LIST=1 adds Playwright's per-test list.
   reporter: [...(process.env.SMB_INTEROP_LIST ? [['list'] as const] : []), [reporter]],
-  projects: targetSpecs(catalog, { providers: providersFromEnv() }).map((spec) => ({
+  // A worker per target at most when there are enough targets (`smb-interop run` counts the ones
+  // it selects): each worker that takes a target's files starts its own server.
+  projects: specs.map((spec) => ({
     name: spec.name,
     use: { targetName: spec.name },
+    workers: workersPerTarget(matrixWorkers(), Number(process.env.SMB_INTEROP_SELECTED_TARGETS) || specs.length),
   })),
 });

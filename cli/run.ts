@@ -115,6 +115,9 @@ async function runWithConfig(options: RunOptions, env: NodeJS.ProcessEnv, config
   out(`smb-interop: ${new Set(selected.map((t) => t.scenario)).size} scenarios x ${targets.length} targets (${selected.length} cells); results in ${shown(join(resultsDir, runId))}\n`);
   const result = await runPlaywright(args, {
     ...env,
+    // How many targets share the workers (playwright.config.ts gives each target its part).
+    SMB_INTEROP_SELECTED_TARGETS: String(targets.length),
+    ...(options.workers !== undefined ? { SMB_INTEROP_WORKERS: String(options.workers) } : {}),
     SMB_INTEROP_RUN_ID: runId,
     SMB_INTEROP_RESULTS_DIR: resultsDir,
     SMB_INTEROP_COMMAND_LINE: JSON.stringify(options.commandLine),

@@ -8,7 +8,7 @@ import { scenario, selectedClients, unmetRequirement } from './scenario.js';
 import { failureOf } from './scenarios/helpers.js';
 import { PluginFault } from '../clients/plugins/host.js';
 import { ClientUnsupported } from '../clients/plugins/needs.js';
-import { testFaultsFromEnv, traceModeFromEnv } from './options.js';
+import { matrixWorkers, testFaultsFromEnv, traceModeFromEnv, workersPerTarget } from './options.js';
 import { findProfile, resolveProfiles } from '../servers/catalog/index.js';
 import type { StartedTarget } from '../servers/target.js';
 
@@ -153,6 +153,13 @@ test('the first frames of a capture, read a chunk at a time up to a byte limit, 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('workers per target: one each when targets are at least as many as workers, a share otherwise; the environment overrides both', () => {
+  expect([10, 4, 3, 2, 1].map((targets) => workersPerTarget(4, targets, {}))).toEqual([1, 1, 2, 2, 4]);
+  expect(workersPerTarget(4, 10, { SMB_INTEROP_TARGET_WORKERS: '3' })).toBe(3);
+  expect(workersPerTarget(4, 10, { SMB_INTEROP_TARGET_WORKERS: 'many' })).toBe(1);
+  expect(matrixWorkers({ SMB_INTEROP_WORKERS: '6' })).toBe(6);
 });
 
 test('failureOf hands a scenario the failure it expects, but lets a plug-in fault or a refused operation through', async () => {

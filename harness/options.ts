@@ -1,4 +1,5 @@
 /** Run options the harness reads from the environment (set by `smb-interop run` or by hand). */
+import { cpus } from 'node:os';
 import { FAULT_NAMES } from '../clients/smb/faults.js';
 import type { NamedFaults } from '../clients/smb/faults.js';
 
@@ -27,3 +28,24 @@ export function testFaultsFromEnv(env: NodeJS.ProcessEnv = process.env): NamedFa
   return faults as NamedFaults;
 }
 
+
+/**
+ * Workers of a matrix run: SMB_INTEROP_WORKERS, else two per core. Cells wait on smbd, client
+ * processes and the wire as much as they compute (measured with `npm run bench:harness --
+ * --workers N`, README "Performance").
+ */
+export function matrixWorkers(env: NodeJS.ProcessEnv = process.env): number {
+  return Number(env.SMB_INTEROP_WORKERS) || Math.max(2, 2 * cpus().length);
+}
+
+/**
+ * Workers one target may have: each worker that takes a target's files starts a server of its
+ * own, so with at least as many targets as workers one each starts every target once (and the
+ * workers still all run, on different targets); fewer targets share the workers out, rounding
+ * up so that none stays idle. SMB_INTEROP_TARGET_WORKERS overrides it.
+ */
+export function workersPerTarget(workers: number, targets: number, env: NodeJS.ProcessEnv = process.env): number {
+  const explicit = Number(env.SMB_INTEROP_TARGET_WORKERS);
+  if (Number.isInteger(explicit) && explicit > 0) return explicit;
+  return Math.max(1, Math.ceil(workers / Math.max(1, targets)));
+}
