@@ -9,7 +9,7 @@ import { Annotation, Attachment } from './annotations.js';
 import { CaptureProxy } from './capture/proxy.js';
 import { wiresharkCommand, wiresharkKeyFile } from './capture/keys.js';
 import { TranscriptRecorder } from './capture/transcript.js';
-import { decodeWire, serverKeysFor } from './capture/wire-decode.js';
+import { decodeWithServerKeys } from './capture/wire-decode.js';
 import type { DecodedWire } from './capture/wire-decode.js';
 import { explainCell, specViolations } from './explain/cell-explanation.js';
 import { serverEnvironmentFault } from './explain/server-reason.js';
@@ -129,11 +129,7 @@ export class TestTrace {
    * trail the wire), and those keys. Ends the capture, like wireFrames().
    */
   decodedCapture(): Promise<DecodedCapture> {
-    this.decoded ??= this.wireFrames().then(async (frames) => {
-      const sessionKeys = this.target.sessionKeys?.bind(this.target);
-      const keys = sessionKeys === undefined ? undefined : await serverKeysFor(frames, sessionKeys);
-      return { frames, keys, wire: decodeWire(frames, keys ?? []) };
-    });
+    this.decoded ??= this.wireFrames().then(async (frames) => ({ frames, ...(await decodeWithServerKeys(frames, this.target.sessionKeys?.bind(this.target))) }));
     return this.decoded;
   }
 

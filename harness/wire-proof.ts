@@ -17,7 +17,7 @@ import {
 } from '../clients/smb/wire/index.js';
 import type { NegotiateRequest, NegotiateResponse } from '../clients/smb/wire/index.js';
 import { cipherNameOf, dialectNameOf, signingAlgorithmNameOf } from '../clients/smb/negotiation.js';
-import { decodeWire, serverKeysFor } from './capture/wire-decode.js';
+import { decodeWithServerKeys, settledCipher } from './capture/wire-decode.js';
 import type { DecodedWire, WireMessage } from './capture/wire-decode.js';
 import { declaredSettings } from './configuration.js';
 import type { WireFrame } from './pcap-reader.js';
@@ -94,11 +94,8 @@ function signingAlgorithmOf(response: NegotiateResponse | undefined): string {
 }
 
 function cipherOf(response: NegotiateResponse | undefined): string | null {
-  if (response === undefined || !isAtLeast30(response.dialectRevision)) return null;
-  if (response.dialectRevision !== Dialect.Smb311) return (response.capabilities & Capability.Encryption) !== 0 ? 'AES-128-CCM' : null;
-  const chosen = findContext(response.negotiateContexts, 'encryption')?.ciphers[0];
-  if (chosen === undefined || chosen === 0) return null;
-  return cipherNameOf(chosen) ?? hex(chosen, 4);
+  const chosen = response === undefined ? undefined : settledCipher(response);
+  return chosen === undefined ? null : (cipherNameOf(chosen) ?? hex(chosen, 4));
 }
 
 /** An interim response (STATUS_PENDING, async): MS-SMB2 3.3.4.2 says the server SHOULD NOT sign it. */
@@ -438,16 +435,10 @@ export async function proveCellConfiguration(
   // A bulk transfer's capture is read only as far as the proof decodes it.
   const all = trace.leadingFrames === undefined ? await trace.wireFrames() : await trace.leadingFrames(PROOF_CAPTURE_BYTES);
   const { frames, truncated } = framesForProof(all);
-  let keys: ServerSessionKeys[] | undefined;
-  let wire: DecodedWire;
-  if (truncated === undefined && trace.decodedCapture !== undefined) {
-    // The whole capture fits: the decode the scenario and the cell's judgement share.
-    ({ keys, wire } = await trace.decodedCapture());
-  } else {
-    const logged = target.sessionKeys?.bind(target);
-    keys = logged === undefined ? undefined : await serverKeysFor(frames, logged);
-    wire = decodeWire(frames, keys ?? []);
-  }
+  // The whole capture fits: the decode the scenario and the cell's judgement share.
+  const { keys, wire } = truncated === undefined && trace.decodedCapture !== undefined
+    ? await trace.decodedCapture()
+    : await decodeWithServerKeys(frames, target.sessionKeys?.bind(target));
   const { expect } = target.profile;
   const declaration: Declaration = { settings: declaredSettings(target), encryptedShares: expect.encryptedShares };
   return proveConfiguration(wire, declaration, { scope, keys, declares, ...(truncated === undefined ? {} : { truncated }) });

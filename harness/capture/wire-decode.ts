@@ -8,6 +8,7 @@ import { Cipher, SigningAlgorithm, cipherName, decryptMessage, isCipher, isSigni
 import type { SmbMessageEvent } from '../../clients/smb/observer.js';
 import { messageEvent } from '../../clients/smb/observer.js';
 import { Capability, Dialect, SMB2_HEADER_SIZE, decodeNegotiateResponse, findContext } from '../../clients/smb/wire/index.js';
+import type { NegotiateResponse } from '../../clients/smb/wire/index.js';
 import type { WireFrame } from '../pcap-reader.js';
 import { formatSessionId } from './keys.js';
 import type { ServerSessionKeys } from '../../servers/samba/server-keys.js';
@@ -85,18 +86,22 @@ function compoundPieces(frame: Buffer): { pieces: Buffer[]; problem?: string } {
 }
 
 /**
- * The cipher a NEGOTIATE response settles (MS-SMB2 3.2.5.2): 3.1.1 the ENCRYPTION context's
- * choice, 3.0 and 3.0.2 AES-128-CCM when the server offers encryption; undefined otherwise.
+ * The cipher id a NEGOTIATE response settles (MS-SMB2 3.2.5.2): 3.1.1 the ENCRYPTION context's
+ * choice, 3.0 and 3.0.2 AES-128-CCM when the server offers encryption; undefined for none.
  */
+export function settledCipher(response: NegotiateResponse): number | undefined {
+  // 2.x, and the wildcard 0x02FF answering a multi-protocol SMB1 NEGOTIATE: no cipher.
+  if (response.dialectRevision < Dialect.Smb300) return undefined;
+  if (response.dialectRevision !== Dialect.Smb311) return (response.capabilities & Capability.Encryption) !== 0 ? Cipher.Aes128Ccm : undefined;
+  const chosen = findContext(response.negotiateContexts, 'encryption')?.ciphers[0];
+  return chosen === undefined || chosen === 0 ? undefined : chosen;
+}
+
+/** The cipher of a NEGOTIATE response's bytes that this decoder can open, if any. */
 function negotiatedCipher(bytes: Buffer): Cipher | undefined {
   try {
-    const response = decodeNegotiateResponse(bytes);
-    if (response.dialectRevision === Dialect.Smb311) {
-      const chosen = findContext(response.negotiateContexts, 'encryption')?.ciphers[0];
-      return chosen !== undefined && isCipher(chosen) ? (chosen as Cipher) : undefined;
-    }
-    const smb30 = response.dialectRevision === Dialect.Smb300 || response.dialectRevision === Dialect.Smb302;
-    return smb30 && (response.capabilities & Capability.Encryption) !== 0 ? Cipher.Aes128Ccm : undefined;
+    const cipher = settledCipher(decodeNegotiateResponse(bytes));
+    return cipher !== undefined && isCipher(cipher) ? (cipher as Cipher) : undefined;
   } catch {
     return undefined;
   }
@@ -231,4 +236,13 @@ export async function serverKeysFor(frames: readonly WireFrame[], keys: () => Se
     if (wanted.every((id) => known.has(id)) || Date.now() >= deadline) return have;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * A capture decoded with the server's keys for its sessions (`serverKeysFor`: waiting for keys
+ * that trail the wire), and those keys; `sessionKeys` undefined: the target logs none.
+ */
+export async function decodeWithServerKeys(frames: readonly WireFrame[], sessionKeys: (() => ServerSessionKeys[]) | undefined): Promise<{ keys: ServerSessionKeys[] | undefined; wire: DecodedWire }> {
+  const keys = sessionKeys === undefined ? undefined : await serverKeysFor(frames, sessionKeys);
+  return { keys, wire: decodeWire(frames, keys ?? []) };
 }

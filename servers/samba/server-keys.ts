@@ -85,18 +85,18 @@ export function endsKeyDump(line: string): boolean {
 }
 
 /**
- * Whether a dump still arriving already holds every row it will have, so that its keys can be
- * used before the line after it comes: smbd 4.23+ ends a dump with its Wireshark line; up to
- * 4.22 the last row is ServerOut's, complete at the length of the logged cipher's keys (none for
- * cipher 0). A dump read too early would give a 32-byte key's first half.
+ * The keys of a dump still arriving, once it holds every row it will have (so that they can be
+ * used before the line after it comes), else none: smbd 4.23+ ends a dump with its Wireshark
+ * line; up to 4.22 the last row is ServerOut's, complete at the length of the logged cipher's
+ * keys (none for cipher 0). A dump read too early would give a 32-byte key's first half.
  */
-export function keyDumpComplete(lines: readonly string[]): boolean {
-  if (lines.some((line) => WIRESHARK_LINE.test(line))) return true;
-  const [session] = parseServerKeys(lines.join('\n'));
-  if (session === undefined || session.cipher === undefined) return false;
-  if (session.cipher === 0) return true;
-  const keyBytes = session.cipher >= 3 ? 32 : 16;
-  return (session.serverOutKey?.length ?? 0) >= keyBytes;
+export function wholeDumpKeys(lines: readonly string[]): ServerSessionKeys[] {
+  const sessions = parseServerKeys(lines.join('\n'));
+  if (lines.some((line) => WIRESHARK_LINE.test(line))) return sessions;
+  const session = sessions[0];
+  if (session === undefined || session.cipher === undefined) return [];
+  const keyBytes = session.cipher === 0 ? 0 : session.cipher >= 3 ? 32 : 16;
+  return (session.serverOutKey?.length ?? 0) >= keyBytes ? sessions : [];
 }
 
 /** What a published log shows where a key dump was. */

@@ -4,7 +4,7 @@
  * the next header belong to that entry and share its time.
  */
 
-import { continuesKeyDump, endsKeyDump, keyDumpComplete, parseServerKeys, REDACTED_KEY_DUMP, startsKeyDump, type ServerSessionKeys } from './server-keys.js';
+import { continuesKeyDump, endsKeyDump, parseServerKeys, REDACTED_KEY_DUMP, startsKeyDump, wholeDumpKeys, type ServerSessionKeys } from './server-keys.js';
 
 const HEADER = /^\[(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?,\s*\d+/;
 
@@ -75,7 +75,7 @@ export class ServerLog {
   /** The keys of every session the server logged (`debug encryption`), oldest first. Secret. */
   sessionKeys(): ServerSessionKeys[] {
     // A dump still arriving counts once it is whole (a 32-byte key's second row may be on its way).
-    const pending = this.keyDump === undefined || !keyDumpComplete(this.keyDump) ? [] : parseServerKeys(this.keyDump.join('\n'));
+    const pending = this.keyDump === undefined ? [] : wholeDumpKeys(this.keyDump);
     return [...this.keys, ...pending];
   }
 
