@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 import { loadCatalog } from './servers/catalog/index.js';
 import { providersFromEnv, targetSpecs } from './servers/providers.js';
+import type { TargetSpec } from './servers/providers.js';
 import type { WorkerFixtures } from './harness/fixtures.js';
 import { matrixWorkers, workersPerTarget } from './harness/options.js';
 
@@ -14,7 +15,7 @@ import { matrixWorkers, workersPerTarget } from './harness/options.js';
  * else native plus any remote targets the config names).
  */
 const catalog = await loadCatalog();
-const specs = targetSpecs(catalog, { providers: providersFromEnv() });
+const specs = domainTargetsApart(targetSpecs(catalog, { providers: providersFromEnv() }));
 /** The reporter beside this file: matrix/reporter.ts in a checkout, matrix/reporter.js beside the compiled dist/playwright.config.js. */
 const reporter = `./matrix/reporter${extname(fileURLToPath(import.meta.url))}`;
 
@@ -32,9 +33,21 @@ export default defineConfig<{}, WorkerFixtures>({
   reporter: [...(process.env.SMB_INTEROP_LIST ? [['list'] as const] : []), [reporter]],
   // A worker per target at most when there are enough targets (`smb-interop run` counts the ones
   // it selects): each worker that takes a target's files starts its own server.
+  // A domain target's DC is one per machine at a time: one worker each.
   projects: specs.map((spec) => ({
     name: spec.name,
     use: { targetName: spec.name },
-    workers: workersPerTarget(matrixWorkers(), Number(process.env.SMB_INTEROP_SELECTED_TARGETS) || specs.length),
+    workers: spec.profile.domain !== undefined ? 1 : workersPerTarget(matrixWorkers(), Number(process.env.SMB_INTEROP_SELECTED_TARGETS) || specs.length),
   })),
 });
+
+/**
+ * One AD DC runs per machine at a time (servers/samba/ad-dc-lock.ts), so a domain target waits
+ * for another's to stop. Projects start in order: the first domain target goes first and the
+ * others last, so that the targets in between run while they take turns.
+ */
+function domainTargetsApart(all: TargetSpec[]): TargetSpec[] {
+  const domain = all.filter((spec) => spec.profile.domain !== undefined);
+  const rest = all.filter((spec) => spec.profile.domain === undefined);
+  return domain.length === 0 ? all : [domain[0]!, ...rest, ...domain.slice(1)];
+}

@@ -22,6 +22,8 @@ export const Annotation = {
    * (`operation:rename`, `dialect:3.1.1`, `cipher:AES-256-GCM`, `signing:AES-128-GMAC`, `auth:guest`).
    */
   needs: 'needs',
+  /** description: `ntlm` or `kerberos`, the logon mechanism a scenario asks its client for (absent: the target's default). */
+  logon: 'logon',
   /**
    * description: why the client cannot run the cell: it declared it lacks what the scenario or the
    * target needs. The test is skipped (or ended) with the same reason. Outcome: unsupported.
@@ -103,6 +105,12 @@ export const Requirement = {
   shareEncryption: 'share-encryption',
   /** The server's disk is readable by the harness (native provider). */
   localPath: 'local-path',
+  /** The server accepts NTLM logons (every target but a domain that refuses NTLM). */
+  ntlm: 'ntlm',
+  /** The server is in a Kerberos realm whose KDC the harness knows (a domain profile). */
+  domain: 'domain',
+  /** The server is in a realm and refuses NTLM logons. */
+  kerberosOnly: 'kerberos-only',
 } as const;
 
 export type RequirementId = (typeof Requirement)[keyof typeof Requirement];
@@ -115,6 +123,8 @@ export interface NegotiatedSettings {
   preauthIntegrity: boolean;
   encryption: boolean;
   signing: boolean;
+  /** The logon mechanism the wire showed (the proof sets it; a client's own report does not). */
+  authMechanism?: 'ntlm' | 'kerberos';
 }
 
 /** The `target` annotation's JSON. */

@@ -25,7 +25,7 @@ import type { StartedTarget, TargetUser } from '../servers/target.js';
 import { SmbClient } from '../clients/smb/index.js';
 import { withFaults } from '../clients/smb/faults.js';
 import type { SmbClientOptions, Tree } from '../clients/smb/index.js';
-import type { AdapterSession } from '../clients/adapters/adapter.js';
+import type { AdapterAuth, AdapterConnectOptions, AdapterSession } from '../clients/adapters/adapter.js';
 import { PluginFault } from '../clients/plugins/host.js';
 import { ClientUnsupported, needsFromText, targetNeeds, unmetNeed } from '../clients/plugins/needs.js';
 import type { Capabilities } from '../clients/plugins/protocol.js';
@@ -67,6 +67,25 @@ export interface OpenOptions {
   password?: string;
   /** A guest logon: no user name, no password. */
   guest?: boolean;
+  /** On a target in a realm: the mechanism to ask for (default negotiate for a client that has Kerberos, else NTLM). */
+  auth?: AdapterAuth;
+  /** On a target in a realm: another host name for the server's service principal (one the KDC does not know). */
+  serviceHost?: string;
+}
+
+/**
+ * The logon a client makes on `target`. On a server in a realm, a client that has Kerberos
+ * negotiates (Kerberos where it can be had) with the realm's KDC and the server's host name; one
+ * without it logs on with NTLM. Elsewhere NTLM, as always.
+ */
+export function logonOptions(
+  target: StartedTarget,
+  capabilities: Pick<Capabilities, 'auth'>,
+  requested: Pick<OpenOptions, 'auth' | 'serviceHost'> = {},
+): Pick<AdapterConnectOptions, 'auth' | 'kerberos'> {
+  const realm = target.kerberos;
+  if (realm === undefined || !capabilities.auth.includes('kerberos')) return requested.auth === undefined ? {} : { auth: requested.auth };
+  return { auth: requested.auth ?? 'negotiate', kerberos: { realm: realm.realm, kdc: realm.kdc, serviceHost: requested.serviceHost ?? realm.serviceHost } };
 }
 
 export interface TestFixtures {
@@ -105,7 +124,12 @@ export interface TestFixtures {
   cellWire: () => Promise<DecodedWire>;
 }
 
-const TARGET_START_TIMEOUT_MS = 180_000;
+/**
+ * A start has bounded waits of its own; this covers the longest: a domain target waiting for
+ * another domain target's DC to stop (one DC runs per machine at a time).
+ */
+const TARGET_START_TIMEOUT_MS = 15 * 60_000;
+const DOMAIN_LOCK_TIMEOUT_MS = 14 * 60_000;
 const CLIENT_TIMEOUT_MS = 20_000;
 /** smbd level 3 logs every failed request with its NTSTATUS and source line: what a red cell needs. */
 const SERVER_LOG_LEVEL = 3;
@@ -120,6 +144,12 @@ let expectations: Promise<ExpectationEntry[]> | undefined;
 function runExpectations(testInfo: TestInfo): Promise<ExpectationEntry[]> {
   expectations ??= loadRunExpectations(dirname(testInfo.config.configFile ?? testInfo.config.rootDir)).catch(() => []);
   return expectations;
+}
+
+/** The logon mechanism the scenario asks for (`scenario({ logon })`), if any. */
+function scenarioLogon(testInfo: TestInfo): 'ntlm' | 'kerberos' | undefined {
+  const logon = annotation(testInfo, Annotation.logon);
+  return logon === 'ntlm' || logon === 'kerberos' ? logon : undefined;
 }
 
 function freshDirName(testInfo: TestInfo): string {
@@ -139,7 +169,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
         if (spec === undefined) throw new Error(`${targetName} is not in the catalog`);
         state = spec.status.state === 'not-configured'
           ? { error: spec.status.reason, notConfigured: true }
-          : { target: await startTarget(spec, { logLevel: SERVER_LOG_LEVEL }) };
+          : { target: await startTarget(spec, { logLevel: SERVER_LOG_LEVEL, domainLockTimeoutMs: DOMAIN_LOCK_TIMEOUT_MS }) };
       } catch (error) {
         state = { error: (error as Error).message, notConfigured: false };
       }
@@ -188,7 +218,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
         return;
       }
       const scenarioNeeds = needsFromText(testInfo.annotations.filter((a) => a.type === Annotation.needs).map((a) => a.description ?? ''));
-      const unsupported = unmetNeed(client, capabilities, scenarioNeeds, 'the scenario') ?? unmetNeed(client, capabilities, targetNeeds(target.profile.expect), target.name);
+      const unsupported = unmetNeed(client, capabilities, scenarioNeeds, 'the scenario') ?? unmetNeed(client, capabilities, targetNeeds(target.profile.expect, target.profile.domain), target.name);
       if (unsupported !== undefined) {
         testInfo.annotations.push({ type: Annotation.unsupported, description: unsupported });
         testInfo.skip(true, `unsupported: ${unsupported}`);
@@ -221,7 +251,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
       testInfo.annotations.push({ type: PROOF_ANNOTATION, description: JSON.stringify({ checked: [], unchecked: [`configuration not proven: ${state.reason}`] }) });
       return;
     }
-    const proof = await proveCellConfiguration(trace, target, state.scope, cell.capabilities);
+    const proof = await proveCellConfiguration(trace, target, state.scope, cell.capabilities, scenarioLogon(testInfo));
     const first = proof.sessions[0];
     if (first !== undefined) testInfo.annotations.push({ type: Annotation.negotiated, description: JSON.stringify(first.settings) });
     testInfo.annotations.push({ type: PROOF_ANNOTATION, description: JSON.stringify({ checked: proof.checked, unchecked: proof.unchecked, differences: proof.differences }) });
@@ -255,6 +285,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
         username: user.username,
         password: user.password,
         domain: user.domain,
+        ...logonOptions(target, { auth: ['kerberos'] }, { auth: scenarioLogon(testInfo) }),
         timeoutMs: CLIENT_TIMEOUT_MS,
         observer: observer === undefined ? trace.transcript : tee(trace.transcript, observer),
         ...rest,
@@ -283,7 +314,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     const opened: AdapterSession[] = [];
     const readers: Array<() => string> = [];
     await use(async (options: OpenOptions = {}) => {
-      // Another share or user keeps the declared configuration; credentials of the scenario's own do not.
+      // Another share or user keeps the declared configuration; credentials or a logon of the scenario's own do not.
       proof.connecting(options);
       const user = target.user(options.user);
       const credentials = options.guest
@@ -296,6 +327,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
           ...trace.endpoint,
           share: options.share ?? target.shares[0]!.name,
           ...credentials,
+          ...(options.guest ? {} : logonOptions(target, cell.capabilities, { auth: options.auth ?? scenarioLogon(testInfo), serviceHost: options.serviceHost })),
           timeoutMs: CLIENT_TIMEOUT_MS,
           onDiagnostics: (reader: () => string) => (read = reader),
         });
@@ -347,6 +379,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
       username: user.username,
       password: user.password,
       domain: user.domain,
+      ...logonOptions(target, cell.capabilities, { auth: scenarioLogon(testInfo) }),
       timeoutMs: CLIENT_TIMEOUT_MS,
       onDiagnostics: (read: () => string) => (diagnostics = read),
     };

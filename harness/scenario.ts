@@ -23,6 +23,12 @@ export interface ScenarioSpec {
    * lack any of it is `unsupported` for the cell (not run, not failed).
    */
   needs?: ClientNeeds;
+  /**
+   * The logon mechanism that is the scenario's subject. `ntlm`: the client is asked for NTLM (a
+   * target refusing it is not applicable); `kerberos`: for Kerberos (a target in a realm, a
+   * client that has it). Absent: the target's default (negotiate in a realm, NTLM elsewhere).
+   */
+  logon?: 'ntlm' | 'kerberos';
 }
 
 /**
@@ -41,14 +47,22 @@ export function areaOf(id: string): string {
 export function scenario(spec: ScenarioSpec): TestDetails {
   if (!SCENARIO_ID.test(spec.id)) throw new Error(`scenario id "${spec.id}" is not of the form <area>/<slug> (lower case, digits, dashes)`);
   const client = spec.client ?? ClientId.typescript;
+  const requires = [...(spec.requires ?? [])];
+  const needs: ClientNeeds = { ...spec.needs };
+  if (spec.logon === 'ntlm' && !requires.includes(Requirement.ntlm)) requires.push(Requirement.ntlm);
+  if (spec.logon === 'kerberos') {
+    if (!requires.includes(Requirement.domain)) requires.push(Requirement.domain);
+    needs.auth = 'kerberos';
+  }
   return {
     tag: [`@${areaOf(spec.id)}`, `@${client}`],
     annotation: [
       { type: Annotation.scenario, description: spec.id },
       { type: Annotation.area, description: areaOf(spec.id) },
       { type: Annotation.client, description: client },
-      ...(spec.requires ?? []).map((r) => ({ type: Annotation.requires, description: r })),
-      ...needsToText(spec.needs ?? {}).map((n) => ({ type: Annotation.needs, description: n })),
+      ...requires.map((r) => ({ type: Annotation.requires, description: r })),
+      ...needsToText(needs).map((n) => ({ type: Annotation.needs, description: n })),
+      ...(spec.logon === undefined ? [] : [{ type: Annotation.logon, description: spec.logon }]),
     ],
   };
 }
@@ -91,5 +105,12 @@ export function unmetRequirement(requirement: RequirementId, target: StartedTarg
         : `${target.name} has no share that alone requires encryption`;
     case Requirement.localPath:
       return target.shares.every((s) => s.localPath !== undefined) ? undefined : `${target.name} gives no access to its disk (${target.provider} provider)`;
+    case Requirement.ntlm:
+      return target.kerberos?.ntlm === false ? `${target.name} refuses NTLM logons (Kerberos only)` : undefined;
+    case Requirement.domain:
+      return target.kerberos === undefined ? `${target.name} is in no Kerberos realm the harness knows (not a domain profile)` : undefined;
+    case Requirement.kerberosOnly:
+      return target.kerberos === undefined ? `${target.name} is in no Kerberos realm the harness knows (not a domain profile)`
+        : target.kerberos.ntlm ? `${target.name} accepts NTLM logons too` : undefined;
   }
 }

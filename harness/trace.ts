@@ -76,7 +76,8 @@ export function cellFailed(testInfo: TestInfo): boolean {
 
 export class TestTrace {
   readonly transcript = new TranscriptRecorder();
-  private readonly started = new Date();
+  /** When the cell's capture began: the server's log of the cell is `target.logSince(started)`. */
+  readonly started = new Date();
 
   private constructor(
     readonly mode: TraceMode,

@@ -13,7 +13,7 @@
  */
 import {
   Capability, Dialect, HeaderFlag, NtStatus, SecurityMode, SessionFlag, ShareFlag,
-  decodeNegotiateRequest, decodeNegotiateResponse, decodeSessionSetupResponse, decodeTreeConnectRequest, decodeTreeConnectResponse, findContext,
+  decodeNegotiateRequest, decodeNegotiateResponse, decodeSessionSetupRequest, decodeSessionSetupResponse, decodeTreeConnectRequest, decodeTreeConnectResponse, findContext,
 } from '../clients/smb/wire/index.js';
 import type { NegotiateRequest, NegotiateResponse } from '../clients/smb/wire/index.js';
 import { cipherNameOf, dialectNameOf, signingAlgorithmNameOf } from '../clients/smb/negotiation.js';
@@ -25,6 +25,7 @@ import type { StartedTarget } from '../servers/target.js';
 import { formatSessionId } from './capture/keys.js';
 import type { NegotiatedSettings } from './annotations.js';
 import type { ServerSessionKeys } from '../servers/samba/server-keys.js';
+import { logonMechanism, tokenKind, type LogonMechanism } from './capture/logon-mechanism.js';
 
 const SHA512 = 0x0001;
 const ALL_ONES = 0xffffffffffffffffn;
@@ -53,6 +54,10 @@ export interface WireSession {
   negotiateResponse: NegotiateResponse | undefined;
   /** The final SESSION_SETUP response. */
   setup: WireMessage;
+  /** The logon mechanism its SESSION_SETUP requests carried; undefined when no token names one. */
+  authMechanism: LogonMechanism | undefined;
+  /** Whether the final response carries a Kerberos AP-REP: the server proved itself (mutual authentication). */
+  mutualAuth: boolean;
   sessionFlags: number;
   guest: boolean;
   anonymous: boolean;
@@ -129,12 +134,20 @@ export function wireSessions(wire: DecodedWire): WireSession[] {
       .filter((p) => p.connection === connection && p.frame > setup.frame && (laterSetup === undefined || p.frame < laterSetup.frame))
       .map((p) => p.problem);
     const dialectCode = negotiateResponse?.dialectRevision;
+    // This session's exchange: the SESSION_SETUP requests since the connection's previous successful one.
+    const since = setups.filter((s) => s.connection === connection && s.index < setup.index).at(-1)?.index ?? -1;
+    const requests = onConnection.filter((m) => m.header.command === 'SESSION_SETUP' && m.direction === 'send' && m.index > since && m.index < setup.index
+      && (m.header.sessionId === 0n || m.header.sessionId === sessionId));
+    const tokens = requests.map((m) => attempt(() => decodeSessionSetupRequest(m.bytes).securityBuffer)).filter((b): b is Buffer => b !== undefined);
+    const finalToken = attempt(() => decodeSessionSetupResponse(setup.bytes).securityBuffer);
     sessions.push({
       connection,
       sessionId,
       negotiateRequest,
       negotiateResponse,
       setup,
+      authMechanism: logonMechanism(tokens),
+      mutualAuth: finalToken !== undefined && tokenKind(finalToken) === 'kerberos-ap-rep',
       sessionFlags,
       guest: (sessionFlags & SessionFlag.IsGuest) !== 0,
       anonymous: (sessionFlags & SessionFlag.IsNull) !== 0,
@@ -206,7 +219,12 @@ export interface ProofOptions {
    * is compared only for a client that declares it (one that does not is unsupported where the
    * column needs it, and elsewhere a session protected otherwise says nothing about it).
    */
-  declares?: { ciphers: readonly string[]; signing: readonly string[] };
+  declares?: { ciphers: readonly string[]; signing: readonly string[]; auth?: readonly string[] };
+  /**
+   * The logon mechanism the target's declaration gives a client offering everything (Kerberos in
+   * a realm); a client that does not declare Kerberos is expected to use NTLM. Undefined: not compared.
+   */
+  authMechanism?: LogonMechanism;
   /** The wire was cut (a bulk transfer): only its first frames were decoded. */
   truncated?: string;
 }
@@ -276,7 +294,16 @@ function proveSession(
     preauthIntegrity: session.preauthIntegrity,
     encryption,
     signing,
+    ...(session.authMechanism === undefined ? {} : { authMechanism: session.authMechanism }),
   };
+
+  // The logon: the mechanism the SESSION_SETUP requests carried, against the one the target and the client's declaration give.
+  if (options.authMechanism !== undefined) {
+    const expected = options.authMechanism === 'kerberos' && options.declares?.auth !== undefined && !options.declares.auth.includes('kerberos') ? 'ntlm' : options.authMechanism;
+    const seenMechanism = session.authMechanism ?? 'no mechanism token the harness can read';
+    if (seenMechanism !== expected) differ(`logon ${seenMechanism}, declared ${expected}${expected !== options.authMechanism ? ' (the client does not declare Kerberos)' : ''}`);
+    else out.checked.push(`SESSION_SETUP: logon with ${expected === 'kerberos' ? `Kerberos (AP-REQ${session.mutualAuth ? ', the server\'s AP-REP: mutual authentication' : ''})` : 'NTLM'}`);
+  }
 
   if (session.negotiateResponse === undefined) differ('no successful NEGOTIATE response before the SESSION_SETUP on its connection');
   if (settings.dialect !== d.dialect) differ(`dialect ${settings.dialect}, declared ${d.dialect}`);
@@ -430,7 +457,9 @@ export async function proveCellConfiguration(
   },
   target: StartedTarget,
   scope: ProofOptions['scope'],
-  declares: { ciphers: readonly string[]; signing: readonly string[] },
+  declares: { ciphers: readonly string[]; signing: readonly string[]; auth?: readonly string[] },
+  /** The mechanism the scenario asked the client for, when it is the scenario's subject. */
+  logon?: LogonMechanism,
 ): Promise<ConfigurationProof> {
   // A bulk transfer's capture is read only as far as the proof decodes it.
   const all = trace.leadingFrames === undefined ? await trace.wireFrames() : await trace.leadingFrames(PROOF_CAPTURE_BYTES);
@@ -441,5 +470,7 @@ export async function proveCellConfiguration(
     : await decodeWithServerKeys(frames, target.sessionKeys?.bind(target));
   const { expect } = target.profile;
   const declaration: Declaration = { settings: declaredSettings(target), encryptedShares: expect.encryptedShares };
-  return proveConfiguration(wire, declaration, { scope, keys, declares, ...(truncated === undefined ? {} : { truncated }) });
+  // A remote server's declaration says nothing of its logon mechanism (it may be in a domain the harness does not know).
+  const authMechanism = target.provider === 'remote' ? undefined : (logon ?? expect.authMechanism);
+  return proveConfiguration(wire, declaration, { scope, keys, declares, ...(authMechanism === undefined ? {} : { authMechanism }), ...(truncated === undefined ? {} : { truncated }) });
 }

@@ -47,6 +47,8 @@ export const NegotiatedSettings = z
     preauthIntegrity: z.boolean(),
     encryption: z.boolean(),
     signing: z.boolean(),
+    /** The logon mechanism: negotiated, the one the SESSION_SETUP carried; declared, a client offering Kerberos and NTLM (absent in files written before it was recorded). */
+    authMechanism: z.enum(['ntlm', 'kerberos']).optional(),
   })
   .strict();
 export type NegotiatedSettings = z.infer<typeof NegotiatedSettings>;

@@ -44,9 +44,11 @@ test('SMB_INTEROP_PROVIDER: one provider, all, a comma list, unset; anything els
 test('without a choice only native targets are listed; container targets are one per profile and Samba image', () => {
   const catalog = catalogOf({});
   expect(targetSpecs(catalog).map((s) => s.name).slice(0, 2)).toEqual(['smb302-ccm@native', 'smb311-gcm@native']);
-  expect(targetSpecs(catalog)).toHaveLength(10);
+  expect(targetSpecs(catalog)).toHaveLength(12);
   const both = targetSpecs(catalog, { providers: ['native', 'container'] });
-  expect(both).toHaveLength(40);
+  // A domain profile's DC runs natively only.
+  expect(both).toHaveLength(42);
+  expect(both.filter((s) => s.profile.domain !== undefined).map((s) => s.name)).toEqual(['ad-kerberos@native', 'ad-negotiate@native']);
   expect(both.slice(0, 4).map((s) => [s.name, s.provider, s.image ?? null])).toEqual([
     ['smb302-ccm@native', 'native', null],
     ['smb302-ccm@samba-4.17', 'container', 'samba-4.17'],
@@ -75,7 +77,7 @@ test('the config chooses providers and images globally and per profile; the envi
   expect(names.filter((n) => n.startsWith('smb311-gcm@'))).toEqual(['smb311-gcm@native', 'smb311-gcm@samba-4.17', 'smb311-gcm@samba-4.22']);
   // SMB_INTEROP_PROVIDER=native: a profile's own list is narrowed, never widened.
   const nativeOnly = targetSpecs(catalog, { providers: ['native'] }).map((s) => s.name);
-  expect(nativeOnly).toHaveLength(10);
+  expect(nativeOnly).toHaveLength(12);
   expect(nativeOnly.every((n) => n.endsWith('@native'))).toBe(true);
 });
 
@@ -101,7 +103,7 @@ test('a remote declaration becomes the profile a client offering everything shou
   expect(profile.shares.map((s) => s.name)).toEqual(['interop']);
   expect(profile.expect).toEqual({
     dialect: '3.1.1', cipher: 'AES-128-GCM', signingAlgorithm: 'AES-128-GMAC', preauthIntegrity: true,
-    encryption: true, signing: true, encryptedShares: [],
+    encryption: true, signing: true, encryptedShares: [], authMechanism: 'ntlm',
   });
   expect(azure!.port).toBe(445);
   expect(azure!.probeTimeoutMs).toBe(3000);
@@ -114,7 +116,7 @@ test('a remote declaration becomes the profile a client offering everything shou
     },
   }).remoteTargets;
   expect(remoteProfile(win!).expect).toEqual({
-    dialect: '3.0.2', cipher: null, signingAlgorithm: null, preauthIntegrity: false, encryption: false, signing: false, encryptedShares: [],
+    dialect: '3.0.2', cipher: null, signingAlgorithm: null, preauthIntegrity: false, encryption: false, signing: false, encryptedShares: [], authMechanism: 'ntlm',
   });
 });
 

@@ -9,6 +9,7 @@ import { TargetNotConfiguredError, TargetStartError } from './errors.js';
 import { remoteProfile, remoteStatus, remoteTargetName, startRemoteTarget, type NamedRemoteTarget } from './remote/remote-target.js';
 import { containerEngineAvailable } from './samba/container-engine.js';
 import { startNativeTarget } from './samba/native.js';
+import { startDomainTarget } from './samba/domain-target.js';
 import type { StartedTarget } from './target.js';
 
 export { containerEngineAvailable, TargetNotConfiguredError, TargetStartError };
@@ -71,7 +72,8 @@ export function targetSpecs(catalog: Catalog, selection: TargetSelection = {}): 
     if (providers.includes('native')) {
       specs.push({ name: `${profile.name}@native`, profile, provider: 'native', status: READY });
     }
-    if (providers.includes('container')) {
+    // A domain profile's DC runs natively only: the Samba images carry no AD DC packages.
+    if (providers.includes('container') && profile.domain === undefined) {
       const images = selection.sambaImages ?? own?.sambaImages ?? catalog.providerChoice?.sambaImages ?? SAMBA_IMAGE_NAMES;
       for (const image of images) {
         specs.push({ name: `${profile.name}@${image}`, profile, provider: 'container', image, status: READY });
@@ -102,6 +104,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Samba's debug level (native and container); 3 shows each failed request with its NTSTATUS. */
   logLevel?: number;
+  /** How long a domain target waits for another one's DC to stop (one DC runs per machine at a time); default 240 s. */
+  domainLockTimeoutMs?: number;
 }
 
 export async function startTarget(spec: TargetSpec, options: StartOptions = {}): Promise<StartedTarget> {
@@ -109,6 +113,10 @@ export async function startTarget(spec: TargetSpec, options: StartOptions = {}):
   try {
     switch (spec.provider) {
       case 'native':
+        if (spec.profile.domain !== undefined) {
+          const lock = options.domainLockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.domainLockTimeoutMs };
+          return await startDomainTarget(spec.profile, { ...logLevel, ...lock });
+        }
         return await startNativeTarget(spec.profile, logLevel);
       case 'container': {
         // Loaded on first use: testcontainers takes a quarter of a second to import, and runs

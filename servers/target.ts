@@ -38,6 +38,18 @@ export interface ServerSession {
   trees: Array<{ share: string; encryption: string; signing: string }>;
 }
 
+/** How a client gets Kerberos tickets for a target in a domain. */
+export interface TargetKerberos {
+  /** The realm, upper case (INTEROP.TEST); users log on as `<username>@<realm>`. */
+  realm: string;
+  /** The realm's KDC as `host:port`: no DNS look-up needed. */
+  kdc: string;
+  /** The server's host name: its service principal is cifs/<serviceHost> (a client connects to `host` by address). */
+  serviceHost: string;
+  /** Whether the server accepts NTLM logons too. */
+  ntlm: boolean;
+}
+
 /** A server that is running and reachable; the same shape for every provider. */
 export interface StartedTarget {
   /** `<profile>@<provider>`, e.g. smb311-gcm@native. */
@@ -50,6 +62,8 @@ export interface StartedTarget {
   readonly serverVersion: string;
   readonly shares: StartedShare[];
   readonly users: TargetUser[];
+  /** Present when the server is in a Kerberos realm (a domain profile). */
+  readonly kerberos?: TargetKerberos;
   share(name: string): StartedShare;
   user(name?: string): TargetUser;
   /** The server's log so far (secrets are never logged by default). */

@@ -4,6 +4,19 @@
  * user's module) and command plug-ins in any language (clients/plugins, clients/PLUGIN-PROTOCOL.md).
  */
 
+/** The logon mechanism a connect asks for: NTLM, Kerberos, or negotiate (Kerberos where it can be had, NTLM otherwise). */
+export type AdapterAuth = 'ntlm' | 'kerberos' | 'negotiate';
+
+/** Where Kerberos tickets come from: no DNS look-up, no system krb5.conf needed. */
+export interface AdapterKerberos {
+  /** Upper-case realm; the user logs on as `<username>@<realm>`. */
+  realm: string;
+  /** The KDC as `host:port`. */
+  kdc: string;
+  /** The server's host name, for its service principal cifs/<serviceHost> (`host` stays the address connected to). */
+  serviceHost: string;
+}
+
 export interface AdapterConnectOptions {
   host: string;
   port: number;
@@ -12,6 +25,9 @@ export interface AdapterConnectOptions {
   username?: string;
   password?: string;
   domain?: string;
+  /** Default 'ntlm'. 'kerberos' and 'negotiate' need `kerberos`. */
+  auth?: AdapterAuth;
+  kerberos?: AdapterKerberos;
   timeoutMs?: number;
   /** Given a reader of what the client writes on its own (a driver's stderr) as soon as it runs, also when connect fails. */
   onDiagnostics?: (read: () => string) => void;

@@ -6,7 +6,14 @@ import { SAMBA_PROTOCOL_NAMES, type Dialect } from '../../servers/catalog/schema
 export type ClientProtection = 'off' | 'sign' | 'encrypt';
 
 export interface SmbclientInvocation {
+  /** The address connected to; with serverName, given with -I. */
   host: string;
+  /** The server's name in the UNC (//name/share), which Kerberos uses for its service principal cifs/<name>. */
+  serverName?: string;
+  /** --use-kerberos: required, desired (Kerberos where it can be had, NTLM otherwise) or off; default smbclient's own. */
+  kerberos?: 'required' | 'desired' | 'off';
+  /** krb5.conf for the realm (KRB5_CONFIG); tickets stay in this process's memory. */
+  krb5Config?: string;
   port: number;
   share: string;
   /** Omit for a guest/anonymous attempt. */
@@ -38,7 +45,9 @@ export interface SmbclientResult {
 
 /** Arguments for smbclient; the commands go with `-c` unless they will be written to stdin. */
 export function smbclientArgs(inv: SmbclientInvocation, commandsOnStdin = false): string[] {
-  const args = [`//${inv.host}/${inv.share}`, '-p', String(inv.port)];
+  const args = [`//${inv.serverName ?? inv.host}/${inv.share}`, '-p', String(inv.port)];
+  if (inv.serverName !== undefined) args.push('-I', inv.host);
+  if (inv.kerberos !== undefined) args.push(`--use-kerberos=${inv.kerberos}`);
   if (!commandsOnStdin) args.push('-c', inv.commands);
   if (inv.username !== undefined) {
     // The password travels in the environment (PASSWD), never on the command line.
@@ -63,6 +72,11 @@ function startSmbclient(inv: SmbclientInvocation, commandsOnStdin: boolean, defa
   delete env.USER;
   delete env.PASSWD;
   if (inv.username !== undefined) env.PASSWD = inv.password ?? '';
+  if (inv.krb5Config !== undefined) {
+    env.KRB5_CONFIG = inv.krb5Config;
+    // The tickets of a logon with a password stay in memory, never in the user's credential cache.
+    env.KRB5CCNAME = 'MEMORY:smb-interop';
+  }
   const child = spawn('smbclient', smbclientArgs(inv, commandsOnStdin), {
     env,
     cwd: inv.cwd,

@@ -11,6 +11,7 @@ import { AdapterError } from './adapter.js';
 import type { AdapterConnectOptions, AdapterEntry, AdapterSession, ClientAdapter } from './adapter.js';
 import { runSmbclient } from './smbclient-cli.js';
 import { registerCleanup } from '../../servers/cleanup.js';
+import { renderKrb5Conf } from '../../servers/samba/ad-dc.js';
 import type { SmbclientInvocation, SmbclientResult } from './smbclient-cli.js';
 
 const CLIENT = 'smbclient';
@@ -58,9 +59,20 @@ class SmbclientSession implements AdapterSession {
   }
 
   private async run(operation: string, path: string, commands: string): Promise<SmbclientResult> {
-    const { host, port, share, username, password, domain, timeoutMs } = this.options;
+    const { host, port, share, username, password, domain, timeoutMs, auth, kerberos } = this.options;
     const invocation: SmbclientInvocation = { host, port, share, commands, cwd: this.scratch, timeoutMs: timeoutMs ?? 60_000 };
     if (username) Object.assign(invocation, { username, password, domain });
+    if (auth === 'ntlm') invocation.kerberos = 'off';
+    else if (auth !== undefined && kerberos !== undefined && username) {
+      // smbclient names the principal from the user name: user@REALM, not DOMAIN\user.
+      Object.assign(invocation, {
+        serverName: kerberos.serviceHost,
+        kerberos: auth === 'kerberos' ? 'required' : 'desired',
+        krb5Config: join(this.scratch, 'krb5.conf'),
+        username: `${username}@${kerberos.realm}`,
+        domain: undefined,
+      });
+    }
     const result = await runSmbclient(invocation);
     const where = `${operation} ${path} on //${host}:${port}/${share}`;
     if (result.timedOut) throw new AdapterError(`smbclient ${where}: no answer within ${invocation.timeoutMs} ms`, CLIENT, operation, path, undefined);
@@ -146,6 +158,7 @@ export const smbclientAdapter: ClientAdapter = {
     const scratch = await mkdtemp(join(tmpdir(), 'smb-interop-smbclient-'));
     const session = new SmbclientSession(options, scratch);
     try {
+      if (options.kerberos !== undefined) await writeFile(join(scratch, 'krb5.conf'), renderKrb5Conf(options.kerberos.realm, options.kerberos.kdc));
       // smbclient connects per operation: prove now that the share is reachable with these credentials.
       await session.readdir('');
     } catch (error) {

@@ -84,7 +84,10 @@ export function typescriptAdapter(options: Partial<SmbClientOptions> = {}): Clie
         password: target.password,
         domain: target.domain,
         timeoutMs: target.timeoutMs,
+        ...(target.auth === undefined ? {} : { auth: target.auth }),
         ...options,
+        // The target's realm, KDC and host name, with the caller's own Kerberos options (a skewed clock) on top.
+        ...(target.kerberos === undefined ? {} : { kerberos: { ...target.kerberos, ...options.kerberos } }),
       });
       try {
         return new TypescriptSession(smb, await smb.connectTree(target.share));

@@ -150,6 +150,10 @@ export function commandAdapter(spec: CommandClient): ClientAdapter {
       const session = new CommandSession(spec.client, driver, driver.hello as Hello, timeoutMs);
       const args: ArgsOf<'connect'> = { host: options.host, port: options.port, share: options.share, timeoutMs: options.timeoutMs ?? timeoutMs };
       if (options.username !== undefined) Object.assign(args, { username: options.username, password: options.password ?? '', domain: options.domain ?? '' });
+      // Older drivers know no Kerberos fields: they are sent only to one that declares Kerberos.
+      if (options.auth !== undefined && (driver.hello as Hello).capabilities.auth.includes('kerberos')) {
+        Object.assign(args, { auth: options.auth, ...(options.kerberos === undefined ? {} : { kerberos: options.kerberos }) });
+      }
       try {
         await session.call('connect', args, '');
       } catch (error) {

@@ -35,3 +35,11 @@ test('a target needs what its column proves: the declared dialect, the cipher wh
   // smb202-legacy: signing optional and unused, no encryption.
   expect(targetNeeds({ dialect: '2.0.2', cipher: null, signingAlgorithm: 'HMAC-SHA256', signing: false, encryption: false })).toEqual({ dialect: '2.0.2' });
 });
+
+test('a server in a realm that refuses NTLM needs a client that has Kerberos; one that accepts NTLM needs nothing more', () => {
+  const expect311 = { dialect: '3.1.1', cipher: 'AES-128-GCM', signingAlgorithm: 'AES-128-GMAC', signing: false, encryption: true } as const;
+  expect(targetNeeds(expect311, { ntlm: false })).toEqual({ dialect: '3.1.1', cipher: 'AES-128-GCM', auth: 'kerberos' });
+  expect(targetNeeds(expect311, { ntlm: true })).toEqual({ dialect: '3.1.1', cipher: 'AES-128-GCM' });
+  const ntlmOnly = { dialects: ['3.1.1'], ciphers: ['AES-128-GCM'], signing: [], auth: ['ntlm'], operations: [] } as Capabilities;
+  expect(unmetNeed('go-smb2', ntlmOnly, targetNeeds(expect311, { ntlm: false }), 'ad-kerberos@native')).toBe('ad-kerberos@native needs kerberos logon; go-smb2 declares ntlm');
+});

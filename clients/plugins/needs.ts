@@ -43,8 +43,13 @@ export function needsFromText(lines: readonly string[]): ClientNeeds {
 }
 
 /** What a target's column proves: the client must be able to negotiate what the target declares. */
-export function targetNeeds(expect: Pick<Expectation, 'dialect' | 'cipher' | 'signingAlgorithm' | 'signing' | 'encryption'>): ClientNeeds {
-  const needs: { dialect: Dialect; cipher?: Cipher; signing?: SigningAlgorithm } = { dialect: expect.dialect };
+export function targetNeeds(
+  expect: Pick<Expectation, 'dialect' | 'cipher' | 'signingAlgorithm' | 'signing' | 'encryption'>,
+  domain?: { ntlm: boolean },
+): ClientNeeds {
+  const needs: { dialect: Dialect; cipher?: Cipher; signing?: SigningAlgorithm; auth?: AuthMethod } = { dialect: expect.dialect };
+  // A server that refuses NTLM admits only clients that can log on with Kerberos.
+  if (domain !== undefined && !domain.ntlm) needs.auth = 'kerberos';
   if (expect.cipher !== null && expect.encryption) needs.cipher = expect.cipher;
   // The signing algorithm is what protects a signed session; an encrypted one is protected by its
   // cipher (MS-SMB2 3.1.4.3), and an unsigned one by nothing the column could prove.

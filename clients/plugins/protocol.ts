@@ -55,6 +55,10 @@ export const OPERATION_SCHEMAS = {
         username: z.string().optional(),
         password: z.string().optional(),
         domain: z.string().optional(),
+        /** Only to a driver that declares `kerberos`: the mechanism to log on with (absent: NTLM). */
+        auth: z.enum(['ntlm', 'kerberos', 'negotiate']).optional(),
+        /** With auth kerberos or negotiate: the realm, its KDC (`host:port`) and the server's host name for cifs/<serviceHost>. */
+        kerberos: z.object({ realm: z.string().min(1), kdc: z.string().min(1), serviceHost: z.string().min(1) }).strict().optional(),
         timeoutMs: z.number().int().positive(),
       })
       .strict(),

@@ -174,3 +174,17 @@ export function logons(wire: DecodedWire): Logon[] {
   }
   return out;
 }
+
+/**
+ * The users a server authorized for SMB sessions logged on with Kerberos, from its own audit
+ * (Samba's auth_audit at level 4: `Successful AuthZ: [SMB2,krb5] user [DOMAIN]\[user] ...`): the
+ * wire cannot show them, since a ticket's client name travels encrypted.
+ */
+export function kerberosSessionUsers(log: string): string[] {
+  const users: string[] = [];
+  for (const line of log.split('\n')) {
+    const m = /^Successful AuthZ: \[SMB2,krb5\] user \[[^\]]*\]\\\[([^\]]+)\]/.exec(line);
+    if (m !== null) users.push(m[1]!.toLowerCase());
+  }
+  return users;
+}

@@ -7,6 +7,7 @@ import { ConfigError, loadCatalog, resolveClients, resolveProfiles, dialectsOf }
 const NAMES = [
   'smb302-ccm', 'smb311-gcm', 'smb311-aes256', 'smb311-signing-gmac', 'smb300-signing-cmac',
   'smb21-signing-hmac', 'smb202-legacy', 'share-encryption', 'guest', 'windows-hardened',
+  'ad-kerberos', 'ad-negotiate',
 ];
 
 function problemsOf(config: unknown): string[] {
@@ -19,7 +20,7 @@ function problemsOf(config: unknown): string[] {
   throw new Error('expected a ConfigError');
 }
 
-test('the built-in catalog holds the ten profiles of the design, each valid', () => {
+test('the built-in catalog holds the twelve profiles of the design, each valid', () => {
   const profiles = resolveProfiles({});
   expect(profiles.map((p) => p.name)).toEqual(NAMES);
   const byName = Object.fromEntries(profiles.map((p) => [p.name, p]));
@@ -29,6 +30,22 @@ test('the built-in catalog holds the ten profiles of the design, each valid', ()
   expect(dialectsOf(byName['share-encryption']!)).toEqual(['2.0.2', '2.1', '3.0', '3.0.2', '3.1.1']);
   expect(byName['share-encryption']!.expect.encryptedShares).toEqual(['secure']);
   expect(byName['guest']!.shares.find((s) => s.guestOk)?.name).toBe('public');
+  expect(byName['ad-kerberos']!.domain).toEqual({ realm: 'INTEROP.TEST', ntlm: false });
+  expect(byName['ad-negotiate']!.domain).toEqual({ realm: 'INTEROP.TEST', ntlm: true });
+  expect(profiles.filter((p) => p.expect.authMechanism === 'kerberos').map((p) => p.name)).toEqual(['ad-kerberos', 'ad-negotiate']);
+});
+
+test('a domain profile is checked: Kerberos needs a realm, a DC has no guests and requires signing, the realm is a DNS name', () => {
+  expect(problemsOf({ profiles: { k: { extends: 'smb311-gcm', expect: { authMechanism: 'kerberos' } } } })).toEqual([
+    'profiles.k.expect.authMechanism: Kerberos needs a domain: add domain: { realm, ntlm }',
+  ]);
+  expect(problemsOf({ profiles: { g: { extends: 'guest', domain: { ntlm: true }, signing: { required: true } } } })).toEqual([
+    'profiles.g.guest: a domain profile has no guest access',
+  ]);
+  expect(problemsOf({ profiles: { s: { extends: 'ad-negotiate', signing: { required: false } } } })).toEqual([
+    'profiles.s.signing.required: a domain controller requires signing (server signing = mandatory)',
+  ]);
+  expect(problemsOf({ profiles: { r: { extends: 'ad-kerberos', domain: { realm: 'interop.test', ntlm: false } } } })[0]).toMatch(/^profiles\.r\.domain\.realm: expected an upper-case DNS name/);
 });
 
 test('a user config adds a profile that extends a built-in one, and overrides another', () => {
@@ -43,7 +60,7 @@ test('a user config adds a profile that extends a built-in one, and overrides an
   expect(added.dialects).toEqual({ min: '3.1.1', max: '3.1.1' });
   const legacy = profiles.find((p) => p.name === 'smb202-legacy')!;
   expect(legacy.signing).toEqual({ required: true, algorithms: ['HMAC-SHA256'] });
-  expect(profiles).toHaveLength(11);
+  expect(profiles).toHaveLength(13);
 });
 
 test('a bad entry names the file, the field and what was expected', () => {

@@ -57,6 +57,29 @@ export const UserSpec = z
   .strict();
 export type UserSpec = z.infer<typeof UserSpec>;
 
+/** Logon mechanisms a server may accept (MS-SPNG: NTLMSSP or Kerberos inside SPNEGO). */
+export const AUTH_MECHANISMS = ['ntlm', 'kerberos'] as const;
+export const AuthMechanism = z.enum(AUTH_MECHANISMS);
+export type AuthMechanism = z.infer<typeof AuthMechanism>;
+
+/**
+ * A profile served by a Samba Active Directory domain controller of its own realm: the users are
+ * domain accounts, and a client can log on with Kerberos (tickets from the DC's KDC for
+ * cifs/dc1.<realm>) and, where `ntlm` allows it, with NTLM.
+ */
+export const DomainSpec = z
+  .object({
+    /** Upper-case DNS name; its first label (at most 15 characters) is the NetBIOS domain. */
+    realm: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9-]{0,14}(\.[A-Z0-9-]+)+$/, 'expected an upper-case DNS name like INTEROP.TEST (first label at most 15 characters)')
+      .default('INTEROP.TEST'),
+    /** Whether the server accepts NTLM logons too (false: `ntlm auth = disabled`, Kerberos only). */
+    ntlm: z.boolean(),
+  })
+  .strict();
+export type DomainSpec = z.infer<typeof DomainSpec>;
+
 /** What a client offering every dialect, cipher and signing algorithm should end up with. */
 export const Expectation = z
   .object({
@@ -73,6 +96,8 @@ export const Expectation = z
     signing: z.boolean(),
     /** Shares whose tree connect must turn encryption on even when the session does not. */
     encryptedShares: z.array(shareName).default([]),
+    /** The logon mechanism of a client that offers Kerberos and NTLM (one that offers only NTLM uses NTLM where the server accepts it). */
+    authMechanism: AuthMechanism.default('ntlm'),
   })
   .strict();
 export type Expectation = z.infer<typeof Expectation>;
@@ -99,6 +124,8 @@ export const Profile = z
     guest: z.object({ enabled: z.boolean() }).strict(),
     /** NTLMv1 and LM refused, anonymous enumeration restricted. */
     hardened: z.boolean().default(false),
+    /** Served by an AD domain controller (native provider only); absent: a standalone smbd with local accounts. */
+    domain: DomainSpec.optional(),
     shares: z.array(ShareSpec).min(1),
     users: z.array(UserSpec).min(1),
     expect: Expectation,
@@ -152,6 +179,15 @@ export const Profile = z
         path: ['expect', 'cipher'],
         message: `${profile.expect.cipher} is not among encryption.ciphers`,
       });
+    }
+    if (profile.expect.authMechanism === 'kerberos' && profile.domain === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['expect', 'authMechanism'], message: 'Kerberos needs a domain: add domain: { realm, ntlm }' });
+    }
+    if (profile.domain !== undefined && profile.guest.enabled) {
+      ctx.addIssue({ code: 'custom', path: ['guest'], message: 'a domain profile has no guest access' });
+    }
+    if (profile.domain !== undefined && !profile.signing.required) {
+      ctx.addIssue({ code: 'custom', path: ['signing', 'required'], message: 'a domain controller requires signing (server signing = mandatory)' });
     }
     if (profile.guest.enabled && !profile.shares.some((s) => s.guestOk)) {
       ctx.addIssue({ code: 'custom', path: ['guest'], message: 'guest is enabled but no share has guestOk' });

@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { renderDcConf, unprefixedLines } from './ad-dc.js';
+import { resolveProfiles } from '../catalog/index.js';
 import { ServerLog } from './server-log.js';
 
 test("smbd's lines through samba lose their daemon prefix, so its key dump is read and kept out of the log text", () => {
@@ -32,4 +33,23 @@ test("the DC's smb.conf puts everything under its directory and binds to its own
   expect(conf).toContain('\tworkgroup = INTEROP');
   expect(conf).toContain('\tdebug encryption = yes');
   for (const line of conf.split('\n').filter((l) => /(dir|directory|file) = /.test(l))) expect(line).toContain('/tmp/dc-x/');
+});
+
+test("a domain profile's SMB settings and shares reach the DC's smb.conf: dialects, signing, encryption, NTLM refused, the log levels", () => {
+  const profiles = resolveProfiles({});
+  const kerberos = profiles.find((p) => p.name === 'ad-kerberos')!;
+  const conf = renderDcConf('/tmp/dc-x', 'INTEROP.TEST', '127.0.0.120', { profile: kerberos, shares: kerberos.shares, logLevel: 3 });
+  for (const line of [
+    'server min protocol = SMB3_11', 'server max protocol = SMB3_11', 'server signing = mandatory', 'server smb encrypt = required',
+    'server smb3 encryption algorithms = aes-128-gcm, aes-128-ccm, aes-256-gcm, aes-256-ccm', 'ntlm auth = disabled',
+    'log level = 1 smb2:3 auth:3 auth_audit:4',
+  ]) expect(conf).toContain(`\t${line}\n`);
+  expect(conf).toContain('[data]\n\tpath = /tmp/dc-x/shares/data\n');
+  expect(conf).not.toContain('[share]');
+  const negotiate = profiles.find((p) => p.name === 'ad-negotiate')!;
+  const both = renderDcConf('/tmp/dc-x', 'INTEROP.TEST', '127.0.0.120', { profile: negotiate, shares: [{ name: 'data', encryption: 'required' }] });
+  expect(both).not.toContain('ntlm auth');
+  expect(both).toContain('\tserver smb3 signing algorithms = aes-128-cmac\n');
+  expect(both).toContain('\tlog level = 1\n');
+  expect(both.slice(both.indexOf('[data]'))).toContain('\tserver smb encrypt = required\n');
 });

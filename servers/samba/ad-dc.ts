@@ -25,10 +25,12 @@ import {
 import { acquireAdDcLock, type AdDcLock } from './ad-dc-lock.js';
 import { ServerLog } from './server-log.js';
 import type { ServerSessionKeys } from './server-keys.js';
+import { protocolSettings, settingLine, shareEncryptionSetting } from './smb-conf.js';
+import type { Profile } from '../catalog/schema.js';
 
 const INSTALL_HINT = 'install it with: sudo apt-get install -y samba-ad-dc samba-ad-provision krb5-user';
 const HOST_NAME = 'DC1';
-const SHARE = 'share';
+const DEFAULT_SHARES: readonly DcShare[] = [{ name: 'share' }];
 const PROVISION_TIMEOUT_MS = 180_000;
 const LOCK_STALE_MS = 300_000;
 const DAEMON_PREFIX = /^\S*\/(?:smbd|winbindd): /;
@@ -43,6 +45,18 @@ export interface AdDcOptions {
   lockTimeoutMs?: number;
   /** Where the DC's directory and the provisioned template live; default the OS temp dir. */
   parentDir?: string;
+  /**
+   * The SMB settings (dialects, signing, encryption, NTLM accepted or not) and shares of a
+   * domain profile; default Samba's DC defaults with one share, `share`.
+   */
+  profile?: Profile;
+  /** Debug level of smbd's SMB2 and authentication classes (the rest logs at 1); default 1. */
+  logLevel?: number;
+}
+
+interface DcShare {
+  name: string;
+  encryption?: Profile['encryption']['mode'];
 }
 
 export interface AdDcUser {
@@ -58,7 +72,16 @@ export class SambaAdDc {
   private readonly options: Required<AdDcOptions>;
 
   constructor(options: AdDcOptions = {}) {
-    this.options = { realm: 'INTEROP.TEST', users: ['alice'], startTimeoutMs: 60_000, lockTimeoutMs: 240_000, parentDir: tmpdir(), ...options };
+    this.options = {
+      realm: options.profile?.domain?.realm ?? 'INTEROP.TEST',
+      users: options.profile?.users.map((u) => u.name) ?? ['alice'],
+      startTimeoutMs: 60_000,
+      lockTimeoutMs: 240_000,
+      parentDir: tmpdir(),
+      profile: undefined as unknown as Profile,
+      logLevel: 1,
+      ...options,
+    };
     if (!/^[A-Z][A-Z0-9-]{0,14}(\.[A-Z0-9-]+)+$/.test(this.options.realm)) {
       throw new TargetStartError('ad-dc', `realm ${this.options.realm} must be an upper-case DNS name like INTEROP.TEST (first label at most 15 characters)`);
     }
@@ -102,16 +125,17 @@ export class SambaAdDc {
       writeOwner(root, owner);
       const address = owner.address;
       await cp(join(template, 'db'), join(root, 'db'), { recursive: true });
-      for (const sub of ['run', 'log', 'cache', 'lock', 'shares/share']) await mkdir(join(root, sub), { recursive: true });
+      const shares = this.options.profile?.shares ?? DEFAULT_SHARES;
+      for (const sub of ['run', 'log', 'cache', 'lock', ...shares.map((share) => `shares/${share.name}`)]) await mkdir(join(root, sub), { recursive: true });
       // mkdtemp makes 0700; smbd serves the share as the user's own uid, which must reach it.
       await chmod(root, 0o755);
-      await chmod(join(root, 'shares', SHARE), 0o777);
+      for (const share of shares) await chmod(join(root, 'shares', share.name), 0o777);
       const confPath = join(root, 'smb.conf');
-      await writeFile(confPath, renderDcConf(root, realm, address));
+      await writeFile(confPath, renderDcConf(root, realm, address, { profile: this.options.profile, shares, logLevel: this.options.logLevel }));
       const krb5ConfPath = join(root, 'krb5.conf');
       await writeFile(krb5ConfPath, renderKrb5Conf(realm, address));
 
-      child = spawn('/usr/sbin/samba', ['-i', '-s', confPath, '--debug-stdout', '-d1'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      child = spawn('/usr/sbin/samba', ['-i', '-s', confPath, '--debug-stdout'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       owner.sambaPid = child.pid;
       writeOwner(root, owner);
       child.stdout?.on('data', unprefixedLines((line) => log.push(`${line}\n`)));
@@ -130,7 +154,7 @@ export class SambaAdDc {
         users.push(user);
       }
       return new StartedAdDc({
-        realm, address, root, confPath, krb5ConfPath, users, process: child, log, unregister, lock,
+        realm, address, root, confPath, krb5ConfPath, users, shares: shares.map((share) => share.name), process: child, log, unregister, lock,
         owner, timings: { provisionMs: provisionedMs, lockWaitMs, readyMs, totalMs: Date.now() - started },
       });
     } catch (error) {
@@ -161,6 +185,7 @@ interface StartedAdDcInit {
   confPath: string;
   krb5ConfPath: string;
   users: AdDcUser[];
+  shares: string[];
   process: ChildProcess;
   log: ServerLog;
   unregister: () => void;
@@ -177,9 +202,14 @@ export class StartedAdDc {
   readonly address: string;
   /** The DC's DNS name, `dc1.<realm>`: the host of its service principal cifs/dc1.<realm>. */
   readonly hostName: string;
-  readonly share = SHARE;
+  /** The first share's name. */
+  readonly share: string;
+  /** The first share's directory. */
   readonly sharePath: string;
+  /** Every share's directory by name. */
+  readonly sharePaths: Readonly<Record<string, string>>;
   readonly root: string;
+  readonly confPath: string;
   readonly krb5ConfPath: string;
   readonly users: readonly AdDcUser[];
   readonly timings: AdDcTimings;
@@ -190,8 +220,11 @@ export class StartedAdDc {
     this.domain = init.realm.split('.')[0]!;
     this.address = init.address;
     this.hostName = `${HOST_NAME.toLowerCase()}.${init.realm.toLowerCase()}`;
-    this.sharePath = join(init.root, 'shares', SHARE);
+    this.share = init.shares[0]!;
+    this.sharePaths = Object.fromEntries(init.shares.map((name) => [name, join(init.root, 'shares', name)]));
+    this.sharePath = this.sharePaths[this.share]!;
     this.root = init.root;
+    this.confPath = init.confPath;
     this.krb5ConfPath = init.krb5ConfPath;
     this.users = init.users;
     this.timings = init.timings;
@@ -205,6 +238,16 @@ export class StartedAdDc {
 
   log(): string {
     return this.init.log.text();
+  }
+
+  /** Log lines from `since` on. */
+  logSince(since: Date): string {
+    return this.init.log.since(since);
+  }
+
+  /** samba's process id (the leader of the DC's processes). */
+  get pid(): number | undefined {
+    return this.init.process.pid;
   }
 
   /** The SMB sessions' keys as the DC's smbd logged them (debug encryption): they decrypt and verify a capture of any client. Secret. */
@@ -307,8 +350,32 @@ async function provisionedTemplate(parentDir: string, realm: string): Promise<st
  * writes goes under the DC's directory except winbindd's socket, whose directory libwbclient
  * takes from its built-in default (smbd in a DC fails SESSION_SETUP with any other).
  */
-export function renderDcConf(root: string, realm: string, address: string): string {
+export interface DcConfOptions {
+  /** A domain profile's SMB settings; absent: the DC's defaults. */
+  profile?: Profile | undefined;
+  shares?: readonly DcShare[];
+  /** Level of the smb2 and auth debug classes (everything else logs at 1). */
+  logLevel?: number;
+}
+
+export function renderDcConf(root: string, realm: string, address: string, options: DcConfOptions = {}): string {
   const db = join(root, 'db');
+  const level = options.logLevel ?? 1;
+  const smb = options.profile === undefined ? [] : protocolSettings(options.profile).map(settingLine);
+  // NTLM stays at the DC's default (NTLMv2 only) where the profile accepts it.
+  if (options.profile?.domain?.ntlm === false) smb.push('ntlm auth = disabled');
+  const share = (s: DcShare): string[] => [
+    '',
+    `[${s.name}]`,
+    `\tpath = ${join(root, 'shares', s.name)}`,
+    '\tread only = no',
+    // Plain POSIX permissions: the DC's default acl_xattr would leave a fresh share without an NT ACL that admits its users.
+    '\tvfs objects = dfs_samba4',
+    // As on a native target: the domain's users share their primary group (Domain Users), which may write.
+    '\tcreate mask = 0664',
+    '\tdirectory mask = 0775',
+    ...shareEncryptionSetting(s.encryption).map((setting) => `\t${settingLine(setting)}`),
+  ];
   return [
     '[global]',
     `\tnetbios name = ${HOST_NAME}`,
@@ -327,21 +394,20 @@ export function renderDcConf(root: string, realm: string, address: string): stri
     `\tncalrpc dir = ${join(root, 'run', 'ncalrpc')}`,
     `\tntp signd socket directory = ${join(root, 'run', 'ntp_signd')}`,
     `\tlog file = ${join(root, 'log', 'log.%m')}`,
+    // smbd's failed requests (smb2) and logons (auth) at the target's level; the audit of every logon (auth_audit: the KDC's, and at 4 the SMB sessions' authorization); the rest at 1.
+    `\tlog level = 1${level > 1 ? ` smb2:${level} auth:${level} auth_audit:${Math.max(level, 4)}` : ''}`,
     '\tload printers = no',
     '\tdisable spoolss = yes',
+    '\tserver multi channel support = no',
     '\tdebug encryption = yes',
-    '',
-    `[${SHARE}]`,
-    `\tpath = ${join(root, 'shares', SHARE)}`,
-    '\tread only = no',
-    // Plain POSIX permissions: the DC's default acl_xattr would leave a fresh share without an NT ACL that admits its users.
-    '\tvfs objects = dfs_samba4',
+    ...smb.map((line) => `\t${line}`),
+    ...(options.shares ?? DEFAULT_SHARES).flatMap(share),
     '',
   ].join('\n');
 }
 
-/** krb5.conf for tools (kinit, smbclient -k) that reach this DC's KDC by address, no DNS. */
-export function renderKrb5Conf(realm: string, address: string): string {
+/** krb5.conf for tools (kinit, smbclient -k) that reach a realm's KDC (`host` or `host:port`) with no DNS. */
+export function renderKrb5Conf(realm: string, kdc: string): string {
   return [
     '[libdefaults]',
     `\tdefault_realm = ${realm}`,
@@ -351,7 +417,7 @@ export function renderKrb5Conf(realm: string, address: string): string {
     '',
     '[realms]',
     `\t${realm} = {`,
-    `\t\tkdc = ${address}`,
+    `\t\tkdc = ${kdc}`,
     '\t}',
     '',
     '[domain_realm]',

@@ -15,7 +15,7 @@ const answer = (l: Logon): string => (l.response === undefined ? 'no answer' : l
 /** Portable: logons read from the wire (the NTLM AUTHENTICATE sent, the server's SESSION_SETUP answer). */
 forEachClient((client, suffix) => {
   test.describe(`auth${suffix}`, () => {
-    test(`an NTLMv2 logon as a known user gives an authenticated session the server keeps (read from the wire)${suffix}`, scenario({ id: 'auth/ntlmv2-login', client }), async ({ adapter, target, cellWire }) => {
+    test(`an NTLMv2 logon as a known user gives an authenticated session the server keeps (read from the wire)${suffix}`, scenario({ id: 'auth/ntlmv2-login', client, logon: 'ntlm' }), async ({ adapter, target, cellWire }) => {
       await adapter.session.writeFile(`${adapter.dir}/in.txt`, Buffer.from('logged on'));
       await adapter.session.close();
       const wire = await cellWire();
@@ -33,7 +33,7 @@ forEachClient((client, suffix) => {
       expect(writes.map((m) => m.header.statusName), 'the server\'s WRITE answers on those sessions').toContain('STATUS_SUCCESS');
     });
 
-    test(`a wrong password is STATUS_LOGON_FAILURE on SESSION_SETUP${suffix}`, scenario({ id: 'auth/wrong-password', client }), async ({ openAdapter, target, cellWire }) => {
+    test(`a wrong password is STATUS_LOGON_FAILURE on SESSION_SETUP${suffix}`, scenario({ id: 'auth/wrong-password', client, logon: 'ntlm' }), async ({ openAdapter, target, cellWire }) => {
       const error = await failureOf(openAdapter({ password: 'not-the-password' }).then((s) => s.exists('anything')));
       if (error.statusName !== undefined) expect(error.statusName, 'the status the client reports').toBe('STATUS_LOGON_FAILURE');
       const wrong = logons(await cellWire()).filter((l) => l.authenticate.user.toLowerCase() === target.user().username.toLowerCase());
@@ -41,7 +41,7 @@ forEachClient((client, suffix) => {
       expect(wrong.map(answer)).toEqual(wrong.map(() => 'STATUS_LOGON_FAILURE'));
     });
 
-    test(`an unknown user is refused, or mapped to guest where the target admits guests (the server's answer on the wire)${suffix}`, scenario({ id: 'auth/unknown-user', client }), async ({ openAdapter, target, cellWire }) => {
+    test(`an unknown user is refused, or mapped to guest where the target admits guests (the server's answer on the wire)${suffix}`, scenario({ id: 'auth/unknown-user', client, logon: 'ntlm' }), async ({ openAdapter, target, cellWire }) => {
       // Whether the client then accepts a guest session is its own policy; the server's answer is the subject.
       await openAdapter({ username: 'nosuchuser', password: 'whatever' }).then((s) => s.exists('anything')).catch(() => undefined);
       const unknown = logons(await cellWire()).filter((l) => l.authenticate.user === 'nosuchuser');
