@@ -111,6 +111,8 @@ export const Requirement = {
   domain: 'domain',
   /** The server is in a realm and refuses NTLM logons. */
   kerberosOnly: 'kerberos-only',
+  /** The harness reads the server's own log (native and container targets; a remote server keeps it). */
+  serverLog: 'server-log',
 } as const;
 
 export type RequirementId = (typeof Requirement)[keyof typeof Requirement];

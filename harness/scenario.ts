@@ -112,5 +112,7 @@ export function unmetRequirement(requirement: RequirementId, target: StartedTarg
     case Requirement.kerberosOnly:
       return target.kerberos === undefined ? `${target.name} is in no Kerberos realm the harness knows (not a domain profile)`
         : target.kerberos.ntlm ? `${target.name} accepts NTLM logons too` : undefined;
+    case Requirement.serverLog:
+      return target.provider === 'remote' ? `${target.name} keeps its log to itself (remote server)` : undefined;
   }
 }

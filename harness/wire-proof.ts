@@ -470,7 +470,7 @@ export async function proveCellConfiguration(
     : await decodeWithServerKeys(frames, target.sessionKeys?.bind(target));
   const { expect } = target.profile;
   const declaration: Declaration = { settings: declaredSettings(target), encryptedShares: expect.encryptedShares };
-  // A remote server's declaration says nothing of its logon mechanism (it may be in a domain the harness does not know).
-  const authMechanism = target.provider === 'remote' ? undefined : (logon ?? expect.authMechanism);
+  // A remote server outside a realm the config names may still be in a domain: its logon mechanism is then not declared.
+  const authMechanism = target.provider === 'remote' && target.kerberos === undefined ? undefined : (logon ?? expect.authMechanism);
   return proveConfiguration(wire, declaration, { scope, keys, declares, ...(authMechanism === undefined ? {} : { authMechanism }), ...(truncated === undefined ? {} : { truncated }) });
 }

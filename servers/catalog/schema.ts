@@ -124,7 +124,7 @@ export const Profile = z
     guest: z.object({ enabled: z.boolean() }).strict(),
     /** NTLMv1 and LM refused, anonymous enumeration restricted. */
     hardened: z.boolean().default(false),
-    /** Served by an AD domain controller (native provider only); absent: a standalone smbd with local accounts. */
+    /** In a Kerberos realm. Native provider: served by a Samba AD domain controller; remote: a server in that realm. Absent: local accounts, NTLM. */
     domain: DomainSpec.optional(),
     shares: z.array(ShareSpec).min(1),
     users: z.array(UserSpec).min(1),
@@ -185,9 +185,6 @@ export const Profile = z
     }
     if (profile.domain !== undefined && profile.guest.enabled) {
       ctx.addIssue({ code: 'custom', path: ['guest'], message: 'a domain profile has no guest access' });
-    }
-    if (profile.domain !== undefined && !profile.signing.required) {
-      ctx.addIssue({ code: 'custom', path: ['signing', 'required'], message: 'a domain controller requires signing (server signing = mandatory)' });
     }
     if (profile.guest.enabled && !profile.shares.some((s) => s.guestOk)) {
       ctx.addIssue({ code: 'custom', path: ['guest'], message: 'guest is enabled but no share has guestOk' });

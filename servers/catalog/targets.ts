@@ -54,6 +54,21 @@ export const RemoteDeclaration = z
   });
 export type RemoteDeclaration = z.infer<typeof RemoteDeclaration>;
 
+/** A remote server's realm: where a client gets Kerberos tickets for it (no DNS look-up). */
+export const RemoteKerberos = z
+  .object({
+    /** Upper-case realm, e.g. CORP.EXAMPLE.COM; users log on as `<username>@<realm>`. */
+    realm: z.string().regex(/^[A-Z0-9][A-Z0-9.-]*$/, 'expected the realm in upper case, e.g. CORP.EXAMPLE.COM'),
+    /** The KDC (a domain controller): `host` or `host:port` (default port 88). */
+    kdc: z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'expected host or host:port'),
+    /** The server's name in its service principal cifs/<name>; default `host` (then a name, not an address). */
+    serviceHost: z.string().regex(/^[A-Za-z0-9.-]+$/, 'expected a host name').optional(),
+    /** Whether the server also accepts NTLM logons; default true. */
+    ntlm: z.boolean().default(true),
+  })
+  .strict();
+export type RemoteKerberos = z.infer<typeof RemoteKerberos>;
+
 /**
  * A Windows Server or Azure Files share. Credentials are never written in the config: it names
  * the environment variables that hold them.
@@ -69,9 +84,16 @@ export const RemoteTargetConfig = z
     passwordEnv: envName,
     /** TCP connect probe before the target counts as started. */
     probeTimeoutMs: z.number().int().min(100).max(60_000).default(3000),
+    /** The server is in a realm: clients that have Kerberos log on with it (negotiate). */
+    kerberos: RemoteKerberos.optional(),
     declares: RemoteDeclaration,
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.kerberos !== undefined && t.kerberos.serviceHost === undefined && /^[\d.]+$|:/.test(t.host)) {
+      ctx.addIssue({ code: 'custom', path: ['kerberos', 'serviceHost'], message: `host ${t.host} is an address: name the server for its service principal cifs/<name>` });
+    }
+  });
 export type RemoteTargetConfig = z.infer<typeof RemoteTargetConfig>;
 
 export const remoteTargetName = z

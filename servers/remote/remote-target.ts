@@ -10,7 +10,7 @@ import type { RemoteDeclaration, RemoteTargetConfig } from '../catalog/targets.j
 import { TargetNotConfiguredError, TargetStartError } from '../errors.js';
 import { tcpProbe } from '../ports.js';
 import { findShare, findUser, startedShares } from '../target-common.js';
-import type { StartedShare, StartedTarget, TargetUser } from '../target.js';
+import type { StartedShare, StartedTarget, TargetKerberos, TargetUser } from '../target.js';
 
 export type NamedRemoteTarget = RemoteTargetConfig & { name: string };
 
@@ -48,9 +48,11 @@ export function remoteProfile(target: NamedRemoteTarget): Profile {
     signing: { required: d.signing === 'required', algorithms: [signingAlgorithm] },
     encryption: { mode: d.encryption, ciphers: [cipher] },
     guest: { enabled: false },
+    ...(target.kerberos === undefined ? {} : { domain: { realm: target.kerberos.realm, ntlm: target.kerberos.ntlm } }),
     shares: [{ name: target.share }],
     users: [{ name: 'user' }],
     expect: {
+      ...(target.kerberos === undefined ? {} : { authMechanism: 'kerberos' }),
       dialect,
       cipher: encrypts ? cipher : null,
       signingAlgorithm: signs ? signingAlgorithm : null,
@@ -94,9 +96,15 @@ export class StartedRemoteTarget implements StartedTarget {
   readonly serverVersion: string;
   readonly shares: StartedShare[];
   readonly users: TargetUser[];
+  readonly kerberos?: TargetKerberos;
 
   constructor(readonly name: string, readonly config: NamedRemoteTarget, readonly profile: Profile, user: TargetUser) {
     this.host = config.host;
+    const realm = config.kerberos;
+    if (realm !== undefined) {
+      const kdc = /:\d+$/.test(realm.kdc) ? realm.kdc : `${realm.kdc}:88`;
+      this.kerberos = { realm: realm.realm, kdc, serviceHost: realm.serviceHost ?? config.host, ntlm: realm.ntlm };
+    }
     this.port = config.port;
     // The version is only known once a session is up (and Azure Files does not say): name the kind.
     this.serverVersion = KIND_LABEL[config.kind];
