@@ -328,6 +328,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
           share: options.share ?? target.shares[0]!.name,
           ...credentials,
           ...(options.guest ? {} : logonOptions(target, cell.capabilities, { auth: options.auth ?? scenarioLogon(testInfo), serviceHost: options.serviceHost })),
+          dialects: { ...target.profile.dialects },
           timeoutMs: CLIENT_TIMEOUT_MS,
           onDiagnostics: (reader: () => string) => (read = reader),
         });
@@ -380,6 +381,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
       password: user.password,
       domain: user.domain,
       ...logonOptions(target, cell.capabilities, { auth: scenarioLogon(testInfo) }),
+      dialects: { ...target.profile.dialects },
       timeoutMs: CLIENT_TIMEOUT_MS,
       onDiagnostics: (read: () => string) => (diagnostics = read),
     };

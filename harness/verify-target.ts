@@ -1,4 +1,7 @@
-import { holdSmbclientSession, type SmbclientInvocation } from '../clients/adapters/smbclient-cli.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { holdSmbclientSession, kerberosInvocation, type SmbclientInvocation } from '../clients/adapters/smbclient-cli.js';
 import type { ServerSession, StartedTarget } from '../servers/target.js';
 
 /** What the server reported for one reference-client session on one share. */
@@ -30,8 +33,11 @@ const POLL_MS = 20;
 export async function observeShare(target: StartedTarget, share: string, extra: Partial<SmbclientInvocation> = {}, timeoutMs = 15_000): Promise<ShareObservation> {
   if (!target.serverSessions) throw new Error(`${target.name}: the ${target.provider} provider cannot report server sessions`);
   const user = target.user();
+  // In a realm, smbclient logs on with Kerberos (a domain may refuse NTLM); its krb5.conf lives in a directory of this call's own.
+  const scratch = target.kerberos === undefined ? undefined : mkdtempSync(join(tmpdir(), 'smb-interop-verify-'));
+  const logon = scratch === undefined ? {} : kerberosInvocation(target.kerberos!, user.username, 'required', scratch);
   const held = holdSmbclientSession({
-    host: target.host, port: target.port, share, username: user.username, password: user.password, commands: 'ls', ...extra,
+    host: target.host, port: target.port, share, username: user.username, password: user.password, commands: 'ls', ...logon, ...extra,
   });
   let failed: string | undefined;
   void held.exited.then((r) => (failed = `smbclient exited: ${r.status ?? `code ${r.code}`} ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}`));
@@ -52,6 +58,7 @@ export async function observeShare(target: StartedTarget, share: string, extra: 
     throw new Error(`${target.name} share ${share}: no session appeared on the server within ${timeoutMs} ms`);
   } finally {
     await held.close();
+    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
   }
 }
 

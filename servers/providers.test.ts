@@ -46,9 +46,10 @@ test('without a choice only native targets are listed; container targets are one
   expect(targetSpecs(catalog).map((s) => s.name).slice(0, 2)).toEqual(['smb302-ccm@native', 'smb311-gcm@native']);
   expect(targetSpecs(catalog)).toHaveLength(12);
   const both = targetSpecs(catalog, { providers: ['native', 'container'] });
-  // A domain profile's DC runs natively only.
-  expect(both).toHaveLength(42);
-  expect(both.filter((s) => s.profile.domain !== undefined).map((s) => s.name)).toEqual(['ad-kerberos@native', 'ad-negotiate@native']);
+  expect(both).toHaveLength(48);
+  expect(both.filter((s) => s.profile.domain !== undefined && s.provider === 'container').map((s) => s.name)).toEqual([
+    'ad-kerberos@samba-4.17', 'ad-kerberos@samba-4.22', 'ad-kerberos@samba-4.25', 'ad-negotiate@samba-4.17', 'ad-negotiate@samba-4.22', 'ad-negotiate@samba-4.25',
+  ]);
   expect(both.slice(0, 4).map((s) => [s.name, s.provider, s.image ?? null])).toEqual([
     ['smb302-ccm@native', 'native', null],
     ['smb302-ccm@samba-4.17', 'container', 'samba-4.17'],
@@ -57,7 +58,7 @@ test('without a choice only native targets are listed; container targets are one
   ]);
   const one = targetSpecs(catalog, { providers: ['container'], sambaImages: ['samba-4.22'] });
   expect(one.map((s) => s.name)).toContain('guest@samba-4.22');
-  expect(one).toHaveLength(10);
+  expect(one).toHaveLength(12);
 });
 
 test('the config chooses providers and images globally and per profile; the environment overrides the global choice', () => {
@@ -165,6 +166,8 @@ test('a Samba image tag is a hash of the build context and the suite: stable, an
     expect(sambaImageTag('samba-4.22', dir)).toMatch(/^smb-interop\/samba:trixie-[0-9a-f]{12}$/);
     writeFileSync(join(dir, 'Dockerfile'), 'FROM debian:bookworm-slim\nRUN true\n');
     expect(sambaImageTag('samba-4.17', dir)).not.toBe(first);
+    // The AD DC's image has a repository of its own: building one never replaces the other.
+    expect(sambaImageTag('samba-4.25', dir, 'samba-ad-dc')).toMatch(/^smb-interop\/samba-ad-dc:sid-[0-9a-f]{12}$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

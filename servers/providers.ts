@@ -72,8 +72,7 @@ export function targetSpecs(catalog: Catalog, selection: TargetSelection = {}): 
     if (providers.includes('native')) {
       specs.push({ name: `${profile.name}@native`, profile, provider: 'native', status: READY });
     }
-    // A domain profile's DC runs natively only: the Samba images carry no AD DC packages.
-    if (providers.includes('container') && profile.domain === undefined) {
+    if (providers.includes('container')) {
       const images = selection.sambaImages ?? own?.sambaImages ?? catalog.providerChoice?.sambaImages ?? SAMBA_IMAGE_NAMES;
       for (const image of images) {
         specs.push({ name: `${profile.name}@${image}`, profile, provider: 'container', image, status: READY });
@@ -121,6 +120,10 @@ export async function startTarget(spec: TargetSpec, options: StartOptions = {}):
       case 'container': {
         // Loaded on first use: testcontainers takes a quarter of a second to import, and runs
         // without container targets (every Playwright worker loads this module) should not pay it.
+        if (spec.profile.domain !== undefined) {
+          const { startContainerDomainTarget } = await import('./samba/container-dc.js');
+          return await startContainerDomainTarget(spec.profile, { image: spec.image ?? 'samba-4.22', ...logLevel });
+        }
         const { startContainerTarget } = await import('./samba/container.js');
         return await startContainerTarget(spec.profile, { image: spec.image ?? 'samba-4.17', ...logLevel });
       }

@@ -4,6 +4,8 @@
  * user's module) and command plug-ins in any language (clients/plugins, clients/PLUGIN-PROTOCOL.md).
  */
 
+import type { Dialect } from '../../servers/catalog/schema.js';
+
 /** The logon mechanism a connect asks for: NTLM, Kerberos, or negotiate (Kerberos where it can be had, NTLM otherwise). */
 export type AdapterAuth = 'ntlm' | 'kerberos' | 'negotiate';
 
@@ -28,6 +30,8 @@ export interface AdapterConnectOptions {
   /** Default 'ntlm'. 'kerberos' and 'negotiate' need `kerberos`. */
   auth?: AdapterAuth;
   kerberos?: AdapterKerberos;
+  /** The dialects the target admits, as it declares them: a hint for a client that must be told which to offer (it still offers what it offers). */
+  dialects?: { min: Dialect; max: Dialect };
   timeoutMs?: number;
   /** Given a reader of what the client writes on its own (a driver's stderr) as soon as it runs, also when connect fails. */
   onDiagnostics?: (read: () => string) => void;

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SAMBA_PROTOCOL_NAMES, type Dialect } from '../../servers/catalog/schema.js';
+import { renderKrb5Conf } from '../../servers/samba/ad-dc.js';
 
 /** Samba's smbclient, the reference client, driven as a subprocess. */
 
@@ -41,6 +44,22 @@ export interface SmbclientResult {
   /** First NT_STATUS_* name smbclient printed, if any. */
   status: string | undefined;
   timedOut: boolean;
+}
+
+/**
+ * What makes an invocation a Kerberos logon in `realm`: the server by name (its principal
+ * cifs/<serviceHost>) at the address connected to, the principal `user@REALM`, and a krb5.conf
+ * naming the KDC, written into `dir` (the caller's own directory, removed with it).
+ */
+export function kerberosInvocation(
+  realm: { realm: string; kdc: string; serviceHost: string },
+  username: string,
+  mode: 'required' | 'desired',
+  dir: string,
+): Pick<SmbclientInvocation, 'serverName' | 'kerberos' | 'krb5Config' | 'username' | 'domain'> {
+  const krb5Config = join(dir, 'krb5.conf');
+  writeFileSync(krb5Config, renderKrb5Conf(realm.realm, realm.kdc));
+  return { serverName: realm.serviceHost, kerberos: mode, krb5Config, username: `${username}@${realm.realm}`, domain: undefined };
 }
 
 /** Arguments for smbclient; the commands go with `-c` unless they will be written to stdin. */

@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdapterError } from './adapter.js';
 import type { AdapterConnectOptions, AdapterEntry, AdapterSession, ClientAdapter } from './adapter.js';
-import { runSmbclient } from './smbclient-cli.js';
+import { kerberosInvocation, runSmbclient } from './smbclient-cli.js';
 import { registerCleanup } from '../../servers/cleanup.js';
-import { renderKrb5Conf } from '../../servers/samba/ad-dc.js';
 import type { SmbclientInvocation, SmbclientResult } from './smbclient-cli.js';
 
 const CLIENT = 'smbclient';
@@ -65,13 +64,7 @@ class SmbclientSession implements AdapterSession {
     if (auth === 'ntlm') invocation.kerberos = 'off';
     else if (auth !== undefined && kerberos !== undefined && username) {
       // smbclient names the principal from the user name: user@REALM, not DOMAIN\user.
-      Object.assign(invocation, {
-        serverName: kerberos.serviceHost,
-        kerberos: auth === 'kerberos' ? 'required' : 'desired',
-        krb5Config: join(this.scratch, 'krb5.conf'),
-        username: `${username}@${kerberos.realm}`,
-        domain: undefined,
-      });
+      Object.assign(invocation, kerberosInvocation(kerberos, username, auth === 'kerberos' ? 'required' : 'desired', this.scratch));
     }
     const result = await runSmbclient(invocation);
     const where = `${operation} ${path} on //${host}:${port}/${share}`;
@@ -158,7 +151,6 @@ export const smbclientAdapter: ClientAdapter = {
     const scratch = await mkdtemp(join(tmpdir(), 'smb-interop-smbclient-'));
     const session = new SmbclientSession(options, scratch);
     try {
-      if (options.kerberos !== undefined) await writeFile(join(scratch, 'krb5.conf'), renderKrb5Conf(options.kerberos.realm, options.kerberos.kdc));
       // smbclient connects per operation: prove now that the share is reachable with these credentials.
       await session.readdir('');
     } catch (error) {

@@ -150,10 +150,12 @@ export function commandAdapter(spec: CommandClient): ClientAdapter {
       const session = new CommandSession(spec.client, driver, driver.hello as Hello, timeoutMs);
       const args: ArgsOf<'connect'> = { host: options.host, port: options.port, share: options.share, timeoutMs: options.timeoutMs ?? timeoutMs };
       if (options.username !== undefined) Object.assign(args, { username: options.username, password: options.password ?? '', domain: options.domain ?? '' });
-      // Older drivers know no Kerberos fields: they are sent only to one that declares Kerberos.
-      if (options.auth !== undefined && (driver.hello as Hello).capabilities.auth.includes('kerberos')) {
+      // Optional fields go only to a driver that asks for them: Kerberos to one that declares it, the dialect hint to one whose hello lists it.
+      const { capabilities } = driver.hello as Hello;
+      if (options.auth !== undefined && capabilities.auth.includes('kerberos')) {
         Object.assign(args, { auth: options.auth, ...(options.kerberos === undefined ? {} : { kerberos: options.kerberos }) });
       }
+      if (options.dialects !== undefined && capabilities.hints?.includes('dialects')) args.dialects = { ...options.dialects };
       try {
         await session.call('connect', args, '');
       } catch (error) {

@@ -140,3 +140,24 @@ test('a command that does not exist is a start fault naming the client and the p
   const fault = await faultOf(DriverProcess.start({ client: 'nowhere', command: ['smb-interop-no-such-program'], cwd: HERE, remedy: 'check clients.nowhere in smb-interop.config.json' }));
   expect(fault.message).toMatch(/^nowhere: cannot start its driver smb-interop-no-such-program: spawn smb-interop-no-such-program ENOENT \(check clients\.nowhere in smb-interop\.config\.json\)/);
 });
+
+test('optional connect fields reach only a driver that asks for them: Kerberos to one declaring it, the target\'s dialects to one listing the hint', async () => {
+  const options = {
+    ...TARGET, auth: 'negotiate' as const, kerberos: { realm: 'INTEROP.TEST', kdc: '127.0.0.101:88', serviceHost: 'dc1.interop.test' },
+    dialects: { min: '3.0' as const, max: '3.1.1' as const },
+  };
+  const argsOf = async (mode: string): Promise<Record<string, unknown>> => {
+    const session = await commandAdapter(faulty(mode)).connect(options);
+    try {
+      const line = (): string | undefined => (session.diagnostics?.() ?? '').split('\n').find((l) => l.startsWith('connect args '));
+      await expect.poll(line, { message: `${mode}: the driver printed its connect args`, timeout: 5000 }).toBeDefined();
+      return JSON.parse(line()!.slice('connect args '.length)) as Record<string, unknown>;
+    } finally {
+      await session.close();
+    }
+  };
+  const plain = await argsOf('args');
+  expect(Object.keys(plain).sort()).toEqual(['domain', 'host', 'password', 'port', 'share', 'timeoutMs', 'username']);
+  const hinted = await argsOf('args-hints');
+  expect({ auth: hinted.auth, kerberos: hinted.kerberos, dialects: hinted.dialects }).toEqual({ auth: 'negotiate', kerberos: options.kerberos, dialects: options.dialects });
+});

@@ -27,6 +27,11 @@ export const Capabilities = z
     signing: z.array(z.enum(SIGNING_ALGORITHMS)),
     auth: z.array(AuthMethod),
     operations: z.array(Operation),
+    /**
+     * Optional request fields the driver wants (absent: none). `dialects`: `connect` carries the
+     * target's declared dialect range, for a client that must be told which dialect to offer.
+     */
+    hints: z.array(z.enum(['dialects'])).optional(),
   })
   .strict();
 export type Capabilities = z.infer<typeof Capabilities>;
@@ -59,6 +64,8 @@ export const OPERATION_SCHEMAS = {
         auth: z.enum(['ntlm', 'kerberos', 'negotiate']).optional(),
         /** With auth kerberos or negotiate: the realm, its KDC (`host:port`) and the server's host name for cifs/<serviceHost>. */
         kerberos: z.object({ realm: z.string().min(1), kdc: z.string().min(1), serviceHost: z.string().min(1) }).strict().optional(),
+        /** Only to a driver whose hello lists the `dialects` hint: the dialects the target admits, as it declares them. */
+        dialects: z.object({ min: z.enum(DIALECTS), max: z.enum(DIALECTS) }).strict().optional(),
         timeoutMs: z.number().int().positive(),
       })
       .strict(),

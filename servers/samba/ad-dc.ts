@@ -29,7 +29,8 @@ import { protocolSettings, settingLine, shareEncryptionSetting } from './smb-con
 import type { Profile } from '../catalog/schema.js';
 
 const INSTALL_HINT = 'install it with: sudo apt-get install -y samba-ad-dc samba-ad-provision krb5-user';
-const HOST_NAME = 'DC1';
+/** The DC's NetBIOS name; its DNS name is `dc1.<realm>`. */
+export const HOST_NAME = 'DC1';
 const DEFAULT_SHARES: readonly DcShare[] = [{ name: 'share' }];
 const PROVISION_TIMEOUT_MS = 180_000;
 const LOCK_STALE_MS = 300_000;
@@ -54,7 +55,7 @@ export interface AdDcOptions {
   logLevel?: number;
 }
 
-interface DcShare {
+export interface DcShare {
   name: string;
   encryption?: Profile['encryption']['mode'];
 }
@@ -356,6 +357,8 @@ export interface DcConfOptions {
   shares?: readonly DcShare[];
   /** Level of the smb2 and auth debug classes (everything else logs at 1). */
   logLevel?: number;
+  /** Where the shares' directories are; default `<root>/shares`. */
+  sharesDir?: string;
 }
 
 export function renderDcConf(root: string, realm: string, address: string, options: DcConfOptions = {}): string {
@@ -367,7 +370,7 @@ export function renderDcConf(root: string, realm: string, address: string, optio
   const share = (s: DcShare): string[] => [
     '',
     `[${s.name}]`,
-    `\tpath = ${join(root, 'shares', s.name)}`,
+    `\tpath = ${join(options.sharesDir ?? join(root, 'shares'), s.name)}`,
     '\tread only = no',
     // Plain POSIX permissions: the DC's default acl_xattr would leave a fresh share without an NT ACL that admits its users.
     '\tvfs objects = dfs_samba4',

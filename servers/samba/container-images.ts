@@ -27,25 +27,29 @@ export class ImageBuildError extends Error {
   }
 }
 
-/** docker/samba, found by walking up from this module (it runs from the source tree and from dist/). */
-export function sambaBuildContext(): string {
+/** The images the project builds: docker/samba (smbd) and docker/samba-ad-dc (a provisioned AD DC). */
+export type ImageKind = 'samba' | 'samba-ad-dc';
+
+/** docker/<kind>, found by walking up from this module (it runs from the source tree and from dist/). */
+export function sambaBuildContext(kind: ImageKind = 'samba'): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let depth = 0; depth < 5; depth++) {
-    const candidate = join(dir, 'docker', 'samba');
+    const candidate = join(dir, 'docker', kind);
     if (existsSync(join(candidate, 'Dockerfile'))) return candidate;
     dir = dirname(dir);
   }
-  throw new Error('docker/samba/Dockerfile was not found above servers/samba');
+  throw new Error(`docker/${kind}/Dockerfile was not found above servers/samba`);
 }
 
-/** `smb-interop/samba:<suite>-<12 hex of sha256(context files, suite)>`. */
-export function sambaImageTag(image: SambaImageName, context = sambaBuildContext()): string {
+/** `smb-interop/samba:<suite>-<12 hex of sha256(context files, suite)>` (`smb-interop/samba-ad-dc:...` for the DC's). */
+export function sambaImageTag(image: SambaImageName, context = sambaBuildContext(), kind: ImageKind = 'samba'): string {
   const { suite } = SAMBA_IMAGES[image];
+  const repository = kind === 'samba' ? IMAGE_REPOSITORY : `${IMAGE_REPOSITORY}-ad-dc`;
   const hash = createHash('sha256').update(`suite=${suite}\n`);
   for (const file of readdirSync(context).sort()) {
     hash.update(`${file}\n`).update(readFileSync(join(context, file))).update('\n');
   }
-  return `${IMAGE_REPOSITORY}:${suite}-${hash.digest('hex').slice(0, 12)}`;
+  return `${repository}:${suite}-${hash.digest('hex').slice(0, 12)}`;
 }
 
 async function imageExists(tag: string): Promise<boolean> {
@@ -93,10 +97,10 @@ interface BuildEvent {
   errorDetail?: { message?: string };
 }
 
-async function build(image: SambaImageName, tag: string, context: string, standard: boolean): Promise<void> {
+async function build(image: SambaImageName, tag: string, context: string, kind: ImageKind | undefined): Promise<void> {
   const { suite } = SAMBA_IMAGES[image];
-  // Only images of docker/samba take part in the removal of outdated images.
-  const labels: Record<string, string> = standard ? { [IMAGE_LABEL]: 'samba', [SUITE_LABEL]: suite } : { [IMAGE_LABEL]: 'samba-custom' };
+  // Only the project's own images take part in the removal of outdated images.
+  const labels: Record<string, string> = kind !== undefined ? { [IMAGE_LABEL]: kind, [SUITE_LABEL]: suite } : { [IMAGE_LABEL]: 'samba-custom' };
   const stream = await docker().buildImage({ context, src: readdirSync(context) }, {
     t: tag,
     buildargs: { DEBIAN_SUITE: suite },
@@ -139,9 +143,9 @@ async function build(image: SambaImageName, tag: string, context: string, standa
   }
 }
 
-/** Removes this suite's images built from an earlier Dockerfile; one still used by a container stays. */
-async function removeOutdatedImages(suite: string, current: string): Promise<void> {
-  const images = await docker().listImages({ filters: { label: [`${IMAGE_LABEL}=samba`, `${SUITE_LABEL}=${suite}`] } });
+/** Removes this suite's images of a kind built from an earlier Dockerfile; one still used by a container stays. */
+async function removeOutdatedImages(kind: ImageKind, suite: string, current: string): Promise<void> {
+  const images = await docker().listImages({ filters: { label: [`${IMAGE_LABEL}=${kind}`, `${SUITE_LABEL}=${suite}`] } });
   for (const info of images) {
     if ((info.RepoTags ?? []).includes(current)) continue;
     try {
@@ -156,15 +160,15 @@ async function removeOutdatedImages(suite: string, current: string): Promise<voi
  * The tag of a Samba image, built first when this machine does not have it. `context` replaces
  * docker/samba (e.g. a Dockerfile with a patched Samba); its images are kept beside the standard ones.
  */
-export async function ensureSambaImage(image: SambaImageName, context?: string): Promise<string> {
-  const standard = context === undefined;
-  const dir = context ?? sambaBuildContext();
-  const tag = sambaImageTag(image, dir);
+export async function ensureSambaImage(image: SambaImageName, context?: string, kind: ImageKind = 'samba'): Promise<string> {
+  const own = context === undefined ? kind : undefined;
+  const dir = context ?? sambaBuildContext(kind);
+  const tag = sambaImageTag(image, dir, kind);
   if (await imageExists(tag)) return tag;
   await withBuildLock(tag, async () => {
     if (await imageExists(tag)) return;
-    await build(image, tag, dir, standard);
-    if (standard) await removeOutdatedImages(SAMBA_IMAGES[image].suite, tag);
+    await build(image, tag, dir, own);
+    if (own !== undefined) await removeOutdatedImages(own, SAMBA_IMAGES[image].suite, tag);
   });
   return tag;
 }

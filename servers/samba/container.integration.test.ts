@@ -14,7 +14,8 @@ import { TargetStartError } from '../errors.js';
 import { containerEngineAvailable, docker, LABELS } from './container-engine.js';
 import { ensureSambaImage, IMAGE_REPOSITORY, sambaImageTag } from './container-images.js';
 
-const profiles = resolveProfiles({});
+// Domain profiles run on the DC's image (container-dc.integration.test.ts).
+const profiles = resolveProfiles({}).filter((p) => p.domain === undefined);
 const profile = (name: string) => findProfile(profiles, name);
 
 const SAMBA_MINOR: Record<SambaImageName, RegExp> = {

@@ -30,6 +30,7 @@ import {
 import { ensureSambaImage } from './container-images.js';
 import { FOREIGN_LISTENER_MS, LISTENER_HELD_IN_CONTAINER, listenerHeldBy, portHeldByAnother } from './listener.js';
 import { ServerLog } from './server-log.js';
+import { releaseLoopbackAddress } from './ad-dc-workspace.js';
 import { renderSmbConf } from './smb-conf.js';
 import { parseSmbstatusJson } from './smbstatus.js';
 import { StartedSambaServer, type StartedServerInit } from './started-server.js';
@@ -45,14 +46,27 @@ const OWNER_FILE = 'owner.json';
 // its containers itself (stop(), exit/signal handlers, and the sweep of killed runs).
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 
-/** Removes host share directories of killed runs whose container never got created. */
-function sweepStaleHostDirs(): void {
+/** What a container target's host directory records of its owner: the run's pid, and a loopback address it claimed (a domain target's). */
+export interface HostDirOwner {
+  pid: number;
+  instance: string;
+  address?: string;
+}
+
+export function writeHostDirOwner(hostRoot: string, owner: HostDirOwner): void {
+  writeFileSync(join(hostRoot, OWNER_FILE), JSON.stringify(owner));
+}
+
+/** Removes host directories (and the loopback addresses they claimed) of killed runs; their containers are swept by label. */
+export function sweepStaleHostDirs(): void {
   for (const entry of readdirSync(tmpdir())) {
     if (!entry.startsWith(HOST_DIR_PREFIX)) continue;
     const dir = join(tmpdir(), entry);
     try {
-      const owner = JSON.parse(readFileSync(join(dir, OWNER_FILE), 'utf8')) as { pid: number };
-      if (!processAlive(owner.pid)) rmSync(dir, { recursive: true, force: true });
+      const owner = JSON.parse(readFileSync(join(dir, OWNER_FILE), 'utf8')) as HostDirOwner;
+      if (processAlive(owner.pid)) continue;
+      releaseLoopbackAddress(owner.address);
+      rmSync(dir, { recursive: true, force: true });
     } catch {
       // Being created right now, or not ours.
     }
@@ -187,10 +201,11 @@ export class ContainerSambaServer {
 
   async start(): Promise<StartedContainerTarget> {
     const name = this.targetName;
+    if (this.profile.domain !== undefined) throw new TargetStartError(name, 'a domain profile runs on the AD DC image: start it with startContainerDomainTarget (container-dc.ts)');
     const imageTag = await this.prepareImage(name);
     const instance = randomBytes(6).toString('hex');
     const hostRoot = await mkdtemp(join(tmpdir(), `${HOST_DIR_PREFIX}${this.profile.name}-`));
-    writeFileSync(join(hostRoot, OWNER_FILE), JSON.stringify({ pid: process.pid, instance }));
+    writeHostDirOwner(hostRoot, { pid: process.pid, instance });
     const syncCleanup = () => {
       removeContainersSync(LABELS.instance, instance);
       rmSync(hostRoot, { recursive: true, force: true });
@@ -320,8 +335,8 @@ export class ContainerSambaServer {
   }
 }
 
-/** Streams the container's output into a ServerLog until stopLogs(). */
-async function followLogs(containerId: string): Promise<{ log: ServerLog; stopLogs: () => void }> {
+/** Streams the container's output into a ServerLog until stopLogs(); `toLog` may rewrite it first (a DC's daemon prefixes). */
+export async function followLogs(containerId: string, toLog?: (log: ServerLog) => (chunk: Buffer) => void): Promise<{ log: ServerLog; stopLogs: () => void }> {
   const log = new ServerLog();
   const stream = await withTimeout(
     docker().getContainer(containerId).logs({ follow: true, stdout: true, stderr: true }),
@@ -329,7 +344,7 @@ async function followLogs(containerId: string): Promise<{ log: ServerLog; stopLo
     `following the log of container ${containerId.slice(0, 12)}`,
   );
   const sink = new PassThrough();
-  sink.on('data', (d: Buffer) => log.push(d.toString()));
+  sink.on('data', toLog?.(log) ?? ((d: Buffer) => log.push(d.toString())));
   docker().modem.demuxStream(stream, sink, sink);
   stream.on('error', () => undefined);
   return { log, stopLogs: () => (stream as NodeJS.ReadableStream & { destroy(): void }).destroy() };

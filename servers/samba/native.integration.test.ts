@@ -11,7 +11,8 @@ import { PortTakenError } from '../errors.js';
 import { listeningInodes } from './listener.js';
 import { startNativeTarget, sweepStaleNativeTargets, type StartedNativeTarget } from './native.js';
 
-const profiles = resolveProfiles({});
+// Domain profiles run on an AD DC (domain-target.integration.test.ts).
+const profiles = resolveProfiles({}).filter((p) => p.domain === undefined);
 const profile = (name: string): Profile => findProfile(profiles, name);
 
 function accountExists(name: string): boolean {

@@ -99,6 +99,7 @@ export class NativeSambaServer {
 
   async start(): Promise<StartedNativeTarget> {
     const name = `${this.profile.name}@native`;
+    if (this.profile.domain !== undefined) throw new TargetStartError(name, 'a domain profile runs on an AD DC: start it with startDomainTarget (domain-target.ts)');
     const { smbd, nssWrapper } = requireTools(name);
     const unusable = unusableParentDir(this.options.parentDir);
     if (unusable) throw new TargetStartError(name, unusable);

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { resolveProfiles, type Profile } from '../catalog/index.js';
 import { renderSmbConf } from './smb-conf.js';
 
-const profiles = resolveProfiles({});
+// Domain profiles render the DC's smb.conf (ad-dc.test.ts).
+const profiles = resolveProfiles({}).filter((p) => p.domain === undefined);
 const byName = (n: string): Profile => profiles.find((p) => p.name === n)!;
 
 function render(profile: Profile, root = '/srv/t'): string {

@@ -24,6 +24,9 @@ CAPABILITIES = {
     "signing": ["HMAC-SHA256", "AES-128-CMAC"],
     "auth": ["ntlm"],
     "operations": OPERATIONS,
+    # SMBConnection's default opening (an SMB1 NEGOTIATE offering 2.002 and 2.???) finds no dialect
+    # on a server whose minimum is 3.0: the target's declared range tells connect to ask for one.
+    "hints": ["dialects"],
 }
 
 # The protocol's stdout carries only messages: keep it for them and send anything a library
@@ -90,13 +93,28 @@ def arg(args, op, name, kind, optional=False):
         raise Failure("%s: args.%s is missing" % (op, name))
     value = args[name]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise Failure("%s: args.%s must be %s" % (op, name, {str: "a string", int: "an integer", bool: "a boolean"}[kind]))
+        raise Failure("%s: args.%s must be %s" % (op, name, {str: "a string", int: "an integer", bool: "a boolean", dict: "an object"}[kind]))
     return value
 
 
 def remote(path):
     """Share-relative `a/b` as impacket takes it (`a\\b`)."""
     return path.replace("/", "\\")
+
+
+def dialect_for(hint):
+    """The one dialect to ask for when the target admits none of SMB1-negotiate's (2.0.2, 2.1): the
+    highest of impacket's defaults within the target's range; None (the library's default) otherwise."""
+    if hint is None:
+        return None
+    order = list(DIALECTS)
+    low, high = hint.get("min"), hint.get("max")
+    if low not in order or high not in order:
+        raise Failure("connect: dialects must be {min, max} among %s" % ", ".join(order))
+    if order.index(low) <= order.index("2.1"):
+        return None
+    within = [d for d in DEFAULT_DIALECTS if order.index(low) <= order.index(d) <= order.index(high)]
+    return DIALECTS[within[-1]] if within else None
 
 
 class Client:
@@ -117,8 +135,9 @@ class Client:
         timeout_ms = arg(args, "connect", "timeoutMs", int, optional=True) or 30000
         if self.connection is not None:
             raise Failure("connect: already connected")
+        hint = arg(args, "connect", "dialects", dict, optional=True)
         timeout = max(1, (timeout_ms + 999) // 1000)
-        self.connection = self.negotiate(host, port, timeout)
+        self.connection = self.negotiate(host, port, timeout, self.dialect or dialect_for(hint))
         try:
             # A guest logon is an NTLM logon with an account the server maps to its guest; an empty
             # user name would be an anonymous (null) session instead.
@@ -134,9 +153,9 @@ class Client:
         self.share = share
         return {}
 
-    def negotiate(self, host, port, timeout):
+    def negotiate(self, host, port, timeout, dialect):
         try:
-            return SMBConnection(host, host, sess_port=port, timeout=timeout, preferredDialect=self.dialect)
+            return SMBConnection(host, host, sess_port=port, timeout=timeout, preferredDialect=dialect)
         except Exception as error:
             raise describe("connect (NEGOTIATE)", error)
 

@@ -7,6 +7,8 @@
  *   garbage     says hello, then answers connect with a line that is not JSON
  *   protocol99  says hello speaking protocol 99
  *   silent      never says hello
+ *   args        well behaved: answers every request, printing connect's args on stderr as JSON
+ *   args-hints  as args, and declares Kerberos and the dialects hint
  */
 import { createInterface } from 'node:readline';
 
@@ -16,8 +18,9 @@ const capabilities = {
   dialects: ['2.0.2', '2.1', '3.0', '3.0.2', '3.1.1'],
   ciphers: ['AES-128-CCM', 'AES-128-GCM', 'AES-256-CCM', 'AES-256-GCM'],
   signing: ['HMAC-SHA256', 'AES-128-CMAC', 'AES-128-GMAC'],
-  auth: ['ntlm'],
+  auth: mode === 'args-hints' ? ['ntlm', 'kerberos'] : ['ntlm'],
   operations: ['writeFile', 'readFile', 'stat', 'readdir', 'mkdir', 'rmdir', 'unlink', 'rename', 'exists'],
+  ...(mode === 'args-hints' ? { hints: ['dialects'] } : {}),
 };
 
 if (mode === 'silent') {
@@ -27,6 +30,7 @@ if (mode === 'silent') {
   for await (const line of createInterface({ input: process.stdin })) {
     const request = JSON.parse(line);
     process.stderr.write(`faulty driver (${mode}) got ${request.op}\n`);
+    if (request.op === 'connect' && mode.startsWith('args')) process.stderr.write(`connect args ${JSON.stringify(request.args)}\n`);
     if (mode === 'garbage') process.stdout.write('this is not JSON at all {\n');
     else if (request.op === 'connect' || request.op === 'close') send({ type: 'result', id: request.id, ok: true, value: {} });
     else if (mode === 'crash') {
