@@ -44,6 +44,8 @@ export const Annotation = {
   notConfigured: 'not-configured',
   /** description: JSON of NegotiatedSettings, what the client's session actually negotiated. */
   negotiated: 'negotiated',
+  /** description: JSON `{ checked, unchecked, differences? }`, the cell's proof of configuration (harness/wire-proof.ts). */
+  proof: 'configuration-proof',
   /** description: JSON of TargetFacts, what the target is and declares. Once per test. */
   target: 'target',
   /** description: the command line that reruns exactly this cell with full traces. */

@@ -23,7 +23,7 @@ import { declaredSettings } from './configuration.js';
 import type { WireFrame } from './pcap-reader.js';
 import type { StartedTarget } from '../servers/target.js';
 import { formatSessionId } from './capture/keys.js';
-import type { NegotiatedSettings } from './annotations.js';
+import { Annotation, type NegotiatedSettings } from './annotations.js';
 import type { ServerSessionKeys } from '../servers/samba/server-keys.js';
 import { logonMechanism, tokenKind, type LogonMechanism } from './capture/logon-mechanism.js';
 
@@ -397,7 +397,7 @@ function proveSession(
 }
 
 /** Annotation type of a cell's proof: JSON `{ checked: string[], unchecked: string[] }`. */
-export const PROOF_ANNOTATION = 'configuration-proof';
+export const PROOF_ANNOTATION = Annotation.proof;
 
 /** A bulk transfer's capture is decoded for the proof up to this many bytes (its first frames). */
 const PROOF_CAPTURE_BYTES = 16 * 1024 * 1024;

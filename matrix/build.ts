@@ -6,7 +6,7 @@ import { Annotation, ClientId } from '../harness/annotations.js';
 import {
   annotationText,
   cellError,
-  explanationOf,
+  explanationOf, proofOf,
   firstFailingStep,
   identify,
   judgeRuns,
@@ -159,6 +159,7 @@ export function buildMatrix(input: BuildInput): BuiltMatrix {
       failingStep: failed ? firstFailingStep(rep.result) : null,
       error: failed ? cellError(rep.result) : null,
       ...explanationOf(rep, failed),
+      ...proofOf(rep),
       attachments,
       repro: annotationText(rep, Annotation.repro) ?? defaultRepro(identity),
       wireshark,

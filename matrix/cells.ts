@@ -274,6 +274,14 @@ export function explanationOf(run: TestRun, failed: boolean): { explanation?: st
   return out;
 }
 
+const ProofAnnotation = z.object({ checked: z.array(z.string()), unchecked: z.array(z.string()) });
+
+/** What the cell's proof of configuration checked and could not check (the differences are in its error). */
+export function proofOf(run: TestRun): { proof?: { checked: string[]; unchecked: string[] } } {
+  const parsed = ProofAnnotation.safeParse(parseJsonAnnotation(lastAnnotation(annotationsOf(run.test, run.result), Annotation.proof)));
+  return parsed.success ? { proof: { checked: parsed.data.checked, unchecked: parsed.data.unchecked } } : {};
+}
+
 export interface TargetFactsSeen {
   profile: string;
   provider: string;

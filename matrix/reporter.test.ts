@@ -190,6 +190,32 @@ test('plug-in cells: declared lacks are unsupported (skipped, or refused mid-sce
   expect(matrix.scenarios.find((s) => s.id === 'dirs/rename')?.needs).toEqual(['operation:rename']);
 });
 
+test('a cell keeps its proof of configuration: what was checked and what could not be, with why', async () => {
+  const reporter = new MatrixReporter({ resultsDir: 'results', runId: 'proof-run', expectations: join(dir, 'none.json'), progress: false, declaredByProfile: new Map() });
+  await writeFile(join(dir, 'none.json'), JSON.stringify({ expectations: [] }));
+  const target = 'win2022@windows';
+  const proven = fakeTest(target, 'round trip', cellNotes('smb-ts', 'files/round-trip'));
+  const bare = fakeTest(target, 'mkdir', cellNotes('smb-ts', 'dirs/mkdir'));
+  reporter.onBegin({ configFile: join(dir, 'playwright.config.ts'), shard: null } as unknown as FullConfig, { suites: [{ title: target }], allTests: () => [proven, bare] } as unknown as Suite);
+  const proof = {
+    checked: ['NEGOTIATE response: dialect 3.1.1, cipher AES-128-GCM, signing AES-128-GMAC, preauth SHA-512'],
+    unchecked: ['the target logs no session keys (remote server): encrypted messages are seen as transforms but not opened'],
+    differences: [],
+  };
+  reporter.onTestEnd(proven, fakeResult('passed', { annotations: [{ type: Annotation.proof, description: JSON.stringify(proof) }] }));
+  reporter.onTestEnd(bare, fakeResult('passed'));
+  await reporter.onEnd({ status: 'passed' } as never);
+  const runDir = join(dir, 'results', 'proof-run');
+  const matrix = await readMatrix(join(runDir, 'matrix.json'));
+  expect(matrix.cells.map((c) => [c.scenario, c.proof ?? null])).toEqual([
+    ['dirs/mkdir', null],
+    ['files/round-trip', { checked: proof.checked, unchecked: proof.unchecked }],
+  ]);
+  const html = await readFile(join(runDir, 'index.html'), 'utf8');
+  expect(html).toContain('<summary>Proof of configuration: 1 checked, 1 not checked</summary>');
+  expect(html).toContain('<ul class="proof-unchecked"><li>the target logs no session keys (remote server): encrypted messages are seen as transforms but not opened</li></ul>');
+});
+
 test('an invalid expectations file stops the report naming the file and the field', async () => {
   await writeFile(join(dir, 'bad-expectations.json'), JSON.stringify({ expectations: [{ client: 'smb-ts', target: '*', scenario: '*', reason: '', expires: 'soon' }] }));
   const reporter = new MatrixReporter({ resultsDir: 'results', runId: 'bad-expectations', expectations: 'bad-expectations.json', progress: false, declaredByProfile: new Map() });

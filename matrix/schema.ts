@@ -142,6 +142,12 @@ export const Cell = z
     specViolations: z.array(SpecViolationEntry).optional(),
     /** A red cell's first divergence from a cell that passed, with both conversations aligned (divergence-schema.ts). Optional. */
     divergence: CellDivergence.optional(),
+    /**
+     * The proof of configuration: what the wire and the server showed (`checked`) and what could
+     * not be checked on this target, with why (`unchecked`: a remote server's keys, SMB 2.x
+     * signatures, a proof waived by the scenario). Optional: cells that connected no client have none.
+     */
+    proof: z.object({ checked: z.array(z.string()), unchecked: z.array(z.string()) }).strict().optional(),
     attachments: CellAttachments,
     /** Command line that reruns this cell with full traces. */
     repro: z.string().nullable(),

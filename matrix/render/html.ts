@@ -193,6 +193,13 @@ function detail(cell: Cell, id: string): string {
   if (cell.specViolations?.length && !cell.explanation?.length) {
     parts.push(`<p>Spec warnings:</p><ul class="spec-violations">${cell.specViolations.map((v) => `<li>${h(`${v.rule} (${v.section}): ${v.detail}${v.count > 1 ? ` (and ${v.count - 1} more)` : ''}`)}</li>`).join('')}</ul>`);
   }
+  if (cell.proof !== undefined && (cell.proof.checked.length > 0 || cell.proof.unchecked.length > 0)) {
+    const list = (lines: string[], cls: string): string => `<ul class="${cls}">${lines.map((line) => `<li>${h(line)}</li>`).join('')}</ul>`;
+    parts.push(`<details class="proof"><summary>Proof of configuration: ${cell.proof.checked.length} checked, ${cell.proof.unchecked.length} not checked</summary>`
+      + (cell.proof.checked.length > 0 ? `<p>Checked on the wire and the server:</p>${list(cell.proof.checked, 'proof-checked')}` : '')
+      + (cell.proof.unchecked.length > 0 ? `<p>Not checked, and why:</p>${list(cell.proof.unchecked, 'proof-unchecked')}` : '')
+      + '</details>');
+  }
   if (cell.error) {
     const status = cell.error.statusName
       ? `<p>Status: <code class="status-name">${h(cell.error.statusName)}</code>${cell.error.command ? ` on <code class="command">${h(cell.error.command)}</code>` : ''}</p>`
