@@ -82,11 +82,8 @@ export function smbclientArgs(inv: SmbclientInvocation, commandsOnStdin = false)
   return args;
 }
 
-/**
- * Starts smbclient with the credentials in its environment and a time limit; `done` resolves
- * when it exits and rejects only when it could not be run at all.
- */
-function startSmbclient(inv: SmbclientInvocation, commandsOnStdin: boolean, defaultTimeoutMs: number) {
+/** smbclient's environment: the password (PASSWD) and, for Kerberos, the realm's krb5.conf and tickets in memory. */
+function smbclientEnv(inv: Pick<SmbclientInvocation, 'username' | 'password' | 'krb5Config'>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.USER;
   delete env.PASSWD;
@@ -96,6 +93,15 @@ function startSmbclient(inv: SmbclientInvocation, commandsOnStdin: boolean, defa
     // The tickets of a logon with a password stay in memory, never in the user's credential cache.
     env.KRB5CCNAME = 'MEMORY:smb-interop';
   }
+  return env;
+}
+
+/**
+ * Starts smbclient with the credentials in its environment and a time limit; `done` resolves
+ * when it exits and rejects only when it could not be run at all.
+ */
+function startSmbclient(inv: SmbclientInvocation, commandsOnStdin: boolean, defaultTimeoutMs: number) {
+  const env = smbclientEnv(inv);
   const child = spawn('smbclient', smbclientArgs(inv, commandsOnStdin), {
     env,
     cwd: inv.cwd,
@@ -154,4 +160,136 @@ export function holdSmbclientSession(inv: SmbclientInvocation): HeldSmbclient {
       return exited.finally(() => clearTimeout(timer));
     },
   };
+}
+
+/** One command's answer from a held smbclient: what it printed, and the first NT_STATUS_* name in it. */
+export interface ShellAnswer {
+  output: string;
+  status: string | undefined;
+}
+
+/** smbclient ended (a refused logon, a lost connection, a kill after a time limit) while a command waited. */
+export class SmbclientShellError extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+    readonly status: string | undefined,
+    readonly timedOut: boolean,
+  ) {
+    super(message);
+    this.name = 'SmbclientShellError';
+  }
+}
+
+/**
+ * One smbclient session, driven a command at a time over its stdin: one process and one logon for
+ * a whole adapter session, where a process per command costs a start, a NEGOTIATE and a
+ * SESSION_SETUP each time. Without a terminal smbclient prints no prompt and buffers its output,
+ * and it waits for input by polling its stdin's descriptor before reading a line from the stdio
+ * buffer, so a second line already in that buffer would wait for more input. It runs under
+ * `stdbuf -i0 -oL` (it reads a line at a time from the pipe; its lines arrive as it prints them)
+ * with stderr on the same pipe, and each command is followed by `lcd` to a directory that does not
+ * exist, named for the command: the error smbclient prints for it marks where the output ends.
+ */
+export class SmbclientShell {
+  private buffer = '';
+  private sequence = 0;
+  private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private waiter: (() => void) | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly child: ReturnType<typeof spawn>,
+    private readonly scratch: string,
+  ) {
+    child.stdout?.on('data', (d: Buffer) => {
+      this.buffer += d.toString('utf8');
+      this.waiter?.();
+    });
+    child.on('close', (code, signal) => {
+      this.exited = { code, signal };
+      this.waiter?.();
+    });
+    child.stdin?.on('error', () => undefined);
+  }
+
+  /** Starts smbclient for `inv` (its `commands` unused) in `scratch`, the directory of its local files. */
+  static start(inv: Omit<SmbclientInvocation, 'commands'>, scratch: string): SmbclientShell {
+    const args = smbclientArgs({ ...inv, commands: '' }, true);
+    // stdbuf: stdin unbuffered, stdout line-buffered (see above); 2>&1 keeps its errors in order with its output.
+    const child = spawn('sh', ['-c', 'exec stdbuf -i0 -oL smbclient "$@" 2>&1', 'sh', ...args], {
+      env: smbclientEnv(inv), cwd: scratch, stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    return new SmbclientShell(child, scratch);
+  }
+
+  /** Whether smbclient still runs. */
+  get alive(): boolean {
+    return this.exited === undefined;
+  }
+
+  /** Runs one command line and gives its output; a time limit kills smbclient (later commands then fail too). */
+  run(command: string, timeoutMs: number): Promise<ShellAnswer> {
+    const next = this.queue.then(() => this.exchange(command, timeoutMs));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async exchange(command: string, timeoutMs: number): Promise<ShellAnswer> {
+    if (command.includes('\n')) throw new Error('one command line at a time');
+    const marker = `${this.scratch}/.smb-interop-end-${++this.sequence}`;
+    if (this.exited === undefined) this.child.stdin?.write(`${command}\nlcd ${marker}\n`);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const end = this.buffer.indexOf(marker);
+      if (end >= 0) {
+        // The marker's line is smbclient's complaint about the directory: the command's output is what precedes it.
+        const lineStart = this.buffer.lastIndexOf('\n', end) + 1;
+        const output = this.buffer.slice(0, lineStart);
+        const lineEnd = this.buffer.indexOf('\n', end);
+        this.buffer = lineEnd < 0 ? '' : this.buffer.slice(lineEnd + 1);
+        return { output, status: statusIn(output) };
+      }
+      if (this.exited !== undefined) {
+        const output = this.buffer;
+        this.buffer = '';
+        const how = this.exited.signal !== null ? `signal ${this.exited.signal}` : `code ${this.exited.code}`;
+        throw new SmbclientShellError(`smbclient exited (${how})`, output, statusIn(output), false);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        this.child.kill('SIGKILL');
+        throw new SmbclientShellError(`no answer within ${timeoutMs} ms`, this.buffer, statusIn(this.buffer), true);
+      }
+      await new Promise<void>((resolveWait) => {
+        const timer = setTimeout(resolveWait, left);
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolveWait();
+        };
+      });
+      this.waiter = undefined;
+    }
+  }
+
+  /** Ends smbclient at once (exit and signal handlers). */
+  kill(): void {
+    if (this.exited === undefined) this.child.kill('SIGKILL');
+  }
+
+  /** Logs off (`exit`) and waits for smbclient to end; killed after 5 s. */
+  async close(): Promise<void> {
+    if (this.exited !== undefined) return;
+    this.child.stdin?.end('exit\n');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await new Promise<void>((resolveClose) => {
+      if (this.exited !== undefined) resolveClose();
+      else this.child.once('close', () => resolveClose());
+    });
+    clearTimeout(timer);
+  }
+}
+
+function statusIn(text: string): string | undefined {
+  return /NT_STATUS_[A-Z0-9_]+/.exec(text)?.[0];
 }

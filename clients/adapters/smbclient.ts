@@ -1,7 +1,8 @@
 /**
- * Samba's smbclient as the reference client: every operation is one smbclient run (`-c`), so
- * each is a fresh, independent session, and whatever smbclient prints as NT_STATUS_* becomes the
- * error's status name. smbclient reports most failures with exit code 0, so its output decides.
+ * Samba's smbclient as the reference client: one smbclient per adapter session, its operations
+ * sent one at a time over stdin (SmbclientShell), and whatever smbclient prints as NT_STATUS_*
+ * for an operation becomes the error's status name. smbclient goes on after most failures, so
+ * its output decides.
  */
 import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -9,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdapterError } from './adapter.js';
 import type { AdapterConnectOptions, AdapterEntry, AdapterSession, ClientAdapter } from './adapter.js';
-import { kerberosInvocation, runSmbclient } from './smbclient-cli.js';
+import { kerberosInvocation, SmbclientShell, SmbclientShellError } from './smbclient-cli.js';
 import { registerCleanup } from '../../servers/cleanup.js';
-import type { SmbclientInvocation, SmbclientResult } from './smbclient-cli.js';
+import type { ShellAnswer, SmbclientInvocation } from './smbclient-cli.js';
 
 const CLIENT = 'smbclient';
 
@@ -49,35 +50,47 @@ class SmbclientSession implements AdapterSession {
   readonly client = CLIENT;
 
   private readonly unregister: () => void;
+  /** One smbclient for the session's life: one process and one logon, its commands one at a time. */
+  private readonly shell: SmbclientShell;
 
   constructor(
     private readonly options: AdapterConnectOptions,
     private readonly scratch: string,
   ) {
-    this.unregister = registerCleanup(() => rmSync(scratch, { recursive: true, force: true }));
-  }
-
-  private async run(operation: string, path: string, commands: string): Promise<SmbclientResult> {
-    const { host, port, share, username, password, domain, timeoutMs, auth, kerberos } = this.options;
-    const invocation: SmbclientInvocation = { host, port, share, commands, cwd: this.scratch, timeoutMs: timeoutMs ?? 60_000 };
+    const { host, port, share, username, password, domain, auth, kerberos } = options;
+    const invocation: Omit<SmbclientInvocation, 'commands'> = { host, port, share };
     if (username) Object.assign(invocation, { username, password, domain });
     if (auth === 'ntlm') invocation.kerberos = 'off';
     else if (auth !== undefined && kerberos !== undefined && username) {
       // smbclient names the principal from the user name: user@REALM, not DOMAIN\user.
-      Object.assign(invocation, kerberosInvocation(kerberos, username, auth === 'kerberos' ? 'required' : 'desired', this.scratch));
+      Object.assign(invocation, kerberosInvocation(kerberos, username, auth === 'kerberos' ? 'required' : 'desired', scratch));
     }
-    const result = await runSmbclient(invocation);
+    this.shell = SmbclientShell.start(invocation, scratch);
+    this.unregister = registerCleanup(() => {
+      this.shell.kill();
+      rmSync(scratch, { recursive: true, force: true });
+    });
+  }
+
+  private async run(operation: string, path: string, commands: string): Promise<{ stdout: string }> {
+    const { host, port, share } = this.options;
     const where = `${operation} ${path} on //${host}:${port}/${share}`;
-    if (result.timedOut) throw new AdapterError(`smbclient ${where}: no answer within ${invocation.timeoutMs} ms`, CLIENT, operation, path, undefined);
-    if (result.status !== undefined) {
-      const statusName = result.status.replace(/^NT_/, '');
+    const timeoutMs = this.options.timeoutMs ?? 60_000;
+    let answer: ShellAnswer;
+    try {
+      answer = await this.shell.run(commands, timeoutMs);
+    } catch (error) {
+      if (!(error instanceof SmbclientShellError)) throw error;
+      if (error.timedOut) throw new AdapterError(`smbclient ${where}: no answer within ${timeoutMs} ms`, CLIENT, operation, path, undefined);
+      const statusName = error.status?.replace(/^NT_/, '');
+      const detail = error.output.trim().split('\n').slice(-2).join(' ');
+      throw new AdapterError(`${statusName ?? 'smbclient ended'}: smbclient ${where}: ${error.message}${detail ? `: ${detail}` : ''}`, CLIENT, operation, path, statusName);
+    }
+    if (answer.status !== undefined) {
+      const statusName = answer.status.replace(/^NT_/, '');
       throw new AdapterError(`${statusName} from smbclient ${where}`, CLIENT, operation, path, statusName);
     }
-    if (result.code !== 0) {
-      const detail = (result.stderr || result.stdout).trim().split('\n').slice(-2).join(' ');
-      throw new AdapterError(`smbclient ${where} exited with code ${result.code}: ${detail}`, CLIENT, operation, path, undefined);
-    }
-    return result;
+    return { stdout: answer.output };
   }
 
   private local(): string {
@@ -140,8 +153,12 @@ class SmbclientSession implements AdapterSession {
   }
 
   async close(): Promise<void> {
-    await rm(this.scratch, { recursive: true, force: true });
-    this.unregister();
+    try {
+      await this.shell.close();
+    } finally {
+      await rm(this.scratch, { recursive: true, force: true });
+      this.unregister();
+    }
   }
 }
 
@@ -151,7 +168,7 @@ export const smbclientAdapter: ClientAdapter = {
     const scratch = await mkdtemp(join(tmpdir(), 'smb-interop-smbclient-'));
     const session = new SmbclientSession(options, scratch);
     try {
-      // smbclient connects per operation: prove now that the share is reachable with these credentials.
+      // The logon and tree connect happen as smbclient starts: its first answer says whether they worked.
       await session.readdir('');
     } catch (error) {
       await session.close();
