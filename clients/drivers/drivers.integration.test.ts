@@ -15,7 +15,7 @@ import { CaptureProxy } from '../../harness/capture/proxy.js';
 import { decodeWire, serverKeysFor } from '../../harness/capture/wire-decode.js';
 import type { DecodedWire } from '../../harness/capture/wire-decode.js';
 import { readWireFrames } from '../../harness/pcap-reader.js';
-import { decodeCreateRequest, decodeSessionSetupResponse } from '../smb/wire/index.js';
+import { decodeCreateRequest, decodeNegotiateResponse, decodeSessionSetupResponse } from '../smb/wire/index.js';
 import type { ServerSessionKeys } from '../../servers/samba/server-keys.js';
 import { DriverClient, type Entry, type Hello } from './testing/driver-client.js';
 import { loggedSigning, supportedDialects, usableCiphers, usableSigning, wireFacts } from './testing/wire-facts.js';
@@ -335,3 +335,19 @@ function checkWire(profile: Profile, share: string, capabilities: Hello['capabil
     expect(facts.afterSetup.filter((m) => m.signature === 'invalid').length).toBe(0);
   }
 }
+
+test('impacket told the target\'s dialects (the hello\'s dialects hint) asks a 3.0-only server for 3.0 and works there: no SMB1 negotiate on the wire', async () => {
+  const { result, wire } = await captured(DRIVERS[1]!, 'smb300-signing-cmac', undefined, async ({ driver, hello, disk }, connect) => {
+    expect(hello.capabilities.hints).toEqual(['dialects']);
+    const connected = await driver.connect({ ...connect, dialects: { min: '3.0', max: '3.0' } });
+    const source = join(scratch, 'hinted.txt');
+    await writeFile(source, 'asked for 3.0');
+    const written = connected.ok ? await driver.request('writeFile', { path: 'hinted.txt', source }) : connected;
+    const onDisk = readFileSync(join(disk, 'hinted.txt'), 'utf8');
+    await driver.close();
+    return { connected, written, onDisk };
+  });
+  expect([result.connected.ok, result.written.ok, result.onDisk]).toEqual([true, true, 'asked for 3.0']);
+  const negotiated = wire.messages.filter((m) => m.header.command === 'NEGOTIATE' && m.direction === 'receive' && m.header.status === 0);
+  expect(negotiated.map((m) => decodeNegotiateResponse(m.bytes).dialectRevision)).toEqual([0x0300]);
+});

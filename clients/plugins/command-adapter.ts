@@ -13,8 +13,11 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, DriverProcess, PluginFault, type DriverComm
 import { ClientUnsupported } from './needs.js';
 import type { ArgsOf, Hello, Operation, RequestOp, ValueOf } from './protocol.js';
 
+/** writeFile and readFile get this many times a request's time limit. */
+const DATA_TIMEOUT_FACTOR = 3;
+
 export interface CommandClient extends DriverCommand {
-  /** Time limit of each request (default 60 s). */
+  /** Time limit of each request (default 60 s; writeFile and readFile three times that). */
   timeoutMs?: number;
   helloTimeoutMs?: number;
 }
@@ -55,7 +58,9 @@ class CommandSession implements AdapterSession {
     if (op !== 'connect' && !this.hello.capabilities.operations.includes(op as Operation)) {
       throw new ClientUnsupported(this.client, `${this.client} does not implement ${op} (it implements ${this.hello.capabilities.operations.join(', ') || 'none'})`);
     }
-    const answer = await this.driver.request(op, args, this.timeoutMs);
+    // Moving file data takes longer than a metadata operation (a 64 MiB transfer signed in pure Python: about 30 s each way).
+    const limit = op === 'writeFile' || op === 'readFile' ? DATA_TIMEOUT_FACTOR * this.timeoutMs : this.timeoutMs;
+    const answer = await this.driver.request(op, args, limit);
     if (answer.ok) return answer.value;
     const { status, message } = answer.failure;
     const where = `${op}${path === '' ? '' : ` ${path}`}`;

@@ -24,6 +24,7 @@ export const Hello = z.strictObject({
     signing: z.array(z.enum(SIGNING)),
     auth: z.array(z.enum(['ntlm', 'guest', 'kerberos'])),
     operations: z.array(z.enum(OPERATIONS)),
+    hints: z.array(z.enum(['dialects'])).optional(),
   }),
 });
 export type Hello = z.infer<typeof Hello>;
@@ -58,7 +59,7 @@ export type Op = keyof typeof VALUES;
 export type ValueOf<O extends Op> = z.infer<(typeof VALUES)[O]>;
 
 /** connect's arguments: the adapters' connect options, with the time limit the protocol requires. */
-export type ConnectArgs = Pick<AdapterConnectOptions, 'host' | 'port' | 'share' | 'username' | 'password' | 'domain'> & { timeoutMs: number };
+export type ConnectArgs = Pick<AdapterConnectOptions, 'host' | 'port' | 'share' | 'username' | 'password' | 'domain' | 'dialects'> & { timeoutMs: number };
 
 /** What an operation came to: the value, or the client's failure. */
 export type Outcome<O extends Op> = { ok: true; value: ValueOf<O> } | { ok: false; error: DriverFailure };
