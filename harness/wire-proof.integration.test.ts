@@ -86,7 +86,7 @@ async function runAndCheck(dir: string, testInfo: TestInfo): Promise<void> {
   // The same client on a target that declares the truth: green, with what the wire showed.
   const control = cell('smb-ts', 'smb311-aes256', 'files/round-trip-small');
   expect(outcome(control)).toBe('passed');
-  expect(control.negotiated).toEqual({ dialect: '3.1.1', cipher: 'AES-256-GCM', signingAlgorithm: 'AES-128-GMAC', preauthIntegrity: true, encryption: true, signing: false });
+  expect(control.negotiated).toEqual({ dialect: '3.1.1', cipher: 'AES-256-GCM', signingAlgorithm: 'AES-128-GMAC', preauthIntegrity: true, encryption: true, signing: false, authMechanism: 'ntlm' });
   for (const scenario of ['negotiate/declared-cipher', 'negotiate/encryption-capability']) expect(outcome(cell('smb-ts', 'smb311-aes256', scenario))).toBe('passed');
   expect(outcome(cell('smb-ts', 'smb311-signing-gmac', 'signing/all-signed'))).toBe('passed');
 
