@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import './container-signals.js'; // before testcontainers: see there
@@ -21,18 +21,16 @@ import type { SambaImageName } from '../catalog/targets.js';
 import { registerCleanup } from '../cleanup.js';
 import { asTargetStartError, TargetStartError } from '../errors.js';
 import { tcpProbe } from '../ports.js';
-import type { ServerSession, TargetKerberos } from '../target.js';
+import type { TargetKerberos } from '../target.js';
 import { randomPassword } from './accounts.js';
 import { HOST_NAME, renderDcConf, unprefixedLines } from './ad-dc.js';
 import { claimLoopbackAddress, releaseLoopbackAddress } from './ad-dc-workspace.js';
 import {
-  containerEngineAvailable, execInContainer, HOST_DIR_PREFIX, LABELS, removeContainer, removeContainersByLabel,
+  containerEngineAvailable, execInContainer, HOST_DIR_PREFIX, LABELS, removeContainersByLabel,
   removeContainersSync, sweepStaleContainers, withTimeout,
 } from './container-engine.js';
 import { ensureSambaImage } from './container-images.js';
-import { followLogs, sweepStaleHostDirs, writeHostDirOwner } from './container.js';
-import { parseSmbstatusJson } from './smbstatus.js';
-import { StartedSambaServer, type StartedServerInit } from './started-server.js';
+import { followLogs, StartedContainerTarget, sweepStaleHostDirs, writeHostDirOwner, type ContainerTargetInit } from './container.js';
 
 const MOUNT = '/smb-interop';
 const CONF = `${MOUNT}/smb.conf`;
@@ -57,39 +55,25 @@ while read -r account password; do
     || { echo "samba-tool user create $account failed" >&2; exit 1; }
 done`;
 
-interface ContainerDcInit extends StartedServerInit {
-  image: SambaImageName;
-  containerId: string;
-  hostRoot: string;
+interface ContainerDcInit extends ContainerTargetInit {
   address: string;
   kerberos: TargetKerberos;
-  stopLogs: () => void;
 }
 
-export class StartedContainerDcTarget extends StartedSambaServer {
-  readonly provider = 'container' as const;
-  readonly image: SambaImageName;
-  readonly containerId: string;
+/** A container target that is a DC: its realm for Kerberos, and a loopback address to give back when it stops. */
+export class StartedContainerDcTarget extends StartedContainerTarget {
   readonly kerberos: TargetKerberos;
+  private readonly address: string;
 
-  constructor(private readonly init: ContainerDcInit) {
+  constructor(init: ContainerDcInit) {
     super(init);
-    this.image = init.image;
-    this.containerId = init.containerId;
     this.kerberos = init.kerberos;
+    this.address = init.address;
   }
 
-  async serverSessions(): Promise<ServerSession[]> {
-    const result = await execInContainer(this.containerId, ['smbstatus', '-s', CONF, '--json'], { timeoutMs: 10_000 });
-    if (result.code !== 0) throw new Error(`smbstatus failed for ${this.name}: ${(result.stderr || result.stdout).trim()}`);
-    return parseSmbstatusJson(result.stdout);
-  }
-
-  protected async release(): Promise<void> {
-    this.init.stopLogs();
-    await removeContainer(this.containerId);
-    releaseLoopbackAddress(this.init.address);
-    await rm(this.init.hostRoot, { recursive: true, force: true });
+  protected override async release(): Promise<void> {
+    await super.release();
+    releaseLoopbackAddress(this.address);
   }
 }
 
@@ -180,7 +164,7 @@ export async function startContainerDomainTarget(profile: Profile, options: Cont
     const version = await execInContainer(containerId, ['samba', '--version'], { timeoutMs: 10_000 });
     unregister();
     return new StartedContainerDcTarget({
-      name, profile, image, containerId, hostRoot, address, host: address, port: SMB_PORT, users, log, localPaths, stopLogs,
+      name, profile, image, imageTag, containerId, hostRoot, address, host: address, port: SMB_PORT, users, log, localPaths, stopLogs,
       serverVersion: `Samba ${version.stdout.replace(/^Version\s+/i, '').trim() || 'unknown'}`,
       kerberos: { realm, kdc: `${address}:${KDC_PORT}`, serviceHost: `${HOST_NAME.toLowerCase()}.${realm.toLowerCase()}`, ntlm: profile.domain?.ntlm ?? true },
       syncCleanup,

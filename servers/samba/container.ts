@@ -350,7 +350,7 @@ export async function followLogs(containerId: string, toLog?: (log: ServerLog) =
   return { log, stopLogs: () => (stream as NodeJS.ReadableStream & { destroy(): void }).destroy() };
 }
 
-interface ContainerTargetInit extends StartedServerInit {
+export interface ContainerTargetInit extends StartedServerInit {
   image: SambaImageName;
   imageTag: string;
   containerId: string;
