@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import './container-signals.js'; // before testcontainers: see there
 import { GenericContainer, Wait } from 'testcontainers';
@@ -26,7 +26,7 @@ import { randomPassword } from './accounts.js';
 import { HOST_NAME, renderDcConf, unprefixedLines } from './ad-dc.js';
 import { claimLoopbackAddress, releaseLoopbackAddress } from './ad-dc-workspace.js';
 import {
-  containerEngineAvailable, execInContainer, HOST_DIR_PREFIX, LABELS, removeContainersByLabel,
+  containerEngineAvailable, execInContainer, HOST_DIR_PREFIX, LABELS, removeContainersByLabel, targetLabels,
   removeContainersSync, sweepStaleContainers, withTimeout,
 } from './container-engine.js';
 import { ensureSambaImage } from './container-images.js';
@@ -135,13 +135,7 @@ export async function startContainerDomainTarget(profile: Profile, options: Cont
       container = await withTimeout(
         new GenericContainer(imageTag)
           .withNetworkMode('host')
-          .withLabels({
-            [LABELS.ownerPid]: String(process.pid),
-            [LABELS.ownerHost]: hostname(),
-            [LABELS.instance]: instance,
-            [LABELS.target]: name,
-            [LABELS.hostRoot]: hostRoot,
-          })
+          .withLabels(targetLabels(name, instance, hostRoot))
           .withBindMounts([{ source: hostRoot, target: MOUNT, mode: 'rw' }])
           .withCommand(['samba', '-i', '-s', CONF, '--debug-stdout'])
           .withWaitStrategy(Wait.forLogMessage(/samba version .* started/))

@@ -22,6 +22,17 @@ export const LABELS = {
   hostRoot: 'smb-interop.host-root',
 } as const;
 
+/** The labels of a target's container: whose run it belongs to (the sweep of killed runs reads them), which target, where its host directory is. */
+export function targetLabels(target: string, instance: string, hostRoot: string): Record<string, string> {
+  return {
+    [LABELS.ownerPid]: String(process.pid),
+    [LABELS.ownerHost]: hostname(),
+    [LABELS.instance]: instance,
+    [LABELS.target]: target,
+    [LABELS.hostRoot]: hostRoot,
+  };
+}
+
 /** Host directories holding the shares of container targets: `<tmpdir>/smb-interop-container-<profile>-XXXXXX`. */
 export const HOST_DIR_PREFIX = 'smb-interop-container-';
 

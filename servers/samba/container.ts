@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import './container-signals.js'; // before testcontainers: see there
@@ -24,7 +24,7 @@ import { processAlive } from '../processes.js';
 import type { ServerSession, TargetUser } from '../target.js';
 import { throwawayUsers, type CommandResult } from './accounts.js';
 import {
-  containerEngineAvailable, docker, execInContainer, HOST_DIR_PREFIX, LABELS, removeContainer, removeContainersByLabel,
+  containerEngineAvailable, docker, execInContainer, HOST_DIR_PREFIX, LABELS, removeContainer, removeContainersByLabel, targetLabels,
   removeContainersSync, sweepStaleContainers, withTimeout,
 } from './container-engine.js';
 import { ensureSambaImage } from './container-images.js';
@@ -273,13 +273,7 @@ export class ContainerSambaServer {
     try {
       const starting = new GenericContainer(imageTag)
         .withNetworkMode('host')
-        .withLabels({
-          [LABELS.ownerPid]: String(process.pid),
-          [LABELS.ownerHost]: hostname(),
-          [LABELS.instance]: instance,
-          [LABELS.target]: name,
-          [LABELS.hostRoot]: hostRoot,
-        })
+        .withLabels(targetLabels(name, instance, hostRoot))
         .withBindMounts(bindMounts)
         .withCommand(['smbd', '-s', CONF, '--foreground', '--no-process-group', '--debug-stdout', `-d${logLevel}`])
         .withWaitStrategy(Wait.forLogMessage(/smbd version .* started/))
