@@ -103,6 +103,8 @@ export const Requirement = {
   smb3: 'smb3',
   smb30x: 'smb3.0.x',
   signingRequired: 'signing-required',
+  /** The first share's responses are signed or encrypted (the session encrypts, or the server requires signing). */
+  protectedResponses: 'protected-responses',
   guest: 'guest',
   shareEncryption: 'share-encryption',
   /** The server's disk is readable by the harness (native provider). */

@@ -54,7 +54,14 @@ export interface AdapterDirectory {
   local: string | undefined;
 }
 
-export type ConnectOptions = Partial<SmbClientOptions> & { user?: string };
+export type ConnectOptions = Partial<SmbClientOptions> & {
+  user?: string;
+  /**
+   * false: no transcript observer on this client, so it receives READ data in place (the path a
+   * client without an observer takes); the capture still has every frame. Default true.
+   */
+  transcript?: boolean;
+};
 
 /** Another session of the cell's client: another share, another user, other credentials, or a guest logon. */
 export interface OpenOptions {
@@ -71,6 +78,14 @@ export interface OpenOptions {
   auth?: AdapterAuth;
   /** On a target in a realm: another host name for the server's service principal (one the KDC does not know). */
   serviceHost?: string;
+  /** The client's own time limit per request (default 20 s). */
+  timeoutMs?: number;
+  /**
+   * The longest one operation may go unanswered before the client counts as hung: an
+   * out-of-process client is then ended, and the operation fails as the client's failure (not
+   * an infra error). For scenarios that make the server stop answering.
+   */
+  hangLimitMs?: number;
 }
 
 /**
@@ -278,7 +293,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     const faults = faultHookFor(annotation(testInfo, Annotation.scenario));
     await use(async (options: ConnectOptions = {}) => {
       proof.connecting(options);
-      const { user: userName, observer, ...rest } = options;
+      const { user: userName, observer, transcript = true, ...rest } = options;
       const user: TargetUser = target.user(userName);
       const client = await SmbClient.connect(withFaults({
         ...trace.endpoint,
@@ -287,7 +302,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
         domain: user.domain,
         ...logonOptions(target, { auth: ['kerberos'] }, { auth: scenarioLogon(testInfo) }),
         timeoutMs: CLIENT_TIMEOUT_MS,
-        observer: observer === undefined ? trace.transcript : tee(trace.transcript, observer),
+        observer: !transcript ? observer : observer === undefined ? trace.transcript : tee(trace.transcript, observer),
         ...rest,
       }, faults));
       opened.push(client);
@@ -329,11 +344,14 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
           ...credentials,
           ...(options.guest ? {} : logonOptions(target, cell.capabilities, { auth: options.auth ?? scenarioLogon(testInfo), serviceHost: options.serviceHost })),
           dialects: { ...target.profile.dialects },
-          timeoutMs: CLIENT_TIMEOUT_MS,
+          timeoutMs: options.timeoutMs ?? CLIENT_TIMEOUT_MS,
+          ...(options.hangLimitMs === undefined ? {} : { operationLimitMs: options.hangLimitMs }),
           onDiagnostics: (reader: () => string) => (read = reader),
         });
         const watched = watchSession(cell.client, session, cell.capabilities, (error) => {
-          if (error instanceof PluginFault) testInfo.annotations.push({ type: Annotation.infraError, description: error.message });
+          // A client that never answered, where the scenario made the server stop, is the client's failure.
+          const hung = options.hangLimitMs !== undefined && error instanceof PluginFault && error.kind === 'timeout';
+          if (error instanceof PluginFault && !hung) testInfo.annotations.push({ type: Annotation.infraError, description: error.message });
         });
         opened.push(watched);
         return watched;

@@ -97,6 +97,8 @@ export function unmetRequirement(requirement: RequirementId, target: StartedTarg
       return expect.dialect === '3.0' || expect.dialect === '3.0.2' ? undefined : `${target.name} negotiates ${expect.dialect}, not 3.0 or 3.0.2`;
     case Requirement.signingRequired:
       return profile.signing.required ? undefined : `${target.name} does not require signing`;
+    case Requirement.protectedResponses:
+      return expect.encryption || profile.signing.required ? undefined : `${target.name} neither encrypts its sessions nor requires signing`;
     case Requirement.guest:
       return profile.guest.enabled ? undefined : `${target.name} admits no guests`;
     case Requirement.shareEncryption:

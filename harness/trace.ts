@@ -7,6 +7,7 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import type { TestInfo } from '@playwright/test';
 import { Annotation, Attachment } from './annotations.js';
 import { CaptureProxy } from './capture/proxy.js';
+import type { Interference } from './capture/interference.js';
 import { wiresharkCommand, wiresharkKeyFile } from './capture/keys.js';
 import { TranscriptRecorder } from './capture/transcript.js';
 import { decodeWithServerKeys } from './capture/wire-decode.js';
@@ -96,6 +97,25 @@ export class TestTrace {
   /** Where clients connect: the capture proxy, or the target itself when tracing is off. */
   get endpoint(): Endpoint {
     return { host: this.proxy.host, port: this.proxy.port };
+  }
+
+  /**
+   * From the next frame boundary on, the server's frames go through `interference` before any
+   * client sees them (undefined: relayed unchanged again). The pcap shows what the client got,
+   * with the harness's note on every frame it touched.
+   */
+  interfere(interference: Interference | undefined): void {
+    this.proxy.interfere(interference);
+  }
+
+  /** What interferences did so far, in order, with the proxy's connection number. */
+  get interferences(): ReadonlyArray<{ connection: number; note: string }> {
+    return this.proxy.interferences;
+  }
+
+  /** Resets the connections an interference froze (their clients have given up, or are hung). */
+  releaseFrozen(): void {
+    this.proxy.releaseFrozen();
   }
 
   /** Once the capture has ended its pcap is final: read and decoded once for the scenario, the proof and the judgement. */

@@ -33,6 +33,12 @@ export interface AdapterConnectOptions {
   /** The dialects the target admits, as it declares them: a hint for a client that must be told which to offer (it still offers what it offers). */
   dialects?: { min: Dialect; max: Dialect };
   timeoutMs?: number;
+  /**
+   * The longest the host waits for one answer of an out-of-process client before it ends the
+   * client (default: the plug-in's own limit). A scenario that makes the server stop answering
+   * sets it a little above `timeoutMs`, so a client that never gives up costs seconds, not minutes.
+   */
+  operationLimitMs?: number;
   /** Given a reader of what the client writes on its own (a driver's stderr) as soon as it runs, also when connect fails. */
   onDiagnostics?: (read: () => string) => void;
 }
@@ -77,8 +83,10 @@ export class AdapterError extends Error {
     readonly path: string,
     /** e.g. `STATUS_OBJECT_NAME_NOT_FOUND` */
     readonly statusName: string | undefined,
+    /** The client's own error, for an in-process client (`cause.name`: TimeoutError, SecurityError, ...). */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'AdapterError';
   }
 }

@@ -34,6 +34,8 @@ export interface SmbclientInvocation {
   /** Working directory for local paths in `get`/`put`. */
   cwd?: string;
   timeoutMs?: number;
+  /** smbclient's own limit per SMB request (`-t`, seconds; smbclient's default 20). */
+  requestTimeoutSeconds?: number;
   debugLevel?: number;
 }
 
@@ -78,6 +80,7 @@ export function smbclientArgs(inv: SmbclientInvocation, commandsOnStdin = false)
   if (inv.minProtocol) args.push(`--option=client min protocol=${SAMBA_PROTOCOL_NAMES[inv.minProtocol]}`);
   if (inv.protection) args.push(`--client-protection=${inv.protection}`);
   for (const o of inv.options ?? []) args.push(`--option=${o}`);
+  if (inv.requestTimeoutSeconds !== undefined) args.push('-t', String(inv.requestTimeoutSeconds));
   if (inv.debugLevel !== undefined) args.push(`-d${inv.debugLevel}`);
   return args;
 }

@@ -59,6 +59,8 @@ class SmbclientSession implements AdapterSession {
   ) {
     const { host, port, share, username, password, domain, auth, kerberos } = options;
     const invocation: Omit<SmbclientInvocation, 'commands'> = { host, port, share };
+    // smbclient's own limit per request, so a server that stops answering is smbclient's to notice.
+    if (options.timeoutMs !== undefined) invocation.requestTimeoutSeconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
     if (username) Object.assign(invocation, { username, password, domain });
     if (auth === 'ntlm') invocation.kerberos = 'off';
     else if (auth !== undefined && kerberos !== undefined && username) {
@@ -75,7 +77,7 @@ class SmbclientSession implements AdapterSession {
   private async run(operation: string, path: string, commands: string): Promise<{ stdout: string }> {
     const { host, port, share } = this.options;
     const where = `${operation} ${path} on //${host}:${port}/${share}`;
-    const timeoutMs = this.options.timeoutMs ?? 60_000;
+    const timeoutMs = this.options.operationLimitMs ?? this.options.timeoutMs ?? 60_000;
     let answer: ShellAnswer;
     try {
       answer = await this.shell.run(commands, timeoutMs);

@@ -18,7 +18,7 @@ class TypescriptSession implements AdapterSession {
     try {
       return await run();
     } catch (error) {
-      if (error instanceof SmbError) throw new AdapterError(error.message, CLIENT, operation, path, error.statusName);
+      if (error instanceof SmbError) throw new AdapterError(error.message, CLIENT, operation, path, error.statusName, { cause: error });
       throw error;
     }
   }

@@ -38,6 +38,8 @@ class CommandSession implements AdapterSession {
     private readonly driver: DriverProcess,
     private readonly hello: Hello,
     private readonly timeoutMs: number,
+    /** The limit was the connect's `operationLimitMs`: the same for every operation. */
+    private readonly exactLimit = false,
   ) {}
 
   diagnostics(): string {
@@ -59,7 +61,7 @@ class CommandSession implements AdapterSession {
       throw new ClientUnsupported(this.client, `${this.client} does not implement ${op} (it implements ${this.hello.capabilities.operations.join(', ') || 'none'})`);
     }
     // Moving file data takes longer than a metadata operation (a 64 MiB transfer signed in pure Python: about 30 s each way).
-    const limit = op === 'writeFile' || op === 'readFile' ? DATA_TIMEOUT_FACTOR * this.timeoutMs : this.timeoutMs;
+    const limit = this.exactLimit || !(op === 'writeFile' || op === 'readFile') ? this.timeoutMs : DATA_TIMEOUT_FACTOR * this.timeoutMs;
     const answer = await this.driver.request(op, args, limit);
     if (answer.ok) return answer.value;
     const { status, message } = answer.failure;
@@ -152,7 +154,7 @@ export function commandAdapter(spec: CommandClient): ClientAdapter {
     async connect(options: AdapterConnectOptions): Promise<AdapterSession> {
       const driver = await DriverProcess.start(spec, spec.helloTimeoutMs === undefined ? {} : { helloTimeoutMs: spec.helloTimeoutMs });
       options.onDiagnostics?.(() => driver.stderrText());
-      const session = new CommandSession(spec.client, driver, driver.hello as Hello, timeoutMs);
+      const session = new CommandSession(spec.client, driver, driver.hello as Hello, options.operationLimitMs ?? timeoutMs, options.operationLimitMs !== undefined);
       const args: ArgsOf<'connect'> = { host: options.host, port: options.port, share: options.share, timeoutMs: options.timeoutMs ?? timeoutMs };
       if (options.username !== undefined) Object.assign(args, { username: options.username, password: options.password ?? '', domain: options.domain ?? '' });
       // Optional fields go only to a driver that asks for them: Kerberos to one that declares it, the dialect hint to one whose hello lists it.

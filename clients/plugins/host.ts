@@ -82,6 +82,11 @@ class BoundedText {
   lastLine(): string | undefined {
     return this.text().trimEnd().split('\n').at(-1)?.trim() || undefined;
   }
+
+  /** A Go runtime's `panic: ...` or `fatal error: ...` line: a crash's cause, which its last line (a stack frame) is not. */
+  crashLine(): string | undefined {
+    return this.text().split('\n').find((line) => /^(panic|fatal error): /.test(line))?.trim();
+  }
 }
 
 interface Pending {
@@ -236,8 +241,10 @@ export class DriverProcess {
   /** Records the first fault, kills the driver, and hands the fault to whoever waits. */
   private failWith(kind: PluginFault['kind'], message: string): PluginFault {
     if (this.fault === undefined) {
+      const crash = kind === 'exit' || kind === 'start' ? this.stderr.crashLine() : undefined;
       const last = kind === 'exit' || kind === 'start' ? this.stderr.lastLine() : undefined;
-      this.fault = new PluginFault(last ? `${message}; its stderr ends: ${last.slice(0, 200)}` : message, this.client, kind, this.currentOperation());
+      const said = crash !== undefined ? `; its stderr says: ${crash.slice(0, 300)}` : last ? `; its stderr ends: ${last.slice(0, 200)}` : '';
+      this.fault = new PluginFault(`${message}${said}`, this.client, kind, this.currentOperation());
       this.kill();
     }
     const fault = this.fault;

@@ -13,6 +13,8 @@ import { registerCleanup } from '../../servers/cleanup.js';
 import { PcapngFile, nowMicroseconds } from './pcapng.js';
 import { TcpFlow } from './tcp-synth.js';
 import type { SynthFrame } from './tcp-synth.js';
+import { ServerFrameSplitter, framed } from './interference.js';
+import type { FrameVerdict, Interference } from './interference.js';
 
 export interface CaptureProxyOptions {
   upstreamHost: string;
@@ -76,6 +78,10 @@ interface Relay {
   serverEnded: boolean;
   lastData: LastData | undefined;
   closed: Promise<void>;
+  /** The server's frames, followed so that an interference starts at a frame boundary. */
+  serverFrames: ServerFrameSplitter;
+  /** An interference froze the server's side: nothing more is read from it or relayed. */
+  frozen: boolean;
 }
 
 const CLOSE_WAIT_MS = 2000;
@@ -91,6 +97,9 @@ export class CaptureProxy {
   private listenPort = 0;
   private pcapFailure: string | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
+  private interference: Interference | undefined;
+  /** What interferences did to the server's frames, in order (also in the pcap, as comments on the frames). */
+  readonly interferences: Array<{ connection: number; note: string }> = [];
 
   private constructor(
     private readonly server: Server,
@@ -147,6 +156,26 @@ export class CaptureProxy {
     return this.pcapFailure;
   }
 
+  /**
+   * From the next frame boundary on, every whole frame from the server goes through
+   * `interference` before the client sees it (held until it is whole); undefined relays
+   * unchanged again. For scenarios that play a hostile network or a broken server.
+   */
+  interfere(interference: Interference | undefined): void {
+    this.interference = interference;
+  }
+
+  /** Resets every connection an interference froze, as a hung server's host finally would. */
+  releaseFrozen(): void {
+    for (const relay of this.relays) {
+      if (!relay.frozen || relay.client.destroyed) continue;
+      const event = this.closeEvent(relay, 'server', 'RST', undefined, 'harness: the frozen connection released');
+      if (relay.flow !== undefined && !relay.flow.closed) this.record(relay.flow.reset(false), event.description);
+      relay.client.resetAndDestroy();
+      relay.upstream.destroy();
+    }
+  }
+
   /** Ends every connection, stops listening and finishes the pcap file. Idempotent. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
@@ -188,6 +217,7 @@ export class CaptureProxy {
     const clientIp = client.remoteAddress !== undefined && isIPv4(client.remoteAddress) ? client.remoteAddress : '127.0.0.1';
     const relay: Relay = {
       id, client, clientIp, clientPort: client.remotePort ?? 0, upstream, flow: undefined, clientEnded: false, serverEnded: false, lastData: undefined, closed,
+      serverFrames: new ServerFrameSplitter(), frozen: false,
     };
     this.relays.add(relay);
     let open = 2;
@@ -202,6 +232,7 @@ export class CaptureProxy {
     }, this.options.connectTimeoutMs);
     client.once('close', () => {
       clearTimeout(timer);
+      if (relay.frozen) upstream.destroy(); // a frozen side is read no more: it would never end
       onClose();
     });
     upstream.once('close', onClose);
@@ -240,25 +271,74 @@ export class CaptureProxy {
     client.resume();
   }
 
-  /** Relays `from` to `to` unchanged; pauses `from` while `to` cannot take more. */
+  /**
+   * Relays `from` to `to`; pauses `from` while `to` cannot take more. The server's side goes
+   * frame by frame through the interference while one is installed.
+   */
   private relayData(relay: Relay, from: Socket, to: Socket, fromClient: boolean): void {
     let waiting = false;
-    from.on('data', (chunk: Buffer) => {
-      if (fromClient) this.counters.bytesClientToServer += chunk.length;
-      else this.counters.bytesServerToClient += chunk.length;
-      const frames = relay.flow?.data(fromClient, chunk) ?? [];
+    const deliver = (bytes: Buffer, note?: string, then?: () => void): void => {
+      if (fromClient) this.counters.bytesClientToServer += bytes.length;
+      else this.counters.bytesServerToClient += bytes.length;
+      const frames = relay.flow?.data(fromClient, bytes) ?? [];
       const first = this.counters.frames + 1;
-      this.record(frames);
-      relay.lastData = { frame: first, time: Date.now(), fromClient, length: chunk.length };
-      if (!to.write(chunk) && !waiting) {
+      this.record(frames, note);
+      relay.lastData = { frame: first, time: Date.now(), fromClient, length: bytes.length };
+      if (to.destroyed) return; // the harness ended the server's side: the client's bytes go nowhere
+      if (!to.write(bytes, then) && !waiting) {
         waiting = true;
         from.pause();
         to.once('drain', () => {
           waiting = false;
-          from.resume();
+          if (!relay.frozen) from.resume();
         });
       }
+    };
+    from.on('data', (chunk: Buffer) => {
+      if (fromClient) return deliver(chunk);
+      if (relay.frozen) return;
+      const pieces = relay.serverFrames.split(chunk, this.interference !== undefined);
+      for (const piece of pieces) {
+        if (relay.frozen) return;
+        if ('raw' in piece) deliver(piece.raw);
+        else this.interfered(relay, piece.frame, deliver);
+      }
     });
+  }
+
+  /** Applies the interference to one whole server frame. */
+  private interfered(relay: Relay, frame: Buffer, deliver: (bytes: Buffer, note?: string, then?: () => void) => void): void {
+    let verdict: FrameVerdict;
+    try {
+      verdict = this.interference?.(frame, { connection: relay.id }) ?? { kind: 'pass' };
+    } catch (error) {
+      verdict = { kind: 'pass' };
+      this.interferences.push({ connection: relay.id, note: `harness: the interference failed on a ${frame.length}-byte frame and let it pass: ${(error as Error).message}` });
+    }
+    if (verdict.kind === 'pass') return deliver(framed(frame));
+    this.interferences.push({ connection: relay.id, note: verdict.note });
+    if (verdict.kind === 'replace') return deliver(framed(verdict.frame), verdict.note);
+    const { kind, note } = verdict;
+    const part = framed(frame).subarray(0, verdict.deliver);
+    if (kind === 'freeze') {
+      relay.frozen = true;
+      relay.upstream.pause();
+      return deliver(part, note);
+    }
+    relay.serverEnded = true;
+    deliver(part, note, () => {
+      const flow = relay.flow;
+      if (kind === 'reset') {
+        const event = this.closeEvent(relay, 'server', 'RST', undefined, note);
+        if (flow !== undefined && !flow.closed) this.record(flow.reset(false), event.description);
+        relay.client.resetAndDestroy();
+      } else {
+        const event = this.closeEvent(relay, 'server', 'FIN', undefined, note);
+        this.record(flow?.fin(false) ?? [], event.description);
+        relay.client.end();
+      }
+    });
+    relay.upstream.destroy();
   }
 
   private ended(relay: Relay, byClient: boolean): void {
@@ -314,7 +394,7 @@ export class CaptureProxy {
       time,
       afterFrame: last?.frame ?? 0,
       msAfterFrame: last === undefined ? null : time - last.time,
-      description: describeClose(side, kind, last, time, reason ?? errorCode),
+      description: describeClose(side, kind, last, time, reason ?? errorCode) + ((kind === 'FIN' || kind === 'RST') && reason !== undefined ? ` (${reason})` : ''),
     };
     if (errorCode !== undefined) event.errorCode = errorCode;
     this.closeEvents.push(event);

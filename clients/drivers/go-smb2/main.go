@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"os"
 )
@@ -91,6 +92,17 @@ func (c *client) handle(req *request) (interface{}, *failure) {
 	if c.share == nil {
 		return nil, &failure{Message: req.Op + ": not connected (connect must come first)"}
 	}
+	// Every operation gets the connect's time limit (file data three times that), as go-smb2
+	// honours a Share's context: a server that stops answering fails the operation, never hangs it.
+	limit := c.timeout
+	if req.Op == "writeFile" || req.Op == "readFile" {
+		limit *= 3
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	mounted := c.share
+	c.share = mounted.WithContext(ctx)
+	defer func() { c.share = mounted }()
 	switch req.Op {
 	case "writeFile", "readFile":
 		path, err := stringArg(req, "path")

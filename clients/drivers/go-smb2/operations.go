@@ -18,6 +18,8 @@ type client struct {
 	conn    net.Conn
 	session *smb2.Session
 	share   *smb2.Share
+	// timeout is the connect's timeoutMs, each operation's limit.
+	timeout time.Duration
 }
 
 func (c *client) connect(req *request) (interface{}, *failure) {
@@ -78,7 +80,7 @@ func (c *client) connect(req *request) (interface{}, *failure) {
 		conn.Close()
 		return nil, describe("connect (TREE_CONNECT "+shareName+")", err)
 	}
-	c.conn, c.session, c.share = conn, session, share
+	c.conn, c.session, c.share, c.timeout = conn, session, share, timeout
 	return struct{}{}, nil
 }
 
