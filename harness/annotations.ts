@@ -142,6 +142,8 @@ export interface TargetFacts {
   serverVersion: string;
   /** What the profile declares (its `expect` block). */
   declared: NegotiatedSettings & { encryptedShares: string[] };
+  /** An impaired variant: the link the harness plays, in a few words (`10 ms each way, 100 Mbit/s`). */
+  impairment?: string;
 }
 
 /**

@@ -2,6 +2,7 @@
  * Proof of configuration: what a session negotiated against what its target declares. A green
  * cell must have run the configuration its column names.
  */
+import { describeImpairment } from '../servers/catalog/schema.js';
 import { CONFIGURATION_MISMATCH } from './annotations.js';
 import type { NegotiatedSettings, TargetFacts } from './annotations.js';
 import type { NegotiatedInfo } from '../clients/smb/index.js';
@@ -30,6 +31,7 @@ export function targetFacts(target: StartedTarget): TargetFacts {
     provider: target.provider,
     serverVersion: target.serverVersion,
     declared: { ...declaredSettings(target), encryptedShares: [...target.profile.expect.encryptedShares] },
+    ...(target.profile.impairment === undefined ? {} : { impairment: describeImpairment(target.profile.impairment) }),
   };
 }
 

@@ -90,7 +90,11 @@ export class TestTrace {
   /** The capture always runs (scenarios read the wire from it); the mode decides what is kept. */
   static async start(mode: TraceMode, target: StartedTarget, testInfo: TestInfo): Promise<TestTrace> {
     const pcapPath = testInfo.outputPath(Attachment.pcap);
-    const proxy = await CaptureProxy.start({ upstreamHost: target.host, upstreamPort: target.port, pcapPath, displayServerPort: DISPLAY_SERVER_PORT });
+    const proxy = await CaptureProxy.start({
+      upstreamHost: target.host, upstreamPort: target.port, pcapPath, displayServerPort: DISPLAY_SERVER_PORT,
+      // An impaired variant's link is played here, between every client and the server.
+      ...(target.profile.impairment === undefined ? {} : { impairment: target.profile.impairment }),
+    });
     return new TestTrace(mode, target, proxy, pcapPath);
   }
 

@@ -179,6 +179,7 @@ export function buildMatrix(input: BuildInput): BuiltMatrix {
       provider: seen?.provider || split.provider,
       declared: seen?.declared ?? input.declaredByProfile?.get(profile) ?? null,
       serverVersion: seen?.serverVersion ?? null,
+      ...(seen?.impairment ? { impairment: seen.impairment } : {}),
     };
   });
   const sambaVersions = Object.fromEntries(targets.filter((t) => t.serverVersion !== null).map((t) => [t.name, t.serverVersion as string]));

@@ -287,6 +287,7 @@ export interface TargetFactsSeen {
   provider: string;
   serverVersion: string | null;
   declared: DeclaredSettings | null;
+  impairment: string | null;
 }
 
 export function targetFactsOf(run: TestRun): TargetFactsSeen | null {
@@ -298,6 +299,7 @@ export function targetFactsOf(run: TestRun): TargetFactsSeen | null {
     provider: typeof facts.provider === 'string' ? facts.provider : '',
     serverVersion: typeof facts.serverVersion === 'string' ? facts.serverVersion : null,
     declared: declared.success ? declared.data : null,
+    impairment: typeof facts.impairment === 'string' ? facts.impairment : null,
   };
 }
 

@@ -177,6 +177,8 @@ export const TargetInfo = z
     provider: z.string(),
     declared: DeclaredSettings.nullable(),
     serverVersion: z.string().nullable(),
+    /** An impaired variant's link as the harness played it (`10 ms each way, 100 Mbit/s`); absent or null: none. */
+    impairment: z.string().nullable().optional(),
   })
   .strict();
 export type TargetInfo = z.infer<typeof TargetInfo>;

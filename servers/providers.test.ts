@@ -44,9 +44,12 @@ test('SMB_INTEROP_PROVIDER: one provider, all, a comma list, unset; anything els
 test('without a choice only native targets are listed; container targets are one per profile and Samba image', () => {
   const catalog = catalogOf({});
   expect(targetSpecs(catalog).map((s) => s.name).slice(0, 2)).toEqual(['smb302-ccm@native', 'smb311-gcm@native']);
-  expect(targetSpecs(catalog)).toHaveLength(12);
+  expect(targetSpecs(catalog)).toHaveLength(13);
+  expect(targetSpecs(catalog).at(-1)?.name).toBe('smb311-gcm+wan@native');
   const both = targetSpecs(catalog, { providers: ['native', 'container'] });
-  expect(both).toHaveLength(48);
+  // Twelve profiles on four providers; the impaired variant on the native one only.
+  expect(both).toHaveLength(49);
+  expect(both.filter((s) => s.profile.impairment !== undefined).map((s) => s.name)).toEqual(['smb311-gcm+wan@native']);
   expect(both.filter((s) => s.profile.domain !== undefined && s.provider === 'container').map((s) => s.name)).toEqual([
     'ad-kerberos@samba-4.17', 'ad-kerberos@samba-4.22', 'ad-kerberos@samba-4.25', 'ad-negotiate@samba-4.17', 'ad-negotiate@samba-4.22', 'ad-negotiate@samba-4.25',
   ]);
@@ -78,7 +81,7 @@ test('the config chooses providers and images globally and per profile; the envi
   expect(names.filter((n) => n.startsWith('smb311-gcm@'))).toEqual(['smb311-gcm@native', 'smb311-gcm@samba-4.17', 'smb311-gcm@samba-4.22']);
   // SMB_INTEROP_PROVIDER=native: a profile's own list is narrowed, never widened.
   const nativeOnly = targetSpecs(catalog, { providers: ['native'] }).map((s) => s.name);
-  expect(nativeOnly).toHaveLength(12);
+  expect(nativeOnly).toHaveLength(13);
   expect(nativeOnly.every((n) => n.endsWith('@native'))).toBe(true);
 });
 

@@ -66,9 +66,11 @@ export function targetSpecs(catalog: Catalog, selection: TargetSelection = {}): 
   const specs: TargetSpec[] = [];
   for (const profile of catalog.profiles) {
     const own = catalog.profileProviders?.[profile.name];
+    // An impaired variant is the harness's link in front of a server: the native one shows it;
+    // containers add nothing to it unless the variant's own entry asks for them.
     const providers = own?.providers
       ? own.providers.filter((p) => !selection.providers || selection.providers.includes(p))
-      : global;
+      : profile.impairment !== undefined ? global.filter((p) => p === 'native') : global;
     if (providers.includes('native')) {
       specs.push({ name: `${profile.name}@native`, profile, provider: 'native', status: READY });
     }

@@ -14,6 +14,8 @@ import { PcapngFile, nowMicroseconds } from './pcapng.js';
 import { TcpFlow } from './tcp-synth.js';
 import type { SynthFrame } from './tcp-synth.js';
 import { ServerFrameSplitter, framed } from './interference.js';
+import { ShapedDirection } from './link.js';
+import type { Impairment } from '../../servers/catalog/schema.js';
 import type { FrameVerdict, Interference } from './interference.js';
 
 export interface CaptureProxyOptions {
@@ -29,6 +31,8 @@ export interface CaptureProxyOptions {
   snapLength?: number;
   /** How long close() lets open connections end on their own before ending them; default 500 ms. */
   closeGraceMs?: number;
+  /** Play an impaired link (latency, bandwidth, stalls, resets) between client and server. */
+  impairment?: Impairment;
 }
 
 export type CloseKind = 'FIN' | 'RST' | 'ERROR' | 'CONNECT_FAILED' | 'CONNECT_TIMEOUT' | 'PROXY_CLOSED';
@@ -82,7 +86,15 @@ interface Relay {
   serverFrames: ServerFrameSplitter;
   /** An interference froze the server's side: nothing more is read from it or relayed. */
   frozen: boolean;
+  /** The impaired link's two directions (none without an impairment). */
+  link: { toServer: ShapedDirection; toClient: ShapedDirection } | undefined;
+  /** Bytes that crossed the connection, both ways (for an impairment's reset). */
+  bytes: number;
 }
+
+/** An impaired link holds at most this much in flight per direction before it stops reading. */
+const LINK_HIGH_WATER = 8 * 1024 * 1024;
+const LINK_LOW_WATER = 2 * 1024 * 1024;
 
 const CLOSE_WAIT_MS = 2000;
 const FLUSH_DELAY_MS = 200;
@@ -103,7 +115,7 @@ export class CaptureProxy {
 
   private constructor(
     private readonly server: Server,
-    private readonly options: Required<Omit<CaptureProxyOptions, 'pcapPath' | 'snapLength'>>,
+    private readonly options: Required<Omit<CaptureProxyOptions, 'pcapPath' | 'snapLength' | 'impairment'>> & Pick<CaptureProxyOptions, 'impairment'>,
     private readonly pcap: PcapngFile | undefined,
   ) {
     this.unregister = registerCleanup(() => this.closeNow());
@@ -116,6 +128,7 @@ export class CaptureProxy {
       displayServerPort: options.displayServerPort ?? 445,
       connectTimeoutMs: options.connectTimeoutMs ?? 5000,
       closeGraceMs: options.closeGraceMs ?? 500,
+      impairment: options.impairment,
     };
     for (const [field, value] of Object.entries({ upstreamPort: resolved.upstreamPort, displayServerPort: resolved.displayServerPort })) {
       if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`capture proxy: ${field} must be a TCP port (1-65535), got ${value}`);
@@ -194,6 +207,8 @@ export class CaptureProxy {
   /** The synchronous part of closing, also what a signal handler runs. */
   private closeNow(): void {
     for (const relay of this.relays) {
+      relay.link?.toServer.stop();
+      relay.link?.toClient.stop();
       relay.client.destroy();
       relay.upstream.destroy();
     }
@@ -217,12 +232,15 @@ export class CaptureProxy {
     const clientIp = client.remoteAddress !== undefined && isIPv4(client.remoteAddress) ? client.remoteAddress : '127.0.0.1';
     const relay: Relay = {
       id, client, clientIp, clientPort: client.remotePort ?? 0, upstream, flow: undefined, clientEnded: false, serverEnded: false, lastData: undefined, closed,
-      serverFrames: new ServerFrameSplitter(), frozen: false,
+      serverFrames: new ServerFrameSplitter(), frozen: false, bytes: 0,
+      link: this.options.impairment === undefined ? undefined : { toServer: new ShapedDirection(this.options.impairment), toClient: new ShapedDirection(this.options.impairment) },
     };
     this.relays.add(relay);
     let open = 2;
     const onClose = (): void => {
       if (--open === 0) {
+        relay.link?.toServer.stop();
+        relay.link?.toClient.stop();
         this.relays.delete(relay);
         markClosed();
       }
@@ -277,7 +295,7 @@ export class CaptureProxy {
    */
   private relayData(relay: Relay, from: Socket, to: Socket, fromClient: boolean): void {
     let waiting = false;
-    const deliver = (bytes: Buffer, note?: string, then?: () => void): void => {
+    const send = (bytes: Buffer, note?: string, then?: () => void): void => {
       if (fromClient) this.counters.bytesClientToServer += bytes.length;
       else this.counters.bytesServerToClient += bytes.length;
       const frames = relay.flow?.data(fromClient, bytes) ?? [];
@@ -293,6 +311,20 @@ export class CaptureProxy {
           if (!relay.frozen) from.resume();
         });
       }
+      relay.bytes += bytes.length;
+      const resetAfter = this.options.impairment?.resetAfterKiB;
+      if (resetAfter !== undefined && relay.bytes >= resetAfter * 1024) this.linkReset(relay, resetAfter);
+    };
+    const direction = fromClient ? relay.link?.toServer : relay.link?.toClient;
+    // On an impaired link every piece waits its turn; reading stops while too much is in flight.
+    const deliver = direction === undefined ? send : (bytes: Buffer, note?: string, then?: () => void): void => {
+      direction.schedule(bytes.length, () => send(bytes, note, then));
+      if (direction.queuedBytes >= LINK_HIGH_WATER) {
+        from.pause();
+        direction.whenBelow(LINK_LOW_WATER, () => {
+          if (!relay.frozen && !waiting) from.resume();
+        });
+      }
     };
     from.on('data', (chunk: Buffer) => {
       if (fromClient) return deliver(chunk);
@@ -304,6 +336,18 @@ export class CaptureProxy {
         else this.interfered(relay, piece.frame, deliver);
       }
     });
+  }
+
+  /** The impaired link gives up: the connection is reset both ways, as a flaky path would. */
+  private linkReset(relay: Relay, afterKiB: number): void {
+    const flow = relay.flow;
+    if (flow === undefined || flow.closed) return;
+    const event = this.closeEvent(relay, 'server', 'RST', undefined, `harness: the impaired link reset the connection after ${afterKiB} KiB`);
+    this.record(flow.reset(false), event.description);
+    relay.link?.toServer.stop();
+    relay.link?.toClient.stop();
+    relay.client.resetAndDestroy();
+    relay.upstream.destroy();
   }
 
   /** Applies the interference to one whole server frame. */
@@ -342,6 +386,13 @@ export class CaptureProxy {
   }
 
   private ended(relay: Relay, byClient: boolean): void {
+    // On an impaired link the FIN follows the data still on its way.
+    const direction = byClient ? relay.link?.toServer : relay.link?.toClient;
+    if (direction !== undefined) direction.schedule(0, () => this.finished(relay, byClient));
+    else this.finished(relay, byClient);
+  }
+
+  private finished(relay: Relay, byClient: boolean): void {
     if (byClient) relay.clientEnded = true;
     else relay.serverEnded = true;
     this.closeEvent(relay, byClient ? 'client' : 'server', 'FIN');

@@ -15,6 +15,7 @@ import {
   runDurationMs,
   summarizeClientsByTarget,
   summarizeTargets,
+  targetLabel,
   worstOutcome,
 } from './summary.js';
 import { DIVERGENCE_STYLE, renderDivergence } from './divergence.js';
@@ -114,7 +115,7 @@ function clientTargetTable(m: Matrix): string {
 function targetTable(m: Matrix): string {
   const rows = summarizeTargets(m).map(
     (s) =>
-      `<tr data-target="${h(s.target.name)}"><th>${h(s.target.name)}</th><td>${h(s.dialect)}</td><td>${h(s.cipher)}</td><td>${h(s.signing)}</td>` +
+      `<tr data-target="${h(s.target.name)}"><th>${h(targetLabel(s.target))}</th><td>${h(s.dialect)}</td><td>${h(s.cipher)}</td><td>${h(s.signing)}</td>` +
       `<td class="passed-total">${s.counts.passed}/${s.total}</td><td>${h(s.target.serverVersion ?? 'unknown')}</td></tr>`,
   );
   return `<h2>Targets</h2><table class="targets"><thead><tr><th>target</th><th>dialect</th><th>cipher</th><th>signing</th><th>passed/total</th><th>server version</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;

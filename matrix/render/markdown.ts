@@ -2,7 +2,7 @@
 import type { Cell, Matrix } from '../schema.js';
 import { compareMatrices, type CellChange } from '../compare.js';
 import { escapeMarkdown as md, firstLine } from './escape.js';
-import { OUTCOME_LABEL, countOutcomes, describeClientTarget, describeCounts, errorHeadline, formatDuration, runDurationMs, summarizeClientsByTarget, summarizeTargets } from './summary.js';
+import { OUTCOME_LABEL, countOutcomes, describeClientTarget, describeCounts, errorHeadline, formatDuration, runDurationMs, summarizeClientsByTarget, summarizeTargets, targetLabel } from './summary.js';
 import { describeSplit, formatSeconds, timeReport } from './timing.js';
 
 function plural(n: number, noun: string): string {
@@ -46,7 +46,7 @@ function targetTable(m: Matrix): string[] {
   for (const s of summarizeTargets(m)) {
     const c = s.counts;
     lines.push(
-      `| ${[s.target.name, s.dialect, s.cipher, s.signing, s.target.serverVersion ?? 'unknown'].map(md).join(' | ')} | ` +
+      `| ${[targetLabel(s.target), s.dialect, s.cipher, s.signing, s.target.serverVersion ?? 'unknown'].map(md).join(' | ')} | ` +
         `${[c.passed, c.failed, c['unexpected-pass'], c['infra-error'], c.flaky, c['expected-failure'], c['not-applicable'], c.unsupported, s.total].join(' | ')} |`,
     );
   }

@@ -77,6 +77,15 @@ test('summary.md: a Debian version string stays as it is; what could start a hea
   expect(text).toContain('— \\+ not a list, # not a heading, - nor this');
 });
 
+test('an impaired variant is marked as such in summary.md and index.html; other targets are not', () => {
+  const edited = structuredClone(current);
+  edited.targets[0]!.impairment = '10 ms each way, 100 Mbit/s';
+  const name = edited.targets[0]!.name;
+  expect(renderMarkdown(edited)).toContain(`| ${name} (impaired link: 10 ms each way, 100 Mbit/s) |`);
+  expect(renderHtml(edited)).toContain(`<th>${name} (impaired link: 10 ms each way, 100 Mbit/s)</th>`);
+  expect(renderMarkdown(current)).not.toContain('impaired link');
+});
+
 test('summary.md: the signing column marks an algorithm that is negotiated but not in use', () => {
   const edited = structuredClone(current);
   const target = edited.targets.find((t) => t.name === 'smb311-gcm@native')!;

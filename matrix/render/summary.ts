@@ -53,6 +53,11 @@ function signingOf(settings: { signingAlgorithm: string | null; signing: boolean
   return settings.signing || settings.encryption ? settings.signingAlgorithm : `${settings.signingAlgorithm} (not in use)`;
 }
 
+/** A target's name as the reports show it: an impaired variant says what link it is reached over. */
+export function targetLabel(target: { name: string; impairment?: string | null }): string {
+  return target.impairment ? `${target.name} (impaired link: ${target.impairment})` : target.name;
+}
+
 export function summarizeTargets(matrix: Matrix): TargetSummary[] {
   return matrix.targets.map((target) => {
     const cells = matrix.cells.filter((c) => c.target === target.name);

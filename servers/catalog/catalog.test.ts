@@ -7,7 +7,7 @@ import { ConfigError, loadCatalog, resolveClients, resolveProfiles, dialectsOf }
 const NAMES = [
   'smb302-ccm', 'smb311-gcm', 'smb311-aes256', 'smb311-signing-gmac', 'smb300-signing-cmac',
   'smb21-signing-hmac', 'smb202-legacy', 'share-encryption', 'guest', 'windows-hardened',
-  'ad-kerberos', 'ad-negotiate',
+  'ad-kerberos', 'ad-negotiate', 'smb311-gcm+wan',
 ];
 
 function problemsOf(config: unknown): string[] {
@@ -20,7 +20,7 @@ function problemsOf(config: unknown): string[] {
   throw new Error('expected a ConfigError');
 }
 
-test('the built-in catalog holds the twelve profiles of the design, each valid', () => {
+test('the built-in catalog holds the twelve profiles of the design and one impaired variant, each valid', () => {
   const profiles = resolveProfiles({});
   expect(profiles.map((p) => p.name)).toEqual(NAMES);
   const byName = Object.fromEntries(profiles.map((p) => [p.name, p]));
@@ -33,6 +33,26 @@ test('the built-in catalog holds the twelve profiles of the design, each valid',
   expect(byName['ad-kerberos']!.domain).toEqual({ realm: 'INTEROP.TEST', ntlm: false });
   expect(byName['ad-negotiate']!.domain).toEqual({ realm: 'INTEROP.TEST', ntlm: true });
   expect(profiles.filter((p) => p.expect.authMechanism === 'kerberos').map((p) => p.name)).toEqual(['ad-kerberos', 'ad-negotiate']);
+  // The impaired variant is its base's server behind a slow link: the same settings, the link added.
+  const { name: _a, description: _b, impairment, ...wan } = byName['smb311-gcm+wan']!;
+  const { name: _c, description: _d, ...base } = byName['smb311-gcm']!;
+  expect(wan).toEqual(base);
+  expect(impairment).toEqual({ latencyMs: 10, bandwidthMbps: 100 });
+  expect(profiles.filter((p) => p.impairment !== undefined).map((p) => p.name)).toEqual(['smb311-gcm+wan']);
+});
+
+test('an impaired variant: a name with "+" needs an impairment and an impairment needs such a name; its fields are checked', () => {
+  expect(problemsOf({ profiles: { 'smb302-ccm+slow': { extends: 'smb302-ccm' } } })).toEqual([
+    'profiles.smb302-ccm+slow.impairment: "smb302-ccm+slow" names an impaired variant: give it an impairment ({ latencyMs, bandwidthMbps, ... })',
+  ]);
+  expect(problemsOf({ profiles: { slow: { extends: 'smb302-ccm', impairment: { latencyMs: 50 } } } })).toEqual([
+    'profiles.slow.name: an impaired variant\'s name ends in "+<variant>" (e.g. slow+wan)',
+  ]);
+  expect(problemsOf({ profiles: { 'smb302-ccm+flaky': { extends: 'smb302-ccm', impairment: { stallEveryKiB: 256 } } } })).toEqual([
+    'profiles.smb302-ccm+flaky.impairment.stallMs: stallEveryKiB and stallMs go together',
+  ]);
+  const flaky = resolveProfiles({ profiles: { 'smb302-ccm+flaky': { extends: 'smb302-ccm', impairment: { stallEveryKiB: 256, stallMs: 200, resetAfterKiB: 4096 } } } });
+  expect(flaky.find((p) => p.name === 'smb302-ccm+flaky')?.impairment).toEqual({ latencyMs: 0, stallEveryKiB: 256, stallMs: 200, resetAfterKiB: 4096 });
 });
 
 test('a domain profile is checked: Kerberos needs a realm, a DC has no guests, the realm is a DNS name', () => {
@@ -57,7 +77,7 @@ test('a user config adds a profile that extends a built-in one, and overrides an
   expect(added.dialects).toEqual({ min: '3.1.1', max: '3.1.1' });
   const legacy = profiles.find((p) => p.name === 'smb202-legacy')!;
   expect(legacy.signing).toEqual({ required: true, algorithms: ['HMAC-SHA256'] });
-  expect(profiles).toHaveLength(13);
+  expect(profiles).toHaveLength(NAMES.length + 1);
 });
 
 test('a bad entry names the file, the field and what was expected', () => {

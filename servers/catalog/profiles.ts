@@ -230,3 +230,16 @@ export const BUILTIN_PROFILES: ProfileInput[] = [
     },
   },
 ];
+
+/**
+ * Impaired variants in the default matrix: a built-in profile's server reached over a slow link
+ * the capture proxy plays (20 ms round trip, 100 Mbit/s each way), so the matrix shows how each
+ * client copes with a wide-area network. More can be declared in a config (README "Impaired links").
+ */
+const wan = BUILTIN_PROFILES.find((p) => p.name === 'smb311-gcm')!;
+BUILTIN_PROFILES.push({
+  ...wan,
+  name: 'smb311-gcm+wan',
+  description: `${wan.description}; reached over a wide-area link (10 ms each way, 100 Mbit/s)`,
+  impairment: { latencyMs: 10, bandwidthMbps: 100 },
+});

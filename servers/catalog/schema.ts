@@ -32,7 +32,45 @@ export type EncryptionMode = z.infer<typeof EncryptionMode>;
 
 const name = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'expected lower-case letters, digits and dashes (at most 40)');
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,39}(\+[a-z0-9][a-z0-9-]{0,19})?$/,
+    'expected lower-case letters, digits and dashes (at most 40), and for an impaired variant "+" and its name (smb311-gcm+wan)',
+  );
+
+/**
+ * The link between the client and the server, as the harness's capture proxy plays it for an
+ * impaired variant of a profile (`smb311-gcm+wan`): the same server, reached over a slow or
+ * flaky network. Each direction is shaped on its own.
+ */
+export const Impairment = z
+  .object({
+    /** One-way delay added to every byte, milliseconds (a round trip costs twice this). */
+    latencyMs: z.number().int().min(0).max(5000).default(0),
+    /** Each direction's bandwidth cap, megabits per second. */
+    bandwidthMbps: z.number().positive().max(100_000).optional(),
+    /** A stall of `stallMs` after every this many KiB in a direction (a congested or lossy path). */
+    stallEveryKiB: z.number().int().positive().optional(),
+    stallMs: z.number().int().min(1).max(60_000).optional(),
+    /** The connection is reset once this many KiB have crossed it (both directions). */
+    resetAfterKiB: z.number().int().positive().optional(),
+  })
+  .strict()
+  .superRefine((impairment, ctx) => {
+    if ((impairment.stallEveryKiB === undefined) !== (impairment.stallMs === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [impairment.stallMs === undefined ? 'stallMs' : 'stallEveryKiB'], message: 'stallEveryKiB and stallMs go together' });
+    }
+  });
+export type Impairment = z.infer<typeof Impairment>;
+
+/** `latency 10 ms, 100 Mbit/s, ...`: an impairment in a few words, for reports. */
+export function describeImpairment(impairment: Impairment): string {
+  const parts: string[] = [];
+  if (impairment.latencyMs > 0) parts.push(`${impairment.latencyMs} ms each way`);
+  if (impairment.bandwidthMbps !== undefined) parts.push(`${impairment.bandwidthMbps} Mbit/s`);
+  if (impairment.stallEveryKiB !== undefined) parts.push(`a ${impairment.stallMs} ms stall every ${impairment.stallEveryKiB} KiB`);
+  if (impairment.resetAfterKiB !== undefined) parts.push(`reset after ${impairment.resetAfterKiB} KiB`);
+  return parts.join(', ') || 'no impairment';
+}
 const shareName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'expected letters, digits, "_" and "-" (at most 32)');
@@ -129,9 +167,20 @@ export const Profile = z
     shares: z.array(ShareSpec).min(1),
     users: z.array(UserSpec).min(1),
     expect: Expectation,
+    /** An impaired variant: the link the harness plays between client and server. Its name ends in `+<variant>`. */
+    impairment: Impairment.optional(),
   })
   .strict()
   .superRefine((profile, ctx) => {
+    if (profile.name.includes('+') !== (profile.impairment !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: profile.impairment === undefined ? ['impairment'] : ['name'],
+        message: profile.impairment === undefined
+          ? `"${profile.name}" names an impaired variant: give it an impairment ({ latencyMs, bandwidthMbps, ... })`
+          : `an impaired variant's name ends in "+<variant>" (e.g. ${profile.name}+wan)`,
+      });
+    }
     const lo = DIALECTS.indexOf(profile.dialects.min);
     const hi = DIALECTS.indexOf(profile.dialects.max);
     if (lo > hi) {
