@@ -15,7 +15,8 @@ import { containerEngineAvailable, docker, LABELS } from './container-engine.js'
 import { ensureSambaImage, IMAGE_REPOSITORY, sambaImageTag } from './container-images.js';
 
 // Domain profiles run on the DC's image (container-dc.integration.test.ts).
-const profiles = resolveProfiles({}).filter((p) => p.domain === undefined);
+// Domain profiles have tests of their own; an impaired variant's server is its base's.
+const profiles = resolveProfiles({}).filter((p) => p.domain === undefined && p.impairment === undefined);
 const profile = (name: string) => findProfile(profiles, name);
 
 const SAMBA_MINOR: Record<SambaImageName, RegExp> = {

@@ -75,7 +75,25 @@ export class StartedDomainTarget implements StartedTarget {
   async serverSessions(): Promise<ServerSession[]> {
     const result = await run('smbstatus', ['-s', this.dc.confPath, '--json'], { timeoutMs: 10_000 });
     if (result.code !== 0) throw new Error(`smbstatus failed for ${this.name}: ${result.stderr.trim()}`);
-    return parseSmbstatusJson(result.stdout);
+    const sessions = parseSmbstatusJson(result.stdout);
+    // smbstatus names a user through the machine's NSS, which knows no domain users without
+    // libnss-winbind: it prints the uid. The DC's winbindd knows them.
+    for (const session of sessions) {
+      if (/^\d+$/.test(session.username)) session.username = await this.domainUserName(session.username) ?? session.username;
+    }
+    return sessions;
+  }
+
+  private readonly userNames = new Map<string, string>();
+
+  /** The account name (without the domain) of a uid the DC's winbindd allocated, or undefined. */
+  private async domainUserName(uid: string): Promise<string | undefined> {
+    if (!this.userNames.has(uid)) {
+      const result = await run('wbinfo', [`--uid-info=${uid}`], { timeoutMs: 10_000 });
+      const account = result.code === 0 ? result.stdout.split(':')[0]?.trim() : undefined;
+      if (account) this.userNames.set(uid, account.slice(account.lastIndexOf('\\') + 1));
+    }
+    return this.userNames.get(uid);
   }
 
   stop(): Promise<void> {
