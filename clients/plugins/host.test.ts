@@ -54,6 +54,14 @@ test('a driver that exits in the middle of writeFile: "<client> exited (code 3) 
   expect(scratchDirs('faulty-crash')).toEqual(before);
 });
 
+test('a driver that panics: the fault quotes its runtime\'s "panic:" line, not the stack frame it ends with', async () => {
+  const session = await commandAdapter(faulty('panic')).connect(TARGET);
+  const fault = await faultOf(session.readFile('a.bin'));
+  expect(fault.message).toBe('faulty-panic exited (code 2) during readFile; its stderr says: panic: runtime error: invalid memory address or nil pointer dereference');
+  expect(fault).toMatchObject({ kind: 'exit', operation: 'readFile' });
+  await session.close().catch(() => undefined);
+});
+
 test('a driver that never answers: "<client> did not answer readFile within 400 ms", and it is killed', async () => {
   const driver = await DriverProcess.start(faulty('hang'));
   expect(await driver.request('connect', { ...TARGET, timeoutMs: 1000 }, 2000)).toEqual({ ok: true, value: {} });

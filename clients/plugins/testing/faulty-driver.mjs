@@ -3,6 +3,7 @@
  * A plug-in driver that breaks the protocol on purpose, for the host's tests. Its first argument
  * says how:
  *   crash       says hello, answers connect, then exits with code 3 in the middle of the next request
+ *   panic       as crash, but its stderr is a Go runtime panic: the cause first, then a stack, exit code 2
  *   hang        says hello, answers connect, then never answers again
  *   garbage     says hello, then answers connect with a line that is not JSON
  *   protocol99  says hello speaking protocol 99
@@ -33,7 +34,10 @@ if (mode === 'silent') {
     if (request.op === 'connect' && mode.startsWith('args')) process.stderr.write(`connect args ${JSON.stringify(request.args)}\n`);
     if (mode === 'garbage') process.stdout.write('this is not JSON at all {\n');
     else if (request.op === 'connect' || request.op === 'close') send({ type: 'result', id: request.id, ok: true, value: {} });
-    else if (mode === 'crash') {
+    else if (mode === 'panic') {
+      process.stderr.write('panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation]\n\ngoroutine 1 [running]:\nmain.(*client).connect(...)\n\t/src/driver/operations.go:70 +0x1d\nmain.main()\n\t/src/driver/main.go:38 +0x33f\n');
+      process.exit(2);
+    } else if (mode === 'crash') {
       process.stderr.write(`faulty driver: crashing in ${request.op}\n`);
       process.exit(3);
     }
