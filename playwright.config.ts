@@ -37,7 +37,7 @@ export default defineConfig<{}, WorkerFixtures>({
   projects: specs.map((spec) => ({
     name: spec.name,
     use: { targetName: spec.name },
-    workers: spec.profile.domain !== undefined ? 1 : workersPerTarget(matrixWorkers(), Number(process.env.SMB_INTEROP_SELECTED_TARGETS) || specs.length),
+    workers: workersFor(spec),
   })),
 });
 
@@ -48,6 +48,18 @@ export default defineConfig<{}, WorkerFixtures>({
  */
 function domainTargetsApart(all: TargetSpec[]): TargetSpec[] {
   const domain = all.filter((spec) => spec.profile.domain !== undefined);
-  const rest = all.filter((spec) => spec.profile.domain === undefined);
-  return domain.length === 0 ? all : [domain[0]!, ...rest, ...domain.slice(1)];
+  const impaired = all.filter((spec) => spec.profile.domain === undefined && spec.profile.impairment !== undefined);
+  const rest = all.filter((spec) => spec.profile.domain === undefined && spec.profile.impairment === undefined);
+  // Impaired targets take longest (their cells wait on the link): they start early.
+  return [...domain.slice(0, 1), ...impaired, ...rest, ...domain.slice(1)];
+}
+
+/**
+ * A domain target has one worker (one DC at a time); an impaired one twice the share, at least
+ * two, since its cells mostly wait on the link rather than use a core; the others their share.
+ */
+function workersFor(spec: TargetSpec): number {
+  if (spec.profile.domain !== undefined) return 1;
+  const share = workersPerTarget(matrixWorkers(), Number(process.env.SMB_INTEROP_SELECTED_TARGETS) || specs.length);
+  return spec.profile.impairment === undefined ? share : Math.max(2, 2 * share);
 }
