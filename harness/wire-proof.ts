@@ -104,7 +104,7 @@ function cipherOf(response: NegotiateResponse | undefined): string | null {
 }
 
 /** An interim response (STATUS_PENDING, async): MS-SMB2 3.3.4.2 says the server SHOULD NOT sign it. */
-function isInterim(m: WireMessage): boolean {
+export function isInterim(m: WireMessage): boolean {
   return m.direction === 'receive' && m.header.status === NtStatus.Pending && (m.header.flags & HeaderFlag.AsyncCommand) !== 0;
 }
 

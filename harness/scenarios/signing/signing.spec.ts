@@ -1,10 +1,9 @@
 import { test, expect } from '../../fixtures.js';
 import { Requirement } from '../../annotations.js';
 import { forEachClient, scenario } from '../../scenario.js';
-import { wireSessions } from '../../wire-proof.js';
-import type { WireMessage } from '../../capture/wire-decode.js';
+import { isInterim, wireSessions } from '../../wire-proof.js';
 import { described } from '../helpers.js';
-import { HeaderFlag, NtStatus, SIGNATURE_SIZE, decodeHeader } from '../../../clients/smb/wire/index.js';
+import { NtStatus, SIGNATURE_SIZE, decodeHeader } from '../../../clients/smb/wire/index.js';
 
 /** Portable: signatures read from the wire and verified with the server's signing key. */
 forEachClient((client, suffix) => {
@@ -17,8 +16,7 @@ forEachClient((client, suffix) => {
       const sessions = wireSessions(await cellWire()).filter((s) => !s.guest && !s.anonymous);
       expect(sessions.length, 'authenticated sessions on the wire').toBeGreaterThan(0);
       // An interim response (STATUS_PENDING) is not signed (MS-SMB2 3.3.4.2).
-      const interim = (m: WireMessage) => m.direction === 'receive' && m.header.status === NtStatus.Pending && (m.header.flags & HeaderFlag.AsyncCommand) !== 0;
-      const after = sessions.flatMap((s) => s.after.filter((m) => !interim(m)));
+      const after = sessions.flatMap((s) => s.after.filter((m) => !isInterim(m)));
       expect(after.length, 'messages after SESSION_SETUP').toBeGreaterThanOrEqual(10);
       const smb3 = sessions.filter((s) => s.dialect.startsWith('3.'));
       const smb2 = sessions.filter((s) => !s.dialect.startsWith('3.'));
@@ -29,7 +27,7 @@ forEachClient((client, suffix) => {
       const clear = after.filter((m) => !m.encrypted);
       expect(clear.filter((m) => !m.header.signed).map(described), 'clear messages after SESSION_SETUP without SMB2_FLAGS_SIGNED').toEqual([]);
       expect(clear.filter((m) => decodeHeader(m.bytes).signature.equals(Buffer.alloc(SIGNATURE_SIZE))).map(described), 'signed messages with a zero signature').toEqual([]);
-      const verifiable = smb3.flatMap((s) => s.after.filter((m) => !m.encrypted && !interim(m)));
+      const verifiable = smb3.flatMap((s) => s.after.filter((m) => !m.encrypted && !isInterim(m)));
       expect(verifiable.filter((m) => m.signature !== 'valid').map((m) => `${described(m)}: ${m.signature}`), 'signatures that do not verify with the server\'s key').toEqual([]);
       if (smb2.length > 0) {
         // smbd logs no keys for SMB 2.x: the server's acceptance of each signed request is its verification.
