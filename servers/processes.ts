@@ -3,7 +3,7 @@
  * run in one process group, which is ended as a whole.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 
 /**
  * Whether a process of this id runs on this machine (EPERM: it exists but belongs to someone
@@ -70,4 +70,25 @@ export async function stopProcessGroup(child: ChildProcess, graceMs: number): Pr
     await exited;
   }
   killProcessGroupSync(pid);
+}
+
+/**
+ * Copies what a server prints (stdout and stderr) to `onText` and appended to the file at `path`.
+ * The file ends when the output does, not when the process exits: the helpers a server forks
+ * inherit its output and may still print after it exited (smbd's children, stopped a moment
+ * later), and a write after the end must not become an uncaught error that ends the harness. A
+ * file that cannot be written (a full disk) is given up; the text still goes to `onText`.
+ */
+export function teeServerOutput(child: ChildProcess, path: string, onText: (text: string) => void): void {
+  const file = createWriteStream(path, { flags: 'a' });
+  let usable = true;
+  file.on('error', () => (usable = false));
+  const onData = (chunk: Buffer): void => {
+    onText(chunk.toString());
+    if (usable && !file.writableEnded) file.write(chunk);
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  // 'close': every holder of the output pipes is gone (the process and whatever inherited them).
+  child.once('close', () => file.end());
 }

@@ -4,7 +4,7 @@
  * (native-workspace.ts), its accounts read through nss_wrapper (private-accounts.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Profile } from '../catalog/schema.js';
 import { asTargetStartError, PortTakenError, TargetStartError } from '../errors.js';
 import { startOnFreePort, tcpProbe } from '../ports.js';
-import { killProcessGroupSync } from '../processes.js';
+import { killProcessGroupSync, teeServerOutput } from '../processes.js';
 import type { TargetUser } from '../target.js';
 import { addSambaUser, throwawayUsers } from './accounts.js';
 import { FOREIGN_LISTENER_MS, listenerHeldBy, portHeldByAnother } from './listener.js';
@@ -151,14 +151,7 @@ export class NativeSambaServer {
       detached: true, // own process group: stop() and the sweeper kill smbd and every helper it forks
     });
     prepared.workspace.recordSmbd(child.pid);
-    const logFile = createWriteStream(join(prepared.workspace.root, 'smbd.log'), { flags: 'a' });
-    const onData = (d: Buffer) => {
-      prepared.log.push(d.toString());
-      logFile.write(d);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', () => logFile.end());
+    teeServerOutput(child, join(prepared.workspace.root, 'smbd.log'), (text) => prepared.log.push(text));
     const ready = await this.waitReady(child, port, prepared, started);
     if (ready === true) return { child, port };
     killProcessGroupSync(child.pid);
