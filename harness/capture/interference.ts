@@ -1,12 +1,13 @@
 /**
  * What the capture proxy may do to the server's frames when a scenario plays a hostile network or
  * a broken server: pass a frame, deliver an edited copy, or deliver part of it and then freeze,
- * reset or close the connection. The proxy splits the server's byte stream into frames
- * (`ServerFrameSplitter`) only while an interference is installed; the rules here decide per frame.
+ * reset or close the connection. The proxy follows the server's framing all the time
+ * (`ServerFrameSplitter`) and holds whole frames only while an interference is installed; the
+ * rules here decide per frame.
  * Everything the harness did is noted, and the pcap carries the note on the frame it touched.
  */
 import { FRAME_HEADER_BYTES } from '../../clients/smb/frame-reader.js';
-import { Command, Dialect, NtStatus, SMB2_HEADER_SIZE, TRANSFORM_HEADER_SIZE, classifyMessage, decodeHeader } from '../../clients/smb/wire/index.js';
+import { Command, Dialect, HeaderFlag, NtStatus, SMB2_HEADER_SIZE, SessionFlag, TRANSFORM_HEADER_SIZE, classifyMessage, decodeHeader } from '../../clients/smb/wire/index.js';
 
 /** What happens to one whole server frame (the SMB message, without its 4-byte prefix). */
 export type FrameVerdict =
@@ -129,8 +130,6 @@ export function flipBit(frame: Buffer, byte: number, bit: number): Buffer {
   return copy;
 }
 
-const SERVER_TO_REDIRECTOR = 0x00000001;
-
 /** Acts once, on the first frame `matches` accepts; every other frame passes. */
 function once(matches: (frame: Buffer) => FrameVerdict | undefined): Interference {
   let done = false;
@@ -176,7 +175,7 @@ export function flipInDataResponse(spot: FlipSpot, minimumFrame: number): Interf
       return { kind: 'replace', frame: flipBit(frame, byte, 2), note: `harness: bit 2 of byte ${byte} inverted (${where} of a transform)` };
     }
     for (const m of messagesOf(frame)) {
-      if (m.command !== Command.Read || m.status !== NtStatus.Success || (m.flags & SERVER_TO_REDIRECTOR) === 0) continue;
+      if (m.command !== Command.Read || m.status !== NtStatus.Success || (m.flags & HeaderFlag.ServerToRedir) === 0) continue;
       const body = m.offset + SMB2_HEADER_SIZE;
       const dataOffset = frame[body + 2] ?? 0;
       const dataLength = frame.readUInt32LE(body + 4);
@@ -190,11 +189,11 @@ export function flipInDataResponse(spot: FlipSpot, minimumFrame: number): Interf
   });
 }
 
-/** An edit of the first clear response to `command` that `edit` changes (it returns a note, or undefined to leave the message). */
+/** An edit of the first successful clear response to `command` that `edit` changes (it returns a note, or undefined to leave the message). */
 function editResponse(command: number, edit: (message: Buffer) => string | undefined): Interference {
   return once((frame) => {
     for (const m of messagesOf(frame)) {
-      if (m.command !== command || (m.flags & SERVER_TO_REDIRECTOR) === 0) continue;
+      if (m.command !== command || m.status !== NtStatus.Success || (m.flags & HeaderFlag.ServerToRedir) === 0) continue;
       const copy = Buffer.from(frame);
       const note = edit(copy.subarray(m.offset, m.offset + m.length));
       if (note !== undefined) return { kind: 'replace', frame: copy, note: `harness: ${note}` };
@@ -214,7 +213,6 @@ const hex = (n: number, width = 4): string => `0x${n.toString(16).padStart(width
 /** The NEGOTIATE response's DialectRevision lowered one step (3.1.1 to 3.0.2, 3.0.x to 2.1, 2.1 to 2.0.2); the SMB1-to-SMB2 wildcard answer is left alone. */
 export function dialectDowngrade(): Interference {
   return editResponse(Command.Negotiate, (message) => {
-    if (message.readUInt32LE(8) !== NtStatus.Success) return undefined;
     const dialect = message.readUInt16LE(NEGOTIATE_DIALECT);
     const lower = LOWER[dialect];
     if (dialect === SMB2_WILDCARD || lower === undefined) return undefined;
@@ -226,7 +224,7 @@ export function dialectDowngrade(): Interference {
 /** The NEGOTIATE response's Capabilities cleared (no LEASING, LARGE_MTU, ENCRYPTION, ...). */
 export function capabilityDowngrade(): Interference {
   return editResponse(Command.Negotiate, (message) => {
-    if (message.readUInt32LE(8) !== NtStatus.Success || message.readUInt16LE(NEGOTIATE_DIALECT) === SMB2_WILDCARD) return undefined;
+    if (message.readUInt16LE(NEGOTIATE_DIALECT) === SMB2_WILDCARD) return undefined;
     const capabilities = message.readUInt32LE(NEGOTIATE_CAPABILITIES);
     if (capabilities === 0) return undefined;
     message.writeUInt32LE(0, NEGOTIATE_CAPABILITIES);
@@ -237,10 +235,9 @@ export function capabilityDowngrade(): Interference {
 /** SMB2_SESSION_FLAG_IS_GUEST set in the final (STATUS_SUCCESS) SESSION_SETUP response of a logon that was not a guest's. */
 export function guestFlag(): Interference {
   return editResponse(Command.SessionSetup, (message) => {
-    if (message.readUInt32LE(8) !== NtStatus.Success) return undefined;
     const flags = message.readUInt16LE(SESSION_SETUP_FLAGS);
-    if ((flags & 0x0001) !== 0) return undefined;
-    message.writeUInt16LE(flags | 0x0001, SESSION_SETUP_FLAGS);
-    return `SESSION_SETUP response SessionFlags ${hex(flags)} rewritten to ${hex(flags | 0x0001)} (IS_GUEST)`;
+    if ((flags & SessionFlag.IsGuest) !== 0) return undefined;
+    message.writeUInt16LE(flags | SessionFlag.IsGuest, SESSION_SETUP_FLAGS);
+    return `SESSION_SETUP response SessionFlags ${hex(flags)} rewritten to ${hex(flags | SessionFlag.IsGuest)} (IS_GUEST)`;
   });
 }
