@@ -181,11 +181,7 @@ export class CaptureProxy {
   /** Resets every connection an interference froze, as a hung server's host finally would. */
   releaseFrozen(): void {
     for (const relay of this.relays) {
-      if (!relay.frozen || relay.client.destroyed) continue;
-      const event = this.closeEvent(relay, 'server', 'RST', undefined, 'harness: the frozen connection released');
-      if (relay.flow !== undefined && !relay.flow.closed) this.record(relay.flow.reset(false), event.description);
-      relay.client.resetAndDestroy();
-      relay.upstream.destroy();
+      if (relay.frozen && !relay.client.destroyed) this.resetByHarness(relay, 'harness: the frozen connection released');
     }
   }
 
@@ -207,8 +203,7 @@ export class CaptureProxy {
   /** The synchronous part of closing, also what a signal handler runs. */
   private closeNow(): void {
     for (const relay of this.relays) {
-      relay.link?.toServer.stop();
-      relay.link?.toClient.stop();
+      stopLink(relay);
       relay.client.destroy();
       relay.upstream.destroy();
     }
@@ -239,8 +234,7 @@ export class CaptureProxy {
     let open = 2;
     const onClose = (): void => {
       if (--open === 0) {
-        relay.link?.toServer.stop();
-        relay.link?.toClient.stop();
+        stopLink(relay);
         this.relays.delete(relay);
         markClosed();
       }
@@ -313,7 +307,9 @@ export class CaptureProxy {
       }
       relay.bytes += bytes.length;
       const resetAfter = this.options.impairment?.resetAfterKiB;
-      if (resetAfter !== undefined && relay.bytes >= resetAfter * 1024) this.linkReset(relay, resetAfter);
+      if (resetAfter !== undefined && relay.bytes >= resetAfter * 1024 && relay.flow?.closed === false) {
+        this.resetByHarness(relay, `harness: the impaired link reset the connection after ${resetAfter} KiB`);
+      }
     };
     const direction = fromClient ? relay.link?.toServer : relay.link?.toClient;
     // On an impaired link every piece waits its turn; reading stops while too much is in flight.
@@ -338,14 +334,15 @@ export class CaptureProxy {
     });
   }
 
-  /** The impaired link gives up: the connection is reset both ways, as a flaky path would. */
-  private linkReset(relay: Relay, afterKiB: number): void {
-    const flow = relay.flow;
-    if (flow === undefined || flow.closed) return;
-    const event = this.closeEvent(relay, 'server', 'RST', undefined, `harness: the impaired link reset the connection after ${afterKiB} KiB`);
-    this.record(flow.reset(false), event.description);
-    relay.link?.toServer.stop();
-    relay.link?.toClient.stop();
+  /**
+   * The harness ends a connection as a server reset would (a frozen server released, an impaired
+   * link giving up, an interference's reset): the client gets an RST, the real server's side is
+   * dropped, and the trace says why.
+   */
+  private resetByHarness(relay: Relay, reason: string): void {
+    const event = this.closeEvent(relay, 'server', 'RST', undefined, reason);
+    if (relay.flow !== undefined && !relay.flow.closed) this.record(relay.flow.reset(false), event.description);
+    stopLink(relay);
     relay.client.resetAndDestroy();
     relay.upstream.destroy();
   }
@@ -371,16 +368,10 @@ export class CaptureProxy {
     }
     relay.serverEnded = true;
     deliver(part, note, () => {
-      const flow = relay.flow;
-      if (kind === 'reset') {
-        const event = this.closeEvent(relay, 'server', 'RST', undefined, note);
-        if (flow !== undefined && !flow.closed) this.record(flow.reset(false), event.description);
-        relay.client.resetAndDestroy();
-      } else {
-        const event = this.closeEvent(relay, 'server', 'FIN', undefined, note);
-        this.record(flow?.fin(false) ?? [], event.description);
-        relay.client.end();
-      }
+      if (kind === 'reset') return this.resetByHarness(relay, note);
+      const event = this.closeEvent(relay, 'server', 'FIN', undefined, note);
+      this.record(relay.flow?.fin(false) ?? [], event.description);
+      relay.client.end();
     });
     relay.upstream.destroy();
   }
@@ -510,4 +501,10 @@ async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void>
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
+}
+
+/** Drops what an impaired link still holds for either direction. */
+function stopLink(relay: Relay): void {
+  relay.link?.toServer.stop();
+  relay.link?.toClient.stop();
 }
