@@ -62,7 +62,7 @@ export const Impairment = z
   });
 export type Impairment = z.infer<typeof Impairment>;
 
-/** `latency 10 ms, 100 Mbit/s, ...`: an impairment in a few words, for reports. */
+/** `10 ms each way, 100 Mbit/s, ...`: an impairment in a few words, for reports. */
 export function describeImpairment(impairment: Impairment): string {
   const parts: string[] = [];
   if (impairment.latencyMs > 0) parts.push(`${impairment.latencyMs} ms each way`);

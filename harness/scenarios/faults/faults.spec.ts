@@ -16,6 +16,7 @@ import type { FlipSpot, Interference } from '../../capture/interference.js';
 import type { AdapterSession } from '../../../clients/adapters/adapter.js';
 import { PluginFault } from '../../../clients/plugins/host.js';
 import { ClientUnsupported } from '../../../clients/plugins/needs.js';
+import type { ClientNeeds } from '../../../clients/plugins/needs.js';
 import { firstDifference, patternBytes, sha256 } from '../helpers.js';
 
 /** The client's own limit per request in these scenarios. */
@@ -96,12 +97,12 @@ async function readsBackWhole(traces: TestTrace, openAdapter: () => Promise<Adap
 
 forEachClient((client, suffix) => {
   test.describe(`faults${suffix}`, () => {
-    const needs = { operations: ['writeFile', 'readFile'] as const };
+    const needs: ClientNeeds = { operations: ['writeFile', 'readFile'] };
 
     for (const kind of ['freeze', 'reset', 'close'] as const) {
       const what = { freeze: 'freezes (the connection stays open, nothing more comes)', reset: 'resets the connection', close: 'dies (its connection closes)' }[kind];
       const id = { freeze: 'faults/server-freezes-mid-read', reset: 'faults/server-resets-mid-read', close: 'faults/server-dies-mid-read' }[kind];
-      test(`a server that ${what} halfway through a READ response: the read fails with an error within the client's own time limit, never returns part of the file, and the next session reads it whole${suffix}`, scenario({ id, client, needs: { operations: [...needs.operations] } }), async ({ openAdapter, traces }) => {
+      test(`a server that ${what} halfway through a READ response: the read fails with an error within the client's own time limit, never returns part of the file, and the next session reads it whole${suffix}`, scenario({ id, client, needs }), async ({ openAdapter, traces }) => {
         const data = patternBytes(FILE_SIZE, 0x5eed + FILE_SIZE);
         const path = uniqueName(`fault-${kind}`);
         const writer = await openAdapter();
@@ -123,7 +124,7 @@ forEachClient((client, suffix) => {
       });
     }
 
-    test(`a bit flipped in a signed or encrypted READ response (data, a field only the signature covers, the header; ciphertext, tag, nonce) is refused every time: no data comes back${suffix}`, scenario({ id: 'faults/tampered-response-refused', client, requires: [Requirement.protectedResponses], needs: { operations: [...needs.operations] } }), async ({ openAdapter, traces, target }) => {
+    test(`a bit flipped in a signed or encrypted READ response (data, a field only the signature covers, the header; ciphertext, tag, nonce) is refused every time: no data comes back${suffix}`, scenario({ id: 'faults/tampered-response-refused', client, requires: [Requirement.protectedResponses], needs }), async ({ openAdapter, traces, target }) => {
       const data = patternBytes(64 * 1024, 0xf11b);
       const path = uniqueName('tampered');
       const writer = await openAdapter();
