@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test, expect } from '@playwright/test';
 import { findExpectInLoops, formatExpectInLoop } from './expect-in-loops.js';
-import { LoopChecks, firstDifference } from './scenarios/helpers.js';
+import { LoopChecks, NO_DIFFERENCE, firstDifference, patternBytes } from './scenarios/helpers.js';
 
 const SCENARIOS = fileURLToPath(new URL('./scenarios', import.meta.url));
 
@@ -91,4 +91,20 @@ test('LoopChecks keeps the first failures with their iteration and what they saw
   const clean = new LoopChecks();
   expect(clean.equal('x', 'a', 'a')).toBe(true);
   expect([clean.failed, clean.failures]).toEqual([false, []]);
+});
+
+test('scenario data: patternBytes depends on its seed alone, and firstDifference finds a single changed byte in 64 MiB', () => {
+  const MiB = 1024 * 1024;
+  const data = patternBytes(64 * MiB, 64);
+  expect(firstDifference(patternBytes(64 * MiB, 64), data)).toBe(NO_DIFFERENCE);
+  expect(patternBytes(1000, 64).equals(data.subarray(0, 1000)), 'a shorter pattern is the longer one\'s start').toBe(true);
+  expect(patternBytes(1000, 65).equals(data.subarray(0, 1000)), 'another seed, other bytes').toBe(false);
+  // Random-looking: no byte value takes more than a small share of a 1 MiB sample.
+  const counts = new Array<number>(256).fill(0);
+  for (const byte of data.subarray(0, MiB)) counts[byte]!++;
+  expect(Math.max(...counts)).toBeLessThan(MiB / 200);
+  const changed = Buffer.from(data);
+  changed[changed.length - 1]! ^= 0x01;
+  expect(firstDifference(changed, data)).toBe(`byte ${64 * MiB - 1} is 0x${changed.at(-1)!.toString(16).padStart(2, '0')}, expected 0x${data.at(-1)!.toString(16).padStart(2, '0')}`);
+  expect(firstDifference(data.subarray(1), data)).toMatch(/^byte 0 is /);
 });

@@ -57,8 +57,9 @@ export interface AdapterDirectory {
 export type ConnectOptions = Partial<SmbClientOptions> & {
   user?: string;
   /**
-   * false: no transcript observer on this client, so it receives READ data in place (the path a
-   * client without an observer takes); the capture still has every frame. Default true.
+   * false: never the transcript observer on this client, even where the server logs no keys (the
+   * only targets it is attached on), so it receives READ data in place as a client without an
+   * observer does; the capture still has every frame. Default true.
    */
   transcript?: boolean;
 };
@@ -302,7 +303,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
         domain: user.domain,
         ...logonOptions(target, { auth: ['kerberos'] }, { auth: scenarioLogon(testInfo) }),
         timeoutMs: CLIENT_TIMEOUT_MS,
-        observer: !transcript ? observer : observer === undefined ? trace.transcript : tee(trace.transcript, observer),
+        observer: !transcript || trace.clientObserver === undefined ? observer : observer === undefined ? trace.clientObserver : tee(trace.clientObserver, observer),
         ...rest,
       }, faults));
       opened.push(client);
@@ -336,7 +337,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
         ? {}
         : { username: options.username ?? user.username, password: options.password ?? user.password, domain: options.username === undefined ? user.domain : '' };
       let read: (() => string) | undefined;
-      const adapter = await definition.adapter({ smbOptions: withFaults({ observer: trace.transcript }, faultHookFor(annotation(testInfo, Annotation.scenario))) });
+      const adapter = await definition.adapter({ smbOptions: withFaults({ observer: trace.clientObserver }, faultHookFor(annotation(testInfo, Annotation.scenario))) });
       try {
         const session = await adapter.connect({
           ...trace.endpoint,
@@ -406,7 +407,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     proof.connecting({});
     let session: AdapterSession;
     try {
-      const adapter = await definition.adapter({ smbOptions: withFaults({ observer: trace.transcript }, faultHookFor(annotation(testInfo, Annotation.scenario))) });
+      const adapter = await definition.adapter({ smbOptions: withFaults({ observer: trace.clientObserver }, faultHookFor(annotation(testInfo, Annotation.scenario))) });
       session = await adapter.connect(connectOptions);
     } catch (error) {
       record(error);

@@ -69,7 +69,7 @@ test('environment options are checked: trace mode and clients', () => {
 });
 
 /** A pcapng built by hand: SHB, an Ethernet IDB, and EPBs each with Ethernet + IPv4 + TCP headers. */
-function pcapng(segments: Array<{ toServer: boolean; payload: Buffer }>): Buffer {
+function pcapng(segments: Array<{ toServer: boolean; payload: Buffer; micros?: number }>): Buffer {
   const block = (type: number, body: Buffer) => {
     const padded = Buffer.concat([body, Buffer.alloc((4 - (body.length % 4)) % 4)]);
     const head = Buffer.alloc(8);
@@ -81,7 +81,7 @@ function pcapng(segments: Array<{ toServer: boolean; payload: Buffer }>): Buffer
   };
   const shb = Buffer.from('4d3c2b1a01000000ffffffffffffffff', 'hex');
   const idb = Buffer.from('0100000000000400', 'hex');
-  const packets = segments.map(({ toServer, payload }) => {
+  const packets = segments.map(({ toServer, payload, micros = 0 }) => {
     const eth = Buffer.from('00000000000200000000000108 00'.replace(/ /g, ''), 'hex');
     const ip = Buffer.from('450000000000400040060000 7f000001 7f000002'.replace(/ /g, ''), 'hex');
     ip.writeUInt16BE(20 + 20 + payload.length, 2);
@@ -91,6 +91,8 @@ function pcapng(segments: Array<{ toServer: boolean; payload: Buffer }>): Buffer
     tcp[12] = 5 << 4;
     const frame = Buffer.concat([eth, ip, tcp, payload]);
     const epb = Buffer.alloc(20);
+    epb.writeUInt32LE(Math.floor(micros / 2 ** 32), 4);
+    epb.writeUInt32LE(micros % 2 ** 32, 8);
     epb.writeUInt32LE(frame.length, 12);
     epb.writeUInt32LE(frame.length, 16);
     return block(6, Buffer.concat([epb, frame]));
@@ -108,14 +110,15 @@ test('the pcapng reader reassembles direct-TCP frames split across segments, per
   try {
     const file = join(dir, 'x.pcapng');
     await writeFile(file, pcapng([
-      { toServer: true, payload: request.subarray(0, 10) },
-      { toServer: false, payload: response },
-      { toServer: true, payload: request.subarray(10) },
+      { toServer: true, payload: request.subarray(0, 10), micros: 1_796_540_400_000_000 },
+      { toServer: false, payload: response, micros: 1_796_540_400_001_250 },
+      { toServer: true, payload: request.subarray(10), micros: 1_796_540_400_002_500 },
     ]));
     const frames = await readWireFrames(file);
-    expect(frames.map((f) => `${f.direction} ${f.clientPort} ${frameKind(f.bytes)} ${f.bytes.length}`)).toEqual([
-      'receive 50000 transform 104',
-      'send 50000 smb2 64',
+    // Each frame is timed by the packet that completed it, in milliseconds since the epoch.
+    expect(frames.map((f) => `${f.direction} ${f.clientPort} ${frameKind(f.bytes)} ${f.bytes.length} ${new Date(f.time!).toISOString()} ${f.time! % 1}`)).toEqual([
+      'receive 50000 transform 104 2026-12-06T07:00:00.001Z 0.25',
+      'send 50000 smb2 64 2026-12-06T07:00:00.002Z 0.5',
     ]);
     await writeFile(file, Buffer.from('not a capture at all'));
     await expect(readWireFrames(file)).rejects.toThrow(`${file}: bad block length`);

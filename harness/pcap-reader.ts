@@ -13,6 +13,8 @@ export interface WireFrame {
   clientPort: number;
   /** The frame without its 4-byte length: an SMB2 message, a compound, or a TRANSFORM_HEADER + ciphertext. */
   bytes: Buffer;
+  /** When the packet that completed the frame was captured, in milliseconds since the epoch (from the pcap). */
+  time?: number;
 }
 
 const BLOCK_SHB = 0x0a0d0d0a;
@@ -33,10 +35,17 @@ interface Segment {
   clientPort: number;
   toServer: boolean;
   payload: Buffer;
+  time: number;
+}
+
+/** An Enhanced Packet Block's packet and its timestamp (microseconds, the default resolution). */
+interface Packet {
+  data: Buffer;
+  time: number;
 }
 
 /** The packets of whole pcapng blocks; `linkTypes` (the interfaces seen) carries over between calls. */
-function* packets(data: Buffer, file: string, linkTypes: number[] = []): Generator<Buffer> {
+function* packets(data: Buffer, file: string, linkTypes: number[] = []): Generator<Packet> {
   let offset = 0;
   while (offset + 12 <= data.length) {
     const type = data.readUInt32LE(offset);
@@ -51,13 +60,14 @@ function* packets(data: Buffer, file: string, linkTypes: number[] = []): Generat
       const iface = data.readUInt32LE(offset + 8);
       const captured = data.readUInt32LE(offset + 20);
       if (linkTypes[iface] !== 1) throw new PcapFormatError(file, `interface ${iface} is not Ethernet`);
-      yield data.subarray(offset + 28, offset + 28 + captured);
+      const micros = data.readUInt32LE(offset + 12) * 2 ** 32 + data.readUInt32LE(offset + 16);
+      yield { data: data.subarray(offset + 28, offset + 28 + captured), time: micros / 1000 };
     }
     offset += length;
   }
 }
 
-function tcpSegment(frame: Buffer, serverPort: number): Segment | undefined {
+function tcpSegment({ data: frame, time }: Packet, serverPort: number): Segment | undefined {
   if (frame.length < 14 || frame.readUInt16BE(12) !== ETHERTYPE_IPV4) return undefined;
   const ip = frame.subarray(14);
   const ihl = (ip[0]! & 0x0f) * 4;
@@ -69,7 +79,7 @@ function tcpSegment(frame: Buffer, serverPort: number): Segment | undefined {
   const dataOffset = (tcp[12]! >> 4) * 4;
   const toServer = dstPort === serverPort;
   if (!toServer && srcPort !== serverPort) return undefined;
-  return { clientPort: toServer ? srcPort : dstPort, toServer, payload: tcp.subarray(dataOffset) };
+  return { clientPort: toServer ? srcPort : dstPort, toServer, payload: tcp.subarray(dataOffset), time };
 }
 
 /** Cuts each connection's two byte streams into direct-TCP frames (4-byte length, then the frame). */
@@ -99,7 +109,7 @@ class FrameAssembler {
         stream.need = 4 + length;
         break;
       }
-      this.frames.push({ direction, clientPort: segment.clientPort, bytes: buffer.subarray(4, 4 + length) });
+      this.frames.push({ direction, clientPort: segment.clientPort, bytes: buffer.subarray(4, 4 + length), time: segment.time });
       this.bytes += length;
       buffer = buffer.subarray(4 + length);
       stream.chunks = buffer.length > 0 ? [buffer] : [];

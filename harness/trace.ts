@@ -1,7 +1,8 @@
 /**
  * Per-test traces: a capture proxy between every client and the target (pcapng), the decrypted
- * transcript and the Wireshark key file from the TypeScript client's observer, kept according to
- * the trace mode (like Playwright's own `trace` option).
+ * transcript and the Wireshark key file made from it with the keys the server logged (any
+ * client), kept according to the trace mode (like Playwright's own `trace` option). Only where
+ * the server logs no keys (a remote target) does the TypeScript client's observer supply them.
  */
 import { rm, stat, writeFile } from 'node:fs/promises';
 import type { TestInfo } from '@playwright/test';
@@ -9,7 +10,7 @@ import { Annotation, Attachment } from './annotations.js';
 import { CaptureProxy } from './capture/proxy.js';
 import type { Interference } from './capture/interference.js';
 import { wiresharkCommand, wiresharkKeyFile } from './capture/keys.js';
-import { TranscriptRecorder } from './capture/transcript.js';
+import { TranscriptRecorder, transcriptOfWire } from './capture/transcript.js';
 import { decodeWithServerKeys } from './capture/wire-decode.js';
 import type { DecodedWire } from './capture/wire-decode.js';
 import { explainCell, specViolations } from './explain/cell-explanation.js';
@@ -20,7 +21,7 @@ import { readWireFrames } from './pcap-reader.js';
 import type { WireFrame } from './pcap-reader.js';
 import type { StartedTarget } from '../servers/target.js';
 import type { ServerSessionKeys } from '../servers/samba/server-keys.js';
-import type { SmbSessionKeys } from '../clients/smb/observer.js';
+import type { SmbObserver, SmbSessionKeys } from '../clients/smb/observer.js';
 import { cipherNameOf, dialectNameOf } from '../clients/smb/negotiation.js';
 import { decodeNegotiateResponse } from '../clients/smb/wire/index.js';
 import type { TraceMode } from './options.js';
@@ -76,6 +77,7 @@ export function cellFailed(testInfo: TestInfo): boolean {
 }
 
 export class TestTrace {
+  /** What the TypeScript client's observer saw, where it is attached (clientObserver). */
   readonly transcript = new TranscriptRecorder();
   /** When the cell's capture began: the server's log of the cell is `target.logSince(started)`. */
   readonly started = new Date();
@@ -96,6 +98,15 @@ export class TestTrace {
       ...(target.profile.impairment === undefined ? {} : { impairment: target.profile.impairment }),
     });
     return new TestTrace(mode, target, proxy, pcapPath);
+  }
+
+  /**
+   * The observer for this project's client in the cell: none where the server logs its keys
+   * (the capture, decoded with them, gives the transcript; the client then runs as users run it,
+   * receiving READ data in place), the transcript recorder where it logs none (its keys open the capture).
+   */
+  get clientObserver(): SmbObserver | undefined {
+    return this.target.sessionKeys === undefined ? this.transcript : undefined;
   }
 
   /** Where clients connect: the capture proxy, or the target itself when tracing is off. */
@@ -199,12 +210,14 @@ export class TestTrace {
     await this.proxy.close();
     const failed = cellFailed(testInfo);
     const serverLog = this.target.logSince(this.started);
-    const wire = await this.judge(testInfo, failed, serverLog);
+    let wire = await this.judge(testInfo, failed, serverLog);
     const keep = this.mode === 'on' || (this.mode === 'retain-on-failure' && failed);
     if (!keep) {
       await rm(this.pcapPath, { force: true });
       return;
     }
+    // A kept bulk capture the cell did not decode: its transcript and key file need it now.
+    if (wire === undefined && ((await stat(this.pcapPath).catch(() => undefined))?.size ?? 0) > 0) wire = await this.decodedWire().catch(() => undefined);
     await testInfo.attach(Attachment.pcap, { path: this.pcapPath, contentType: 'application/vnd.tcpdump.pcap' });
     // The client's own keys (this project's client reports them), else the server's for the
     // sessions on this cell's wire: every client's capture opens decrypted.
@@ -217,9 +230,10 @@ export class TestTrace {
     }
     // How each connection ended (a server reset right after a transform header is the classic clue).
     const closeEvents = this.proxy.closeEvents;
-    if (this.transcript.messages.length > 0 || closeEvents.length > 0) {
-      await testInfo.attach(Attachment.transcriptJson, { body: this.transcript.toJson(closeEvents), contentType: 'application/json' });
-      await testInfo.attach(Attachment.transcriptText, { body: this.transcript.toText(closeEvents), contentType: 'text/plain' });
+    const transcript = this.transcript.messages.length > 0 || wire === undefined ? this.transcript : transcriptOfWire(wire, (await this.decodedCapture()).frames, keys);
+    if (transcript.messages.length > 0 || closeEvents.length > 0) {
+      await testInfo.attach(Attachment.transcriptJson, { body: transcript.toJson(closeEvents), contentType: 'application/json' });
+      await testInfo.attach(Attachment.transcriptText, { body: transcript.toText(closeEvents), contentType: 'text/plain' });
     }
     await testInfo.attach(Attachment.serverLog, { body: serverLog || '(the server logged nothing in this window)\n', contentType: 'text/plain' });
   }

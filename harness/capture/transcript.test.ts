@@ -7,7 +7,11 @@ import {
 } from '../../clients/smb/wire/index.js';
 import type { HeaderFields } from '../../clients/smb/wire/index.js';
 import type { CloseEvent } from './proxy.js';
-import { TranscriptRecorder } from './transcript.js';
+import { TranscriptRecorder, transcriptOfWire } from './transcript.js';
+import { decodeWire } from './wire-decode.js';
+import type { WireFrame } from '../pcap-reader.js';
+import { encryptMessage } from '../../clients/smb/crypto/index.js';
+import type { ServerSessionKeys } from '../../servers/samba/server-keys.js';
 
 const START = Date.parse('2026-11-25T07:00:00.000Z');
 const SID = 0x0000100000000005n;
@@ -19,8 +23,17 @@ function event(direction: 'send' | 'receive', atMs: number, header: HeaderFields
 
 const RESPONSE = HeaderFlag.ServerToRedir;
 
+/** The clear messages recorded(), in order (what the wire carries, before encryption). */
+const observedBytes: Buffer[] = [];
+
 function recorded(): TranscriptRecorder {
+  observedBytes.length = 0;
   const recorder = new TranscriptRecorder();
+  const onMessage = recorder.onMessage.bind(recorder);
+  recorder.onMessage = (event) => {
+    observedBytes.push(event.bytes);
+    onMessage(event);
+  };
   recorder.onMessage(event('send', 0, { command: Command.Negotiate, messageId: 0n, credits: 1 }, encodeNegotiateRequest({
     dialects: [0x0300, 0x0302], securityMode: 1, capabilities: 0x47, clientGuid: Buffer.alloc(16),
   })));
@@ -105,4 +118,29 @@ test('the proxy close events end the transcript: one line each, and a list in th
   expect(recorder.toText([reset]).split('\n').slice(-2)).toEqual(['# connection 1: server reset the connection (RST) 2 ms after frame 7 (client data, 254 bytes)', '']);
   expect(JSON.parse(recorder.toJson([reset])).connections).toEqual([reset]);
   expect(JSON.parse(recorder.toJson()).connections).toEqual([]);
+});
+
+test('the transcript of a capture decoded with the server\'s keys reads as the client\'s own: same lines, times from the pcap', () => {
+  const AES_128_GCM = 2;
+  const keys: ServerSessionKeys = {
+    sessionId: SID, sessionKey: Buffer.alloc(16, 1), signingAlgorithm: 1, signingKey: Buffer.alloc(16, 2), cipher: AES_128_GCM,
+    serverInKey: Buffer.alloc(16, 5), serverOutKey: Buffer.alloc(16, 6),
+  };
+  const observed = recorded().messages;
+  // The same messages as they cross the wire: encrypted ones in a TRANSFORM_HEADER under the session's keys.
+  let nonce = 0;
+  const frames: WireFrame[] = recorded().messages.map((entry, i) => {
+    const message = observedBytes[i]!;
+    const key = entry.direction === 'send' ? keys.serverInKey! : keys.serverOutKey!;
+    const bytes = entry.encrypted ? encryptMessage({ cipher: AES_128_GCM, key, sessionId: SID, nonce: Buffer.alloc(12, ++nonce), message }) : message;
+    return { direction: entry.direction, clientPort: 50000, bytes, time: Date.parse(entry.time) };
+  });
+  const wire = decodeWire(frames, [keys]);
+  expect(wire.problems).toEqual([]);
+  const fromWire = transcriptOfWire(wire, frames, []);
+  expect(fromWire.toText()).toBe(recorded().toText());
+  expect(fromWire.messages.map((m) => m.time)).toEqual(observed.map((m) => m.time));
+  // A message the keys do not open is not made up: it is missing from the transcript (the wire summary names it).
+  const withoutKeys = decodeWire(frames, []);
+  expect(transcriptOfWire(withoutKeys, frames, []).messages.map((m) => m.command)).toEqual(observed.filter((m) => !m.encrypted).map((m) => m.command));
 });

@@ -1,8 +1,9 @@
 /**
- * The decrypted message transcript of a cell: an SmbObserver that keeps each SMB2 message's
- * header fields and a short decoded summary (never the payload, so a 64 MiB write costs one
- * line), rendered as JSON and as one text line per message. Session keys are kept for the key
- * file but never appear in the transcript.
+ * The decrypted message transcript of a cell: each SMB2 message's header fields and a short
+ * decoded summary (never the payload, so a 64 MiB write costs one line), rendered as JSON and as
+ * one text line per message. Made from the cell's capture decoded with the server's keys (any
+ * client: transcriptOfWire), or where the server logs no keys by an SmbObserver on this project's
+ * client. Session keys are kept for the key file but never appear in the transcript.
  */
 import type { SmbMessageEvent, SmbObserver, SmbSessionKeys } from '../../clients/smb/observer.js';
 import { cipherNameOf, dialectNameOf, signingAlgorithmNameOf } from '../../clients/smb/negotiation.js';
@@ -14,6 +15,8 @@ import {
 } from '../../clients/smb/wire/index.js';
 import { formatSessionId } from './keys.js';
 import type { CloseEvent } from './proxy.js';
+import type { DecodedWire } from './wire-decode.js';
+import type { WireFrame } from '../pcap-reader.js';
 
 export interface TranscriptEntry {
   /** 1-based. */
@@ -244,4 +247,18 @@ export function formatEntry(entry: TranscriptEntry): string {
     ...(entry.summary === '' ? [] : [entry.summary]),
   ];
   return parts.join('  ');
+}
+
+/**
+ * The transcript of a decoded capture: every message the server's keys opened, in capture order,
+ * timed by the pcap. `sessions` names each session's dialect and cipher in the transcript's head.
+ */
+export function transcriptOfWire(wire: DecodedWire, frames: readonly WireFrame[], sessions: readonly SmbSessionKeys[]): TranscriptRecorder {
+  const recorder = new TranscriptRecorder();
+  for (const message of wire.messages) {
+    const time = frames[message.frame]?.time;
+    recorder.onMessage(time === undefined ? message.header : { ...message.header, time });
+  }
+  for (const keys of sessions) recorder.onSessionKeys(keys);
+  return recorder;
 }

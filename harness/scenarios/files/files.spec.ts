@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test, expect } from '../../fixtures.js';
 import { Requirement } from '../../annotations.js';
 import { forEachClient, scenario } from '../../scenario.js';
-import { failureOf, onDisk, patternBytes, sha256 } from '../helpers.js';
+import { NO_DIFFERENCE, failureOf, firstDifference, onDisk, patternBytes } from '../helpers.js';
 
 /** Portable: every scenario here runs for the TypeScript client and for smbclient. */
 forEachClient((client, suffix) => {
@@ -14,20 +14,20 @@ forEachClient((client, suffix) => {
         const { session, dir, local } = adapter;
         const data = patternBytes(size, size + 1);
         await session.writeFile(`${dir}/${slug}.bin`, data);
-        expect(sha256(await session.readFile(`${dir}/${slug}.bin`))).toBe(sha256(data));
+        expect(firstDifference(await session.readFile(`${dir}/${slug}.bin`), data), 'the file read back').toBe(NO_DIFFERENCE);
         const disk = await onDisk(local, `${slug}.bin`);
-        if (disk !== undefined) expect(sha256(disk)).toBe(sha256(data));
+        if (disk !== undefined) expect(firstDifference(disk, data), 'the file on the server\'s disk').toBe(NO_DIFFERENCE);
         expect(await session.stat(`${dir}/${slug}.bin`)).toEqual({ size, isDirectory: false });
       });
     }
 
-    test(`64 MiB written and read back with the same SHA-256${suffix}`, scenario({ id: 'files/large-64mib', client }), async ({ adapter }) => {
+    test(`64 MiB written and read back byte-exact, also on the server's disk${suffix}`, scenario({ id: 'files/large-64mib', client }), async ({ adapter }) => {
       const { session, dir, local } = adapter;
       const data = patternBytes(64 * 1024 * 1024, 64);
       await session.writeFile(`${dir}/large.bin`, data);
       const disk = await onDisk(local, 'large.bin');
-      if (disk !== undefined) expect(sha256(disk)).toBe(sha256(data));
-      expect(sha256(await session.readFile(`${dir}/large.bin`))).toBe(sha256(data));
+      if (disk !== undefined) expect(firstDifference(disk, data), 'the file on the server\'s disk').toBe(NO_DIFFERENCE);
+      expect(firstDifference(await session.readFile(`${dir}/large.bin`), data), 'the file read back').toBe(NO_DIFFERENCE);
     });
 
     test(`overwriting a file with shorter content leaves exactly the new bytes${suffix}`, scenario({ id: 'files/overwrite', client }), async ({ adapter }) => {
@@ -43,7 +43,7 @@ forEachClient((client, suffix) => {
       const { session, dir, local } = adapter;
       const data = patternBytes(300_001, 7);
       await writeFile(join(local!, 'from-disk.bin'), data);
-      expect(sha256(await session.readFile(`${dir}/from-disk.bin`))).toBe(sha256(data));
+      expect(firstDifference(await session.readFile(`${dir}/from-disk.bin`), data), 'the file read back').toBe(NO_DIFFERENCE);
     });
 
     const names = [

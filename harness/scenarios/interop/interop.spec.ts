@@ -1,6 +1,6 @@
 import { test, expect, logonOptions } from '../../fixtures.js';
 import { scenario } from '../../scenario.js';
-import { patternBytes, sha256 } from '../helpers.js';
+import { NO_DIFFERENCE, firstDifference, patternBytes } from '../helpers.js';
 import { smbclientAdapter } from '../../../clients/adapters/smbclient.js';
 import type { AdapterSession } from '../../../clients/adapters/adapter.js';
 import type { StartedTarget } from '../../../servers/target.js';
@@ -17,7 +17,7 @@ test.describe('interop', () => {
     await share.tree.writeFile(`${share.dir}/ours.bin`, data);
     const reference = await smbclientAs(target, traces.endpoint, share.share);
     try {
-      expect(sha256(await reference.readFile(`${share.dir}/ours.bin`))).toBe(sha256(data));
+      expect(firstDifference(await reference.readFile(`${share.dir}/ours.bin`), data), 'the file smbclient read').toBe(NO_DIFFERENCE);
     } finally {
       await reference.close();
     }
@@ -31,6 +31,6 @@ test.describe('interop', () => {
     } finally {
       await reference.close();
     }
-    expect(sha256(await share.tree.readFile(`${share.dir}/theirs.bin`))).toBe(sha256(data));
+    expect(firstDifference(await share.tree.readFile(`${share.dir}/theirs.bin`), data), 'the file this client read').toBe(NO_DIFFERENCE);
   });
 });
