@@ -6,6 +6,7 @@ import { providersFromEnv, targetSpecs } from './servers/providers.js';
 import type { TargetSpec } from './servers/providers.js';
 import type { WorkerFixtures } from './harness/fixtures.js';
 import { matrixWorkers, workersPerTarget } from './harness/options.js';
+import { startOrder, targetSecondsFromEnv } from './cli/target-times.js';
 
 /**
  * The compatibility matrix: one Playwright project per target (`<profile>@<provider>`), generated
@@ -15,7 +16,8 @@ import { matrixWorkers, workersPerTarget } from './harness/options.js';
  * else native plus any remote targets the config names).
  */
 const catalog = await loadCatalog();
-const specs = domainTargetsApart(targetSpecs(catalog, { providers: providersFromEnv() }));
+// The longest targets start first (cli/target-times.ts), the domain targets apart.
+const specs = startOrder(targetSpecs(catalog, { providers: providersFromEnv() }), targetSecondsFromEnv());
 /** The reporter beside this file: matrix/reporter.ts in a checkout, matrix/reporter.js beside the compiled dist/playwright.config.js. */
 const reporter = `./matrix/reporter${extname(fileURLToPath(import.meta.url))}`;
 
@@ -41,18 +43,6 @@ export default defineConfig<{}, WorkerFixtures>({
   })),
 });
 
-/**
- * One AD DC runs per machine at a time (servers/samba/ad-dc-lock.ts), so a domain target waits
- * for another's to stop. Projects start in order: the first domain target goes first and the
- * others last, so that the targets in between run while they take turns.
- */
-function domainTargetsApart(all: TargetSpec[]): TargetSpec[] {
-  const domain = all.filter((spec) => spec.profile.domain !== undefined);
-  const impaired = all.filter((spec) => spec.profile.domain === undefined && spec.profile.impairment !== undefined);
-  const rest = all.filter((spec) => spec.profile.domain === undefined && spec.profile.impairment === undefined);
-  // Impaired targets take longest (their cells wait on the link): they start early.
-  return [...domain.slice(0, 1), ...impaired, ...rest, ...domain.slice(1)];
-}
 
 /**
  * A domain target has one worker (one DC at a time); an impaired one twice the share, at least

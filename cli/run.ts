@@ -14,6 +14,7 @@ import { pad } from './format.js';
 import { grepFor, isInstalledPackage, listTests, prepareConfig, projectRoot, runPlaywright, type Listing } from './playwright.js';
 import { UsageError, selectClients, selectScenarios, selectTargets, type ProviderChoice } from './selection.js';
 import { unknownNameMessage } from './suggest.js';
+import { TARGET_SECONDS_ENV, lastTargetSeconds } from './target-times.js';
 
 export interface RunOptions {
   targets: string[];
@@ -117,6 +118,8 @@ async function runWithConfig(options: RunOptions, env: NodeJS.ProcessEnv, config
     ...env,
     // How many targets share the workers (playwright.config.ts gives each target its part).
     SMB_INTEROP_SELECTED_TARGETS: String(targets.length),
+    // The longest targets of the last run start first.
+    [TARGET_SECONDS_ENV]: JSON.stringify(await lastTargetSeconds(resultsDir, targets)),
     ...(options.workers !== undefined ? { SMB_INTEROP_WORKERS: String(options.workers) } : {}),
     SMB_INTEROP_RUN_ID: runId,
     SMB_INTEROP_RESULTS_DIR: resultsDir,

@@ -1,0 +1,53 @@
+import { test, expect } from '@playwright/test';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readMatrix, writeMatrix, type Matrix } from '../matrix/schema.js';
+import { TARGET_SECONDS_ENV, lastTargetSeconds, startOrder, targetSeconds, targetSecondsFromEnv } from './target-times.js';
+
+const fixture = (name: string) => new URL(`../matrix/fixtures/${name}`, import.meta.url).pathname;
+
+test('the longest targets of the last run start first; domain targets stay apart; targets without a figure follow, impaired first', () => {
+  const t = (name: string, profile: { domain?: string; impairment?: object } = {}) => ({ name, profile });
+  const all = [t('ad-kerberos', { domain: 'x' }), t('a'), t('b'), t('wan', { impairment: {} }), t('c'), t('ad-negotiate', { domain: 'x' }), t('d')];
+  expect(startOrder(all, { b: 40, c: 200, a: 90 }).map((s) => s.name)).toEqual(['ad-kerberos', 'c', 'a', 'b', 'wan', 'd', 'ad-negotiate']);
+  // Without figures: the order before (the first domain target, impaired ones, the rest in catalog order, the other domain targets).
+  expect(startOrder(all, {}).map((s) => s.name)).toEqual(['ad-kerberos', 'wan', 'a', 'b', 'c', 'd', 'ad-negotiate']);
+});
+
+test('each target\'s seconds come from the newest run that ran it; unreadable runs and other targets are skipped', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'smb-interop-times-'));
+  try {
+    const whole = await readMatrix(join(fixture('run-all-outcomes'), 'matrix.json'));
+    const seconds = targetSeconds(whole);
+    const [first, second] = Object.keys(seconds);
+    expect(first !== undefined && second !== undefined).toBe(true);
+    const expected = whole.cells.filter((c) => c.target === first).reduce((sum, c) => sum + c.durationMs, 0) / 1000;
+    expect(seconds[first!]).toBeCloseTo(expected, 6);
+    // An older run with both targets, a newer one with only the first (twice as slow), a newest that is not a matrix.
+    const only = (id: string, targets: string[], factor: number): Matrix => ({
+      ...whole,
+      run: { ...whole.run, id },
+      cells: whole.cells.filter((c) => targets.includes(c.target)).map((c) => ({ ...c, durationMs: c.durationMs * factor })),
+    });
+    for (const [id, targets, factor] of [['2026-12-01T00-00-00Z', [first!, second!], 1], ['2026-12-02T00-00-00Z', [first!], 2]] as const) {
+      await mkdir(join(dir, id));
+      await writeMatrix(join(dir, id, 'matrix.json'), only(id, [...targets], factor));
+    }
+    await mkdir(join(dir, '2026-12-03T00-00-00Z'));
+    await writeFile(join(dir, '2026-12-03T00-00-00Z', 'matrix.json'), 'not json');
+    const found = await lastTargetSeconds(dir, [first!, second!, 'never-ran@native']);
+    expect(found[first!]).toBeCloseTo(seconds[first!]! * 2, 6);
+    expect(found[second!]).toBeCloseTo(seconds[second!]!, 6);
+    expect(Object.keys(found).sort()).toEqual([first!, second!].sort());
+    expect(await lastTargetSeconds(join(dir, 'no-such-dir'), [first!])).toEqual({});
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the figures pass through the environment; a malformed value means no figures', () => {
+  expect(targetSecondsFromEnv({ [TARGET_SECONDS_ENV]: JSON.stringify({ 'a@native': 12.5, 'b@native': 'x' }) })).toEqual({ 'a@native': 12.5 });
+  expect(targetSecondsFromEnv({ [TARGET_SECONDS_ENV]: '{not json' })).toEqual({});
+  expect(targetSecondsFromEnv({})).toEqual({});
+});

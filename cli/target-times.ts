@@ -1,0 +1,85 @@
+/**
+ * How long each target took in the results directory's last run that ran it: `smb-interop run`
+ * hands these to playwright.config.ts, which starts the longest targets first. A target's cells
+ * run one after another in its worker, so the one that takes longest bounds the run when it
+ * starts late (a slow client's bulk cell, an impaired link); started first, it overlaps the rest.
+ */
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readMatrix } from '../matrix/schema.js';
+import type { Matrix } from '../matrix/schema.js';
+
+/** The env variable that carries the figures: JSON, target name -> seconds of cell time. */
+export const TARGET_SECONDS_ENV = 'SMB_INTEROP_TARGET_SECONDS';
+
+/** Seconds of cell time per target of `matrix` (every cell's duration, its target's start included). */
+export function targetSeconds(matrix: Matrix): Record<string, number> {
+  const seconds: Record<string, number> = {};
+  for (const cell of matrix.cells) seconds[cell.target] = (seconds[cell.target] ?? 0) + cell.durationMs / 1000;
+  return seconds;
+}
+
+/**
+ * For each of `targets`, its seconds in the newest earlier run (by run id, which starts with the
+ * start time) of `resultsDir` that ran it; targets no run has seen are left out. Only the newest
+ * runs are read, until every target is found or `maxRuns` were; an unreadable run is skipped
+ * (the order is a hint: a run without it starts targets in catalog order).
+ */
+export async function lastTargetSeconds(resultsDir: string, targets: readonly string[], maxRuns = 5): Promise<Record<string, number>> {
+  const found: Record<string, number> = {};
+  let names: string[];
+  try {
+    names = (await readdir(resultsDir, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+  } catch {
+    return found;
+  }
+  const wanted = new Set(targets);
+  for (const name of names.sort().reverse().slice(0, maxRuns)) {
+    const file = join(resultsDir, name, 'matrix.json');
+    if (!existsSync(file)) continue;
+    let seconds: Record<string, number>;
+    try {
+      seconds = targetSeconds(await readMatrix(file));
+    } catch {
+      continue;
+    }
+    for (const [target, value] of Object.entries(seconds)) if (wanted.has(target) && found[target] === undefined) found[target] = value;
+    if (targets.every((t) => found[t] !== undefined)) break;
+  }
+  return found;
+}
+
+/** The figures from the environment; a malformed value is ignored (catalog order). */
+export function targetSecondsFromEnv(env: NodeJS.ProcessEnv = process.env): Record<string, number> {
+  try {
+    const parsed = JSON.parse(env[TARGET_SECONDS_ENV] ?? '{}') as unknown;
+    if (parsed === null || typeof parsed !== 'object') return {};
+    return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
+  } catch {
+    return {};
+  }
+}
+
+/** What startOrder needs of a target. */
+export interface OrderedTarget {
+  name: string;
+  profile: { domain?: unknown; impairment?: unknown };
+}
+
+/**
+ * The order projects start in. One AD DC runs per machine at a time
+ * (servers/samba/ad-dc-lock.ts), so a domain target waits for another's to stop: the first domain
+ * target goes first and the others last, so that the targets in between run while they take
+ * turns. The others start longest first by `seconds`; those without a figure come after them,
+ * impaired ones first (their cells wait on the link), then in the order given.
+ */
+export function startOrder<T extends OrderedTarget>(all: readonly T[], seconds: Record<string, number>): T[] {
+  const domain = all.filter((spec) => spec.profile.domain !== undefined);
+  const others = all.filter((spec) => spec.profile.domain === undefined);
+  const known = others.filter((spec) => seconds[spec.name] !== undefined).sort((a, b) => seconds[b.name]! - seconds[a.name]!);
+  const unknown = others.filter((spec) => seconds[spec.name] === undefined);
+  const impaired = unknown.filter((spec) => spec.profile.impairment !== undefined);
+  const rest = unknown.filter((spec) => spec.profile.impairment === undefined);
+  return [...domain.slice(0, 1), ...known, ...impaired, ...rest, ...domain.slice(1)];
+}
