@@ -22,18 +22,15 @@
  * direction, the ratio of each to smbclient (medians), and the streams process's peak RSS; then,
  * round by round, the median of the per-round ratios and the rounds this client was ahead in.
  */
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants, createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { runSmbclient } from '../clients/adapters/smbclient-cli.js';
-import type { TransferJob, TransferResult } from './client-process.js';
+import { ClientProcess } from './client-process-host.js';
 import { findProfile, resolveProfiles } from '../servers/catalog/index.js';
 import { registerCleanup } from '../servers/cleanup.js';
 import { startNativeTarget } from '../servers/samba/native.js';
@@ -87,55 +84,6 @@ async function timed(work: () => Promise<void>): Promise<number> {
   const start = process.hrtime.bigint();
   await work();
   return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-/** Longest one transfer may take before the benchmark gives up on it. */
-const TRANSFER_TIMEOUT_MS = 600_000;
-
-/** A process our client's transfers run in (bench/client-process.ts), one per API and target benchmarked. */
-class ClientProcess {
-  private readonly child: ChildProcess;
-  private nextId = 0;
-  private readonly waiting = new Map<number, { resolve: (result: TransferResult) => void; reject: (error: Error) => void }>();
-  private exited: string | undefined;
-  /** Peak RSS of the process over its streamed transfers. */
-  peakRss = 0;
-
-  constructor() {
-    const script = join(dirname(fileURLToPath(import.meta.url)), 'client-process.js');
-    this.child = fork(script, [], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.child.on('message', (result: TransferResult) => {
-      this.waiting.get(result.id)?.resolve(result);
-      this.waiting.delete(result.id);
-    });
-    this.child.on('exit', (code, signal) => {
-      this.exited = signal === null ? `exit code ${code}` : `signal ${signal}`;
-      for (const { reject } of this.waiting.values()) reject(new Error(`the client's benchmark process ended (${this.exited})`));
-      this.waiting.clear();
-    });
-  }
-
-  /** Runs one transfer there; resolves with its duration in seconds. */
-  async transfer(job: Omit<TransferJob, 'id'>): Promise<number> {
-    if (this.exited !== undefined) throw new Error(`the client's benchmark process ended (${this.exited})`);
-    const id = this.nextId++;
-    let timer: NodeJS.Timeout | undefined;
-    const result = await new Promise<TransferResult>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      timer = setTimeout(() => {
-        this.waiting.delete(id);
-        reject(new Error(`${job.api} ${job.direction} of ${job.remote} took longer than ${TRANSFER_TIMEOUT_MS / 1000} s`));
-      }, TRANSFER_TIMEOUT_MS);
-      this.child.send({ ...job, id });
-    }).finally(() => clearTimeout(timer));
-    if ('error' in result) throw new Error(`${job.api} ${job.direction} of ${job.remote}: ${result.error}`);
-    if (result.peakRss !== undefined) this.peakRss = Math.max(this.peakRss, result.peakRss);
-    return result.seconds;
-  }
-
-  stop(): void {
-    if (this.exited === undefined) this.child.kill();
-  }
 }
 
 async function smbclient(target: StartedNativeTarget, direction: 'write' | 'read', local: string, remote: string, cwd: string): Promise<void> {
