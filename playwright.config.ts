@@ -43,7 +43,6 @@ export default defineConfig<{}, WorkerFixtures>({
   })),
 });
 
-
 /**
  * A domain target has one worker (one DC at a time); an impaired one twice the share, at least
  * two, since its cells mostly wait on the link rather than use a core; the others their share.

@@ -20,6 +20,7 @@ import { CaptureProxy } from '../harness/capture/proxy.js';
 import { TranscriptRecorder, transcriptOfWire } from '../harness/capture/transcript.js';
 import { decodeWithServerKeys } from '../harness/capture/wire-decode.js';
 import { readWireFrames } from '../harness/pcap-reader.js';
+import { median } from './median.js';
 
 export const CAPTURE_VARIANTS = ['direct', 'capture', 'capture + observer'] as const;
 export type CaptureVariant = (typeof CAPTURE_VARIANTS)[number];
@@ -46,10 +47,11 @@ function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-async function transfer(target: StartedNativeTarget, variant: CaptureVariant, data: Buffer, pcapDir: string, name: string): Promise<{ seconds: number; transcriptSeconds?: number }> {
+/** One round trip of `variant`; a proxied one leaves its finished pcap at `pcapPath` for the caller. */
+async function transfer(target: StartedNativeTarget, variant: CaptureVariant, data: Buffer, pcapPath: string, name: string): Promise<number> {
   const proxied = variant !== 'direct';
   const observed = variant === 'capture + observer';
-  const proxy = proxied ? await CaptureProxy.start({ upstreamHost: target.host, upstreamPort: target.port, pcapPath: join(pcapDir, `${name}.pcapng`) }) : undefined;
+  const proxy = proxied ? await CaptureProxy.start({ upstreamHost: target.host, upstreamPort: target.port, pcapPath }) : undefined;
   const user = target.user();
   const observer: SmbObserver | undefined = observed ? new TranscriptRecorder() : undefined;
   const client = await SmbClient.connect({
@@ -69,14 +71,10 @@ async function transfer(target: StartedNativeTarget, variant: CaptureVariant, da
     const seconds = (performance.now() - started) / 1000;
     if (back.length !== data.length || sha256(back) !== sha256(data)) throw new Error(`capture bench: ${variant}: the file read back differs from the one written`);
     await tree.unlink(`${name}.bin`);
-    await client.close();
-    await proxy?.close();
-    if (variant !== 'capture') return { seconds };
-    return { seconds, transcriptSeconds: await timeTranscript(target, join(pcapDir, `${name}.pcapng`)) };
+    return seconds;
   } finally {
     await client.close();
     await proxy?.close();
-    if (proxy !== undefined) await rm(join(pcapDir, `${name}.pcapng`), { force: true });
   }
 }
 
@@ -104,10 +102,14 @@ export async function measureCapture(settings: CaptureSettings, log: (line: stri
       const order = CAPTURE_VARIANTS.map((_, i) => CAPTURE_VARIANTS[(i + shift) % CAPTURE_VARIANTS.length]!);
       const line: string[] = [];
       for (const variant of order) {
-        const s = await transfer(target, variant, data, pcapDir, `bench-${shift}-${CAPTURE_VARIANTS.indexOf(variant)}`);
-        line.push(`${variant} ${s.seconds.toFixed(2)} s${s.transcriptSeconds === undefined ? '' : ` (its transcript ${s.transcriptSeconds.toFixed(2)} s)`}`);
-        if (round >= 0) seconds[variant].push(s.seconds);
-        if (round >= 0 && s.transcriptSeconds !== undefined) transcriptSeconds.push(s.transcriptSeconds);
+        const name = `bench-${shift}-${CAPTURE_VARIANTS.indexOf(variant)}`;
+        const pcapPath = join(pcapDir, `${name}.pcapng`);
+        const s = await transfer(target, variant, data, pcapPath, name);
+        const t = variant === 'capture' ? await timeTranscript(target, pcapPath) : undefined;
+        await rm(pcapPath, { force: true });
+        line.push(`${variant} ${s.toFixed(2)} s${t === undefined ? '' : ` (its transcript ${t.toFixed(2)} s)`}`);
+        if (round >= 0) seconds[variant].push(s);
+        if (round >= 0 && t !== undefined) transcriptSeconds.push(t);
       }
       log(`capture ${round < 0 ? 'warm-up' : `round ${round + 1}/${settings.rounds}`}: ${line.join(', ')}`);
     }
@@ -116,13 +118,6 @@ export async function measureCapture(settings: CaptureSettings, log: (line: stri
     await rm(pcapDir, { recursive: true, force: true });
     await target.stop();
   }
-}
-
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** The table: per variant, median seconds, MB/s and throughput against direct (median of the per-round ratios). */

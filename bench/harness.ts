@@ -16,7 +16,8 @@ import { parseArgs } from 'node:util';
 import { runMatrix } from '../cli/run.js';
 import type { Cell, Matrix } from '../matrix/schema.js';
 import { harnessMs, timeReport, describeSplit, formatSeconds } from '../matrix/render/timing.js';
-import { captureTable, measureCapture, median } from './harness-capture.js';
+import { captureTable, measureCapture } from './harness-capture.js';
+import { median } from './median.js';
 
 const { values } = parseArgs({
   options: {

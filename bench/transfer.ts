@@ -31,6 +31,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { runSmbclient } from '../clients/adapters/smbclient-cli.js';
 import { ClientProcess } from './client-process-host.js';
+import { median } from './median.js';
 import { findProfile, resolveProfiles } from '../servers/catalog/index.js';
 import { registerCleanup } from '../servers/cleanup.js';
 import { startNativeTarget } from '../servers/samba/native.js';
@@ -45,12 +46,6 @@ interface Row {
   target: string;
   direction: 'write' | 'read';
   figures: Record<Who, number[]>;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 async function fileDigest(path: string): Promise<string> {

@@ -4,7 +4,6 @@
  * run one after another in its worker, so the one that takes longest bounds the run when it
  * starts late (a slow client's bulk cell, an impaired link); started first, it overlaps the rest.
  */
-import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readMatrix } from '../matrix/schema.js';
@@ -23,7 +22,7 @@ export function targetSeconds(matrix: Matrix): Record<string, number> {
 /**
  * For each of `targets`, its seconds in the newest earlier run (by run id, which starts with the
  * start time) of `resultsDir` that ran it; targets no run has seen are left out. Only the newest
- * runs are read, until every target is found or `maxRuns` were; an unreadable run is skipped
+ * runs are read, until every target is found or `maxRuns` were; a run without a readable matrix.json is skipped
  * (the order is a hint: a run without it starts targets in catalog order).
  */
 export async function lastTargetSeconds(resultsDir: string, targets: readonly string[], maxRuns = 5): Promise<Record<string, number>> {
@@ -36,11 +35,9 @@ export async function lastTargetSeconds(resultsDir: string, targets: readonly st
   }
   const wanted = new Set(targets);
   for (const name of names.sort().reverse().slice(0, maxRuns)) {
-    const file = join(resultsDir, name, 'matrix.json');
-    if (!existsSync(file)) continue;
     let seconds: Record<string, number>;
     try {
-      seconds = targetSeconds(await readMatrix(file));
+      seconds = targetSeconds(await readMatrix(join(resultsDir, name, 'matrix.json')));
     } catch {
       continue;
     }

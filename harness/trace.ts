@@ -217,7 +217,7 @@ export class TestTrace {
       return;
     }
     // A kept bulk capture the cell did not decode: its transcript and key file need it now.
-    if (wire === undefined && ((await stat(this.pcapPath).catch(() => undefined))?.size ?? 0) > 0) wire = await this.decodedWire().catch(() => undefined);
+    wire ??= await this.decodedWire().catch(() => undefined);
     await testInfo.attach(Attachment.pcap, { path: this.pcapPath, contentType: 'application/vnd.tcpdump.pcap' });
     // The client's own keys (this project's client reports them), else the server's for the
     // sessions on this cell's wire: every client's capture opens decrypted.
