@@ -6,7 +6,7 @@ import { providersFromEnv, targetSpecs } from './servers/providers.js';
 import type { TargetSpec } from './servers/providers.js';
 import type { WorkerFixtures } from './harness/fixtures.js';
 import { matrixWorkers, workersPerTarget } from './harness/options.js';
-import { startOrder, targetSecondsFromEnv } from './cli/target-times.js';
+import { startOrder, targetSecondsFromEnv, workersByTime } from './cli/target-times.js';
 
 /**
  * The compatibility matrix: one Playwright project per target (`<profile>@<provider>`), generated
@@ -17,7 +17,9 @@ import { startOrder, targetSecondsFromEnv } from './cli/target-times.js';
  */
 const catalog = await loadCatalog();
 // The longest targets start first (cli/target-times.ts), the domain targets apart.
-const specs = startOrder(targetSpecs(catalog, { providers: providersFromEnv() }), targetSecondsFromEnv());
+const seconds = targetSecondsFromEnv();
+const selected = targetSpecs(catalog, { providers: providersFromEnv() });
+const specs = startOrder(selected, seconds, { slots: matrixWorkers(), workersOf: workersFor });
 /** The reporter beside this file: matrix/reporter.ts in a checkout, matrix/reporter.js beside the compiled dist/playwright.config.js. */
 const reporter = `./matrix/reporter${extname(fileURLToPath(import.meta.url))}`;
 
@@ -45,10 +47,12 @@ export default defineConfig<{}, WorkerFixtures>({
 
 /**
  * A domain target has one worker (one DC at a time); an impaired one twice the share, at least
- * two, since its cells mostly wait on the link rather than use a core; the others their share.
+ * two, since its cells mostly wait on the link rather than use a core; the others their share,
+ * and two for a target whose last run took long enough to set the end of this one (workersByTime).
  */
 function workersFor(spec: TargetSpec): number {
   if (spec.profile.domain !== undefined) return 1;
-  const share = workersPerTarget(matrixWorkers(), Number(process.env.SMB_INTEROP_SELECTED_TARGETS) || specs.length);
-  return spec.profile.impairment === undefined ? share : Math.max(2, 2 * share);
+  const share = workersPerTarget(matrixWorkers(), Number(process.env.SMB_INTEROP_SELECTED_TARGETS) || selected.length);
+  const base = spec.profile.impairment === undefined ? share : Math.max(2, 2 * share);
+  return workersByTime(spec.name, base, seconds, Object.keys(seconds), matrixWorkers());
 }

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readMatrix, writeMatrix, type Matrix } from '../matrix/schema.js';
-import { TARGET_SECONDS_ENV, lastTargetSeconds, startOrder, targetSeconds, targetSecondsFromEnv } from './target-times.js';
+import { TARGET_SECONDS_ENV, lastTargetSeconds, startOrder, targetSeconds, targetSecondsFromEnv, workersByTime } from './target-times.js';
 
 const fixture = (name: string) => new URL(`../matrix/fixtures/${name}`, import.meta.url).pathname;
 
@@ -13,6 +13,12 @@ test('the longest targets of the last run start first; domain targets stay apart
   expect(startOrder(all, { b: 40, c: 200, a: 90 }).map((s) => s.name)).toEqual(['ad-kerberos', 'c', 'a', 'b', 'wan', 'd', 'ad-negotiate']);
   // Without figures: the order before (the first domain target, impaired ones, the rest in catalog order, the other domain targets).
   expect(startOrder(all, {}).map((s) => s.name)).toEqual(['ad-kerberos', 'wan', 'a', 'b', 'c', 'd', 'ad-negotiate']);
+  // With four workers, c taking two: ad-kerberos, c and a start at once, and the next DC is the
+  // first project a worker that comes free takes.
+  const workersOf = (spec: { name: string }) => (spec.name === 'c' ? 2 : 1);
+  expect(startOrder(all, { b: 40, c: 200, a: 90 }, { slots: 4, workersOf }).map((s) => s.name)).toEqual(['ad-kerberos', 'c', 'a', 'ad-negotiate', 'b', 'wan', 'd']);
+  // More workers than projects: the second DC still comes last.
+  expect(startOrder(all, { b: 40, c: 200, a: 90 }, { slots: 20, workersOf }).map((s) => s.name)).toEqual(['ad-kerberos', 'c', 'a', 'b', 'wan', 'd', 'ad-negotiate']);
 });
 
 test('each target\'s seconds come from the newest run that ran it; unreadable runs and other targets are skipped', async () => {
@@ -50,4 +56,19 @@ test('the figures pass through the environment; a malformed value means no figur
   expect(targetSecondsFromEnv({ [TARGET_SECONDS_ENV]: JSON.stringify({ 'a@native': 12.5, 'b@native': 'x' }) })).toEqual({ 'a@native': 12.5 });
   expect(targetSecondsFromEnv({ [TARGET_SECONDS_ENV]: '{not json' })).toEqual({});
   expect(targetSecondsFromEnv({})).toEqual({});
+});
+
+test('a target whose last run took over two thirds of a worker\'s fair share gets two workers', () => {
+  // The run of 2026-12-07: 13 targets, 6 workers, 1250 s of cell time; a fair share is 208 s.
+  const seconds: Record<string, number> = { 'cmac@native': 223, 'gcm@native': 97, 'legacy@native': 130, 'wan@native': 215 };
+  for (let i = 0; i < 9; i++) seconds[`t${i}@native`] = 65;
+  const selected = Object.keys(seconds);
+  expect(workersByTime('cmac@native', 1, seconds, selected, 6)).toBe(2);
+  expect(workersByTime('legacy@native', 1, seconds, selected, 6)).toBe(1);
+  expect(workersByTime('gcm@native', 1, seconds, selected, 6)).toBe(1);
+  // An impaired target's own count stays when it is larger.
+  expect(workersByTime('wan@native', 4, seconds, selected, 6)).toBe(4);
+  // No figure, or one worker in all: the base count.
+  expect(workersByTime('new@native', 1, seconds, selected, 6)).toBe(1);
+  expect(workersByTime('cmac@native', 1, seconds, selected, 1)).toBe(1);
 });

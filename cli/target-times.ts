@@ -67,16 +67,39 @@ export interface OrderedTarget {
 /**
  * The order projects start in. One AD DC runs per machine at a time
  * (servers/samba/ad-dc-lock.ts), so a domain target waits for another's to stop: the first domain
- * target goes first and the others last, so that the targets in between run while they take
- * turns. The others start longest first by `seconds`; those without a figure come after them,
- * impaired ones first (their cells wait on the link), then in the order given.
+ * target goes first and the others after the projects that start with it (those that fill
+ * `slots` workers, each taking `workersOf` of them), so that the first worker to come free takes
+ * the next DC while the targets in between run; without `slots` they go last. The others start
+ * longest first by `seconds`; those without a figure come after them, impaired ones first (their
+ * cells wait on the link), then in the order given.
  */
-export function startOrder<T extends OrderedTarget>(all: readonly T[], seconds: Record<string, number>): T[] {
+export function startOrder<T extends OrderedTarget>(
+  all: readonly T[],
+  seconds: Record<string, number>,
+  fill: { slots: number; workersOf: (target: T) => number } | undefined = undefined,
+): T[] {
   const domain = all.filter((spec) => spec.profile.domain !== undefined);
   const others = all.filter((spec) => spec.profile.domain === undefined);
   const known = others.filter((spec) => seconds[spec.name] !== undefined).sort((a, b) => seconds[b.name]! - seconds[a.name]!);
   const unknown = others.filter((spec) => seconds[spec.name] === undefined);
   const impaired = unknown.filter((spec) => spec.profile.impairment !== undefined);
   const rest = unknown.filter((spec) => spec.profile.impairment === undefined);
-  return [...domain.slice(0, 1), ...known, ...impaired, ...rest, ...domain.slice(1)];
+  const ordered = [...domain.slice(0, 1), ...known, ...impaired, ...rest];
+  if (fill === undefined || domain.length < 2) return [...ordered, ...domain.slice(1)];
+  let at = 0;
+  for (let taken = 0; at < ordered.length && taken < fill.slots; at++) taken += fill.workersOf(ordered[at]!);
+  return [...ordered.slice(0, at), ...domain.slice(1), ...ordered.slice(at)];
+}
+
+/**
+ * Workers for one target, from the figures: a target's cells run one after another in each of
+ * its workers, so one whose last run took more than two thirds of a worker's fair share (all the
+ * selected targets' seconds over `workers`) gets two, and its files are shared between two
+ * servers of its own; otherwise `base`. A target without a figure keeps `base`.
+ */
+export function workersByTime(name: string, base: number, seconds: Record<string, number>, selected: readonly string[], workers: number): number {
+  const own = seconds[name];
+  if (own === undefined || workers < 2) return base;
+  const total = selected.reduce((sum, target) => sum + (seconds[target] ?? 0), 0);
+  return own > (2 / 3) * (total / workers) ? Math.max(base, 2) : base;
 }

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { applyExpectations, parseExpectations, type ExpectationEntry } from './expectations.js';
+import { applyExpectations, intermittentFailure, parseExpectations, type ExpectationEntry } from './expectations.js';
 import { readMatrix, type Cell } from './schema.js';
 
 const NOW = new Date('2026-11-25T07:30:00Z');
@@ -34,6 +34,31 @@ test('an intermittent entry: a failure is expected, a pass stays a pass with the
   const { cells: applied } = applyExpectations(cells, entries, NOW);
   expect(find(applied, 'smb-ts', 'smb302-ccm@native', 'files/round-trip-small')).toMatchObject({ outcome: 'expected-failure', reason: 'race in the peer' });
   expect(find(applied, 'smb-ts', 'smb311-gcm@native', 'files/round-trip-small')).toMatchObject({ outcome: 'passed', expectation: { reason: 'race in the peer', link: null } });
+});
+
+test('an entry that names an error takes only failures whose message contains it', () => {
+  const cell = { client: 'smb-ts', target: 'smb302-ccm@native', scenario: 'files/round-trip-small' };
+  const named: ExpectationEntry = { ...cell, reason: 'denied by the peer', error: 'STATUS_ACCESS_DENIED' };
+  const other: ExpectationEntry = { ...cell, reason: 'a race', intermittent: true, error: 'signing required' };
+  expect(find(applyExpectations(cells, [named], NOW).cells, cell.client, cell.target, cell.scenario)).toMatchObject({ outcome: 'expected-failure', reason: 'denied by the peer' });
+  // The failure says STATUS_ACCESS_DENIED, not "signing required": not the entry's, still failed.
+  expect(find(applyExpectations(cells, [other], NOW).cells, cell.client, cell.target, cell.scenario).outcome).toBe('failed');
+  // The first entry whose error matches applies, even after one that does not.
+  expect(find(applyExpectations(cells, [other, named], NOW).cells, cell.client, cell.target, cell.scenario).reason).toBe('denied by the peer');
+  // A pass under an entry with an error is judged as before.
+  expect(find(applyExpectations(cells, [{ ...named, scenario: '*', target: 'smb311-gcm@native' }], NOW).cells, 'smb-ts', 'smb311-gcm@native', 'files/round-trip-small').outcome).toBe('unexpected-pass');
+});
+
+test('a failure seen while the cell runs is expected only by an intermittent entry naming its error', () => {
+  const cell = { client: 'go-smb2', target: 'smb21-signing-hmac@native', scenario: 'files/unlink' };
+  const named: ExpectationEntry = { client: 'go-smb2', target: 'smb21-*', scenario: '*', reason: 'unsigned interim', intermittent: true, error: 'signing required' };
+  const message = 'AdapterError: go-smb2 writeFile t/gone.txt: write t\\gone.txt: invalid response error: signing required';
+  expect(intermittentFailure([named], cell, message, NOW)).toBe(named);
+  expect(intermittentFailure([named], cell, 'expect(received).toBe(expected)', NOW)).toBeUndefined();
+  expect(intermittentFailure([{ ...named, error: undefined }], cell, message, NOW)).toBeUndefined();
+  expect(intermittentFailure([{ ...named, intermittent: undefined }], cell, message, NOW)).toBeUndefined();
+  expect(intermittentFailure([{ ...named, expires: '2026-11-24' }], cell, message, NOW)).toBeUndefined();
+  expect(intermittentFailure([named], { ...cell, client: 'smb-ts' }, message, NOW)).toBeUndefined();
 });
 
 test('an entry applies through its expiry day and is reported, not applied, from the day after', () => {

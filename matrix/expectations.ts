@@ -31,6 +31,11 @@ export const ExpectationEntry = z
      * expected-failure and a pass stays a pass (with the entry recorded), never an unexpected-pass.
      */
     intermittent: z.boolean().optional(),
+    /**
+     * Text the failure's message contains (an NTSTATUS name, the peer's own words): only such a
+     * failure is this entry's, and a cell that fails otherwise stays failed.
+     */
+    error: z.string().min(1, 'the text a failure\'s message contains, or leave the field out').optional(),
   })
   .strict();
 export type ExpectationEntry = z.infer<typeof ExpectationEntry>;
@@ -105,6 +110,22 @@ export function knownFailure(entries: readonly ExpectationEntry[], cell: Pick<Ce
   return entry?.intermittent === true ? undefined : entry;
 }
 
+/** Whether a failure's message is `entry`'s (an entry without `error` takes any failure). */
+export function failureMatches(entry: ExpectationEntry, message: string | undefined): boolean {
+  return entry.error === undefined || (message ?? '').includes(entry.error);
+}
+
+/**
+ * The intermittent entry a failure just seen is listed by: active, matching the cell, and naming
+ * an `error` the message contains. The harness then lets the runner count the failure as
+ * expected, which spares the retry and the restart of the worker and its target; an entry
+ * without `error` cannot tell its failure from another, so its cells keep the retry.
+ */
+export function intermittentFailure(entries: readonly ExpectationEntry[], cell: Pick<Cell, 'client' | 'target' | 'scenario'>, message: string, now: Date): ExpectationEntry | undefined {
+  const today = utcDate(now);
+  return entries.find((e) => e.intermittent === true && e.error !== undefined && !isExpired(e, today) && matchesCell(e, cell) && failureMatches(e, message));
+}
+
 export interface AppliedExpectations {
   cells: Cell[];
   expired: ExpiredExpectation[];
@@ -113,7 +134,7 @@ export interface AppliedExpectations {
 /**
  * Applies the first active entry matching each cell: failed -> expected-failure, passed ->
  * unexpected-pass (an intermittent entry's pass stays passed); a flaky cell keeps its outcome and
- * records the entry. Other outcomes are left
+ * records the entry. A failure whose message lacks an entry's `error` is not that entry's. Other outcomes are left
  * alone (a not-applicable or infra-error cell says nothing about the known failure).
  */
 export function applyExpectations(cells: readonly Cell[], entries: readonly ExpectationEntry[], now: Date): AppliedExpectations {
@@ -123,7 +144,8 @@ export function applyExpectations(cells: readonly Cell[], entries: readonly Expe
     .filter((e) => isExpired(e, today))
     .map((e) => ({ client: e.client, target: e.target, scenario: e.scenario, reason: e.reason, expires: e.expires as string }));
   const applied = cells.map((cell): Cell => {
-    const entry = active.find((e) => matchesCell(e, cell));
+    const failure = cell.outcome === 'failed' || cell.outcome === 'flaky' ? cell.error?.message : undefined;
+    const entry = active.find((e) => matchesCell(e, cell) && (failure === undefined || failureMatches(e, failure)));
     if (!entry) return cell;
     const expectation = { reason: entry.reason, link: entry.link ?? null };
     switch (cell.outcome) {
