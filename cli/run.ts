@@ -118,8 +118,8 @@ async function runWithConfig(options: RunOptions, env: NodeJS.ProcessEnv, config
     ...env,
     // How many targets share the workers (playwright.config.ts gives each target its part).
     SMB_INTEROP_SELECTED_TARGETS: String(targets.length),
-    // The longest targets of the last run start first.
-    [TARGET_SECONDS_ENV]: JSON.stringify(await lastTargetSeconds(resultsDir, targets)),
+    // The targets whose selected cells took longest in the last runs start first.
+    [TARGET_SECONDS_ENV]: JSON.stringify(await lastTargetSeconds(resultsDir, selected)),
     ...(options.workers !== undefined ? { SMB_INTEROP_WORKERS: String(options.workers) } : {}),
     SMB_INTEROP_RUN_ID: runId,
     SMB_INTEROP_RESULTS_DIR: resultsDir,

@@ -21,7 +21,7 @@ test('the longest targets of the last run start first; domain targets stay apart
   expect(startOrder(all, { b: 40, c: 200, a: 90 }, { slots: 20, workersOf }).map((s) => s.name)).toEqual(['ad-kerberos', 'c', 'a', 'b', 'wan', 'd', 'ad-negotiate']);
 });
 
-test('each target\'s seconds come from the newest run that ran it; unreadable runs and other targets are skipped', async () => {
+test('each selected cell\'s seconds come from the newest run that ran it, summed per target; unreadable runs and other cells are skipped', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'smb-interop-times-'));
   try {
     const whole = await readMatrix(join(fixture('run-all-outcomes'), 'matrix.json'));
@@ -30,23 +30,25 @@ test('each target\'s seconds come from the newest run that ran it; unreadable ru
     expect(first !== undefined && second !== undefined).toBe(true);
     const expected = whole.cells.filter((c) => c.target === first).reduce((sum, c) => sum + c.durationMs, 0) / 1000;
     expect(seconds[first!]).toBeCloseTo(expected, 6);
-    // An older run with both targets, a newer one with only the first (twice as slow), a newest that is not a matrix.
-    const only = (id: string, targets: string[], factor: number): Matrix => ({
-      ...whole,
-      run: { ...whole.run, id },
-      cells: whole.cells.filter((c) => targets.includes(c.target)).map((c) => ({ ...c, durationMs: c.durationMs * factor })),
-    });
-    for (const [id, targets, factor] of [['2026-12-01T00-00-00Z', [first!, second!], 1], ['2026-12-02T00-00-00Z', [first!], 2]] as const) {
-      await mkdir(join(dir, id));
-      await writeMatrix(join(dir, id, 'matrix.json'), only(id, [...targets], factor));
-    }
+    // An older run with both targets; a newer one with only the first target's cells of one
+    // scenario, three times as slow; a newest that is not a matrix.
+    const slow = whole.cells.find((c) => c.target === first && c.durationMs > 0)!;
+    const run = (id: string, cells: Matrix['cells']): Matrix => ({ ...whole, run: { ...whole.run, id }, cells });
+    await mkdir(join(dir, '2026-12-01T00-00-00Z'));
+    await writeMatrix(join(dir, '2026-12-01T00-00-00Z', 'matrix.json'), run('2026-12-01T00-00-00Z', whole.cells));
+    await mkdir(join(dir, '2026-12-02T00-00-00Z'));
+    await writeMatrix(join(dir, '2026-12-02T00-00-00Z', 'matrix.json'), run('2026-12-02T00-00-00Z', [{ ...slow, durationMs: slow.durationMs * 3 }]));
     await mkdir(join(dir, '2026-12-03T00-00-00Z'));
     await writeFile(join(dir, '2026-12-03T00-00-00Z', 'matrix.json'), 'not json');
-    const found = await lastTargetSeconds(dir, [first!, second!, 'never-ran@native']);
-    expect(found[first!]).toBeCloseTo(seconds[first!]! * 2, 6);
+    const selected = [...whole.cells.filter((c) => c.target === first || c.target === second), { target: 'never-ran@native', client: 'smb-ts', scenario: 'files/x' }];
+    const found = await lastTargetSeconds(dir, selected);
+    expect(found[first!]).toBeCloseTo(seconds[first!]! + (2 * slow.durationMs) / 1000, 6);
     expect(found[second!]).toBeCloseTo(seconds[second!]!, 6);
     expect(Object.keys(found).sort()).toEqual([first!, second!].sort());
-    expect(await lastTargetSeconds(join(dir, 'no-such-dir'), [first!])).toEqual({});
+    // Only the selected cells count: another client's cells of the same target add nothing.
+    const one = await lastTargetSeconds(dir, [{ target: slow.target, client: slow.client, scenario: slow.scenario }]);
+    expect(one).toEqual({ [first!]: (3 * slow.durationMs) / 1000 });
+    expect(await lastTargetSeconds(join(dir, 'no-such-dir'), selected)).toEqual({});
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,8 +1,9 @@
 /**
- * How long each target took in the results directory's last run that ran it: `smb-interop run`
- * hands these to playwright.config.ts, which starts the longest targets first. A target's cells
- * run one after another in its worker, so the one that takes longest bounds the run when it
- * starts late (a slow client's bulk cell, an impaired link); started first, it overlaps the rest.
+ * How long each target's selected cells took in the results directory's last runs that ran them:
+ * `smb-interop run` hands these to playwright.config.ts, which starts the longest targets first.
+ * A target's cells run one after another in its worker, so the one that takes longest bounds the
+ * run when it starts late (a slow client's bulk cell, an impaired link); started first, it
+ * overlaps the rest.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,32 +20,51 @@ export function targetSeconds(matrix: Matrix): Record<string, number> {
   return seconds;
 }
 
+/** A cell a run selects. */
+export interface SelectedCell {
+  target: string;
+  client: string;
+  scenario: string;
+}
+
+const cellKey = (cell: SelectedCell): string => JSON.stringify([cell.target, cell.client, cell.scenario]);
+
 /**
- * For each of `targets`, its seconds in the newest earlier run (by run id, which starts with the
- * start time) of `resultsDir` that ran it; targets no run has seen are left out. Only the newest
- * runs are read, until every target is found or `maxRuns` were; a run without a readable matrix.json is skipped
- * (the order is a hint: a run without it starts targets in catalog order).
+ * For each target of `cells`, the seconds its selected cells took, each cell's from the newest
+ * earlier run (by run id, which starts with the start time) of `resultsDir` that ran it: a run of
+ * other clients or scenarios says nothing of these. Targets none of whose cells ran before are
+ * left out. Only the newest runs are read, until every cell is found or `maxRuns` were; a run
+ * without a readable matrix.json is skipped (the order is a hint: a run without it starts
+ * targets in catalog order).
  */
-export async function lastTargetSeconds(resultsDir: string, targets: readonly string[], maxRuns = 5): Promise<Record<string, number>> {
-  const found: Record<string, number> = {};
+export async function lastTargetSeconds(resultsDir: string, cells: readonly SelectedCell[], maxRuns = 5): Promise<Record<string, number>> {
+  const found = new Map<string, number>();
   let names: string[];
   try {
     names = (await readdir(resultsDir, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
   } catch {
-    return found;
+    return {};
   }
-  const wanted = new Set(targets);
+  const wanted = new Set(cells.map(cellKey));
   for (const name of names.sort().reverse().slice(0, maxRuns)) {
-    let seconds: Record<string, number>;
+    let matrix: Matrix;
     try {
-      seconds = targetSeconds(await readMatrix(join(resultsDir, name, 'matrix.json')));
+      matrix = await readMatrix(join(resultsDir, name, 'matrix.json'));
     } catch {
       continue;
     }
-    for (const [target, value] of Object.entries(seconds)) if (wanted.has(target) && found[target] === undefined) found[target] = value;
-    if (targets.every((t) => found[t] !== undefined)) break;
+    for (const cell of matrix.cells) {
+      const key = cellKey(cell);
+      if (wanted.has(key) && !found.has(key)) found.set(key, cell.durationMs / 1000);
+    }
+    if (found.size === wanted.size) break;
   }
-  return found;
+  const seconds: Record<string, number> = {};
+  for (const cell of cells) {
+    const value = found.get(cellKey(cell));
+    if (value !== undefined) seconds[cell.target] = (seconds[cell.target] ?? 0) + value;
+  }
+  return seconds;
 }
 
 /** The figures from the environment; a malformed value is ignored (catalog order). */
