@@ -14,7 +14,7 @@ import { pad } from './format.js';
 import { grepFor, isInstalledPackage, listTests, prepareConfig, projectRoot, runPlaywright, type Listing } from './playwright.js';
 import { UsageError, selectClients, selectScenarios, selectTargets, type ProviderChoice } from './selection.js';
 import { unknownNameMessage } from './suggest.js';
-import { TARGET_SECONDS_ENV, lastTargetSeconds } from './target-times.js';
+import { TARGET_SECONDS_ENV, lastTargetSeconds, loadReferenceSeconds } from './target-times.js';
 
 export interface RunOptions {
   targets: string[];
@@ -119,7 +119,7 @@ async function runWithConfig(options: RunOptions, env: NodeJS.ProcessEnv, config
     // How many targets share the workers (playwright.config.ts gives each target its part).
     SMB_INTEROP_SELECTED_TARGETS: String(targets.length),
     // The targets whose selected cells took longest in the last runs start first.
-    [TARGET_SECONDS_ENV]: JSON.stringify(await lastTargetSeconds(resultsDir, selected)),
+    [TARGET_SECONDS_ENV]: JSON.stringify(await lastTargetSeconds(resultsDir, selected, undefined, await loadReferenceSeconds(join(projectRoot(), 'matrix', 'cell-seconds.json')))),
     ...(options.workers !== undefined ? { SMB_INTEROP_WORKERS: String(options.workers) } : {}),
     SMB_INTEROP_RUN_ID: runId,
     SMB_INTEROP_RESULTS_DIR: resultsDir,

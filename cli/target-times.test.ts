@@ -1,9 +1,9 @@
 import { test, expect } from '@playwright/test';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readMatrix, writeMatrix, type Matrix } from '../matrix/schema.js';
-import { TARGET_SECONDS_ENV, lastTargetSeconds, startOrder, targetSeconds, targetSecondsFromEnv, workersByTime } from './target-times.js';
+import { ReferenceSeconds, TARGET_SECONDS_ENV, lastTargetSeconds, loadReferenceSeconds, referenceSeconds, startOrder, targetSeconds, targetSecondsFromEnv, workersByTime } from './target-times.js';
 
 const fixture = (name: string) => new URL(`../matrix/fixtures/${name}`, import.meta.url).pathname;
 
@@ -73,4 +73,46 @@ test('a target whose last run took over two thirds of a worker\'s fair share get
   // No figure, or one worker in all: the base count.
   expect(workersByTime('new@native', 1, seconds, selected, 6)).toBe(1);
   expect(workersByTime('cmac@native', 1, seconds, selected, 1)).toBe(1);
+});
+
+test('the shipped reference figures stand in for cells no earlier run has; a run\'s own figure wins', async () => {
+  const whole = await readMatrix(join(fixture('run-all-outcomes'), 'matrix.json'));
+  const reference = referenceSeconds([whole]);
+  const timed = whole.cells.filter((c) => c.durationMs >= 50);
+  expect(timed.length).toBeGreaterThan(1);
+  for (const cell of timed) expect(reference.seconds[cell.target]?.[cell.client]?.[cell.scenario]).toBe(Math.round(cell.durationMs / 100) / 10);
+  expect(reference.runs).toEqual([whole.run.id]);
+  const dir = await mkdtemp(join(tmpdir(), 'smb-interop-times-'));
+  try {
+    // No results at all: the reference alone, summed per target.
+    const fromReference = await lastTargetSeconds(join(dir, 'none'), timed, 5, reference.seconds);
+    const expected: Record<string, number> = {};
+    for (const cell of timed) expected[cell.target] = (expected[cell.target] ?? 0) + Math.round(cell.durationMs / 100) / 10;
+    expect(Object.keys(fromReference).sort()).toEqual(Object.keys(expected).sort());
+    for (const [target, value] of Object.entries(expected)) expect(fromReference[target]).toBeCloseTo(value, 6);
+    // A run of the first cell, ten times as slow: its figure replaces the reference's for that cell only.
+    const first = timed[0]!;
+    await mkdir(join(dir, '2026-12-05T00-00-00Z'));
+    await writeMatrix(join(dir, '2026-12-05T00-00-00Z', 'matrix.json'), { ...whole, cells: [{ ...first, durationMs: first.durationMs * 10 }] });
+    const mixed = await lastTargetSeconds(dir, timed, 5, reference.seconds);
+    expect(mixed[first.target]).toBeCloseTo(expected[first.target]! - Math.round(first.durationMs / 100) / 10 + (first.durationMs * 10) / 1000, 6);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the checked-in reference figures are valid and cover the default native matrix; a broken file gives none', async () => {
+  const file = new URL('../matrix/cell-seconds.json', import.meta.url).pathname;
+  const parsed = ReferenceSeconds.parse(JSON.parse(await readFile(file, 'utf8')));
+  expect(Object.keys(parsed.seconds)).toEqual(expect.arrayContaining(['smb311-gcm@native', 'smb300-signing-cmac@native', 'ad-kerberos@native']));
+  // impacket's 64 MiB cell on the CMAC target is the one the start order exists for.
+  expect(parsed.seconds['smb300-signing-cmac@native']?.impacket?.['files/large-64mib']).toBeGreaterThan(30);
+  expect(await loadReferenceSeconds(join(tmpdir(), 'no-such-cell-seconds.json'))).toEqual({});
+  const dir = await mkdtemp(join(tmpdir(), 'smb-interop-times-'));
+  try {
+    await writeFile(join(dir, 'bad.json'), JSON.stringify({ runs: [], seconds: { 't@native': { 'smb-ts': { 'files/x': -1 } } } }));
+    expect(await loadReferenceSeconds(join(dir, 'bad.json'))).toEqual({});
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

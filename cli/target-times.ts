@@ -5,8 +5,10 @@
  * run when it starts late (a slow client's bulk cell, an impaired link); started first, it
  * overlaps the rest.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
 import { readMatrix } from '../matrix/schema.js';
 import type { Matrix } from '../matrix/schema.js';
 
@@ -30,20 +32,59 @@ export interface SelectedCell {
 const cellKey = (cell: SelectedCell): string => JSON.stringify([cell.target, cell.client, cell.scenario]);
 
 /**
- * For each target of `cells`, the seconds its selected cells took, each cell's from the newest
- * earlier run (by run id, which starts with the start time) of `resultsDir` that ran it: a run of
- * other clients or scenarios says nothing of these. Targets none of whose cells ran before are
- * left out. Only the newest runs are read, until every cell is found or `maxRuns` were; a run
- * without a readable matrix.json is skipped (the order is a hint: a run without it starts
- * targets in catalog order).
+ * Figures shipped with the project (matrix/cell-seconds.json): each cell's seconds in a reference
+ * run, target -> client -> scenario -> seconds. They stand in for cells no earlier run in the
+ * results directory has, as on a fresh checkout and in CI; cells that took no time are left out.
  */
-export async function lastTargetSeconds(resultsDir: string, cells: readonly SelectedCell[], maxRuns = 5): Promise<Record<string, number>> {
+export const ReferenceSeconds = z.object({
+  $comment: z.string().optional(),
+  runs: z.array(z.string()),
+  seconds: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.number().nonnegative()))),
+});
+export type ReferenceSeconds = z.infer<typeof ReferenceSeconds>;
+
+/** The reference figures of `file`; none when it is missing or malformed (the order is only a hint). */
+export async function loadReferenceSeconds(file: string): Promise<ReferenceSeconds['seconds']> {
+  try {
+    return ReferenceSeconds.parse(JSON.parse(await readFile(file, 'utf8'))).seconds;
+  } catch {
+    return {};
+  }
+}
+
+/** The reference figures of `runs` (a later run's cell over an earlier's), to the tenth of a second. */
+export function referenceSeconds(runs: readonly Matrix[]): ReferenceSeconds {
+  const seconds: ReferenceSeconds['seconds'] = {};
+  for (const run of runs) {
+    for (const cell of run.cells) {
+      const value = Math.round(cell.durationMs / 100) / 10;
+      if (value === 0) continue;
+      ((seconds[cell.target] ??= {})[cell.client] ??= {})[cell.scenario] = value;
+    }
+  }
+  return { runs: runs.map((run) => run.run.id), seconds };
+}
+
+/**
+ * For each target of `cells`, the seconds its selected cells took, each cell's from the newest
+ * earlier run (by run id, which starts with the start time) of `resultsDir` that ran it, else
+ * from `reference`: a run of other clients or scenarios says nothing of these. Targets none of
+ * whose cells has a figure are left out. Only the newest runs are read, until every cell is found
+ * or `maxRuns` were; a run without a readable matrix.json is skipped (the order is a hint: without
+ * figures targets start in catalog order).
+ */
+export async function lastTargetSeconds(
+  resultsDir: string,
+  cells: readonly SelectedCell[],
+  maxRuns = 5,
+  reference: ReferenceSeconds['seconds'] = {},
+): Promise<Record<string, number>> {
   const found = new Map<string, number>();
-  let names: string[];
+  let names: string[] = [];
   try {
     names = (await readdir(resultsDir, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
   } catch {
-    return {};
+    // No results yet: the reference alone.
   }
   const wanted = new Set(cells.map(cellKey));
   for (const name of names.sort().reverse().slice(0, maxRuns)) {
@@ -61,7 +102,7 @@ export async function lastTargetSeconds(resultsDir: string, cells: readonly Sele
   }
   const seconds: Record<string, number> = {};
   for (const cell of cells) {
-    const value = found.get(cellKey(cell));
+    const value = found.get(cellKey(cell)) ?? reference[cell.target]?.[cell.client]?.[cell.scenario];
     if (value !== undefined) seconds[cell.target] = (seconds[cell.target] ?? 0) + value;
   }
   return seconds;
@@ -122,4 +163,26 @@ export function workersByTime(name: string, base: number, seconds: Record<string
   if (own === undefined || workers < 2) return base;
   const total = selected.reduce((sum, target) => sum + (seconds[target] ?? 0), 0);
   return own > (2 / 3) * (total / workers) ? Math.max(base, 2) : base;
+}
+
+/**
+ * `node dist/cli/target-times.js RUN_DIR...`: prints the reference figures of those runs (the
+ * later a run on the command line, the more its cells count), for matrix/cell-seconds.json.
+ */
+async function main(runDirs: string[]): Promise<void> {
+  if (runDirs.length === 0) throw new Error('usage: node dist/cli/target-times.js RUN_DIR... > matrix/cell-seconds.json');
+  const runs = await Promise.all(runDirs.map((dir) => readMatrix(join(dir, 'matrix.json'))));
+  const reference = referenceSeconds(runs);
+  const comment = 'Seconds each cell took in a reference run on a two-core machine; smb-interop run starts the longest targets first by them where no earlier run in the results directory has the cell (a fresh checkout, CI). Regenerate: npm run build && node dist/cli/target-times.js RUN_DIR... > matrix/cell-seconds.json';
+  // A line per target and client: the file stays readable in a diff.
+  const targets = Object.entries(reference.seconds).map(([target, clients]) =>
+    `    ${JSON.stringify(target)}: {\n${Object.entries(clients).map(([client, scenarios]) => `      ${JSON.stringify(client)}: ${JSON.stringify(scenarios)}`).join(',\n')}\n    }`);
+  process.stdout.write(`{\n  "$comment": ${JSON.stringify(comment)},\n  "runs": ${JSON.stringify(reference.runs)},\n  "seconds": {\n${targets.join(',\n')}\n  }\n}\n`);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  });
 }
