@@ -119,7 +119,7 @@ async function runWithConfig(options: RunOptions, env: NodeJS.ProcessEnv, config
     // How many targets share the workers (playwright.config.ts gives each target its part).
     SMB_INTEROP_SELECTED_TARGETS: String(targets.length),
     // The targets whose selected cells took longest in the last runs start first.
-    [TARGET_SECONDS_ENV]: JSON.stringify(await lastTargetSeconds(resultsDir, selected, undefined, await loadReferenceSeconds(join(projectRoot(), 'matrix', 'cell-seconds.json')))),
+    [TARGET_SECONDS_ENV]: JSON.stringify(await lastTargetSeconds(resultsDir, selected, { reference: await loadReferenceSeconds(join(projectRoot(), 'matrix', 'cell-seconds.json')) })),
     ...(options.workers !== undefined ? { SMB_INTEROP_WORKERS: String(options.workers) } : {}),
     SMB_INTEROP_RUN_ID: runId,
     SMB_INTEROP_RESULTS_DIR: resultsDir,

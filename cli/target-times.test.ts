@@ -85,7 +85,7 @@ test('the shipped reference figures stand in for cells no earlier run has; a run
   const dir = await mkdtemp(join(tmpdir(), 'smb-interop-times-'));
   try {
     // No results at all: the reference alone, summed per target.
-    const fromReference = await lastTargetSeconds(join(dir, 'none'), timed, 5, reference.seconds);
+    const fromReference = await lastTargetSeconds(join(dir, 'none'), timed, { reference: reference.seconds });
     const expected: Record<string, number> = {};
     for (const cell of timed) expected[cell.target] = (expected[cell.target] ?? 0) + Math.round(cell.durationMs / 100) / 10;
     expect(Object.keys(fromReference).sort()).toEqual(Object.keys(expected).sort());
@@ -94,7 +94,7 @@ test('the shipped reference figures stand in for cells no earlier run has; a run
     const first = timed[0]!;
     await mkdir(join(dir, '2026-12-05T00-00-00Z'));
     await writeMatrix(join(dir, '2026-12-05T00-00-00Z', 'matrix.json'), { ...whole, cells: [{ ...first, durationMs: first.durationMs * 10 }] });
-    const mixed = await lastTargetSeconds(dir, timed, 5, reference.seconds);
+    const mixed = await lastTargetSeconds(dir, timed, { reference: reference.seconds });
     expect(mixed[first.target]).toBeCloseTo(expected[first.target]! - Math.round(first.durationMs / 100) / 10 + (first.durationMs * 10) / 1000, 6);
   } finally {
     await rm(dir, { recursive: true, force: true });

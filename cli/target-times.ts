@@ -76,8 +76,7 @@ export function referenceSeconds(runs: readonly Matrix[]): ReferenceSeconds {
 export async function lastTargetSeconds(
   resultsDir: string,
   cells: readonly SelectedCell[],
-  maxRuns = 5,
-  reference: ReferenceSeconds['seconds'] = {},
+  { reference = {}, maxRuns = 5 }: { reference?: ReferenceSeconds['seconds']; maxRuns?: number } = {},
 ): Promise<Record<string, number>> {
   const found = new Map<string, number>();
   let names: string[] = [];

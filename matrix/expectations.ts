@@ -134,8 +134,9 @@ export interface AppliedExpectations {
 /**
  * Applies the first active entry matching each cell: failed -> expected-failure, passed ->
  * unexpected-pass (an intermittent entry's pass stays passed); a flaky cell keeps its outcome and
- * records the entry. A failure whose message lacks an entry's `error` is not that entry's. Other outcomes are left
- * alone (a not-applicable or infra-error cell says nothing about the known failure).
+ * records the entry. A failure whose message lacks an entry's `error` is not that entry's. Other
+ * outcomes are left alone (a not-applicable or infra-error cell says nothing about the known
+ * failure).
  */
 export function applyExpectations(cells: readonly Cell[], entries: readonly ExpectationEntry[], now: Date): AppliedExpectations {
   const today = utcDate(now);

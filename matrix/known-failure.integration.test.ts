@@ -44,3 +44,32 @@ test('listed failures run once each in one worker that starts its target once; a
   const starts = listed.filter((c) => (c.timing?.targetStartMs ?? 0) > 0);
   expect(starts.length, `target starts among the listed cells: ${listed.map((c) => `${c.scenario} ${c.timing?.targetStartMs}`).join(', ')}`).toBeLessThanOrEqual(1);
 });
+
+test('an intermittent entry naming its error counts its failure as expected when seen: run once, no retry; one naming another error leaves the failure alone', async ({}, testInfo) => {
+  test.setTimeout(300_000);
+  expect(existsSync(join(ROOT, 'dist/cli/main.js')), 'the CLI is built (npm run build)').toBe(true);
+  const results = testInfo.outputPath('results');
+  const expectations = testInfo.outputPath('expectations.json');
+  await writeFile(expectations, JSON.stringify({
+    expectations: [
+      { client: 'smb-ts', target: 'smb302-ccm@native', scenario: 'encryption/*', reason: 'refused on some runs', intermittent: true, error: 'STATUS_ACCESS_DENIED' },
+      { client: 'smb-ts', target: 'smb302-ccm@native', scenario: 'tree/connect-share', reason: 'another failure', intermittent: true, error: 'invalid response error: signing required' },
+    ],
+  }));
+  const { code, stdout, stderr } = await runCli(
+    ['run', '--targets', 'smb302-ccm', '--scenarios', 'encryption/encrypted-tree-connect,encryption/unique-nonces,tree/connect-share', '--clients', 'smb-ts', '--results', results, '--id', 'intermittent', '--workers', '1'],
+    { SMB_INTEROP_TEST_FAULTS: 'omitEncryptionCapability', SMB_INTEROP_RETRIES: '1', SMB_INTEROP_EXPECTATIONS: expectations },
+    280_000,
+  );
+  // tree/connect-share fails with STATUS_ACCESS_DENIED, which its entry does not name.
+  expect(code, (stdout + stderr).slice(-3000)).toBe(1);
+  const matrix = await readMatrix(join(results, 'intermittent', 'matrix.json'));
+  expect(matrix.cells.map((c) => [c.scenario, c.outcome, c.attempts]).sort()).toEqual([
+    ['encryption/encrypted-tree-connect', 'expected-failure', 1],
+    ['encryption/unique-nonces', 'expected-failure', 1],
+    ['tree/connect-share', 'failed', 2],
+  ]);
+  const listed = matrix.cells.filter((c) => c.outcome === 'expected-failure');
+  for (const cell of listed) expect(cell.error?.message, `${cell.scenario}: the failure itself is kept`).toMatch(/STATUS_ACCESS_DENIED/);
+  expect(listed.filter((c) => (c.timing?.targetStartMs ?? 0) > 0).length, 'one target start for the listed cells').toBeLessThanOrEqual(1);
+});
