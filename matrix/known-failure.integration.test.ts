@@ -7,26 +7,36 @@ import { test, expect } from '@playwright/test';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readMatrix } from './schema.js';
+import type { TestInfo } from '@playwright/test';
+import type { ExpectationEntry } from './expectations.js';
+import { readMatrix, type Matrix } from './schema.js';
 import { ROOT, runCli } from './testing/cli.js';
 
-test('listed failures run once each in one worker that starts its target once; an unlisted failure is still retried', async ({}, testInfo) => {
-  test.setTimeout(300_000);
+/**
+ * smb-ts on smb302-ccm with `scenarios`, one retry per failing cell and `entries` as the known
+ * failures. The client leaves out the encryption capability, so the 3.0.2 encryption-required
+ * target refuses every session and each selected cell fails with STATUS_ACCESS_DENIED.
+ */
+async function runWithEntries(testInfo: TestInfo, id: string, scenarios: string[], entries: ExpectationEntry[]): Promise<{ code: number; matrix: Matrix; output: string }> {
   expect(existsSync(join(ROOT, 'dist/cli/main.js')), 'the CLI is built (npm run build)').toBe(true);
   const results = testInfo.outputPath('results');
   const expectations = testInfo.outputPath('expectations.json');
-  // Without the encryption capability the 3.0.2 encryption-required target refuses every session.
-  await writeFile(expectations, JSON.stringify({
-    expectations: [{ client: 'smb-ts', target: 'smb302-ccm@native', scenario: 'encryption/*', reason: 'the session is refused: the client leaves out SMB2_GLOBAL_CAP_ENCRYPTION' }],
-  }));
+  await writeFile(expectations, JSON.stringify({ expectations: entries }));
   const { code, stdout, stderr } = await runCli(
-    ['run', '--targets', 'smb302-ccm', '--scenarios', 'encryption/encrypted-tree-connect,encryption/all-transformed,encryption/unique-nonces,tree/connect-share', '--clients', 'smb-ts', '--results', results, '--id', 'known', '--workers', '1'],
+    ['run', '--targets', 'smb302-ccm', '--scenarios', scenarios.join(','), '--clients', 'smb-ts', '--results', results, '--id', id, '--workers', '1'],
     { SMB_INTEROP_TEST_FAULTS: 'omitEncryptionCapability', SMB_INTEROP_RETRIES: '1', SMB_INTEROP_EXPECTATIONS: expectations },
     280_000,
   );
+  return { code, matrix: await readMatrix(join(results, id, 'matrix.json')), output: (stdout + stderr).slice(-3000) };
+}
+
+test('listed failures run once each in one worker that starts its target once; an unlisted failure is still retried', async ({}, testInfo) => {
+  test.setTimeout(300_000);
+  const { code, matrix, output } = await runWithEntries(testInfo, 'known', ['encryption/encrypted-tree-connect', 'encryption/all-transformed', 'encryption/unique-nonces', 'tree/connect-share'], [
+    { client: 'smb-ts', target: 'smb302-ccm@native', scenario: 'encryption/*', reason: 'the session is refused: the client leaves out SMB2_GLOBAL_CAP_ENCRYPTION' },
+  ]);
   // tree/connect-share fails too and is not listed: the run fails because of it alone.
-  expect(code, (stdout + stderr).slice(-3000)).toBe(1);
-  const matrix = await readMatrix(join(results, 'known', 'matrix.json'));
+  expect(code, output).toBe(1);
   const listed = matrix.cells.filter((c) => c.scenario.startsWith('encryption/'));
   expect(listed.map((c) => [c.scenario, c.outcome, c.attempts]).sort()).toEqual([
     ['encryption/all-transformed', 'expected-failure', 1],
@@ -47,23 +57,12 @@ test('listed failures run once each in one worker that starts its target once; a
 
 test('an intermittent entry naming its error counts its failure as expected when seen: run once, no retry; one naming another error leaves the failure alone', async ({}, testInfo) => {
   test.setTimeout(300_000);
-  expect(existsSync(join(ROOT, 'dist/cli/main.js')), 'the CLI is built (npm run build)').toBe(true);
-  const results = testInfo.outputPath('results');
-  const expectations = testInfo.outputPath('expectations.json');
-  await writeFile(expectations, JSON.stringify({
-    expectations: [
-      { client: 'smb-ts', target: 'smb302-ccm@native', scenario: 'encryption/*', reason: 'refused on some runs', intermittent: true, error: 'STATUS_ACCESS_DENIED' },
-      { client: 'smb-ts', target: 'smb302-ccm@native', scenario: 'tree/connect-share', reason: 'another failure', intermittent: true, error: 'invalid response error: signing required' },
-    ],
-  }));
-  const { code, stdout, stderr } = await runCli(
-    ['run', '--targets', 'smb302-ccm', '--scenarios', 'encryption/encrypted-tree-connect,encryption/unique-nonces,tree/connect-share', '--clients', 'smb-ts', '--results', results, '--id', 'intermittent', '--workers', '1'],
-    { SMB_INTEROP_TEST_FAULTS: 'omitEncryptionCapability', SMB_INTEROP_RETRIES: '1', SMB_INTEROP_EXPECTATIONS: expectations },
-    280_000,
-  );
+  const { code, matrix, output } = await runWithEntries(testInfo, 'intermittent', ['encryption/encrypted-tree-connect', 'encryption/unique-nonces', 'tree/connect-share'], [
+    { client: 'smb-ts', target: 'smb302-ccm@native', scenario: 'encryption/*', reason: 'refused on some runs', intermittent: true, error: 'STATUS_ACCESS_DENIED' },
+    { client: 'smb-ts', target: 'smb302-ccm@native', scenario: 'tree/connect-share', reason: 'another failure', intermittent: true, error: 'invalid response error: signing required' },
+  ]);
   // tree/connect-share fails with STATUS_ACCESS_DENIED, which its entry does not name.
-  expect(code, (stdout + stderr).slice(-3000)).toBe(1);
-  const matrix = await readMatrix(join(results, 'intermittent', 'matrix.json'));
+  expect(code, output).toBe(1);
   expect(matrix.cells.map((c) => [c.scenario, c.outcome, c.attempts]).sort()).toEqual([
     ['encryption/encrypted-tree-connect', 'expected-failure', 1],
     ['encryption/unique-nonces', 'expected-failure', 1],
