@@ -15,12 +15,12 @@
  * `--trace-gc-nvp`: scavenges, mark-compacts, bytes promoted to the old generation), since on
  * two cores the collector's concurrent marking takes CPU from smbd while the client looks idle.
  */
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClientProcess } from './client-process-host.js';
 import { median } from './median.js';
+import { memoryBackedDir } from './scratch-dir.js';
 import { findProfile, resolveProfiles } from '../servers/catalog/index.js';
 import { registerCleanup } from '../servers/cleanup.js';
 import { startNativeTarget } from '../servers/samba/native.js';
@@ -56,15 +56,6 @@ function gcCounter(counting: () => boolean): { figures: GcFigures; onStdout: (te
   };
 }
 
-function writable(dir: string): boolean {
-  try {
-    accessSync(dir, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -89,7 +80,7 @@ async function main(): Promise<void> {
   }) as [number, number, number];
 
   // Memory on both ends where /dev/shm exists, as `npm run bench` does: the disk stays out of it.
-  const parentDir = writable('/dev/shm') ? '/dev/shm' : tmpdir();
+  const parentDir = memoryBackedDir();
   const work = mkdtempSync(join(parentDir, 'smb-interop-compare-'));
   const target = await startNativeTarget(findProfile(resolveProfiles({}), values.target), { parentDir });
   let counting = false;

@@ -23,8 +23,7 @@
  * round by round, the median of the per-round ratios and the rounds this client was ahead in.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, constants, createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -32,6 +31,7 @@ import { parseArgs } from 'node:util';
 import { runSmbclient } from '../clients/adapters/smbclient-cli.js';
 import { ClientProcess } from './client-process-host.js';
 import { median } from './median.js';
+import { memoryBackedDir } from './scratch-dir.js';
 import { findProfile, resolveProfiles } from '../servers/catalog/index.js';
 import { registerCleanup } from '../servers/cleanup.js';
 import { startNativeTarget } from '../servers/samba/native.js';
@@ -146,15 +146,6 @@ async function benchTarget(name: string, settings: BenchSettings): Promise<{ row
   }
 }
 
-function defaultLocalDir(): string {
-  try {
-    accessSync('/dev/shm', constants.W_OK);
-    return '/dev/shm';
-  } catch {
-    return tmpdir();
-  }
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -172,7 +163,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a positive integer, got ${values.rounds}`);
   if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`--warmup: expected a non-negative integer, got ${values.warmup}`);
   if (!Number.isInteger(size) || size < 1) throw new Error(`--size-mib: expected a positive integer, got ${values['size-mib']}`);
-  const inMemory = defaultLocalDir();
+  const inMemory = memoryBackedDir();
   const serverDir = values['server-dir'] ?? inMemory;
   const work = mkdtempSync(join(values['local-dir'] ?? inMemory, 'smb-bench-'));
   const unregister = registerCleanup(() => rmSync(work, { recursive: true, force: true }));
