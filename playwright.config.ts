@@ -54,5 +54,5 @@ function workersFor(spec: TargetSpec): number {
   if (spec.profile.domain !== undefined) return 1;
   const share = workersPerTarget(matrixWorkers(), Number(process.env.SMB_INTEROP_SELECTED_TARGETS) || selected.length);
   const base = spec.profile.impairment === undefined ? share : Math.max(2, 2 * share);
-  return workersByTime(spec.name, base, seconds, Object.keys(seconds), matrixWorkers());
+  return workersByTime(spec.name, base, seconds, matrixWorkers());
 }

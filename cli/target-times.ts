@@ -15,13 +15,6 @@ import type { Matrix } from '../matrix/schema.js';
 /** The env variable that carries the figures: JSON, target name -> seconds of cell time. */
 export const TARGET_SECONDS_ENV = 'SMB_INTEROP_TARGET_SECONDS';
 
-/** Seconds of cell time per target of `matrix` (every cell's duration, its target's start included). */
-export function targetSeconds(matrix: Matrix): Record<string, number> {
-  const seconds: Record<string, number> = {};
-  for (const cell of matrix.cells) seconds[cell.target] = (seconds[cell.target] ?? 0) + cell.durationMs / 1000;
-  return seconds;
-}
-
 /** A cell a run selects. */
 export interface SelectedCell {
   target: string;
@@ -154,13 +147,13 @@ export function startOrder<T extends OrderedTarget>(
 /**
  * Workers for one target, from the figures: a target's cells run one after another in each of
  * its workers, so one whose last run took more than two thirds of a worker's fair share (all the
- * selected targets' seconds over `workers`) gets two, and its files are shared between two
- * servers of its own; otherwise `base`. A target without a figure keeps `base`.
+ * figures, which are the selected targets', over `workers`) gets two, and its files are shared
+ * between two servers of its own; otherwise `base`. A target without a figure keeps `base`.
  */
-export function workersByTime(name: string, base: number, seconds: Record<string, number>, selected: readonly string[], workers: number): number {
+export function workersByTime(name: string, base: number, seconds: Record<string, number>, workers: number): number {
   const own = seconds[name];
   if (own === undefined || workers < 2) return base;
-  const total = selected.reduce((sum, target) => sum + (seconds[target] ?? 0), 0);
+  const total = Object.values(seconds).reduce((sum, value) => sum + value, 0);
   return own > (2 / 3) * (total / workers) ? Math.max(base, 2) : base;
 }
 
