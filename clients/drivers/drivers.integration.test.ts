@@ -89,6 +89,7 @@ async function captured<T>(
   profileName: string,
   shareName: string | undefined,
   body: (session: Session, connectArgs: { host: string; port: number; share: string; username: string; password: string; domain: string; timeoutMs: number }) => Promise<T>,
+  env?: NodeJS.ProcessEnv,
 ): Promise<Captured<T>> {
   const target = await startNativeTarget(findProfile(profiles, profileName));
   const pcapPath = join(scratch, 'trace.pcapng');
@@ -96,7 +97,7 @@ async function captured<T>(
   let driver: DriverClient | undefined;
   try {
     proxy = await CaptureProxy.start({ upstreamHost: target.host, upstreamPort: target.port, pcapPath });
-    const started = await DriverClient.start(driverUnderTest.name, driverUnderTest.command);
+    const started = await DriverClient.start(driverUnderTest.name, driverUnderTest.command, env);
     driver = started.driver;
     const share = target.share(shareName ?? target.shares[0]!.name);
     const user = target.user();
@@ -351,3 +352,22 @@ test('impacket told the target\'s dialects (the hello\'s dialects hint) asks a 3
   const negotiated = wire.messages.filter((m) => m.header.command === 'NEGOTIATE' && m.direction === 'receive' && m.header.status === 0);
   expect(negotiated.map((m) => decodeNegotiateResponse(m.bytes).dialectRevision)).toEqual([0x0300]);
 });
+
+for (const own of [false, true]) {
+  test(`impacket signing with ${own ? 'its own AES-CMAC (SMB_INTEROP_IMPACKET_OWN_CMAC=1)' : "pycryptodome's AES-CMAC"}: every 1 MiB WRITE and the partial last one verifies on the wire, the hello says which, the disk has the bytes`, async () => {
+    const data = randomBytes((2 << 20) + 5);
+    const { result, wire } = await captured(DRIVERS[1]!, 'smb300-signing-cmac', undefined, async ({ driver, hello, disk }, connect) => {
+      const connected = await driver.connect({ ...connect, dialects: { min: '3.0', max: '3.0' } });
+      const source = join(scratch, 'signed.bin');
+      await writeFile(source, data);
+      const written = connected.ok ? await driver.request('writeFile', { path: 'signed.bin', source }) : connected;
+      const onDisk = readFileSync(join(disk, 'signed.bin'));
+      await driver.close();
+      return { version: hello.client.version, written: written.ok, same: onDisk.equals(data) };
+    }, own ? { SMB_INTEROP_IMPACKET_OWN_CMAC: '1' } : undefined);
+    expect(result).toEqual({ version: own ? expect.not.stringContaining('pycryptodome') : expect.stringContaining('AES-CMAC signing by pycryptodome'), written: true, same: true });
+    const writes = wire.messages.filter((m) => m.header.command === 'WRITE' && m.direction === 'send');
+    expect(writes.length).toBeGreaterThanOrEqual(3);
+    expect({ signatures: [...new Set(writes.map((m) => m.signature))], problems: wire.problems.filter((p) => !/an SMB1 negotiate/.test(p.problem)) }).toEqual({ signatures: ['valid'], problems: [] });
+  });
+}

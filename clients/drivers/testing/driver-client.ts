@@ -102,8 +102,8 @@ export class DriverClient {
   }
 
   /** Starts the driver and waits (up to 10 s, the protocol's limit) for its hello. */
-  static async start(name: string, command: readonly string[]): Promise<{ driver: DriverClient; hello: Hello }> {
-    const child = spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+  static async start(name: string, command: readonly string[], env?: NodeJS.ProcessEnv): Promise<{ driver: DriverClient; hello: Hello }> {
+    const child = spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
     const driver = new DriverClient(name, child);
     try {
       const line = await driver.nextLine('hello', 10_000);
