@@ -19,8 +19,12 @@ import { ClientUnsupported } from '../../../clients/plugins/needs.js';
 import type { ClientNeeds } from '../../../clients/plugins/needs.js';
 import { NO_DIFFERENCE, firstDifference, patternBytes } from '../helpers.js';
 
-/** The client's own limit per request in these scenarios. */
-const CLIENT_TIMEOUT_MS = 3_000;
+/**
+ * The client's own limit per request in these scenarios: far above what a request takes here
+ * even on a loaded machine, and short, since every client waits it out at least once per cell
+ * (go-smb2 three times it for each tampered response it drops).
+ */
+const CLIENT_TIMEOUT_MS = 1_000;
 /** Past this, one operation unanswered is a hung client (its own limit for file data is up to three times CLIENT_TIMEOUT_MS). */
 const HANG_LIMIT_MS = 15_000;
 /** Larger than any logon or metadata response: the first such frame is the file's data. */
