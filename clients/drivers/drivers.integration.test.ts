@@ -151,7 +151,7 @@ for (const d of DRIVERS) {
       const { result: missing, wire } = await captured(d, 'share-encryption', 'plain', async ({ driver, hello, disk }, connect) => {
         expect(hello.protocol).toBe(1);
         expect(hello.client.name).toBe(d.name);
-        expect(hello.client.version).toMatch(/^\d+\.\d+\.\d+$/);
+        expect(hello.client.version).toMatch(/^\d+\.\d+\.\d+( \(.+\))?$/);
         await driver.must('connect', connect);
 
         const payload = randomBytes(1024 * 1024);
