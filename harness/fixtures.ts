@@ -21,6 +21,7 @@ import type { TraceMode } from './options.js';
 import { PROOF_ANNOTATION, ProofControl, proveCellConfiguration } from './wire-proof.js';
 import type { DecodedWire } from './capture/wire-decode.js';
 import { tee } from './message-log.js';
+import { skipCell } from './skip.js';
 import { loadCatalog } from '../servers/catalog/index.js';
 import { intermittentFailure, knownFailure, loadRunExpectations } from '../matrix/expectations.js';
 import type { ExpectationEntry } from '../matrix/expectations.js';
@@ -213,8 +214,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
       if (targetState.target === undefined) {
         const kind = targetState.notConfigured ? Annotation.notConfigured : Annotation.infraError;
         testInfo.annotations.push({ type: kind, description: targetState.error });
-        testInfo.skip(true, `${kind}: ${targetState.error}`);
-        return;
+        skipCell(testInfo, `${kind}: ${targetState.error}`);
       }
       const target = targetState.target;
       testInfo.annotations.push({ type: Annotation.target, description: JSON.stringify(targetFacts(target)) });
@@ -223,8 +223,7 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
         const reason = unmetRequirement(requirement, target);
         if (reason !== undefined) {
           testInfo.annotations.push({ type: Annotation.notApplicable, description: reason });
-          testInfo.skip(true, `not applicable: ${reason}`);
-          return;
+          skipCell(testInfo, `not applicable: ${reason}`);
         }
       }
       let capabilities: Capabilities;
@@ -234,15 +233,13 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
       } catch (error) {
         const reason = error instanceof PluginFault ? error.message : `${client}: ${(error as Error).message}`;
         testInfo.annotations.push({ type: Annotation.infraError, description: reason });
-        testInfo.skip(true, `infra error: ${reason}`);
-        return;
+        skipCell(testInfo, `infra error: ${reason}`);
       }
       const scenarioNeeds = needsFromText(testInfo.annotations.filter((a) => a.type === Annotation.needs).map((a) => a.description ?? ''));
       const unsupported = unmetNeed(client, capabilities, scenarioNeeds, 'the scenario') ?? unmetNeed(client, capabilities, targetNeeds(target.profile.expect, target.profile.domain), target.name);
       if (unsupported !== undefined) {
         testInfo.annotations.push({ type: Annotation.unsupported, description: unsupported });
-        testInfo.skip(true, `unsupported: ${unsupported}`);
-        return;
+        skipCell(testInfo, `unsupported: ${unsupported}`);
       }
       // A cell listed as always failing is expected to fail: the runner then neither retries it
       // nor restarts the worker and its target after it. The reporter still judges it by the list.
@@ -395,8 +392,8 @@ export const test = base.extend<TestFixtures & { traceMode: TraceMode }, WorkerF
     // Before the scenario runs, such an error skips the cell (recorded by its annotation): a
     // failed test would cost a fresh worker and target.
     const skipIfClientFault = (error: unknown): void => {
-      if (error instanceof PluginFault) testInfo.skip(true, `infra error: ${error.message}`);
-      if (error instanceof ClientUnsupported) testInfo.skip(true, `unsupported: ${error.reason}`);
+      if (error instanceof PluginFault) skipCell(testInfo, `infra error: ${error.message}`);
+      if (error instanceof ClientUnsupported) skipCell(testInfo, `unsupported: ${error.reason}`);
     };
     const attachDiagnostics = async (): Promise<void> => {
       const text = diagnostics?.() ?? '';

@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from '@playwright/test';
 import { Annotation } from '../annotations.js';
+import { skipCell } from '../skip.js';
 import type { DecodedWire, WireMessage } from '../capture/wire-decode.js';
 import { NTLMSSP_SIGNATURE, parseAuthenticateMessage } from '../../clients/smb/auth/ntlm-messages.js';
 import type { AuthenticateMessage } from '../../clients/smb/auth/ntlm-messages.js';
@@ -136,13 +137,13 @@ export function unsupportedUnless(cell: { client: string; capabilities: Capabili
   const reason = unmetNeed(cell.client, cell.capabilities, needs, where);
   if (reason === undefined) return;
   test.info().annotations.push({ type: Annotation.unsupported, description: reason });
-  test.skip(true, `unsupported: ${reason}`);
+  skipCell(test.info(), `unsupported: ${reason}`);
 }
 
 /** Ends the cell as `not-applicable` with the reason (what the target or the client's wire lacks). */
 export function notApplicable(reason: string): void {
   test.info().annotations.push({ type: Annotation.notApplicable, description: reason });
-  test.skip(true, `not applicable: ${reason}`);
+  skipCell(test.info(), `not applicable: ${reason}`);
 }
 
 /** `request`/`response`, as failure messages name a message. */
