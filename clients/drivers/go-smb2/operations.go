@@ -89,11 +89,15 @@ func (c *client) close() *failure {
 	if c.session == nil {
 		return nil
 	}
+	// The connect's limit, as for every operation: a server that stopped answering must not keep
+	// TREE_DISCONNECT or LOGOFF waiting (go-smb2 waits for their responses without end otherwise).
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
 	var first *failure
-	if err := c.share.Umount(); err != nil {
+	if err := c.share.WithContext(ctx).Umount(); err != nil {
 		first = describe("close (TREE_DISCONNECT)", err)
 	}
-	if err := c.session.Logoff(); err != nil && first == nil {
+	if err := c.session.WithContext(ctx).Logoff(); err != nil && first == nil {
 		first = describe("close (LOGOFF)", err)
 	}
 	c.conn.Close()
