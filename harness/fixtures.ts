@@ -22,6 +22,7 @@ import { PROOF_ANNOTATION, ProofControl, proveCellConfiguration } from './wire-p
 import type { DecodedWire } from './capture/wire-decode.js';
 import { tee } from './message-log.js';
 import { skipCell } from './skip.js';
+import { tuneWorkerHeap } from './heap.js';
 import { loadCatalog } from '../servers/catalog/index.js';
 import { intermittentFailure, knownFailure, loadRunExpectations } from '../matrix/expectations.js';
 import type { ExpectationEntry } from '../matrix/expectations.js';
@@ -35,6 +36,9 @@ import { PluginFault } from '../clients/plugins/host.js';
 import { ClientUnsupported, needsFromText, targetNeeds, unmetNeed } from '../clients/plugins/needs.js';
 import type { Capabilities } from '../clients/plugins/protocol.js';
 import { watchSession } from '../clients/plugins/watch.js';
+
+// Every worker process that runs cells loads this module first: its heap may grow before V8 marks it all again.
+tuneWorkerHeap();
 
 export interface WorkerFixtures {
   /** The project's target name, `<profile>@<provider>` (set per project in playwright.config.ts). */
