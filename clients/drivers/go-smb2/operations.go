@@ -76,7 +76,8 @@ func (c *client) connect(req *request) (interface{}, *failure) {
 	}
 	share, err := session.WithContext(ctx).Mount(fmt.Sprintf(`\\%s\%s`, host, shareName))
 	if err != nil {
-		session.Logoff()
+		// Within the connect's limit, as close() logs off: a server that stopped answering must not keep LOGOFF waiting.
+		session.WithContext(ctx).Logoff()
 		conn.Close()
 		return nil, describe("connect (TREE_CONNECT "+shareName+")", err)
 	}
