@@ -4,6 +4,11 @@
       "target_name": "smb_aead",
       "sources": ["smb_aead.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "smb_spawn",
+      "sources": ["smb_spawn.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

@@ -53,7 +53,8 @@ else
   cp package-lock.json node_modules/.smb-interop-lock
 fi
 
-# The optional native AEAD (in-place decryption, clients/smb/crypto/native.ts); the client works
-# without it, slower, so a failed build is reported, not fatal.
-step "native AEAD (npm run build:native)"
-npm run --silent build:native || echo "!! native AEAD not built: the client decrypts through node:crypto"
+# The optional native modules: the in-place AEAD (clients/smb/crypto/native.ts) and client
+# processes started without forking the harness (servers/spawn.ts). Everything works without
+# them, slower, so a failed build is reported, not fatal.
+step "native modules (npm run build:native)"
+npm run --silent build:native || echo "!! native modules not built: the client decrypts through node:crypto, client processes start through child_process"

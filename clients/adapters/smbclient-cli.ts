@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SAMBA_PROTOCOL_NAMES, type Dialect } from '../../servers/catalog/schema.js';
 import { renderKrb5Conf } from '../../servers/samba/ad-dc.js';
+import { spawnProcess, type SpawnedProcess } from '../../servers/spawn.js';
 
 /** Samba's smbclient, the reference client, driven as a subprocess. */
 
@@ -105,7 +105,7 @@ function smbclientEnv(inv: Pick<SmbclientInvocation, 'username' | 'password' | '
  */
 function startSmbclient(inv: SmbclientInvocation, commandsOnStdin: boolean, defaultTimeoutMs: number) {
   const env = smbclientEnv(inv);
-  const child = spawn('smbclient', smbclientArgs(inv, commandsOnStdin), {
+  const child = spawnProcess('smbclient', smbclientArgs(inv, commandsOnStdin), {
     env,
     cwd: inv.cwd,
     stdio: [commandsOnStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
@@ -202,7 +202,7 @@ export class SmbclientShell {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private readonly child: ReturnType<typeof spawn>,
+    private readonly child: SpawnedProcess,
     private readonly scratch: string,
   ) {
     child.stdout?.on('data', (d: Buffer) => {
@@ -220,7 +220,7 @@ export class SmbclientShell {
   static start(inv: Omit<SmbclientInvocation, 'commands'>, scratch: string): SmbclientShell {
     const args = smbclientArgs({ ...inv, commands: '' }, true);
     // stdbuf: stdin unbuffered, stdout line-buffered (see above); 2>&1 keeps its errors in order with its output.
-    const child = spawn('sh', ['-c', 'exec stdbuf -i0 -oL smbclient "$@" 2>&1', 'sh', ...args], {
+    const child = spawnProcess('sh', ['-c', 'exec stdbuf -i0 -oL smbclient "$@" 2>&1', 'sh', ...args], {
       env: smbclientEnv(inv), cwd: scratch, stdio: ['pipe', 'pipe', 'ignore'],
     });
     return new SmbclientShell(child, scratch);

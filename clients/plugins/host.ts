@@ -4,10 +4,10 @@
  * garbage, speaks another protocol version) ends the process and becomes a PluginFault naming the
  * client and what went wrong; the harness records that as the cell's infra-error.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { killProcessGroupSync } from '../../servers/processes.js';
+import { spawnProcess, type SpawnedProcess } from '../../servers/spawn.js';
 import { registerCleanup } from '../../servers/cleanup.js';
 import { MAX_LINE_BYTES, PROTOCOL_VERSION, OPERATION_SCHEMAS, encodeRequest, firstIssue, parseDriverLine, type ArgsOf, type Hello, type RequestOp, type ValueOf } from './protocol.js';
 
@@ -116,7 +116,7 @@ export class DriverProcess {
 
   private constructor(
     private readonly spec: DriverCommand,
-    private readonly child: ChildProcess,
+    private readonly child: SpawnedProcess,
   ) {
     const pid = child.pid;
     this.unregister = registerCleanup(() => killProcessGroupSync(pid));
@@ -158,7 +158,7 @@ export class DriverProcess {
       throw new PluginFault(`${spec.client}: its driver is not installed: ${missing.map((f) => resolve(spec.cwd, f)).join(', ')} does not exist${spec.remedy ? ` (${spec.remedy})` : ''}`, spec.client, 'start', 'hello');
     }
     const [, ...args] = spec.command;
-    const child = spawn(programOf(spec), args, {
+    const child = spawnProcess(programOf(spec), args, {
       cwd: spec.cwd,
       env: { ...process.env, ...spec.env },
       stdio: ['pipe', 'pipe', 'pipe'],
