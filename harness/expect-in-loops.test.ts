@@ -1,9 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test, expect } from '@playwright/test';
 import { findExpectInLoops, formatExpectInLoop } from './expect-in-loops.js';
-import { LoopChecks, NO_DIFFERENCE, firstDifference, patternBytes } from './scenarios/helpers.js';
+import { LoopChecks, NO_DIFFERENCE, firstDifference, firstDifferenceOnDisk, patternBytes, sharedPatternBytes } from './scenarios/helpers.js';
 
 const SCENARIOS = fileURLToPath(new URL('./scenarios', import.meta.url));
 
@@ -107,4 +108,31 @@ test('scenario data: patternBytes depends on its seed alone, and firstDifference
   changed[changed.length - 1]! ^= 0x01;
   expect(firstDifference(changed, data)).toBe(`byte ${64 * MiB - 1} is 0x${changed.at(-1)!.toString(16).padStart(2, '0')}, expected 0x${data.at(-1)!.toString(16).padStart(2, '0')}`);
   expect(firstDifference(data.subarray(1), data)).toMatch(/^byte 0 is /);
+});
+
+test('the disk check reads a file in pieces and says what firstDifference says of it whole: the changed byte, or the lengths', async () => {
+  const MiB = 1024 * 1024;
+  const data = sharedPatternBytes(9 * MiB + 3, 9);
+  expect(sharedPatternBytes(9 * MiB + 3, 9), 'made once, then the same memory').toBe(data);
+  expect(data.equals(patternBytes(9 * MiB + 3, 9))).toBe(true);
+  expect(sharedPatternBytes(1000, 10).equals(patternBytes(1000, 10))).toBe(true);
+  const dir = await mkdtemp(join(tmpdir(), 'smb-interop-disk-check-'));
+  try {
+    await writeFile(join(dir, 'same.bin'), data);
+    expect(await firstDifferenceOnDisk(dir, 'same.bin', data)).toBe(NO_DIFFERENCE);
+    const changed = Buffer.from(data);
+    changed[5 * MiB + 7]! ^= 0x80;
+    await writeFile(join(dir, 'changed.bin'), changed);
+    expect(await firstDifferenceOnDisk(dir, 'changed.bin', data)).toBe(firstDifference(changed, data));
+    expect(await firstDifferenceOnDisk(dir, 'changed.bin', data)).toMatch(/^byte 5242887 is 0x/);
+    await writeFile(join(dir, 'short.bin'), data.subarray(0, 4 * MiB));
+    expect(await firstDifferenceOnDisk(dir, 'short.bin', data)).toBe(`${4 * MiB} bytes, expected ${9 * MiB + 3}`);
+    await writeFile(join(dir, 'long.bin'), Buffer.concat([data, Buffer.from([1])]));
+    expect(await firstDifferenceOnDisk(dir, 'long.bin', data)).toBe(`${9 * MiB + 4} bytes, expected ${9 * MiB + 3}`);
+    await writeFile(join(dir, 'empty.bin'), Buffer.alloc(0));
+    expect(await firstDifferenceOnDisk(dir, 'empty.bin', data)).toBe(`0 bytes, expected ${9 * MiB + 3}`);
+    expect(await firstDifferenceOnDisk(undefined, 'same.bin', data), 'no disk to look at').toBeUndefined();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

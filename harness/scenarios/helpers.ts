@@ -1,6 +1,6 @@
 /** Small helpers shared by the scenario files: deterministic data, hashes, the disk oracle. */
 import { createCipheriv, createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from '@playwright/test';
 import { Annotation } from '../annotations.js';
@@ -38,6 +38,21 @@ export function patternBytes(size: number, seed: number): Buffer {
   return createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(size));
 }
 
+/** The last bulk pattern made in this worker (sharedPatternBytes). */
+let shared: { size: number; seed: number; bytes: Buffer } | undefined;
+
+/**
+ * patternBytes for a bulk transfer, made once per worker and handed to every cell that asks for
+ * the same size and seed (files/large-64mib runs once per client on each target): read-only.
+ * Making 64 MiB cost a cell 0.1 s of CPU and 128 MiB of fresh memory, enough by itself to start
+ * one of V8's full collections. Sharing weakens no check: a client that wrote into its caller's
+ * buffer would fail that cell's disk and read-back comparisons whether or not it is shared.
+ */
+export function sharedPatternBytes(size: number, seed: number): Buffer {
+  if (shared?.size !== size || shared.seed !== seed) shared = { size, seed, bytes: patternBytes(size, seed) };
+  return shared.bytes;
+}
+
 export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -46,6 +61,34 @@ export function sha256(data: Buffer): string {
 export async function onDisk(localDir: string | undefined, path: string): Promise<Buffer | undefined> {
   if (localDir === undefined) return undefined;
   return readFile(join(localDir, path));
+}
+
+/** Bytes read at a time by firstDifferenceOnDisk. */
+const DISK_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * firstDifference between the file on the server's disk and `expected`, reading the file a piece
+ * at a time into one buffer (a 64 MiB file read whole is 64 MiB more of fresh memory per cell);
+ * undefined when the target gives no access to its disk.
+ */
+export async function firstDifferenceOnDisk(localDir: string | undefined, path: string, expected: Buffer): Promise<string | undefined> {
+  if (localDir === undefined) return undefined;
+  const file = await open(join(localDir, path), 'r');
+  try {
+    const size = (await file.stat()).size;
+    const chunk = Buffer.allocUnsafe(Math.min(DISK_CHUNK_BYTES, Math.max(size, 1)));
+    for (let offset = 0; offset < Math.min(size, expected.length); ) {
+      const { bytesRead } = await file.read(chunk, 0, Math.min(chunk.length, size - offset), offset);
+      if (bytesRead === 0) break;
+      const difference = firstDifference(chunk.subarray(0, bytesRead), expected.subarray(offset, offset + bytesRead));
+      const byte = /^byte (\d+) /.exec(difference);
+      if (byte !== null) return difference.replace(byte[0], `byte ${offset + Number(byte[1])} `);
+      offset += bytesRead;
+    }
+    return size === expected.length ? NO_DIFFERENCE : `${size} bytes, expected ${expected.length}`;
+  } finally {
+    await file.close();
+  }
 }
 
 export async function sizeOnDisk(localDir: string, path: string): Promise<number> {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test, expect } from '../../fixtures.js';
 import { Requirement } from '../../annotations.js';
 import { forEachClient, scenario } from '../../scenario.js';
-import { NO_DIFFERENCE, failureOf, firstDifference, onDisk, patternBytes } from '../helpers.js';
+import { NO_DIFFERENCE, failureOf, firstDifference, firstDifferenceOnDisk, onDisk, patternBytes, sharedPatternBytes } from '../helpers.js';
 
 /** Portable: every scenario here runs for the TypeScript client and for smbclient. */
 forEachClient((client, suffix) => {
@@ -23,10 +23,10 @@ forEachClient((client, suffix) => {
 
     test(`64 MiB written and read back byte-exact, also on the server's disk${suffix}`, scenario({ id: 'files/large-64mib', client }), async ({ adapter }) => {
       const { session, dir, local } = adapter;
-      const data = patternBytes(64 * 1024 * 1024, 64);
+      const data = sharedPatternBytes(64 * 1024 * 1024, 64);
       await session.writeFile(`${dir}/large.bin`, data);
-      const disk = await onDisk(local, 'large.bin');
-      if (disk !== undefined) expect(firstDifference(disk, data), 'the file on the server\'s disk').toBe(NO_DIFFERENCE);
+      const disk = await firstDifferenceOnDisk(local, 'large.bin', data);
+      if (disk !== undefined) expect(disk, 'the file on the server\'s disk').toBe(NO_DIFFERENCE);
       expect(firstDifference(await session.readFile(`${dir}/large.bin`), data), 'the file read back').toBe(NO_DIFFERENCE);
     });
 
