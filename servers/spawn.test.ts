@@ -22,6 +22,8 @@ function ended(child: SpawnedProcess, input?: string): Promise<Ended> {
   const result: Ended = { stdout: '', stderr: '', code: null, signal: null, events: [] };
   child.stdout?.on('data', (d: Buffer) => (result.stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (result.stderr += d.toString()));
+  // A program may end before it reads its input: the write then fails, as it would for any caller.
+  child.stdin?.on('error', () => undefined);
   if (input !== undefined) child.stdin?.end(input);
   return new Promise((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`no 'close' within 10 s: ${JSON.stringify(result)}`)), 10_000);
@@ -131,6 +133,22 @@ for (const backend of ['posix_spawn', 'child_process'] as const) {
       expect(r.code).toBe(0);
       expect(exitAfterMs).toBeGreaterThanOrEqual(0);
       expect(exitAfterMs).toBeLessThan(Date.now() - started);
+    });
+
+    test('nothing stays open once programs have ended, its stdin included, also when it was killed or never read its input', async () => {
+      const openNow = () => readdirSync('/proc/self/fd').length;
+      await run('exit 0');
+      const before = openNow();
+      for (let i = 0; i < 20; i++) {
+        const child = spawnProcess('sleep', ['30']);
+        const done = ended(child);
+        child.kill('SIGKILL');
+        await done;
+        expect(child.stdin?.destroyed, 'the stdin of a killed program').toBe(true);
+        await run('exit 3');
+      }
+      await new Promise((settle) => setImmediate(settle));
+      expect(openNow()).toBe(before);
     });
 
     test('many programs ending at once are each reaped with their own code', async () => {

@@ -177,6 +177,8 @@ class PosixSpawnedProcess extends EventEmitter implements SpawnedProcess {
       this.exitCode = code >= 0 ? code : null;
       this.signalCode = signal >= 0 ? (SIGNAL_NAMES.get(signal) ?? null) : null;
     }
+    // As child_process does: the end of the program's stdin goes with it (an open pipe nobody writes is a descriptor kept).
+    if (this.stdin !== null && !this.stdin.destroyed) this.stdin.destroy();
     this.emit('exit', this.exitCode, this.signalCode);
     this.maybeClose();
   }
