@@ -45,8 +45,8 @@ let shared: { size: number; seed: number; bytes: Buffer } | undefined;
  * patternBytes for a bulk transfer, made once per worker and handed to every cell that asks for
  * the same size and seed (files/large-64mib runs once per client on each target): read-only.
  * Making 64 MiB cost a cell 0.1 s of CPU and 128 MiB of fresh memory, enough by itself to start
- * one of V8's full collections. Sharing weakens no check: a client that wrote into its caller's
- * buffer would fail that cell's disk and read-back comparisons whether or not it is shared.
+ * one of V8's full collections. Sharing weakens no check: each cell compares the server's disk
+ * and what it reads back with the very buffer it handed to its client, as before.
  */
 export function sharedPatternBytes(size: number, seed: number): Buffer {
   if (shared?.size !== size || shared.seed !== seed) shared = { size, seed, bytes: patternBytes(size, seed) };
