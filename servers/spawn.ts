@@ -139,10 +139,7 @@ class PosixSpawnedProcess extends EventEmitter implements SpawnedProcess {
     this.pid = pid;
     running.set(pid, this);
     watchChildren();
-    if (fds[0]! >= 0) {
-      const stdin = new Socket({ fd: fds[0]!, readable: false, writable: true });
-      this.stdin = stdin;
-    }
+    if (fds[0]! >= 0) this.stdin = new Socket({ fd: fds[0]!, readable: false, writable: true });
     const output = (fd: number): Readable | null => {
       if (fd < 0) return null;
       const stream = new Socket({ fd, readable: true, writable: false });

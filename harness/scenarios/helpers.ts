@@ -76,13 +76,13 @@ export async function firstDifferenceOnDisk(localDir: string | undefined, path: 
   const file = await open(join(localDir, path), 'r');
   try {
     const size = (await file.stat()).size;
-    const chunk = Buffer.allocUnsafe(Math.min(DISK_CHUNK_BYTES, Math.max(size, 1)));
-    for (let offset = 0; offset < Math.min(size, expected.length); ) {
-      const { bytesRead } = await file.read(chunk, 0, Math.min(chunk.length, size - offset), offset);
+    const common = Math.min(size, expected.length);
+    const chunk = Buffer.allocUnsafe(Math.min(DISK_CHUNK_BYTES, Math.max(common, 1)));
+    for (let offset = 0; offset < common; ) {
+      const { bytesRead } = await file.read(chunk, 0, Math.min(chunk.length, common - offset), offset);
       if (bytesRead === 0) break;
-      const difference = firstDifference(chunk.subarray(0, bytesRead), expected.subarray(offset, offset + bytesRead));
-      const byte = /^byte (\d+) /.exec(difference);
-      if (byte !== null) return difference.replace(byte[0], `byte ${offset + Number(byte[1])} `);
+      const difference = firstDifference(chunk.subarray(0, bytesRead), expected.subarray(offset, offset + bytesRead), offset);
+      if (difference !== NO_DIFFERENCE) return difference;
       offset += bytesRead;
     }
     return size === expected.length ? NO_DIFFERENCE : `${size} bytes, expected ${expected.length}`;
@@ -160,14 +160,15 @@ export class LoopChecks {
 export const NO_DIFFERENCE = 'no difference';
 
 /**
- * Where two buffers first differ, for a failure message: `byte 17 is 0x00, expected 0x5a`.
+ * Where two buffers first differ, for a failure message: `byte 17 is 0x00, expected 0x5a`, the
+ * byte counted from `offset` (where the buffers lie in a larger whole).
  * Equal buffers cost one memcmp (hashing both sides of a 64 MiB file cost 0.3 s of CPU).
  */
-export function firstDifference(actual: Buffer, expected: Buffer): string {
+export function firstDifference(actual: Buffer, expected: Buffer, offset = 0): string {
   if (actual.equals(expected)) return NO_DIFFERENCE;
   const length = Math.min(actual.length, expected.length);
   for (let i = 0; i < length; i++) {
-    if (actual[i] !== expected[i]) return `byte ${i} is 0x${actual[i]!.toString(16).padStart(2, '0')}, expected 0x${expected[i]!.toString(16).padStart(2, '0')}`;
+    if (actual[i] !== expected[i]) return `byte ${offset + i} is 0x${actual[i]!.toString(16).padStart(2, '0')}, expected 0x${expected[i]!.toString(16).padStart(2, '0')}`;
   }
   return actual.length === expected.length ? NO_DIFFERENCE : `${actual.length} bytes, expected ${expected.length}`;
 }
