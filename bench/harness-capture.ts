@@ -1,11 +1,14 @@
 /**
  * What the cell's capture costs on bulk data: the same file written and read back by the
  * TypeScript client connected directly to a native target, and through the capture as the
- * harness sets it up for a cell (CaptureProxy writing a pcapng; the transcript is made from the
- * capture afterwards, and only for a trace that is kept), plus the capture with the transcript
- * observer on the client as a cell on a target without a key log (remote) has it. Variants take
- * turns within a round, in a rotating order. Apart from the transfer: what making the transcript
- * of a kept 64 MiB capture costs (reading the pcap, decrypting with the server's keys, rendering).
+ * harness sets it up for a cell on that target (recorded passively on the loopback,
+ * harness/capture/passive.ts, where this machine allows it; the transcript is made from the
+ * capture afterwards, and only for a trace that is kept), through the relaying CaptureProxy (as
+ * a cell that interferes, or on a container's server, has it), and through the proxy with the
+ * transcript observer on the client as a cell on a target without a key log (remote) has it.
+ * Variants take turns within a round, in a rotating order. Apart from the transfer: what making
+ * the transcript of a kept 64 MiB capture costs (reading the pcap, decrypting with the server's
+ * keys, rendering).
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,12 +20,13 @@ import { findProfile, resolveProfiles } from '../servers/catalog/index.js';
 import { startNativeTarget } from '../servers/samba/native.js';
 import type { StartedNativeTarget } from '../servers/samba/native.js';
 import { CaptureProxy } from '../harness/capture/proxy.js';
+import { PassiveCapture, passiveCaptureUnavailable } from '../harness/capture/passive.js';
 import { TranscriptRecorder, transcriptOfWire } from '../harness/capture/transcript.js';
 import { decodeWithServerKeys } from '../harness/capture/wire-decode.js';
 import { readWireFrames } from '../harness/pcap-reader.js';
 import { median } from './median.js';
 
-export const CAPTURE_VARIANTS = ['direct', 'capture', 'capture + observer'] as const;
+export const CAPTURE_VARIANTS = ['direct', 'capture', 'relay', 'relay + observer'] as const;
 export type CaptureVariant = (typeof CAPTURE_VARIANTS)[number];
 
 export interface CaptureSettings {
@@ -39,6 +43,8 @@ export interface CaptureFigures {
   seconds: Record<CaptureVariant, number[]>;
   /** Seconds per round to make the transcript of the capture variant's pcap (read, decode, render). */
   transcriptSeconds: number[];
+  /** How the `capture` variant recorded: passively, or through the proxy (and why). */
+  captureKind: string;
 }
 
 const MiB = 1 << 20;
@@ -47,10 +53,11 @@ function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** One round trip of `variant`; a proxied one leaves its finished pcap at `pcapPath` for the caller. */
+/** One round trip of `variant`; a captured one leaves its finished pcap at `pcapPath` for the caller. */
 async function transfer(target: StartedNativeTarget, variant: CaptureVariant, data: Buffer, pcapPath: string, name: string): Promise<number> {
-  const proxied = variant !== 'direct';
-  const observed = variant === 'capture + observer';
+  const observed = variant === 'relay + observer';
+  const passive = variant === 'capture' ? PassiveCapture.start({ host: target.host, port: target.port, pcapPath }) : undefined;
+  const proxied = variant !== 'direct' && passive === undefined;
   const proxy = proxied ? await CaptureProxy.start({ upstreamHost: target.host, upstreamPort: target.port, pcapPath }) : undefined;
   const user = target.user();
   const observer: SmbObserver | undefined = observed ? new TranscriptRecorder() : undefined;
@@ -75,6 +82,7 @@ async function transfer(target: StartedNativeTarget, variant: CaptureVariant, da
   } finally {
     await client.close();
     await proxy?.close();
+    await passive?.close();
   }
 }
 
@@ -113,7 +121,8 @@ export async function measureCapture(settings: CaptureSettings, log: (line: stri
       }
       log(`capture ${round < 0 ? 'warm-up' : `round ${round + 1}/${settings.rounds}`}: ${line.join(', ')}`);
     }
-    return { settings, seconds, transcriptSeconds };
+    const unavailable = passiveCaptureUnavailable();
+    return { settings, seconds, transcriptSeconds, captureKind: unavailable === undefined ? 'recorded passively on the loopback' : `through the relaying proxy (${unavailable})` };
   } finally {
     await rm(pcapDir, { recursive: true, force: true });
     await target.stop();
@@ -122,7 +131,7 @@ export async function measureCapture(settings: CaptureSettings, log: (line: stri
 
 /** The table: per variant, median seconds, MB/s and throughput against direct (median of the per-round ratios). */
 export function captureTable(figures: CaptureFigures): string {
-  const { settings, seconds, transcriptSeconds } = figures;
+  const { settings, seconds, transcriptSeconds, captureKind } = figures;
   const bytes = settings.sizeMiB * MiB * 2;
   const direct = seconds.direct;
   const rows = CAPTURE_VARIANTS.map((variant) => {
@@ -134,7 +143,7 @@ export function captureTable(figures: CaptureFigures): string {
     `capture: ${settings.sizeMiB} MiB written and read back on ${settings.target}@native by the TypeScript client, ${settings.rounds} rounds after ${settings.warmup} untimed, medians`,
     `${'variant'.padEnd(20)}${'seconds'.padStart(10)}${'MB/s'.padStart(8)}${'ratio to direct'.padStart(18)}`,
     ...rows,
-    `capture ratio (capture over direct, throughput): ${median(seconds.capture.map((v, round) => direct[round]! / v)).toFixed(2)}`,
+    `capture ratio (capture over direct, throughput; the capture ${captureKind}): ${median(seconds.capture.map((v, round) => direct[round]! / v)).toFixed(2)}`,
     `the transcript of a kept capture, made after the cell (read, decrypt, render): ${median(transcriptSeconds).toFixed(3)} s`,
   ].join('\n');
 }

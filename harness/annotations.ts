@@ -59,13 +59,18 @@ export const Annotation = {
   explanation: 'explanation',
   /** description: JSON array of SpecViolationEntry: the spec rules the cell's wire breaks (also when it passed). */
   specViolations: 'spec-violations',
+  /**
+   * description: `relay`: the scenario changes or holds the server's traffic (faults), so its
+   * clients connect through the capture proxy, never straight to the server (harness/trace.ts).
+   */
+  capture: 'capture',
 } as const;
 
 export type AnnotationType = (typeof Annotation)[keyof typeof Annotation];
 
 /** Attachment names (testInfo.attach(name, ...)). */
 export const Attachment = {
-  /** application/vnd.tcpdump.pcap: the capture proxy's pcapng, server port shown as 445. */
+  /** application/vnd.tcpdump.pcap: the cell's capture (pcapng), server port shown as 445. */
   pcap: 'trace.pcapng',
   /** text/plain: Wireshark's SMB2 decryption keys (uat:smb2_seskey_list lines). Secret-bearing: only ever under results/. */
   keys: 'wireshark-keys.txt',

@@ -81,6 +81,8 @@ function pcapng(segments: Array<{ toServer: boolean; payload: Buffer; micros?: n
   };
   const shb = Buffer.from('4d3c2b1a01000000ffffffffffffffff', 'hex');
   const idb = Buffer.from('0100000000000400', 'hex');
+  // Each direction's sequence numbers run on from its first segment, as a real capture's do.
+  const next = { toServer: 1000, toClient: 5000 };
   const packets = segments.map(({ toServer, payload, micros = 0 }) => {
     const eth = Buffer.from('00000000000200000000000108 00'.replace(/ /g, ''), 'hex');
     const ip = Buffer.from('450000000000400040060000 7f000001 7f000002'.replace(/ /g, ''), 'hex');
@@ -88,6 +90,9 @@ function pcapng(segments: Array<{ toServer: boolean; payload: Buffer; micros?: n
     const tcp = Buffer.alloc(20);
     tcp.writeUInt16BE(toServer ? 50000 : 445, 0);
     tcp.writeUInt16BE(toServer ? 445 : 50000, 2);
+    const direction = toServer ? 'toServer' : 'toClient';
+    tcp.writeUInt32BE(next[direction], 4);
+    next[direction] += payload.length;
     tcp[12] = 5 << 4;
     const frame = Buffer.concat([eth, ip, tcp, payload]);
     const epb = Buffer.alloc(20);

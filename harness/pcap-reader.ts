@@ -1,8 +1,8 @@
 /**
  * Reads the SMB2 frames back out of a pcapng file (Ethernet / IPv4 / TCP, direct TCP framing), so
  * scenarios can check what really crossed the wire: transform headers, nonces, capabilities.
- * Only what the scenarios need: no IPv6, no out-of-order reassembly (TCP segments are taken in
- * capture order per direction, which is how the capture proxy writes them).
+ * Each direction's bytes are put together by TCP sequence number: a retransmitted or repeated
+ * segment is taken once, one captured ahead of a gap waits for the gap to fill. No IPv6.
  */
 import { open, readFile } from 'node:fs/promises';
 
@@ -34,6 +34,10 @@ export class PcapFormatError extends Error {
 interface Segment {
   clientPort: number;
   toServer: boolean;
+  /** The sequence number of the payload's first byte (of the SYN itself when `syn`). */
+  seq: number;
+  /** A SYN opens the direction: its bytes start one after `seq`, and what was pending before is another connection's. */
+  syn: boolean;
   payload: Buffer;
   time: number;
 }
@@ -72,34 +76,81 @@ function tcpSegment({ data: frame, time }: Packet, serverPort: number): Segment 
   const ip = frame.subarray(14);
   const ihl = (ip[0]! & 0x0f) * 4;
   if (ip[9] !== PROTO_TCP) return undefined;
-  const total = ip.readUInt16BE(2);
+  // A segment the sender's TCP offloads (larger than 64 KiB) has 0 there: it ends with the packet.
+  const total = ip.readUInt16BE(2) || ip.length;
   const tcp = ip.subarray(ihl, total);
   const srcPort = tcp.readUInt16BE(0);
   const dstPort = tcp.readUInt16BE(2);
   const dataOffset = (tcp[12]! >> 4) * 4;
   const toServer = dstPort === serverPort;
   if (!toServer && srcPort !== serverPort) return undefined;
-  return { clientPort: toServer ? srcPort : dstPort, toServer, payload: tcp.subarray(dataOffset), time };
+  return { clientPort: toServer ? srcPort : dstPort, toServer, seq: tcp.readUInt32BE(4), syn: (tcp[13]! & 0x02) !== 0, payload: tcp.subarray(dataOffset), time };
+}
+
+/** Whether the segment carries anything the assembler needs (data, or the SYN that numbers it). */
+function carries(segment: Segment | undefined): segment is Segment {
+  return segment !== undefined && (segment.payload.length > 0 || segment.syn);
+}
+
+interface Stream {
+  chunks: Buffer[];
+  size: number;
+  need: number;
+  /** The sequence number of the next byte this direction owes (undefined until its first segment). */
+  next: number | undefined;
+  /** Segments captured ahead of a gap, by sequence number, until the gap is filled. */
+  early: Map<number, Segment>;
+}
+
+/** `a - b` in 32-bit sequence space. */
+function seqDiff(a: number, b: number): number {
+  return (a - b) | 0;
 }
 
 /** Cuts each connection's two byte streams into direct-TCP frames (4-byte length, then the frame). */
 class FrameAssembler {
-  private readonly pending = new Map<number, { chunks: Buffer[]; size: number; need: number }>();
+  private readonly pending = new Map<number, Stream>();
   readonly frames: WireFrame[] = [];
   /** The frames' bytes so far. */
   bytes = 0;
 
   /** `payload` must stay unchanged while it is pending (copy it when its buffer is reused). */
   push(segment: Segment): void {
-    const direction = segment.toServer ? 'send' : 'receive';
     const key = segment.clientPort * 2 + (segment.toServer ? 0 : 1);
     let stream = this.pending.get(key);
-    if (stream === undefined) {
-      stream = { chunks: [], size: 0, need: 4 };
+    if (stream === undefined || segment.syn) {
+      stream = { chunks: [], size: 0, need: 4, next: segment.syn ? (segment.seq + 1) >>> 0 : undefined, early: new Map() };
       this.pending.set(key, stream);
     }
-    stream.chunks.push(segment.payload);
-    stream.size += segment.payload.length;
+    if (segment.payload.length === 0) return;
+    stream.next ??= segment.seq;
+    const ahead = seqDiff(segment.seq, stream.next);
+    if (ahead > 0) {
+      stream.early.set(segment.seq, segment);
+      return;
+    }
+    this.take(stream, segment, -ahead, segment.time);
+    // The gap this segment filled may free segments captured after it (their frames complete now).
+    while (stream.early.size > 0) {
+      let taken = false;
+      for (const [seq, early] of stream.early) {
+        if (seqDiff(seq, stream.next!) > 0) continue;
+        stream.early.delete(seq);
+        this.take(stream, early, seqDiff(stream.next!, seq), segment.time);
+        taken = true;
+      }
+      if (!taken) break;
+    }
+  }
+
+  /** Appends the segment's bytes after the first `seen` (already taken: a retransmission's overlap); frames it completes are timed `time`. */
+  private take(stream: Stream, segment: Segment, seen: number, time: number): void {
+    if (seen >= segment.payload.length) return;
+    const payload = seen > 0 ? segment.payload.subarray(seen) : segment.payload;
+    stream.next = (stream.next! + payload.length) >>> 0;
+    const direction = segment.toServer ? 'send' : 'receive';
+    stream.chunks.push(payload);
+    stream.size += payload.length;
     // Concatenate only once a whole frame (or its length) is there: large frames span many segments.
     while (stream.size >= stream.need) {
       let buffer = stream.chunks.length === 1 ? stream.chunks[0]! : Buffer.concat(stream.chunks, stream.size);
@@ -109,7 +160,7 @@ class FrameAssembler {
         stream.need = 4 + length;
         break;
       }
-      this.frames.push({ direction, clientPort: segment.clientPort, bytes: buffer.subarray(4, 4 + length), time: segment.time });
+      this.frames.push({ direction, clientPort: segment.clientPort, bytes: buffer.subarray(4, 4 + length), time });
       this.bytes += length;
       buffer = buffer.subarray(4 + length);
       stream.chunks = buffer.length > 0 ? [buffer] : [];
@@ -136,7 +187,7 @@ export async function readWireFrames(file: string, serverPort = 445, options: Re
   const assembler = new FrameAssembler();
   for (const packet of packets(await readFile(file), file)) {
     const segment = tcpSegment(packet, serverPort);
-    if (segment !== undefined && segment.payload.length > 0) assembler.push(segment);
+    if (carries(segment)) assembler.push(segment);
   }
   return assembler.frames;
 }
@@ -173,7 +224,7 @@ async function readLeadingFrames(file: string, serverPort: number, maxFrameBytes
       for (const packet of packets(data.subarray(0, whole), file, linkTypes)) {
         const segment = tcpSegment(packet, serverPort);
         // The chunk is not read into again, but a pending payload would keep all of it alive.
-        if (segment !== undefined && segment.payload.length > 0) assembler.push({ ...segment, payload: Buffer.from(segment.payload) });
+        if (carries(segment)) assembler.push({ ...segment, payload: Buffer.from(segment.payload) });
         if (assembler.bytes > maxFrameBytes) return assembler.frames;
       }
       if (bytesRead === 0) return assembler.frames;

@@ -29,6 +29,12 @@ export interface ScenarioSpec {
    * client that has it). Absent: the target's default (negotiate in a realm, NTLM elsewhere).
    */
   logon?: 'ntlm' | 'kerberos';
+  /**
+   * The scenario changes or holds the server's frames (`traces.interfere`): its clients connect
+   * through the relaying capture proxy. Every other cell on a local server is recorded passively,
+   * its clients connected to the server itself, and cannot be interfered with.
+   */
+  interferes?: boolean;
 }
 
 /**
@@ -63,6 +69,7 @@ export function scenario(spec: ScenarioSpec): TestDetails {
       ...requires.map((r) => ({ type: Annotation.requires, description: r })),
       ...needsToText(needs).map((n) => ({ type: Annotation.needs, description: n })),
       ...(spec.logon === undefined ? [] : [{ type: Annotation.logon, description: spec.logon }]),
+      ...(spec.interferes === true ? [{ type: Annotation.capture, description: 'relay' }] : []),
     ],
   };
 }

@@ -1,5 +1,6 @@
 /**
- * Per-test traces: a capture proxy between every client and the target (pcapng), the decrypted
+ * Per-test traces: a capture of every connection to the target (pcapng: recorded passively on
+ * the loopback for a local server, through a relaying capture proxy otherwise), the decrypted
  * transcript and the Wireshark key file made from it with the keys the server logged (any
  * client), kept according to the trace mode (like Playwright's own `trace` option). Only where
  * the server logs no keys (a remote target) does the TypeScript client's observer supply them.
@@ -8,6 +9,8 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import type { TestInfo } from '@playwright/test';
 import { Annotation, Attachment } from './annotations.js';
 import { CaptureProxy } from './capture/proxy.js';
+import type { CloseEvent } from './capture/proxy.js';
+import { PassiveCapture } from './capture/passive.js';
 import type { Interference } from './capture/interference.js';
 import { wiresharkCommand, wiresharkKeyFile } from './capture/keys.js';
 import { TranscriptRecorder, transcriptOfWire } from './capture/transcript.js';
@@ -85,19 +88,41 @@ export class TestTrace {
   private constructor(
     readonly mode: TraceMode,
     readonly target: StartedTarget,
-    private readonly proxy: CaptureProxy,
+    private readonly capture: CaptureProxy | PassiveCapture,
     private readonly pcapPath: string,
+    private readonly scenarioId: string,
   ) {}
 
-  /** The capture always runs (scenarios read the wire from it); the mode decides what is kept. */
+  /**
+   * The capture always runs (scenarios read the wire from it); the mode decides what is kept. A
+   * native server is recorded passively where this machine allows it (harness/capture/passive.ts):
+   * its clients connect to it directly. A scenario that interferes with the traffic, an impaired
+   * link, a container's or a remote server get the relaying proxy.
+   */
   static async start(mode: TraceMode, target: StartedTarget, testInfo: TestInfo): Promise<TestTrace> {
     const pcapPath = testInfo.outputPath(Attachment.pcap);
-    const proxy = await CaptureProxy.start({
+    const scenarioId = testInfo.annotations.find((a) => a.type === Annotation.scenario)?.description ?? testInfo.title;
+    const relay = testInfo.annotations.some((a) => a.type === Annotation.capture && a.description === 'relay');
+    const passive = relay || target.provider !== 'native' || target.profile.impairment !== undefined
+      ? undefined
+      : PassiveCapture.start({ host: target.host, port: target.port, pcapPath, displayServerPort: DISPLAY_SERVER_PORT });
+    const capture = passive ?? await CaptureProxy.start({
       upstreamHost: target.host, upstreamPort: target.port, pcapPath, displayServerPort: DISPLAY_SERVER_PORT,
       // An impaired variant's link is played here, between every client and the server.
       ...(target.profile.impairment === undefined ? {} : { impairment: target.profile.impairment }),
     });
-    return new TestTrace(mode, target, proxy, pcapPath);
+    return new TestTrace(mode, target, capture, pcapPath, scenarioId);
+  }
+
+  /** The proxy the scenario's interference needs; an error naming the scenario where it has none. */
+  private get proxy(): CaptureProxy {
+    if (this.capture instanceof CaptureProxy) return this.capture;
+    throw new Error(`${this.scenarioId}: the scenario interferes with the server's traffic but its cell records it passively; declare \`interferes: true\` in its scenario({ ... }) so that its clients connect through the capture proxy`);
+  }
+
+  /** How each connection ended, in order. */
+  private get closeEvents(): readonly CloseEvent[] {
+    return this.capture.closeEvents;
   }
 
   /**
@@ -109,9 +134,9 @@ export class TestTrace {
     return this.target.sessionKeys === undefined ? this.transcript : undefined;
   }
 
-  /** Where clients connect: the capture proxy, or the target itself when tracing is off. */
+  /** Where clients connect: the capture proxy, or the target itself when it is recorded passively. */
   get endpoint(): Endpoint {
-    return { host: this.proxy.host, port: this.proxy.port };
+    return { host: this.capture.host, port: this.capture.port };
   }
 
   /**
@@ -125,12 +150,12 @@ export class TestTrace {
 
   /** What interferences did so far, in order, with the proxy's connection number. */
   get interferences(): ReadonlyArray<{ connection: number; note: string }> {
-    return this.proxy.interferences;
+    return this.capture instanceof CaptureProxy ? this.capture.interferences : [];
   }
 
   /** Resets the connections an interference froze (their clients have given up, or are hung). */
   releaseFrozen(): void {
-    this.proxy.releaseFrozen();
+    if (this.capture instanceof CaptureProxy) this.capture.releaseFrozen();
   }
 
   /** Once the capture has ended its pcap is final: read and decoded once for the scenario, the proof and the judgement. */
@@ -142,7 +167,7 @@ export class TestTrace {
    * clients first (what they send afterwards is not relayed).
    */
   wireFrames(): Promise<WireFrame[]> {
-    this.frames ??= this.proxy.close().then(() => readWireFrames(this.pcapPath, DISPLAY_SERVER_PORT));
+    this.frames ??= this.capture.close().then(() => readWireFrames(this.pcapPath, DISPLAY_SERVER_PORT));
     return this.frames;
   }
 
@@ -153,7 +178,7 @@ export class TestTrace {
    */
   async leadingFrames(maxFrameBytes: number): Promise<WireFrame[]> {
     if (this.frames !== undefined) return this.frames;
-    await this.proxy.close();
+    await this.capture.close();
     const frames = await readWireFrames(this.pcapPath, DISPLAY_SERVER_PORT, { maxFrameBytes });
     // Within the limit, that was the whole capture: the scenario's and the judgement's read too.
     if (frames.reduce((sum, f) => sum + f.bytes.length, 0) <= maxFrameBytes) this.frames ??= Promise.resolve(frames);
@@ -187,7 +212,7 @@ export class TestTrace {
       // Kept whatever the trace mode: after the run, a red cell is compared with cells that passed.
       // A connection's first close event says who ended it; the other side's FIN follows.
       const firstClose = new Map<number, string>();
-      for (const e of this.proxy.closeEvents) if (!firstClose.has(e.connection)) firstClose.set(e.connection, e.side);
+      for (const e of this.closeEvents) if (!firstClose.has(e.connection)) firstClose.set(e.connection, e.side);
       const closedByServer = [...firstClose].filter(([, side]) => side === 'server').map(([connection]) => connection);
       await testInfo.attach(WIRE_SUMMARY_ATTACHMENT, { body: JSON.stringify(summarizeWire(wire, closedByServer)), contentType: 'application/json' });
     }
@@ -205,9 +230,14 @@ export class TestTrace {
     return wire;
   }
 
-  /** Stops the proxy and attaches what the mode keeps; the pcap is deleted otherwise. */
+  /** Ends the capture and attaches what the mode keeps; the pcap is deleted otherwise. */
   async finish(testInfo: TestInfo): Promise<void> {
-    await this.proxy.close();
+    // A capture with holes (the kernel's ring overflowed) or a failed write says nothing about the
+    // client: the cell is an infra-error, its pcap kept as far as it goes.
+    const lost = await this.capture.close().then(() => undefined, (error: Error) => error.message);
+    if (lost !== undefined && !testInfo.annotations.some((a) => a.type === Annotation.infraError)) {
+      testInfo.annotations.push({ type: Annotation.infraError, description: lost });
+    }
     const failed = cellFailed(testInfo);
     const serverLog = this.target.logSince(this.started);
     let wire = await this.judge(testInfo, failed, serverLog);
@@ -229,7 +259,7 @@ export class TestTrace {
       testInfo.annotations.push({ type: Annotation.wireshark, description: wiresharkCommand(Attachment.pcap, keys) });
     }
     // How each connection ended (a server reset right after a transform header is the classic clue).
-    const closeEvents = this.proxy.closeEvents;
+    const closeEvents = this.closeEvents;
     const transcript = this.transcript.messages.length > 0 || wire === undefined ? this.transcript : transcriptOfWire(wire, (await this.decodedCapture()).frames, keys);
     if (transcript.messages.length > 0 || closeEvents.length > 0) {
       await testInfo.attach(Attachment.transcriptJson, { body: transcript.toJson(closeEvents), contentType: 'application/json' });

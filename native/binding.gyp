@@ -6,6 +6,11 @@
       "cflags": ["-O2", "-Wall", "-Wextra"]
     },
     {
+      "target_name": "smb_capture",
+      "sources": ["smb_capture.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
       "target_name": "smb_spawn",
       "sources": ["smb_spawn.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]

@@ -53,8 +53,9 @@ else
   cp package-lock.json node_modules/.smb-interop-lock
 fi
 
-# The optional native modules: the in-place AEAD (clients/smb/crypto/native.ts) and client
-# processes started without forking the harness (servers/spawn.ts). Everything works without
-# them, slower, so a failed build is reported, not fatal.
+# The optional native modules: the in-place AEAD (clients/smb/crypto/native.ts), client
+# processes started without forking the harness (servers/spawn.ts) and the passive loopback
+# capture (harness/capture/passive.ts). Everything works without them, slower, so a failed build
+# is reported, not fatal.
 step "native modules (npm run build:native)"
-npm run --silent build:native || echo "!! native modules not built: the client decrypts through node:crypto, client processes start through child_process"
+npm run --silent build:native || echo "!! native modules not built: the client decrypts through node:crypto, client processes start through child_process, cells capture through the relaying proxy"

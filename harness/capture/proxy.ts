@@ -483,7 +483,7 @@ export class CaptureProxy {
   }
 }
 
-function describeClose(side: CloseEvent['side'], kind: CloseKind, last: LastData | undefined, time: number, detail?: string): string {
+export function describeClose(side: CloseEvent['side'], kind: CloseKind, last: LastData | undefined, time: number, detail?: string): string {
   const what = {
     FIN: `${side} closed the connection (FIN)`,
     RST: `${side} reset the connection (RST)`,

@@ -106,7 +106,7 @@ forEachClient((client, suffix) => {
     for (const kind of ['freeze', 'reset', 'close'] as const) {
       const what = { freeze: 'freezes (the connection stays open, nothing more comes)', reset: 'resets the connection', close: 'dies (its connection closes)' }[kind];
       const id = { freeze: 'faults/server-freezes-mid-read', reset: 'faults/server-resets-mid-read', close: 'faults/server-dies-mid-read' }[kind];
-      test(`a server that ${what} halfway through a READ response: the read fails with an error within the client's own time limit, never returns part of the file, and the next session reads it whole${suffix}`, scenario({ id, client, needs }), async ({ openAdapter, traces }) => {
+      test(`a server that ${what} halfway through a READ response: the read fails with an error within the client's own time limit, never returns part of the file, and the next session reads it whole${suffix}`, scenario({ id, client, needs, interferes: true }), async ({ openAdapter, traces }) => {
         const data = patternBytes(FILE_SIZE, 0x5eed + FILE_SIZE);
         const path = uniqueName(`fault-${kind}`);
         const writer = await openAdapter();
@@ -128,7 +128,7 @@ forEachClient((client, suffix) => {
       });
     }
 
-    test(`a bit flipped in a signed or encrypted READ response (data, a field only the signature covers, the header; ciphertext, tag, nonce) is refused every time: no data comes back${suffix}`, scenario({ id: 'faults/tampered-response-refused', client, requires: [Requirement.protectedResponses], needs }), async ({ openAdapter, traces, target }) => {
+    test(`a bit flipped in a signed or encrypted READ response (data, a field only the signature covers, the header; ciphertext, tag, nonce) is refused every time: no data comes back${suffix}`, scenario({ id: 'faults/tampered-response-refused', client, requires: [Requirement.protectedResponses], needs, interferes: true }), async ({ openAdapter, traces, target }) => {
       const data = patternBytes(64 * 1024, 0xf11b);
       const path = uniqueName('tampered');
       const writer = await openAdapter();
@@ -191,7 +191,7 @@ forEachClient((client, suffix) => {
       },
     ];
     for (const { id, title, tampered: edited, interference, rule } of downgrades) {
-      test(`${title} is detected: the connect fails and no file is opened on that session${suffix}`, scenario({ id, client, requires: [Requirement.smb3] }), async ({ openAdapter, traces, cellWire }) => {
+      test(`${title} is detected: the connect fails and no file is opened on that session${suffix}`, scenario({ id, client, requires: [Requirement.smb3], interferes: true }), async ({ openAdapter, traces, cellWire }) => {
         traces.interfere(interference());
         let session: AdapterSession | undefined;
         let refusal: string | undefined;
@@ -221,7 +221,7 @@ forEachClient((client, suffix) => {
 
 /** smb-ts without an observer: READ data is received in place, and that path's checks must hold too. */
 test.describe('faults: receive in place', () => {
-  test('a bit flipped in a large signed or encrypted READ response received in place (FileHandle.read, no observer attached) is a SecurityError, and no data comes back', scenario({ id: 'faults/tampered-read-in-place', requires: [Requirement.protectedResponses] }), async ({ connect, traces, target }) => {
+  test('a bit flipped in a large signed or encrypted READ response received in place (FileHandle.read, no observer attached) is a SecurityError, and no data comes back', scenario({ id: 'faults/tampered-read-in-place', requires: [Requirement.protectedResponses], interferes: true }), async ({ connect, traces, target }) => {
     const size = 1024 * 1024;
     const data = patternBytes(size, 0x1f1a);
     const share = target.shares[0]!.name;
