@@ -11,6 +11,13 @@
  * a cell never shows another cell's traffic. end() marks the end; the thread goes on writing
  * until the cell's connections have closed both ways (or a short grace has passed) and the
  * ring holds nothing older, then closes the file; poll() returns the figures once it has.
+ *
+ * The kernel hands a block of the ring over when it is full or when its retire timer fires, and
+ * that timer fires on every ring all the time, busy or idle: a short one costs every worker a
+ * thousand interrupts a second. So the timer is long, and what makes the end of a cell visible
+ * at once is a flush: datagrams to a UDP socket of the capture's own, on the loopback, enough to
+ * fill whatever block is open. They pass the ring's filter, and once the thread has read one, it
+ * has read everything captured before it.
  * The server's port is written as `display` (445, which Wireshark dissects as SMB2), the TCP
  * checksum updated to match.
  *
@@ -26,6 +33,7 @@
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -55,6 +63,9 @@
 #define DIRECT_WRITE 16384
 /* How long end() lets a cell's open connections end on their own before the file is closed. */
 #define GRACE_NS 200000000LL
+/* A flush: this many datagrams of FLUSH_BYTES always close the block that is open. */
+#define FLUSH_BYTES 65000
+#define FLUSH_MAGIC 0x68736c6662696d73ULL /* "smbiflsh" */
 
 enum state { IDLE, CAPTURING, ENDING, DONE, CLOSING };
 
@@ -82,6 +93,11 @@ struct event {
 struct capture {
   bool used;
   int fd;
+  /* The flush socket (sends to itself) and its port. */
+  int marker;
+  uint16_t marker_port;
+  unsigned flush_count;
+  uint8_t *flush_data;
   int wake[2];
   uint8_t *ring;
   size_t block_size;
@@ -95,6 +111,10 @@ struct capture {
   uint32_t ip;
   uint16_t port, display;
   int64_t begin_ns, end_ns;
+  /* The last flush sent, the last one the thread read, and when it was sent. */
+  uint64_t flush_sent, flush_seen;
+  int64_t flush_ns;
+  bool grace_flushed;
   uint64_t frames, to_server, to_client;
   uint32_t drops;
   int write_errno;
@@ -215,11 +235,17 @@ static void packet(struct capture *c, struct tpacket3_hdr *h) {
   uint8_t *frame = (uint8_t *)h + h->tp_mac;
   uint32_t captured = h->tp_snaplen;
   int64_t ts = (int64_t)h->tp_sec * 1000000000LL + h->tp_nsec;
-  if (ts < c->begin_ns || captured < 14 + 20 + 20) return;
-  if (frame[12] != 0x08 || frame[13] != 0x00) return;
+  if (captured < 14 + 20 + 8 || frame[12] != 0x08 || frame[13] != 0x00) return;
   uint8_t *ip = frame + 14;
   size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
-  if (ip[9] != 6 || ihl < 20 || 14 + ihl + 20 > captured) return;
+  if (ip[9] == 17 && ihl >= 20 && 14 + ihl + 8 + 16 <= captured && ntohs(*(uint16_t *)(ip + ihl + 2)) == c->marker_port) {
+    uint64_t magic, token;
+    memcpy(&magic, ip + ihl + 8, 8);
+    memcpy(&token, ip + ihl + 16, 8);
+    if (magic == FLUSH_MAGIC && token > c->flush_seen) c->flush_seen = token;
+    return;
+  }
+  if (ts < c->begin_ns || ip[9] != 6 || ihl < 20 || 14 + ihl + 20 > captured) return;
   size_t total = ntohs(*(uint16_t *)(ip + 2));
   if (total == 0 || 14 + total > h->tp_len) total = h->tp_len - 14; /* an offloaded segment's length */
   uint8_t *tcp = ip + ihl;
@@ -300,12 +326,30 @@ static uint32_t read_drops(struct capture *c) {
   return stats.tp_drops;
 }
 
+/* Sends a flush (under lock): the thread has read everything captured so far once it reads it. */
+static void flush_ring(struct capture *c) {
+  uint64_t token = ++c->flush_sent;
+  memcpy(c->flush_data + 8, &token, 8);
+  for (unsigned i = 0; i < c->flush_count; i++) {
+    ssize_t ignored = send(c->marker, c->flush_data, FLUSH_BYTES, MSG_DONTWAIT);
+    (void)ignored;
+  }
+  c->flush_ns = now_ns();
+}
+
+/* Whether an ending cell's capture is complete (under lock); sends the flush it still needs. */
 static bool settled(struct capture *c, int64_t now) {
-  /* A packet is in a retired block within about two retire periods of its capture. */
-  int64_t seen_until = now - 2 * c->retire_ns - 1000000LL;
+  /* A flush that never arrives (its datagrams dropped) is replaced by the retire timer's bound. */
+  bool seen = c->flush_seen == c->flush_sent || now - c->flush_ns > 2 * c->retire_ns + 1000000LL;
+  if (!seen) return false;
   bool open = false;
   for (unsigned i = 0; i < c->nconns; i++) open |= !(c->conns[i].ended[0] && c->conns[i].ended[1]);
-  return seen_until >= c->end_ns + (open ? GRACE_NS : 0);
+  if (!open || c->grace_flushed) return true;
+  if (now < c->end_ns + GRACE_NS) return false;
+  /* The grace is over: what the open connections sent until now, and no more. */
+  c->grace_flushed = true;
+  flush_ring(c);
+  return false;
 }
 
 static void finish(struct capture *c) {
@@ -349,6 +393,7 @@ static void *run(void *arg) {
       if (settled(c, now_ns())) finish(c);
       else timeout = 1;
     }
+    /* A flush read with no cell ending (a late one): nothing to do. */
     pthread_mutex_unlock(&c->lock);
     struct pollfd fds[2] = {{c->fd, POLLIN, 0}, {c->wake[0], POLLIN, 0}};
     if (poll(fds, 2, timeout) > 0 && (fds[1].revents & POLLIN)) {
@@ -422,6 +467,26 @@ static napi_value open_capture(napi_env env, napi_callback_info info) {
   if (error == 0 && bind(c->fd, (struct sockaddr *)&address, sizeof address) != 0) error = errno;
   if (error == 0 && pipe2(c->wake, O_CLOEXEC | O_NONBLOCK) != 0) error = errno;
   if (error == 0 && (c->buffer = malloc(WRITE_BUFFER)) == NULL) error = ENOMEM;
+  if (error == 0 && (c->flush_data = calloc(1, FLUSH_BYTES)) == NULL) error = ENOMEM;
+  c->marker = -1;
+  if (error == 0) {
+    /* Datagrams to itself on 127.0.0.1; never read, so a tiny receive buffer drops them after the ring has them. */
+    struct sockaddr_in self = {0};
+    socklen_t length = sizeof self;
+    int small = 1;
+    self.sin_family = AF_INET;
+    self.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    c->marker = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (c->marker < 0 || setsockopt(c->marker, SOL_SOCKET, SO_RCVBUF, &small, sizeof small) != 0 ||
+        bind(c->marker, (struct sockaddr *)&self, sizeof self) != 0 || getsockname(c->marker, (struct sockaddr *)&self, &length) != 0 ||
+        connect(c->marker, (struct sockaddr *)&self, sizeof self) != 0)
+      error = errno;
+    c->marker_port = ntohs(self.sin_port);
+    uint64_t magic = FLUSH_MAGIC;
+    if (c->flush_data != NULL) memcpy(c->flush_data, &magic, 8);
+  }
+  /* Enough datagrams that the last one never fits in the block the first one found open. */
+  c->flush_count = (unsigned)(block_bytes / FLUSH_BYTES) + 2;
   c->block_size = req.tp_block_size;
   c->blocks = req.tp_block_nr;
   c->retire_ns = retire_ms * 1000000LL;
@@ -438,7 +503,9 @@ static napi_value open_capture(napi_env env, napi_callback_info info) {
   if (error != 0) {
     if (c->ring != NULL) munmap(c->ring, c->block_size * c->blocks);
     if (c->wake[0] > 0) close(c->wake[0]), close(c->wake[1]);
+    if (c->marker >= 0) close(c->marker);
     free(c->buffer);
+    free(c->flush_data);
     close(c->fd);
     return number(env, -error);
   }
@@ -467,28 +534,32 @@ static napi_value begin_cell(napi_env env, napi_callback_info info) {
     else c->out = out;
   }
   if (result == 0) {
-    /* Ethernet, IPv4, TCP, not a fragment, the server's address and port on either side;
-     * loopback packets only as they arrive (each is seen leaving as well). */
+    /* Ethernet, IPv4, TCP, not a fragment, the server's address and port on either side, or a
+     * flush datagram; loopback packets only as they arrive (each is seen leaving as well). */
     struct sock_filter code[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 16, 0),
-        BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 0, 14),
-        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 12),
-        BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),
-        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 10, 0),
-        BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
-        BPF_STMT(BPF_LD | BPF_H | BPF_IND, 14),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 2),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 26),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ip, 4, 0),
-        BPF_STMT(BPF_LD | BPF_H | BPF_IND, 16),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 3),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 30),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ip, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, 0x40000),
-        BPF_STMT(BPF_RET | BPF_K, 0),
+        /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
+        /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 20, 0),
+        /* 2 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+        /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 0, 18),
+        /* 4 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),
+        /* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 12, 0),
+        /* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 15),
+        /* 7 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),
+        /* 8 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 13, 0),
+        /* 9 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
+        /* 10 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 14),
+        /* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 2),
+        /* 12 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 26),
+        /* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ip, 7, 0),
+        /* 14 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 16),
+        /* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 6),
+        /* 16 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 30),
+        /* 17 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ip, 3, 4),
+        /* 18: UDP, the capture's own flush */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
+        /* 19 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 16),
+        /* 20 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, c->marker_port, 0, 1),
+        /* 21 */ BPF_STMT(BPF_RET | BPF_K, 0x40000),
+        /* 22 */ BPF_STMT(BPF_RET | BPF_K, 0),
     };
     struct sock_fprog program = {sizeof code / sizeof code[0], code};
     if (setsockopt(c->fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0) {
@@ -505,6 +576,7 @@ static napi_value begin_cell(napi_env env, napi_callback_info info) {
     c->drops = 0;
     c->write_errno = 0;
     c->nconns = c->nevents = 0;
+    c->flush_seen = c->flush_sent;
     c->buffered = 0;
     read_drops(c); /* the statistics restart with each read */
     write_header(c, label);
@@ -525,6 +597,8 @@ static napi_value end_cell(napi_env env, napi_callback_info info) {
   if (result == 0) {
     c->state = ENDING;
     c->end_ns = now_ns();
+    c->grace_flushed = false;
+    flush_ring(c);
   }
   pthread_mutex_unlock(&c->lock);
   wake(c);
@@ -588,7 +662,9 @@ static napi_value close_capture(napi_env env, napi_callback_info info) {
   close(c->fd);
   close(c->wake[0]);
   close(c->wake[1]);
+  close(c->marker);
   free(c->buffer);
+  free(c->flush_data);
   c->used = false;
   return number(env, 0);
 }

@@ -28,10 +28,14 @@ interface NativeCapture {
 }
 
 /** The kernel ring each capture holds: what it absorbs while its thread waits for a core. */
-export const RING_BYTES = 64 * 1024 * 1024;
-const BLOCK_BYTES = 1024 * 1024;
-/** A block the kernel fills only partly reaches the thread after this long. */
-const RETIRE_MS = 1;
+export const RING_BYTES = 96 * 1024 * 1024;
+/** Three 64 KiB segments fit a block; the flush at a cell's end writes no more than a block's worth. */
+const BLOCK_BYTES = 256 * 1024;
+/**
+ * A block the kernel fills only partly reaches the thread after this long. The timer fires on
+ * every ring all the time, so it is long; a cell's end is made visible by a flush instead.
+ */
+const RETIRE_MS = 20;
 /** How long the end of a capture may take before it is reported as stuck (the thread normally needs a few ms, or the 200 ms grace for open connections). */
 const END_TIMEOUT_MS = 5_000;
 
