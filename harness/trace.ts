@@ -11,6 +11,7 @@ import { Annotation, Attachment } from './annotations.js';
 import { CaptureProxy } from './capture/proxy.js';
 import type { CloseEvent } from './capture/proxy.js';
 import { PassiveCapture } from './capture/passive.js';
+import { scratchPcapPath } from './capture/scratch.js';
 import type { Interference } from './capture/interference.js';
 import { wiresharkCommand, wiresharkKeyFile } from './capture/keys.js';
 import { TranscriptRecorder, transcriptOfWire } from './capture/transcript.js';
@@ -100,7 +101,8 @@ export class TestTrace {
    * link, a container's or a remote server get the relaying proxy.
    */
   static async start(mode: TraceMode, target: StartedTarget, testInfo: TestInfo): Promise<TestTrace> {
-    const pcapPath = testInfo.outputPath(Attachment.pcap);
+    // Written in memory while the cell runs where the machine has room (most are deleted when the cell passes).
+    const pcapPath = scratchPcapPath(testInfo.outputPath(Attachment.pcap));
     const scenarioId = testInfo.annotations.find((a) => a.type === Annotation.scenario)?.description ?? testInfo.title;
     const relay = testInfo.annotations.some((a) => a.type === Annotation.capture && a.description === 'relay');
     const passive = relay || target.provider !== 'native' || target.profile.impairment !== undefined
@@ -248,6 +250,7 @@ export class TestTrace {
     }
     // A kept bulk capture the cell did not decode: its transcript and key file need it now.
     wire ??= await this.decodedWire().catch(() => undefined);
+    // The attachment is a copy in the cell's output: the capture's own file goes.
     await testInfo.attach(Attachment.pcap, { path: this.pcapPath, contentType: 'application/vnd.tcpdump.pcap' });
     // The client's own keys (this project's client reports them), else the server's for the
     // sessions on this cell's wire: every client's capture opens decrypted.
@@ -266,5 +269,7 @@ export class TestTrace {
       await testInfo.attach(Attachment.transcriptText, { body: transcript.toText(closeEvents), contentType: 'text/plain' });
     }
     await testInfo.attach(Attachment.serverLog, { body: serverLog || '(the server logged nothing in this window)\n', contentType: 'text/plain' });
+    // A capture written in memory has its copy in the cell's output now.
+    if (this.pcapPath !== testInfo.outputPath(Attachment.pcap)) await rm(this.pcapPath, { force: true });
   }
 }
