@@ -21,6 +21,7 @@ import { startNativeTarget } from '../servers/samba/native.js';
 import type { StartedNativeTarget } from '../servers/samba/native.js';
 import { CaptureProxy } from '../harness/capture/proxy.js';
 import { PassiveCapture, passiveCaptureUnavailable } from '../harness/capture/passive.js';
+import { scratchPcapPath } from '../harness/capture/scratch.js';
 import { TranscriptRecorder, transcriptOfWire } from '../harness/capture/transcript.js';
 import { decodeWithServerKeys } from '../harness/capture/wire-decode.js';
 import { readWireFrames } from '../harness/pcap-reader.js';
@@ -111,7 +112,8 @@ export async function measureCapture(settings: CaptureSettings, log: (line: stri
       const line: string[] = [];
       for (const variant of order) {
         const name = `bench-${shift}-${CAPTURE_VARIANTS.indexOf(variant)}`;
-        const pcapPath = join(pcapDir, `${name}.pcapng`);
+        // Where a cell writes it: in memory where the machine has room.
+        const pcapPath = scratchPcapPath(join(pcapDir, `${name}.pcapng`));
         const s = await transfer(target, variant, data, pcapPath, name);
         const t = variant === 'capture' ? await timeTranscript(target, pcapPath) : undefined;
         await rm(pcapPath, { force: true });
