@@ -144,7 +144,8 @@ export class PassiveCapture {
   static start(options: PassiveCaptureOptions): PassiveCapture | undefined {
     const native = loaded.native;
     const ip = ipv4Number(options.host);
-    if (native === undefined || ip === undefined || !onLoopback(options.host)) return undefined;
+    // Once a packet socket was refused here, every cell goes through the proxy without asking again.
+    if (native === undefined || unavailable !== undefined || ip === undefined || !onLoopback(options.host)) return undefined;
     const ringBytes = options.ringBytes ?? RING_BYTES;
     const slot = takeCapture(native, ringBytes);
     if (slot === undefined) return undefined;
