@@ -152,6 +152,12 @@ export class PassiveCapture {
     const display = options.displayServerPort ?? 445;
     const label = `lo (${options.host}:${options.port}${display === options.port ? '' : `, shown as port ${display}`})`;
     const result = native.begin(slot.id, options.pcapPath, ip, options.port, display, label);
+    if (result === -osConstants.errno.EBUSY) {
+      // Its last cell never finished (its thread stuck on a write): leave it, record this cell through the proxy.
+      const at = pool.indexOf(slot);
+      if (at >= 0) pool.splice(at, 1);
+      return undefined;
+    }
     if (result < 0) {
       if (ringBytes !== RING_BYTES) native.close(slot.id);
       throw new PassiveCaptureError(`capture of ${options.host}:${options.port}: cannot start writing ${options.pcapPath}: ${errnoName(-result)}`);
