@@ -9,7 +9,6 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import type { TestInfo } from '@playwright/test';
 import { Annotation, Attachment } from './annotations.js';
 import { CaptureProxy } from './capture/proxy.js';
-import type { CloseEvent } from './capture/proxy.js';
 import { PassiveCapture } from './capture/passive.js';
 import { scratchPcapPath } from './capture/scratch.js';
 import type { Interference } from './capture/interference.js';
@@ -122,10 +121,6 @@ export class TestTrace {
     throw new Error(`${this.scenarioId}: the scenario interferes with the server's traffic but its cell records it passively; declare \`interferes: true\` in its scenario({ ... }) so that its clients connect through the capture proxy`);
   }
 
-  /** How each connection ended, in order. */
-  private get closeEvents(): readonly CloseEvent[] {
-    return this.capture.closeEvents;
-  }
 
   /**
    * The observer for this project's client in the cell: none where the server logs its keys
@@ -214,7 +209,7 @@ export class TestTrace {
       // Kept whatever the trace mode: after the run, a red cell is compared with cells that passed.
       // A connection's first close event says who ended it; the other side's FIN follows.
       const firstClose = new Map<number, string>();
-      for (const e of this.closeEvents) if (!firstClose.has(e.connection)) firstClose.set(e.connection, e.side);
+      for (const e of this.capture.closeEvents) if (!firstClose.has(e.connection)) firstClose.set(e.connection, e.side);
       const closedByServer = [...firstClose].filter(([, side]) => side === 'server').map(([connection]) => connection);
       await testInfo.attach(WIRE_SUMMARY_ATTACHMENT, { body: JSON.stringify(summarizeWire(wire, closedByServer)), contentType: 'application/json' });
     }
@@ -262,7 +257,7 @@ export class TestTrace {
       testInfo.annotations.push({ type: Annotation.wireshark, description: wiresharkCommand(Attachment.pcap, keys) });
     }
     // How each connection ended (a server reset right after a transform header is the classic clue).
-    const closeEvents = this.closeEvents;
+    const closeEvents = this.capture.closeEvents;
     const transcript = this.transcript.messages.length > 0 || wire === undefined ? this.transcript : transcriptOfWire(wire, (await this.decodedCapture()).frames, keys);
     if (transcript.messages.length > 0 || closeEvents.length > 0) {
       await testInfo.attach(Attachment.transcriptJson, { body: transcript.toJson(closeEvents), contentType: 'application/json' });

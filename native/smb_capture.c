@@ -393,7 +393,6 @@ static void *run(void *arg) {
       if (settled(c, now_ns())) finish(c);
       else timeout = 1;
     }
-    /* A flush read with no cell ending (a late one): nothing to do. */
     pthread_mutex_unlock(&c->lock);
     struct pollfd fds[2] = {{c->fd, POLLIN, 0}, {c->wake[0], POLLIN, 0}};
     if (poll(fds, 2, timeout) > 0 && (fds[1].revents & POLLIN)) {
@@ -421,6 +420,23 @@ static struct capture *capture_of(napi_env env, napi_value value) {
   int32_t id = -1;
   if (napi_get_value_int32(env, value, &id) != napi_ok || id < 0 || id >= MAX_CAPTURES || !captures[id].used) return NULL;
   return &captures[id];
+}
+
+/* Gives back what open() took (whatever part of it it got). */
+static void release(struct capture *c) {
+  if (c->ring != NULL) munmap(c->ring, c->block_size * c->blocks);
+  if (c->wake[0] > 0) close(c->wake[0]), close(c->wake[1]);
+  if (c->marker >= 0) close(c->marker);
+  free(c->buffer);
+  free(c->flush_data);
+  close(c->fd);
+  c->used = false;
+}
+
+/* The capture a call's one argument names; NULL for a bad call. */
+static struct capture *capture_argument(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  return args(env, info, 1, argv) ? capture_of(env, argv[0]) : NULL;
 }
 
 static napi_value open_capture(napi_env env, napi_callback_info info) {
@@ -501,12 +517,7 @@ static napi_value open_capture(napi_env env, napi_callback_info info) {
     if (error != 0) pthread_mutex_destroy(&c->lock);
   }
   if (error != 0) {
-    if (c->ring != NULL) munmap(c->ring, c->block_size * c->blocks);
-    if (c->wake[0] > 0) close(c->wake[0]), close(c->wake[1]);
-    if (c->marker >= 0) close(c->marker);
-    free(c->buffer);
-    free(c->flush_data);
-    close(c->fd);
+    release(c);
     return number(env, -error);
   }
   c->used = true;
@@ -588,9 +599,7 @@ static napi_value begin_cell(napi_env env, napi_callback_info info) {
 }
 
 static napi_value end_cell(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!args(env, info, 1, argv)) return number(env, -EINVAL);
-  struct capture *c = capture_of(env, argv[0]);
+  struct capture *c = capture_argument(env, info);
   if (c == NULL) return number(env, -EINVAL);
   pthread_mutex_lock(&c->lock);
   int result = c->state == CAPTURING ? 0 : -EINVAL;
@@ -608,9 +617,8 @@ static napi_value end_cell(napi_env env, napi_callback_info info) {
 static void set(napi_env env, napi_value array, uint32_t index, double value) { napi_set_element(env, array, index, number(env, value)); }
 
 static napi_value poll_cell(napi_env env, napi_callback_info info) {
-  napi_value argv[1], result;
-  if (!args(env, info, 1, argv)) return number(env, -EINVAL);
-  struct capture *c = capture_of(env, argv[0]);
+  napi_value result;
+  struct capture *c = capture_argument(env, info);
   if (c == NULL) return number(env, -EINVAL);
   pthread_mutex_lock(&c->lock);
   if (c->state != DONE) {
@@ -648,9 +656,7 @@ static napi_value poll_cell(napi_env env, napi_callback_info info) {
 }
 
 static napi_value close_capture(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!args(env, info, 1, argv)) return number(env, -EINVAL);
-  struct capture *c = capture_of(env, argv[0]);
+  struct capture *c = capture_argument(env, info);
   if (c == NULL) return number(env, -EINVAL);
   pthread_mutex_lock(&c->lock);
   c->state = CLOSING;
@@ -658,14 +664,7 @@ static napi_value close_capture(napi_env env, napi_callback_info info) {
   wake(c);
   pthread_join(c->thread, NULL);
   pthread_mutex_destroy(&c->lock);
-  munmap(c->ring, c->block_size * c->blocks);
-  close(c->fd);
-  close(c->wake[0]);
-  close(c->wake[1]);
-  close(c->marker);
-  free(c->buffer);
-  free(c->flush_data);
-  c->used = false;
+  release(c);
   return number(env, 0);
 }
 

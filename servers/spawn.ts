@@ -11,14 +11,13 @@
  */
 import { spawn as forkSpawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
+import { loadNativeModule } from './native-module.js';
 
 export type StdioMode = 'pipe' | 'ignore' | 'inherit';
 
@@ -48,21 +47,11 @@ interface NativeSpawn {
   waitpid(pid: number): [number, number] | undefined | number;
 }
 
-/** From the sources (servers/) and from the build (dist/servers/). */
-const CANDIDATES = ['../native/build/Release/smb_spawn.node', '../../native/build/Release/smb_spawn.node'];
-
 function loadNative(): { native?: NativeSpawn; reason?: string } {
   if (process.env.SMB_INTEROP_NATIVE_SPAWN === '0') return { reason: 'SMB_INTEROP_NATIVE_SPAWN=0' };
   if (process.platform !== 'linux') return { reason: `posix_spawn with a working directory is used on Linux only (this is ${process.platform})` };
-  const path = CANDIDATES.map((candidate) => fileURLToPath(new URL(candidate, import.meta.url))).find((file) => existsSync(file));
-  if (path === undefined) return { reason: 'native/smb_spawn.node is not built (npm run build:native)' };
-  try {
-    const native = createRequire(import.meta.url)(path) as Partial<NativeSpawn>;
-    if (typeof native.spawn !== 'function' || typeof native.waitpid !== 'function') return { reason: `${path} lacks spawn or waitpid (rebuild it: npm run build:native)` };
-    return { native: native as NativeSpawn };
-  } catch (error) {
-    return { reason: `${path} did not load: ${error instanceof Error ? error.message : String(error)}` };
-  }
+  const { module, reason } = loadNativeModule<NativeSpawn>('smb_spawn.node', ['spawn', 'waitpid']);
+  return module === undefined ? { reason: reason! } : { native: module };
 }
 
 const loaded = loadNative();

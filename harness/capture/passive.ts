@@ -8,11 +8,10 @@
  * impaired links) or that does not cross this machine's loopback, the cell uses the relaying
  * CaptureProxy, which needs neither.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { isIPv4 } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { getSystemErrorName } from 'node:util';
+import { loadNativeModule } from '../../servers/native-module.js';
 import { describeClose } from './proxy.js';
 import type { CaptureCounters, CloseEvent } from './proxy.js';
 
@@ -39,28 +38,11 @@ const RETIRE_MS = 20;
 /** How long the end of a capture may take before it is reported as stuck (the thread normally needs a few ms, or the 200 ms grace for open connections). */
 const END_TIMEOUT_MS = 5_000;
 
-const CANDIDATES = ['../../native/build/Release/smb_capture.node', '../../../native/build/Release/smb_capture.node'];
-
-function errnoName(code: number): string {
-  const name = Object.entries(osConstants.errno).find(([, value]) => value === code)?.[0];
-  return name ?? `errno ${code}`;
-}
-
 function loadNative(): { native?: NativeCapture; reason?: string } {
-  const mode = process.env.SMB_INTEROP_CAPTURE;
-  if (mode === 'proxy') return { reason: 'SMB_INTEROP_CAPTURE=proxy' };
+  if (process.env.SMB_INTEROP_CAPTURE === 'proxy') return { reason: 'SMB_INTEROP_CAPTURE=proxy' };
   if (process.platform !== 'linux') return { reason: `packet sockets are used on Linux only (this is ${process.platform})` };
-  const path = CANDIDATES.map((candidate) => fileURLToPath(new URL(candidate, import.meta.url))).find((file) => existsSync(file));
-  if (path === undefined) return { reason: 'native/smb_capture.node is not built (npm run build:native)' };
-  try {
-    const native = createRequire(import.meta.url)(path) as Partial<NativeCapture>;
-    for (const fn of ['open', 'begin', 'end', 'poll', 'close'] as const) {
-      if (typeof native[fn] !== 'function') return { reason: `${path} lacks ${fn} (rebuild it: npm run build:native)` };
-    }
-    return { native: native as NativeCapture };
-  } catch (error) {
-    return { reason: `${path} did not load: ${error instanceof Error ? error.message : String(error)}` };
-  }
+  const { module, reason } = loadNativeModule<NativeCapture>('smb_capture.node', ['open', 'begin', 'end', 'poll', 'close']);
+  return module === undefined ? { reason: reason! } : { native: module };
 }
 
 const loaded = loadNative();
@@ -89,7 +71,7 @@ function takeCapture(native: NativeCapture, ringBytes: number): { id: number; bu
   const id = native.open('lo', ringBytes, BLOCK_BYTES, RETIRE_MS);
   if (id < 0) {
     // Not allowed here (no CAP_NET_RAW) or no memory for the ring: the proxy for the rest of the run.
-    if (pool.length === 0) unavailable = `a packet socket on lo could not be opened: ${errnoName(-id)}`;
+    if (pool.length === 0) unavailable = `a packet socket on lo could not be opened: ${getSystemErrorName(id)}`;
     return undefined;
   }
   const entry = { id, busy: false };
@@ -160,7 +142,7 @@ export class PassiveCapture {
     }
     if (result < 0) {
       if (ringBytes !== RING_BYTES) native.close(slot.id);
-      throw new PassiveCaptureError(`capture of ${options.host}:${options.port}: cannot start writing ${options.pcapPath}: ${errnoName(-result)}`);
+      throw new PassiveCaptureError(`capture of ${options.host}:${options.port}: cannot start writing ${options.pcapPath}: ${getSystemErrorName(result)}`);
     }
     slot.busy = true;
     return new PassiveCapture(native, slot, options.host, options.port, options.pcapPath, ringBytes);
@@ -183,7 +165,7 @@ export class PassiveCapture {
           this.record(figures);
           return;
         }
-        if (typeof figures === 'number') throw new PassiveCaptureError(`capture of ${this.host}:${this.port}: the capture was lost (${errnoName(-figures)})`);
+        if (typeof figures === 'number') throw new PassiveCaptureError(`capture of ${this.host}:${this.port}: the capture was lost (${getSystemErrorName(figures)})`);
         if (Date.now() - started > END_TIMEOUT_MS) {
           throw new PassiveCaptureError(`capture of ${this.host}:${this.port}: its thread did not finish ${this.pcapPath} within ${END_TIMEOUT_MS} ms`);
         }
@@ -216,7 +198,7 @@ export class PassiveCapture {
         description: describeClose(sideName, kindName, last === undefined ? undefined : { ...last, time: Math.round(last.time) }, Math.round(time)),
       });
     }
-    if (writeErrno !== 0) throw new PassiveCaptureError(`capture of ${this.host}:${this.port}: writing ${this.pcapPath} failed (${errnoName(writeErrno)}); the trace stops early`);
+    if (writeErrno !== 0) throw new PassiveCaptureError(`capture of ${this.host}:${this.port}: writing ${this.pcapPath} failed (${getSystemErrorName(-writeErrno)}); the trace stops early`);
     if (drops > 0) throw new PassiveCaptureError(`capture of ${this.host}:${this.port}: the kernel dropped ${drops} packets (its ring of ${this.ringBytes / 1024 / 1024} MiB was full), so the trace has holes`);
   }
 }

@@ -8,6 +8,7 @@
 import { mkdirSync, readdirSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerCleanup } from '../../servers/cleanup.js';
+import { processAlive } from '../../servers/processes.js';
 
 const SHM = '/dev/shm';
 const PREFIX = 'smb-interop-capture-';
@@ -16,15 +17,6 @@ const MIN_FREE_BYTES = 2 * 1024 * 1024 * 1024;
 
 let directory: string | null | undefined;
 let sequence = 0;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** This process's directory in /dev/shm, made once (and removed at exit); null where there is none to use. */
 function scratchDirectory(): string | null {
@@ -37,7 +29,7 @@ function scratchDirectory(): string | null {
     // What processes killed outright left behind.
     for (const name of readdirSync(SHM)) {
       const pid = Number(name.slice(PREFIX.length));
-      if (name.startsWith(PREFIX) && Number.isInteger(pid) && pid !== process.pid && !alive(pid)) rmSync(join(SHM, name), { recursive: true, force: true });
+      if (name.startsWith(PREFIX) && Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) rmSync(join(SHM, name), { recursive: true, force: true });
     }
     const mine = join(SHM, `${PREFIX}${process.pid}`);
     mkdirSync(mine, { recursive: true, mode: 0o700 });
